@@ -1,0 +1,200 @@
+"""A scalar that remembers how it was computed, so gradients can flow back through it.
+
+Every operation below does two things, side by side:
+
+* the **forward** computation: the new value's ``data`` from its operands' ``data``;
+* the **backward** rule, ``_backward(out)``: the chain rule for this one operation. It adds
+  ``local derivative × out.grad`` into each operand's ``grad``. It uses ``+=`` because an operand
+  can feed several nodes, and each of them adds its share.
+
+One difference from micrograd: the rule receives ``out`` as an argument instead of capturing it.
+A rule that captures its own node makes a reference cycle (node → rule → node), and then no graph
+is freed until Python's cyclic garbage collector runs, which costs more than the arithmetic on a
+real training step. Passed in, nothing points back up the graph, and a graph is freed the moment
+the last name for it goes away.
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["Value", "topological_order"]
+
+
+class Value:
+    """One number in a computation graph, with the gradient of the output with respect to it."""
+
+    __slots__ = ("data", "grad", "label", "_prev", "_op", "_grad_fn", "__weakref__")
+
+    def __init__(self, data, _children=(), _op="", label=""):
+        if isinstance(data, Value):
+            raise TypeError("Value(...) takes a number, not another Value")
+        self.data = float(data)
+        self.grad = 0.0  # d(output)/d(this value); 0 until backward() reaches it
+        self.label = label
+        self._prev = tuple(_children)  # the operands, in operand order
+        self._op = _op  # the operation that produced this value ("" for a leaf)
+        self._grad_fn = None  # this node's backward rule, set by the operation
+
+    def __repr__(self):
+        if self.label:
+            return f"Value(data={self.data}, grad={self.grad}, label={self.label!r})"
+        return f"Value(data={self.data}, grad={self.grad})"
+
+    def _backward(self):
+        """Run this node's backward rule: push self.grad into the operands' grads."""
+        if self._grad_fn is not None:
+            self._grad_fn(self)
+
+    # ----------------------------------------------------------------- the operations
+
+    def __add__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        out = Value(self.data + other.data, (self, other), "+")
+
+        def _backward(out):
+            # d(a + b)/da = 1 and d(a + b)/db = 1: addition routes the gradient unchanged
+            self.grad += out.grad
+            other.grad += out.grad
+
+        out._grad_fn = _backward
+        return out
+
+    def __mul__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        out = Value(self.data * other.data, (self, other), "*")
+
+        def _backward(out):
+            # d(a * b)/da = b and d(a * b)/db = a: each side is scaled by the *other* operand
+            self.grad += other.data * out.grad
+            other.grad += self.data * out.grad
+
+        out._grad_fn = _backward
+        return out
+
+    def __pow__(self, k):
+        if not isinstance(k, (int, float)) or isinstance(k, bool):
+            raise TypeError("only a plain int or float exponent is supported")
+        if self.data == 0 and k < 0:
+            raise ZeroDivisionError(f"0 raised to the negative power {k}")
+        if self.data < 0 and not float(k).is_integer():
+            raise ValueError(f"a negative number ({self.data}) to the fractional power {k}")
+        out = Value(self.data**k, (self,), f"**{k}")
+
+        def _backward(out):
+            # power rule: d(a**k)/da = k * a**(k - 1)
+            self.grad += k * self.data ** (k - 1) * out.grad
+
+        out._grad_fn = _backward
+        return out
+
+    def tanh(self):
+        t = math.tanh(self.data)
+        out = Value(t, (self,), "tanh")
+
+        def _backward(out):
+            # d tanh(x)/dx = 1 - tanh(x)**2, and tanh(x) is the output we already have
+            self.grad += (1 - out.data**2) * out.grad
+
+        out._grad_fn = _backward
+        return out
+
+    def exp(self):
+        out = Value(math.exp(self.data), (self,), "exp")
+
+        def _backward(out):
+            # d e**x/dx = e**x: the derivative is the output itself
+            self.grad += out.data * out.grad
+
+        out._grad_fn = _backward
+        return out
+
+    def log(self):
+        if self.data <= 0:
+            raise ValueError(f"log of a non-positive number ({self.data})")
+        out = Value(math.log(self.data), (self,), "log")
+
+        def _backward(out):
+            # d ln(x)/dx = 1 / x
+            self.grad += (1 / self.data) * out.grad
+
+        out._grad_fn = _backward
+        return out
+
+    def relu(self):
+        out = Value(self.data if self.data > 0 else 0.0, (self,), "relu")
+
+        def _backward(out):
+            # slope 1 where the unit is on (output > 0), 0 where it is off
+            self.grad += (out.data > 0) * out.grad
+
+        out._grad_fn = _backward
+        return out
+
+    def sigmoid(self):
+        x = self.data
+        # two forms of 1 / (1 + e**-x), each safe from overflow on its own side of 0
+        s = 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x))
+        out = Value(s, (self,), "sigmoid")
+
+        def _backward(out):
+            # d sigmoid(x)/dx = s * (1 - s), with s the output
+            self.grad += out.data * (1 - out.data) * out.grad
+
+        out._grad_fn = _backward
+        return out
+
+    # ------------------------------------------- built from the operations above
+
+    def __neg__(self):  # -a
+        return self * -1
+
+    def __sub__(self, other):  # a - b
+        return self + (-other)
+
+    def __truediv__(self, other):  # a / b
+        return self * other**-1
+
+    def __radd__(self, other):  # 2 + a
+        return self + other
+
+    def __rmul__(self, other):  # 2 * a
+        return self * other
+
+    def __rsub__(self, other):  # 2 - a
+        return other + (-self)
+
+    def __rtruediv__(self, other):  # 2 / a
+        return other * self**-1
+
+    # ------------------------------------------------------------------ backpropagation
+
+    def backward(self):
+        """Fill in d(self)/d(v) as v.grad for every value v that self was computed from."""
+        order = topological_order(self)
+        self.grad = 1.0  # d(self)/d(self) = 1: the seed of the chain rule
+        for node in reversed(order):  # every node after all the nodes that use it
+            node._backward()
+
+
+def topological_order(root):
+    """Every value ``root`` depends on, each listed after all of its operands.
+
+    The same depth-first walk as micrograd's recursive ``build_topo``, operands in operand order,
+    so the order is the same in every run. It keeps its own stack instead of recursing, so a chain
+    of a million values does not hit Python's recursion limit.
+    """
+    order = []
+    visited = {root}
+    stack = [(root, iter(root._prev))]
+    while stack:
+        node, operands = stack[-1]
+        for child in operands:
+            if child not in visited:
+                visited.add(child)
+                stack.append((child, iter(child._prev)))
+                break
+        else:  # every operand of node is placed: node can follow them
+            stack.pop()
+            order.append(node)
+    return order
