@@ -1,0 +1,374 @@
+"""Walk a backward pass one ``_backward`` call at a time, forwards and back.
+
+`Stepper(root)` lays out what ``root.backward()`` does as a list of steps:
+
+* step 0 is the **seed**: ``root.grad = 1.0``, the first line of ``Value.backward``;
+* then one step per node that has a backward rule, in reverse topological order, exactly the
+  order ``backward()`` uses. Leaves (inputs, constants) have no rule, so they get no step of
+  their own: they only *receive* gradient in their users' steps.
+
+A step is the node's real ``_backward`` call: the stepper watches the operands' grads before
+and after, it never re-implements a rule. To know what each step does without disturbing the
+graph, the constructor runs the whole pass once, records every step, and puts every grad back
+as it found it. `forward()` then calls the rule again; `back()` restores the grads the step
+changed, exactly.
+
+Each step's local derivatives are found by calling the same rule on a stand-in output whose
+grad is 1 (the rule adds ``local × 1`` into operands whose grads were set to 0), so they come from
+the engine's own code too.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import textwrap
+
+from engine.mistakes import overwriting_rule, overwriting_source
+from engine.value import Value, topological_order
+
+__all__ = ["Stepper", "Step", "Change", "format_number", "MISTAKES"]
+
+MISTAKES = {
+    None: "the engine as written",
+    "overwrite": "every backward rule uses = instead of +=",
+    "no_seed": "backward() forgets to seed the output's grad with 1.0",
+}
+
+_RULES_IN_WORDS = {
+    "seed": "seed: the output's gradient with respect to itself is 1",
+    "+": "add: each operand gets the upstream gradient unchanged (local derivative 1)",
+    "*": "multiply: each operand gets the OTHER operand's value × the upstream gradient",
+    "**": "power: x**k passes k · x**(k-1) × the upstream gradient",
+    "tanh": "tanh: passes (1 - out²) × the upstream gradient, out being tanh's output",
+    "exp": "exp: passes out × the upstream gradient (e**x is its own derivative)",
+    "log": "log: passes (1 / x) × the upstream gradient",
+    "relu": "relu: passes the upstream gradient where the output is positive, 0 elsewhere",
+    "sigmoid": "sigmoid: passes out · (1 - out) × the upstream gradient",
+}
+
+# How each rule's line reads with the names put in: s = the operand receiving gradient,
+# o = the other operand, out = the node whose rule runs. They mirror engine/value.py.
+_SYMBOLIC = {
+    "+": "{s}.grad += {out}.grad",
+    "*": "{s}.grad += {o}.data * {out}.grad",
+    "**": "{s}.grad += {k} * {s}.data**{k_1} * {out}.grad",
+    "tanh": "{s}.grad += (1 - {out}.data**2) * {out}.grad",
+    "exp": "{s}.grad += {out}.data * {out}.grad",
+    "log": "{s}.grad += (1 / {s}.data) * {out}.grad",
+    "relu": "{s}.grad += ({out}.data > 0) * {out}.grad",
+    "sigmoid": "{s}.grad += {out}.data * (1 - {out}.data) * {out}.grad",
+}
+
+
+def format_number(x: float) -> str:
+    """A short, readable form: -3.0, 0.7071, 1.2e-05."""
+    if x != x or x in (float("inf"), float("-inf")):
+        return str(x)
+    if x == 0:
+        return "0.0"
+    if abs(x) >= 1e6 or abs(x) < 1e-4:
+        return f"{x:.4g}"
+    text = f"{x:.4f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
+
+
+def _exponent(k: float) -> str:
+    return str(int(k)) if k.is_integer() else format_number(k)
+
+
+def _op_family(op: str) -> str:
+    return "**" if op.startswith("**") else op
+
+
+@functools.lru_cache(maxsize=None)
+def _rule_source(code) -> str:
+    return textwrap.dedent(inspect.getsource(code))
+
+
+@functools.lru_cache(maxsize=1)
+def _seed_source() -> str:
+    return textwrap.dedent(inspect.getsource(Value.backward))
+
+
+class _StandIn:
+    """Plays the output node while a rule is probed for its local derivatives."""
+
+    __slots__ = ("data", "grad")
+
+    def __init__(self, data):
+        self.data = data
+        self.grad = 1.0
+
+
+class Change:
+    """What one step did to one operand's grad (an operand used twice is one Change)."""
+
+    __slots__ = ("node", "slots", "before", "after", "local", "_step", "_stepper")
+
+    def __init__(self, node, slots, before, after, local, step, stepper):
+        self.node = node
+        self.slots = slots  # positions of this operand in the node's operands
+        self.before = before
+        self.after = after
+        self.local = local  # d(step.node)/d(this operand), summed over its slots; None for the seed
+        self._step = step
+        self._stepper = stepper
+
+    @property
+    def line(self) -> str:
+        """The chain-rule line with names and the engine's numbers, e.g.
+        ``a.grad += b.data * e.grad   0.0 + (-3.0)(-2.0) = 6.0``."""
+        return self._stepper._chain_rule_line(self._step, self)
+
+    def __repr__(self):
+        name = self._stepper.name(self.node)
+        return f"Change({name}: {self.before} -> {self.after})"
+
+
+class Step:
+    """One ``_backward`` call (or the seed), with what it changed."""
+
+    __slots__ = ("index", "kind", "node", "op", "upstream", "changes", "mistake")
+
+    def __init__(self, index, kind, node, upstream, mistake):
+        self.index = index
+        self.kind = kind  # "seed" or "rule"
+        self.node = node
+        self.op = node._op if kind == "rule" else "seed"
+        self.upstream = upstream  # node.grad when its rule ran
+        self.changes = ()
+        self.mistake = mistake
+
+    @property
+    def rule_text(self) -> str:
+        """The op's rule in words."""
+        return _RULES_IN_WORDS.get(_op_family(self.op), self.op)
+
+    @property
+    def source(self) -> str:
+        """The source of the code that ran in this step, read from the engine itself."""
+        if self.kind == "seed":
+            return _seed_source()
+        code = self.node._grad_fn.__code__
+        if self.mistake == "overwrite":
+            return overwriting_source(code)
+        return _rule_source(code)
+
+    def __repr__(self):
+        return f"Step({self.index}, {self.kind}, op={self.op!r})"
+
+
+class Stepper:
+    """The backward pass of ``root`` as a list of steps you can move through.
+
+    ``mistake`` switches on a classic bug for the whole pass (see `MISTAKES`).
+    """
+
+    def __init__(self, root: Value, *, mistake: str | None = None):
+        if mistake not in MISTAKES:
+            raise ValueError(f"unknown mistake {mistake!r}; choose one of {list(MISTAKES)}")
+        self.root = root
+        self.mistake = mistake
+        self.nodes = topological_order(root)
+        self._names = {}
+        self._uses = {}
+        for node in self.nodes:
+            for child in node._prev:
+                self._uses[id(child)] = self._uses.get(id(child), 0) + 1
+        self.steps: list[Step] = []
+        self._step_of = {}  # id(node) -> index of its rule step
+        self._last_touch = {}  # id(node) -> index of the last step that changed its grad
+        self.position = 0
+        self._record()
+
+    # ------------------------------------------------------------------ recording
+
+    def _rule(self, node):
+        if self.mistake == "overwrite":
+            return overwriting_rule(node._grad_fn)
+        return node._grad_fn
+
+    def _record(self):
+        initial = [(node, node.grad) for node in self.nodes]
+        root = self.root
+        seed = Step(0, "seed", root, upstream=1.0, mistake=self.mistake)
+        before = root.grad
+        self._apply_seed()
+        seed.changes = (Change(root, (), before, root.grad, None, seed, self),)
+        self.steps.append(seed)
+        self._last_touch[id(root)] = 0
+        for node in reversed(self.nodes):
+            if node._grad_fn is None:
+                continue
+            step = Step(len(self.steps), "rule", node, node.grad, self.mistake)
+            rule = self._rule(node)
+            operands = self._distinct_operands(node)
+            local = self._local_derivatives(node, rule, operands)
+            befores = [operand.grad for operand, _ in operands]
+            rule(node)
+            step.changes = tuple(
+                Change(operand, slots, b, operand.grad, local[i], step, self)
+                for i, ((operand, slots), b) in enumerate(zip(operands, befores))
+            )
+            self._step_of[id(node)] = step.index
+            for operand, _ in operands:
+                self._last_touch[id(operand)] = step.index
+            self.steps.append(step)
+        for node, grad in initial:
+            node.grad = grad
+
+    @staticmethod
+    def _distinct_operands(node):
+        """[(operand, slots)] with an operand used twice (a + a) listed once."""
+        found = []
+        for slot, operand in enumerate(node._prev):
+            for i, (seen, slots) in enumerate(found):
+                if seen is operand:
+                    found[i] = (seen, slots + (slot,))
+                    break
+            else:
+                found.append((operand, (slot,)))
+        return found
+
+    @staticmethod
+    def _local_derivatives(node, rule, operands):
+        saved = [operand.grad for operand, _ in operands]
+        for operand, _ in operands:
+            operand.grad = 0.0
+        rule(_StandIn(node.data))
+        local = [operand.grad for operand, _ in operands]
+        for (operand, _), grad in zip(operands, saved):
+            operand.grad = grad
+        return local
+
+    def _apply_seed(self):
+        if self.mistake != "no_seed":
+            self.root.grad = 1.0
+
+    # ------------------------------------------------------------------- moving
+
+    @property
+    def done(self) -> bool:
+        return self.position == len(self.steps)
+
+    @property
+    def current(self) -> Step | None:
+        """The step applied last (None before the first)."""
+        return self.steps[self.position - 1] if self.position else None
+
+    @property
+    def upcoming(self) -> Step | None:
+        """The step `forward()` would apply next (None at the end)."""
+        return None if self.done else self.steps[self.position]
+
+    def forward(self) -> Step | None:
+        """Apply the next step: the node's real backward rule runs."""
+        if self.done:
+            return None
+        step = self.steps[self.position]
+        if step.kind == "seed":
+            self._apply_seed()
+        elif self.mistake is None:
+            step.node._backward()
+        else:
+            self._rule(step.node)(step.node)
+        self.position += 1
+        return step
+
+    def back(self) -> Step | None:
+        """Undo the last applied step: its operands get back the grads they had."""
+        if self.position == 0:
+            return None
+        self.position -= 1
+        step = self.steps[self.position]
+        for change in step.changes:
+            change.node.grad = change.before
+        return step
+
+    def reset(self) -> None:
+        while self.position:
+            self.back()
+
+    def run_to_end(self) -> None:
+        while self.forward() is not None:
+            pass
+
+    def go_to(self, position: int) -> None:
+        """Move to just after ``position`` steps are applied, stepping either way."""
+        position = max(0, min(position, len(self.steps)))
+        while self.position > position:
+            self.back()
+        while self.position < position:
+            self.forward()
+
+    def run_until(self, node: Value) -> None:
+        """Run (or undo) until ``node``'s rule has run; for a leaf, until its grad is final."""
+        index = self._step_of.get(id(node), self._last_touch.get(id(node)))
+        if index is None:
+            raise ValueError(f"{self.name(node)} is not part of this graph")
+        self.go_to(index + 1)
+
+    # ------------------------------------------------------------------ describing
+
+    def step_index(self, node: Value) -> int | None:
+        """The index of ``node``'s own rule step (None for a leaf)."""
+        return self._step_of.get(id(node))
+
+    def last_change_index(self, node: Value) -> int | None:
+        """The index of the last step that changes ``node``'s grad."""
+        return self._last_touch.get(id(node))
+
+    def uses(self, node: Value) -> int:
+        """How many times ``node`` is an operand in this graph (a + a counts 2)."""
+        return self._uses.get(id(node), 0)
+
+    def name(self, node: Value) -> str:
+        """The label, a constant's number, or n<k> for an unnamed intermediate value."""
+        if node.label:
+            return node.label
+        name = self._names.get(id(node))
+        if name is None:
+            if not node._prev:  # a constant such as the -1 in a - b == a + (-1 * b)
+                name = f"({format_number(node.data)})"
+            else:
+                name = f"n{len(self._names) + 1}"
+            self._names[id(node)] = name
+        return name
+
+    def _chain_rule_line(self, step: Step, change: Change) -> str:
+        f = format_number
+        if step.kind == "seed":
+            if self.mistake == "no_seed":
+                return f"(skipped) {self.name(step.node)}.grad = 1.0   stays {f(change.after)}"
+            return f"{self.name(step.node)}.grad = 1.0   d{self.name(step.node)}/d{self.name(step.node)} = 1"
+        node = step.node
+        family = _op_family(step.op)
+        names = {"s": self.name(change.node), "out": self.name(node)}
+        if family == "**":
+            k = float(step.op[2:])
+            names.update(k=_exponent(k), k_1=_exponent(k - 1))
+        slot_lines = []
+        for slot in change.slots:
+            other = node._prev[1 - slot] if len(node._prev) == 2 else node
+            symbolic = _SYMBOLIC.get(family, "{s}.grad += ? * {out}.grad")
+            line = symbolic.format(o=self.name(other), **names)
+            if not other._prev and not other.label:  # a constant: its number, not "(2.0).data"
+                line = line.replace(f"{self.name(other)}.data", self.name(other))
+            slot_lines.append(line)
+        if self.mistake == "overwrite":
+            slot_lines = [line.replace(".grad +=", ".grad =") for line in slot_lines]
+        symbolic = "; ".join(slot_lines)
+        up = f"({f(step.upstream)})"
+        # An operand used in both slots (a + a, a * a) gets one equal share per slot: for both
+        # two-operand ops, + and *, the two local derivatives are the same when the operands are.
+        # With = instead of +=, the probe already saw only the last write.
+        share = change.local if self.mistake == "overwrite" else change.local / len(change.slots)
+        terms = [up if family == "+" else f"({f(share)}){up}" for _ in change.slots]
+        if self.mistake == "overwrite":
+            numbers = f"{terms[-1]} = {f(change.after)}"
+            if len(terms) > 1:
+                numbers += "  (the second write replaces the first)"
+        else:
+            numbers = f"{f(change.before)} + " + " + ".join(terms) + f" = {f(change.after)}"
+        return f"{symbolic}   {numbers}"
