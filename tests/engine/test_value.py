@@ -1,0 +1,174 @@
+"""engine.Value: the seeds' numbers, every op against the numeric gradient, order and memory."""
+
+import gc
+import math
+import subprocess
+import sys
+import weakref
+
+import pytest
+from hypothesis import given, settings
+
+from engine import Value, topological_order
+from engine.gradcheck import check_gradients, numeric_derivative
+from tests.engine.graphs import build, recipes
+
+
+def seeds_expression():
+    a = Value(2.0, label="a")
+    b = Value(-3.0, label="b")
+    c = Value(10.0, label="c")
+    f = Value(-2.0, label="f")
+    e = a * b
+    e.label = "e"
+    d = e + c
+    d.label = "d"
+    L = d * f
+    L.label = "L"
+    return dict(a=a, b=b, c=c, d=d, e=e, f=f, L=L)
+
+
+def test_numeric_slope_of_the_seeds_polynomial():
+    slope = numeric_derivative(lambda x: 3 * x**2 - 4 * x + 5, 3.0, h=0.0001)
+    assert slope == pytest.approx(14.0003, abs=1e-6)
+    assert numeric_derivative(lambda x: 3 * x**2 - 4 * x + 5, 3.0, h=0.0001, central=True) == pytest.approx(14.0)
+
+
+def test_seeds_expression_forward_and_backward():
+    v = seeds_expression()
+    assert v["L"].data == -8.0
+    v["L"].backward()
+    grads = {k: n.grad for k, n in v.items()}
+    assert grads == {"a": 6.0, "b": -4.0, "c": -2.0, "d": -2.0, "e": -2.0, "f": 4.0, "L": 1.0}
+
+
+def test_reuse_accumulates():
+    a = Value(3.0)
+    b = a + a
+    b.backward()
+    assert a.grad == 2.0
+    a = Value(3.0)
+    b = a + a
+    c = b + b
+    c.backward()
+    assert a.grad == 4.0
+
+
+def test_operands_are_a_tuple_in_operand_order():
+    a, b = Value(1.0, label="a"), Value(2.0, label="b")
+    assert (b * a)._prev == (b, a)
+    assert (a + a)._prev == (a, a)
+    assert isinstance((a - b)._prev, tuple)
+
+
+def test_repr_shows_data_and_grad():
+    assert repr(Value(2.0)) == "Value(data=2.0, grad=0.0)"
+    assert repr(Value(2.0, label="a")) == "Value(data=2.0, grad=0.0, label='a')"
+
+
+@pytest.mark.parametrize(
+    "make, data, grad",
+    [
+        (lambda x: x + 2, 5.0, 1.0),
+        (lambda x: 2 + x, 5.0, 1.0),
+        (lambda x: x - 2, 1.0, 1.0),
+        (lambda x: 2 - x, -1.0, -1.0),
+        (lambda x: x * 4, 12.0, 4.0),
+        (lambda x: 4 * x, 12.0, 4.0),
+        (lambda x: x / 2, 1.5, 0.5),
+        (lambda x: 6 / x, 2.0, -6 / 9),
+        (lambda x: -x, -3.0, -1.0),
+        (lambda x: x**2, 9.0, 6.0),
+        (lambda x: x**0.5, math.sqrt(3), 0.5 / math.sqrt(3)),
+        (lambda x: x.exp(), math.exp(3), math.exp(3)),
+        (lambda x: x.log(), math.log(3), 1 / 3),
+        (lambda x: x.tanh(), math.tanh(3), 1 - math.tanh(3) ** 2),
+        (lambda x: x.relu(), 3.0, 1.0),
+        (lambda x: (-x).relu(), 0.0, 0.0),
+        (lambda x: x.sigmoid(), 1 / (1 + math.exp(-3)), math.exp(-3) / (1 + math.exp(-3)) ** 2),
+    ],
+)
+def test_each_op_forward_and_local_rule(make, data, grad):
+    x = Value(3.0)
+    y = make(x)
+    y.backward()
+    assert y.data == pytest.approx(data, rel=1e-12)
+    assert x.grad == pytest.approx(grad, rel=1e-12)
+
+
+def test_sigmoid_does_not_overflow():
+    assert Value(-1000.0).sigmoid().data == 0.0
+    assert Value(1000.0).sigmoid().data == 1.0
+
+
+@pytest.mark.parametrize(
+    "make, error",
+    [
+        (lambda: Value(0.0).log(), ValueError),
+        (lambda: Value(-1.0).log(), ValueError),
+        (lambda: Value(0.0) ** -1, ZeroDivisionError),
+        (lambda: Value(-8.0) ** 0.5, ValueError),
+        (lambda: Value(1000.0).exp(), OverflowError),
+        (lambda: Value(2.0) ** Value(2.0), TypeError),
+    ],
+)
+def test_bad_operations_raise_plain_errors(make, error):
+    with pytest.raises(error):
+        make()
+
+
+@settings(max_examples=150, deadline=None)
+@given(recipes())
+def test_random_graphs_agree_with_the_numeric_gradient(recipe):
+    leaves, _ = recipe
+    inputs = {f"x{i}": v for i, v in enumerate(leaves)}
+    for check in check_gradients(lambda vals: build(recipe, vals), inputs, h=1e-6, tolerance=1e-4):
+        assert check.ok, check
+
+
+def test_a_chain_of_a_million_nodes_backpropagates():
+    x = Value(0.5)
+    y = x
+    for _ in range(1_000_000):
+        y = y + 0.0
+    y.backward()
+    assert x.grad == 1.0
+    assert len(topological_order(y)) == 2_000_001  # each + also has its constant 0.0
+
+
+def test_graphs_are_freed_without_the_cycle_collector():
+    gc.disable()
+    try:
+        a = Value(1.0)
+        out = ((a * 2).tanh() + a.exp() - a / 3).relu() ** 2
+        out.backward()
+        ref = weakref.ref(out)
+        inner = weakref.ref(out._prev[0])
+        del out
+        assert ref() is None and inner() is None
+    finally:
+        gc.enable()
+
+
+ORDER_SCRIPT = """
+from engine import Value, topological_order
+xs = [Value(float(i), label=f"x{i}") for i in range(6)]
+h = [(xs[i] * xs[(i + 1) % 6] + xs[(i * 7) % 6]).tanh() for i in range(6)]
+h[0].label = "h0"
+out = sum(h[1:], h[0]) * h[2]
+print(" ".join(n.label or n._op for n in topological_order(out)))
+"""
+
+
+def test_backward_order_is_the_same_in_every_process():
+    outputs = set()
+    for seed in ("0", "1", "12345"):
+        result = subprocess.run(
+            [sys.executable, "-c", ORDER_SCRIPT],
+            capture_output=True,
+            text=True,
+            env={"PYTHONHASHSEED": seed, "PATH": ""},
+            check=True,
+        )
+        outputs.add(result.stdout)
+    assert len(outputs) == 1
