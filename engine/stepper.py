@@ -15,7 +15,7 @@ changed, exactly.
 
 Each step's local derivatives are found by calling the same rule on a stand-in output whose
 grad is 1 (the rule adds ``local × 1`` into operands whose grads were set to 0), so they come from
-the engine's own code too.
+the engine's own code too. They depend only on the nodes' data, which stepping never changes.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import inspect
 import textwrap
+from collections.abc import Sequence
 
 from engine.mistakes import overwriting_rule, overwriting_source
 from engine.value import Value, topological_order
@@ -104,16 +105,25 @@ class _StandIn:
 class Change:
     """What one step did to one operand's grad (an operand used twice is one Change)."""
 
-    __slots__ = ("node", "slots", "before", "after", "local", "_step", "_stepper")
+    __slots__ = ("node", "slots", "before", "after", "_step", "_stepper", "_local")
 
-    def __init__(self, node, slots, before, after, local, step, stepper):
+    def __init__(self, node, slots, before, after, step, stepper):
         self.node = node
         self.slots = slots  # positions of this operand in the node's operands
         self.before = before
         self.after = after
-        self.local = local  # d(step.node)/d(this operand), summed over its slots; None for the seed
         self._step = step
         self._stepper = stepper
+        self._local = None
+
+    @property
+    def local(self) -> float | None:
+        """d(step.node)/d(this operand), summed over its slots; None for the seed."""
+        if self._step.kind == "seed":
+            return None
+        if self._local is None:
+            self._step._probe_local_derivatives()
+        return self._local
 
     @property
     def line(self) -> str:
@@ -129,16 +139,36 @@ class Change:
 class Step:
     """One ``_backward`` call (or the seed), with what it changed."""
 
-    __slots__ = ("index", "kind", "node", "op", "upstream", "changes", "mistake")
+    __slots__ = ("index", "kind", "node", "op", "upstream", "mistake", "_stepper", "_changes")
 
-    def __init__(self, index, kind, node, upstream, mistake):
+    def __init__(self, index, kind, node, upstream, stepper):
         self.index = index
         self.kind = kind  # "seed" or "rule"
         self.node = node
         self.op = node._op if kind == "rule" else "seed"
         self.upstream = upstream  # node.grad when its rule ran
-        self.changes = ()
-        self.mistake = mistake
+        self.mistake = stepper.mistake
+        self._stepper = stepper
+        self._changes = None
+
+    @property
+    def changes(self) -> tuple[Change, ...]:
+        """One Change per distinct operand (for the seed: the output itself)."""
+        if self._changes is None:
+            self._changes = self._stepper._changes_of(self)
+        return self._changes
+
+    def _probe_local_derivatives(self):
+        """Call the rule on a stand-in output with grad 1, operands' grads set to 0 meanwhile:
+        what lands in each operand is its local derivative, computed by the engine's own code."""
+        changes = self.changes
+        saved = [c.node.grad for c in changes]
+        for c in changes:
+            c.node.grad = 0.0
+        self._stepper._rule(self.node)(_StandIn(self.node.data))
+        for c, grad in zip(changes, saved):
+            c._local = c.node.grad
+            c.node.grad = grad
 
     @property
     def rule_text(self) -> str:
@@ -159,6 +189,34 @@ class Step:
         return f"Step({self.index}, {self.kind}, op={self.op!r})"
 
 
+class _Steps(Sequence):
+    """The steps as a list whose Step objects are made when first looked at."""
+
+    def __init__(self, stepper):
+        self._stepper = stepper
+        self._made = {}
+
+    def __len__(self):
+        return len(self._stepper._rule_nodes) + 1
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        step = self._made.get(index)
+        if step is None:
+            stepper = self._stepper
+            if index == 0:
+                step = Step(0, "seed", stepper.root, 1.0, stepper)
+            else:
+                step = Step(index, "rule", stepper._rule_nodes[index - 1], stepper._upstream[index - 1], stepper)
+            self._made[index] = step
+        return step
+
+
 class Stepper:
     """The backward pass of ``root`` as a list of steps you can move through.
 
@@ -171,76 +229,66 @@ class Stepper:
         self.root = root
         self.mistake = mistake
         self.nodes = topological_order(root)
-        self._names = {}
-        self._uses = {}
-        for node in self.nodes:
-            for child in node._prev:
-                self._uses[id(child)] = self._uses.get(id(child), 0) + 1
-        self.steps: list[Step] = []
-        self._step_of = {}  # id(node) -> index of its rule step
-        self._last_touch = {}  # id(node) -> index of the last step that changed its grad
+        self._rule_nodes = [node for node in reversed(self.nodes) if node._grad_fn is not None]
+        self.steps = _Steps(self)
         self.position = 0
+        self._names = {}
+        self._uses = None  # id(node) -> how many operand slots it fills; counted when first asked
+        self._step_of = None  # id(node) -> index of its own step
+        self._last_touch = None  # id(node) -> index of the last step that changes its grad
         self._record()
 
     # ------------------------------------------------------------------ recording
 
     def _rule(self, node):
+        """The backward rule this pass runs for ``node``: the engine's, or its = twin."""
         if self.mistake == "overwrite":
             return overwriting_rule(node._grad_fn)
         return node._grad_fn
 
     def _record(self):
-        initial = [(node, node.grad) for node in self.nodes]
-        root = self.root
-        seed = Step(0, "seed", root, upstream=1.0, mistake=self.mistake)
-        before = root.grad
-        self._apply_seed()
-        seed.changes = (Change(root, (), before, root.grad, None, seed, self),)
-        self.steps.append(seed)
-        self._last_touch[id(root)] = 0
-        for node in reversed(self.nodes):
-            if node._grad_fn is None:
-                continue
-            step = Step(len(self.steps), "rule", node, node.grad, self.mistake)
-            rule = self._rule(node)
-            operands = self._distinct_operands(node)
-            local = self._local_derivatives(node, rule, operands)
-            befores = [operand.grad for operand, _ in operands]
-            rule(node)
-            step.changes = tuple(
-                Change(operand, slots, b, operand.grad, local[i], step, self)
-                for i, ((operand, slots), b) in enumerate(zip(operands, befores))
-            )
-            self._step_of[id(node)] = step.index
-            for operand, _ in operands:
-                self._last_touch[id(operand)] = step.index
-            self.steps.append(step)
-        for node, grad in initial:
-            node.grad = grad
+        """Run the whole pass once, keeping each step's operand grads before and after, then undo it.
 
-    @staticmethod
-    def _distinct_operands(node):
-        """[(operand, slots)] with an operand used twice (a + a) listed once."""
-        found = []
-        for slot, operand in enumerate(node._prev):
-            for i, (seen, slots) in enumerate(found):
-                if seen is operand:
-                    found[i] = (seen, slots + (slot,))
+        Only two tuples of floats per step are kept; everything else is worked out from them
+        when the screen asks, so recording a large graph costs little more than backward().
+        """
+        root = self.root
+        self._seed_before = root.grad
+        self._apply_seed()
+        self._seed_after = root.grad
+        befores, afters, upstream = [], [], []
+        rule_of = self._rule
+        for node in self._rule_nodes:
+            rule = rule_of(node)
+            upstream.append(node.grad)
+            if len(node._prev) == 2:  # every op has one or two operands; spelt out for speed
+                a, b = node._prev
+                befores.append((a.grad, b.grad))
+                rule(node)
+                afters.append((a.grad, b.grad))
+            else:
+                (a,) = node._prev
+                befores.append((a.grad,))
+                rule(node)
+                afters.append((a.grad,))
+        self._befores, self._afters, self._upstream = befores, afters, upstream
+        self.position = len(self._rule_nodes) + 1
+        self.reset()
+
+    def _changes_of(self, step):
+        if step.kind == "seed":
+            return (Change(self.root, (), self._seed_before, self._seed_after, step, self),)
+        i = step.index - 1
+        before, after = self._befores[i], self._afters[i]
+        changes = []
+        for slot, operand in enumerate(step.node._prev):
+            for change in changes:
+                if change.node is operand:  # a + a: one operand in two slots
+                    change.slots += (slot,)
                     break
             else:
-                found.append((operand, (slot,)))
-        return found
-
-    @staticmethod
-    def _local_derivatives(node, rule, operands):
-        saved = [operand.grad for operand, _ in operands]
-        for operand, _ in operands:
-            operand.grad = 0.0
-        rule(_StandIn(node.data))
-        local = [operand.grad for operand, _ in operands]
-        for (operand, _), grad in zip(operands, saved):
-            operand.grad = grad
-        return local
+                changes.append(Change(operand, (slot,), before[slot], after[slot], step, self))
+        return tuple(changes)
 
     def _apply_seed(self):
         if self.mistake != "no_seed":
@@ -266,29 +314,40 @@ class Stepper:
         """Apply the next step: the node's real backward rule runs."""
         if self.done:
             return None
-        step = self.steps[self.position]
-        if step.kind == "seed":
+        if self.position == 0:
             self._apply_seed()
-        elif self.mistake is None:
-            step.node._backward()
         else:
-            self._rule(step.node)(step.node)
+            node = self._rule_nodes[self.position - 1]
+            if self.mistake is None:
+                node._backward()
+            else:
+                self._rule(node)(node)
         self.position += 1
-        return step
+        return self.steps[self.position - 1]
 
     def back(self) -> Step | None:
         """Undo the last applied step: its operands get back the grads they had."""
         if self.position == 0:
             return None
+        self._undo()
+        return self.steps[self.position]
+
+    def _undo(self):
         self.position -= 1
-        step = self.steps[self.position]
-        for change in step.changes:
-            change.node.grad = change.before
-        return step
+        if self.position == 0:
+            self.root.grad = self._seed_before
+            return
+        i = self.position - 1
+        prev = self._rule_nodes[i]._prev
+        before = self._befores[i]
+        if len(prev) == 2:  # for a + a both slots hold the same grad, so either order restores it
+            prev[0].grad, prev[1].grad = before
+        else:
+            prev[0].grad = before[0]
 
     def reset(self) -> None:
         while self.position:
-            self.back()
+            self._undo()
 
     def run_to_end(self) -> None:
         while self.forward() is not None:
@@ -298,29 +357,49 @@ class Stepper:
         """Move to just after ``position`` steps are applied, stepping either way."""
         position = max(0, min(position, len(self.steps)))
         while self.position > position:
-            self.back()
+            self._undo()
         while self.position < position:
             self.forward()
 
     def run_until(self, node: Value) -> None:
         """Run (or undo) until ``node``'s rule has run; for a leaf, until its grad is final."""
-        index = self._step_of.get(id(node), self._last_touch.get(id(node)))
+        index = self.step_index(node)
+        if index is None:
+            index = self.last_change_index(node)
         if index is None:
             raise ValueError(f"{self.name(node)} is not part of this graph")
         self.go_to(index + 1)
 
     # ------------------------------------------------------------------ describing
 
+    def _index(self):
+        step_of, last_touch = {}, {id(self.root): 0}
+        for i, node in enumerate(self._rule_nodes, start=1):
+            step_of[id(node)] = i
+            for operand in node._prev:
+                last_touch[id(operand)] = i
+        self._step_of, self._last_touch = step_of, last_touch
+
     def step_index(self, node: Value) -> int | None:
         """The index of ``node``'s own rule step (None for a leaf)."""
+        if self._step_of is None:
+            self._index()
         return self._step_of.get(id(node))
 
     def last_change_index(self, node: Value) -> int | None:
         """The index of the last step that changes ``node``'s grad."""
+        if self._last_touch is None:
+            self._index()
         return self._last_touch.get(id(node))
 
     def uses(self, node: Value) -> int:
         """How many times ``node`` is an operand in this graph (a + a counts 2)."""
+        if self._uses is None:
+            uses = {}
+            for n in self.nodes:
+                for child in n._prev:
+                    uses[id(child)] = uses.get(id(child), 0) + 1
+            self._uses = uses
         return self._uses.get(id(node), 0)
 
     def name(self, node: Value) -> str:
