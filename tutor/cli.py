@@ -1,0 +1,414 @@
+"""The ``tutor`` command.
+
+    tutor                         open the app at the lesson list
+    tutor LESSON                  open a lesson, by id or by the path of its file
+    tutor step PROGRAM_FILE       open the debugger on an expression program
+    tutor step -e 'a = 2; b = -3; L = a * b'
+    tutor check [PATH ...]        check lesson files (default: every lesson the app would load)
+    tutor progress [--json]       each lesson's state, and the misconceptions met in quizzes
+    tutor reset [LESSON] [--yes]  forget progress (asks first)
+
+Global options (before or after the command): ``--lessons DIR`` (repeatable) adds a lesson
+directory, ``--data-dir DIR`` moves the progress store (also ``TUTOR_LESSONS``, ``TUTOR_HOME``).
+
+Only opening the app imports Textual; every other command runs without it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from tutor import __version__
+from tutor.lessons import Catalog, Lesson, Problem, lesson_dirs, lesson_files, load_catalog
+from tutor.progress import Progress, default_data_dir
+
+__all__ = ["main", "build_parser"]
+
+COMMANDS = ("open", "step", "check", "progress", "reset")
+MAX_PROGRAM_BYTES = 1024 * 1024
+
+
+def _add_globals(parser: argparse.ArgumentParser, *, sub: bool) -> None:
+    default = argparse.SUPPRESS if sub else None
+    parser.add_argument("--lessons", metavar="DIR", action="append", dest="sub_lessons" if sub else "lessons",
+                        default=default if sub else [],
+                        help="also load the lessons in DIR (repeatable; TUTOR_LESSONS adds more)")
+    parser.add_argument("--data-dir", metavar="DIR", dest="sub_data_dir" if sub else "data_dir", default=default,
+                        help="keep progress in DIR (default: TUTOR_HOME, else your user data directory)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tutor",
+        description="Learn backpropagation by watching it happen, in the terminal.",
+        epilog="Run `tutor` alone to open the lesson list, or `tutor LESSON` to open one lesson "
+               "(its id, like derivative, or the path of its .md file).",
+    )
+    parser.add_argument("--version", action="version", version=f"tutor {__version__}")
+    _add_globals(parser, sub=False)
+    subs = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = subs.add_parser("open", help="open a lesson by id or path (the same as `tutor LESSON`)",
+                        description="Open the app at one lesson.")
+    p.add_argument("lesson", metavar="LESSON", help="a lesson id, or the path of a lesson file")
+    _add_globals(p, sub=True)
+
+    p = subs.add_parser("step", help="open the backprop debugger on an expression program",
+                        description="Open the debugger on a program of lines `name = expression`; "
+                                    "the last name assigned is the output.")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("program_file", metavar="PROGRAM_FILE", nargs="?", help="a file holding the program")
+    src.add_argument("-e", dest="program_text", metavar="PROGRAM",
+                     help="the program itself, e.g. 'a = 2; b = -3; L = a * b'")
+    _add_globals(p, sub=True)
+
+    p = subs.add_parser("check", help="check lesson files and report every problem",
+                        description="Check lesson files: front matter, every block, that programs run, "
+                                    "that ids are unique and prerequisites exist. Prints each problem as "
+                                    "path:line:col: message; exit status 1 if there is any.")
+    p.add_argument("paths", metavar="PATH", nargs="*",
+                   help="lesson files or directories (default: every lesson the app would load)")
+    _add_globals(p, sub=True)
+
+    p = subs.add_parser("progress", help="show each lesson's state",
+                        description="Show each lesson's state and the misconceptions your quiz answers showed.")
+    p.add_argument("--json", action="store_true", help="print JSON for scripts")
+    _add_globals(p, sub=True)
+
+    p = subs.add_parser("reset", help="forget progress of one lesson or of all",
+                        description="Forget the progress of one lesson, or of every lesson. Asks first.")
+    p.add_argument("lesson", metavar="LESSON", nargs="?", help="a lesson id (default: every lesson)")
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask (for scripts)")
+    _add_globals(p, sub=True)
+    return parser
+
+
+def _insert_open(argv: list[str]) -> list[str]:
+    """`tutor LESSON` is `tutor open LESSON`: find the first word that is not an option."""
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            return argv[: i + 1] + ["open"] + argv[i + 1 :] if i + 1 < len(argv) else argv
+        if arg in ("--lessons", "--data-dir"):
+            i += 2
+            continue
+        if arg.startswith("-"):
+            i += 1
+            continue
+        if arg in COMMANDS:
+            return argv
+        return argv[:i] + ["open"] + argv[i:]
+    return argv
+
+
+def main(argv: list[str] | None = None, *, environ=None) -> int:
+    """Run the command line; returns the exit status (the console script exits with it)."""
+    environ = os.environ if environ is None else environ
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(_insert_open(argv))
+    except SystemExit as exit_:  # --help, --version, and usage errors (status 2)
+        return exit_.code if isinstance(exit_.code, int) else 0
+    args.lessons = list(args.lessons) + list(getattr(args, "sub_lessons", []) or [])
+    args.data_dir = getattr(args, "sub_data_dir", None) or args.data_dir
+    try:
+        if args.command == "check":
+            return _check(args, environ)
+        if args.command == "progress":
+            return _progress(args, environ)
+        if args.command == "reset":
+            return _reset(args, environ)
+        if args.command == "step":
+            return _step(args, environ)
+        return _open(args, environ)
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130
+
+
+def _err(message: str) -> None:
+    print(f"tutor: {message}", file=sys.stderr)
+
+
+def _catalog(args, environ, files=()) -> Catalog:
+    return load_catalog(lesson_dirs(args.lessons, environ), files)
+
+
+def _progress_store(args, environ) -> Progress:
+    progress = Progress(default_data_dir(args.data_dir, environ))
+    if progress.notice:
+        _err(progress.notice)
+    return progress
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+# ------------------------------------------------------------------------------ check
+
+
+def _check(args, environ) -> int:
+    if not args.paths:
+        catalog = _catalog(args, environ)
+        problems = catalog.problems
+        checked = len(catalog.lessons)
+    else:
+        # the given files are checked in the company of the built-in lessons (and --lessons /
+        # TUTOR_LESSONS), so a prerequisite may name one of those and a clashing id is caught;
+        # only the given files' problems are reported
+        dirs, files, missing = [], [], []
+        for raw in args.paths:
+            path = Path(raw)
+            if path.is_dir():
+                dirs.append(path)
+            elif path.exists():
+                files.append(path)
+            else:
+                missing.append(raw)
+        mine: set[Path] = set()
+        for d in dirs:
+            try:
+                mine.update(p.resolve() for p in lesson_files(d))
+            except OSError:
+                pass
+        mine.update(p.resolve() for p in files)
+        context = [d for d in lesson_dirs(args.lessons, environ) if d.is_dir()]
+        catalog = load_catalog(dirs + context, files)
+        chosen = [l for l in catalog.lessons if l.path.resolve() in mine]
+        problems = [p for l in chosen for p in l.problems]
+        problems = [p for p in catalog.problems if p.line == 0 and Path(p.path) in dirs] + problems
+        problems += [_missing(raw) for raw in missing]
+        checked = len(chosen)
+    for problem in problems:
+        print(problem)
+    print(f"checked {_plural(checked, 'lesson')}: {_plural(len(problems), 'problem')}")
+    return 1 if problems else 0
+
+
+def _missing(raw: str) -> Problem:
+    return Problem(raw, 0, 0, "no such file or directory")
+
+
+# ------------------------------------------------------------------------------ progress
+
+
+def _tag_summary(progress: Progress) -> list[dict]:
+    """Each misconception tag met in an attempt: how often, and whether the same block was later
+    answered right."""
+    summary: dict[str, dict] = {}
+    attempts = progress.attempts()
+    for i, attempt in enumerate(attempts):
+        for tag in attempt.tags:
+            entry = summary.setdefault(tag, {"tag": tag, "hits": 0, "lessons": [], "resolved": False})
+            entry["hits"] += 1
+            if attempt.lesson_id not in entry["lessons"]:
+                entry["lessons"].append(attempt.lesson_id)
+            later_right = any(a.correct and a.lesson_id == attempt.lesson_id and a.block_index == attempt.block_index
+                              for a in attempts[i + 1 :])
+            # resolved if every block where it showed up was later answered right
+            entry.setdefault("_open", set())
+            key = (attempt.lesson_id, attempt.block_index)
+            if later_right:
+                entry["_open"].discard(key)
+            else:
+                entry["_open"].add(key)
+    out = []
+    for entry in summary.values():
+        entry["resolved"] = not entry.pop("_open")
+        out.append(entry)
+    titles = _misconception_titles()
+    for entry in out:
+        entry["title"] = titles.get(entry["tag"], "")
+    return sorted(out, key=lambda e: (-e["hits"], e["tag"]))
+
+
+def _misconception_titles() -> dict[str, str]:
+    try:
+        from tutor.misconceptions import CATALOGUE
+    except Exception:  # the catalogue is optional here; tags still print
+        return {}
+    titles = {}
+    for tag, item in CATALOGUE.items():
+        title = getattr(item, "title", "")
+        if isinstance(title, str):
+            titles[tag] = title
+    return titles
+
+
+def _lesson_state(lesson: Lesson, progress: Progress) -> str:
+    return "broken" if lesson.broken else progress.state(lesson.id)
+
+
+def _progress(args, environ) -> int:
+    catalog = _catalog(args, environ)
+    progress = _progress_store(args, environ)
+    try:
+        known = {l.id for l in catalog.lessons}
+        others = [i for i in progress.lesson_ids() if i not in known]
+        tags = _tag_summary(progress)
+        if args.json:
+            data = {
+                "data_dir": str(progress.data_dir),
+                "lessons": [
+                    {"id": l.id, "title": l.title, "section": l.section, "state": _lesson_state(l, progress),
+                     "position": progress.position(l.id), "completed_blocks": sorted(progress.completed_blocks(l.id)),
+                     "problem": str(l.first_problem) if l.broken else None}
+                    for l in catalog.lessons
+                ],
+                "not_installed": [{"id": i, "state": progress.state(i)} for i in others],
+                "misconceptions": tags,
+                "notice": progress.notice,
+            }
+            print(json.dumps(data, indent=2))
+            return 0
+        width = max([len(l.id) for l in catalog.lessons] + [len(i) for i in others] + [10])
+        done = sum(1 for l in catalog.lessons if progress.state(l.id) == "done")
+        print(f"Progress in {progress.data_dir}: {done} of {_plural(len(catalog.lessons), 'lesson')} done")
+        marks = {"done": "✓", "in progress": "…", "not started": " ", "broken": "✗"}
+        for section, lessons in catalog.sections():
+            print()
+            print(section)
+            for l in lessons:
+                state = _lesson_state(l, progress)
+                print(f"  {marks[state]} {l.id:<{width}}  {state:<11}  {l.title}")
+        if others:
+            print()
+            print("Lessons not installed any more")
+            for i in others:
+                print(f"    {i:<{width}}  {progress.state(i)}")
+        if tags:
+            print()
+            print("Misconceptions your answers showed")
+            for t in tags:
+                status = "answered right later" if t["resolved"] else "not yet answered right"
+                title = f" ({t['title']})" if t["title"] else ""
+                print(f"  {t['tag']}{title}: {_plural(t['hits'], 'time')}, {status}")
+        return 0
+    finally:
+        progress.close()
+
+
+# ------------------------------------------------------------------------------ reset
+
+
+def _reset(args, environ) -> int:
+    data_dir = default_data_dir(args.data_dir, environ)
+    progress = _progress_store(args, environ)
+    try:
+        if args.lesson is not None:
+            if args.lesson not in progress.lesson_ids():
+                catalog = _catalog(args, environ)
+                if catalog.get(args.lesson) is None:
+                    _err(f"no lesson with id '{args.lesson}' (see `tutor progress` for the ids)")
+                    return 1
+                print(f"Nothing to reset: lesson '{args.lesson}' has no progress.")
+                return 0
+            what = f"your progress in lesson '{args.lesson}' ({progress.state(args.lesson)})"
+        else:
+            count = len(progress.lesson_ids())
+            if count == 0:
+                print("Nothing to reset: no progress is recorded.")
+                return 0
+            what = f"ALL your progress ({_plural(count, 'lesson')}) in {data_dir}"
+        if not args.yes:
+            stdin = sys.stdin
+            if stdin is None or not stdin.isatty():
+                _err(f"not resetting {what}: I can only ask for confirmation on a terminal. "
+                     "Pass --yes to reset without asking.")
+                return 1
+            print(f"Discard {what}? This cannot be undone. [y/N] ", end="", flush=True)
+            answer = stdin.readline().strip().lower()
+            if answer not in ("y", "yes"):
+                print("Nothing was reset.")
+                return 1
+        progress.reset(args.lesson)
+        if progress.notice and "could not be saved" in progress.notice:
+            _err(progress.notice)
+            return 1
+        print(f"Reset {what}.")
+        return 0
+    finally:
+        progress.close()
+
+
+# ------------------------------------------------------------------------------ the app
+
+
+def _launch(catalog: Catalog, progress: Progress, **kwargs) -> int:
+    try:
+        from tutor.app import run_app
+    except ImportError as err:
+        _err(f"the app cannot start: {err}")
+        return 1
+    result = run_app(catalog, progress, **kwargs)
+    return int(result or 0)
+
+
+def _open(args, environ) -> int:
+    files = []
+    lesson_id = None
+    target = getattr(args, "lesson", None)
+    if target is not None:
+        path = Path(target)
+        if target.endswith(".md") or os.sep in target or path.is_file():
+            if not path.is_file():
+                _err(f"no lesson file {target}")
+                return 1
+            files.append(path)
+        else:
+            lesson_id = target
+    catalog = _catalog(args, environ, files)
+    if files:
+        resolved = files[0].resolve()
+        lesson = next((l for l in catalog.lessons if l.path.resolve() == resolved), None)
+        lesson_id = lesson.id if lesson else None
+    elif lesson_id is not None and catalog.get(lesson_id) is None:
+        ids = ", ".join(l.id for l in catalog.lessons) or "none"
+        _err(f"no lesson with id '{lesson_id}'. The lessons are: {ids}")
+        return 1
+    progress = _progress_store(args, environ)
+    return _launch(catalog, progress, open_lesson=lesson_id)
+
+
+def _step(args, environ) -> int:
+    from engine.expr import ProgramError, parse_program
+
+    if args.program_text is not None:
+        where, text, title = "-e", args.program_text, "tutor step -e"
+    else:
+        where = args.program_file
+        title = Path(where).name
+        try:
+            with open(where, "rb") as fh:
+                data = fh.read(MAX_PROGRAM_BYTES + 1)
+        except OSError as err:
+            _err(f"cannot read {where}: {err.strerror or err}")
+            return 1
+        if len(data) > MAX_PROGRAM_BYTES:
+            _err(f"{where}: the file is larger than 1 MiB; a program is a few lines")
+            return 1
+        try:
+            text = data.decode("utf-8").removeprefix("\ufeff")
+        except UnicodeDecodeError as err:
+            _err(f"{where}: byte {err.start} is not UTF-8; save the program as UTF-8 text")
+            return 1
+    try:
+        program = parse_program(text)
+        program.build()  # runtime errors (log of -1, overflow) are found before the app opens
+    except ProgramError as err:
+        print(f"{where}:{err.line}:{err.col}: {err.message}", file=sys.stderr)
+        return 1
+    catalog = _catalog(args, environ)
+    progress = _progress_store(args, environ)
+    return _launch(catalog, progress, step_program=program, step_title=title)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
