@@ -1,0 +1,635 @@
+"""Judging one line of code that a learner typed: a line of a backward rule or of a training loop.
+
+The line is never executed. It is parsed with :mod:`ast`, checked against a small whitelist
+(numbers, the rule's own names with ``.data``/``.grad``, ``+ - * / **``, unary ``-``, comparisons,
+``x if c else y`` and the functions ``tanh exp log``), and then *evaluated by this module's own
+little interpreter* on random values. Two lines are the same answer when they change the same
+variable in the same way for every random draw, so ``self.grad += out.grad * other.data`` and
+``self.grad = self.grad + other.data * out.grad`` are both right.
+
+When a line is wrong, the judge tries the classic mistakes on the expected line (``=`` for ``+=``,
+a flipped sign, no ``out.grad``, one value swapped for another, half of an add's gradient, no
+learning rate) and reports the ones that reproduce the learner's numbers, as catalogue tags.
+
+Standard library only; no Textual.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import random
+from dataclasses import dataclass, field
+from typing import Callable
+
+__all__ = [
+    "MAX_LINE_CHARS",
+    "RULES",
+    "Rule",
+    "Line",
+    "LineVerdict",
+    "UnreadableLine",
+    "read_line",
+    "judge_line",
+    "same_effect",
+]
+
+MAX_LINE_CHARS = 300  # a line of a backward rule or training loop is far shorter than this
+_MAX_NODES = 120  # syntax-tree nodes in one line
+_MAX_EXPONENT = 64  # |k| in a ** k
+_TRIALS = 6  # random draws a line is evaluated on
+_FUNCTIONS = {"tanh": math.tanh, "exp": math.exp, "log": math.log}
+
+
+class UnreadableLine(Exception):
+    """The learner's text is not a line this judge can read; ``message`` says why, plainly."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class _EvalError(Exception):
+    """A readable line that cannot be computed for these values (division by zero, overflow)."""
+
+
+# ----------------------------------------------------------------------------- the rules
+
+
+def _signed(rng: random.Random, lo: float = 0.5, hi: float = 2.5) -> float:
+    """A number away from 0, of random sign, so that no mistake can hide behind a 0 or a 1."""
+    return rng.uniform(lo, hi) * rng.choice((-1.0, 1.0))
+
+
+def _binary(op: Callable[[float, float], float]):
+    def sample(rng: random.Random, trial: int) -> dict[str, float]:
+        env = {
+            "self.data": _signed(rng),
+            "other.data": _signed(rng),
+            "self.grad": _signed(rng),
+            "other.grad": _signed(rng),
+            "out.grad": _signed(rng),
+        }
+        env["out.data"] = op(env["self.data"], env["other.data"])
+        return env
+
+    return sample
+
+
+def _unary(fn: Callable[[float], float], *, positive=False, both_signs=False, extra=None):
+    def sample(rng: random.Random, trial: int) -> dict[str, float]:
+        x = rng.uniform(0.3, 1.8)
+        if not positive:
+            x = x * (-1 if (trial % 2 if both_signs else rng.random() < 0.5) else 1)
+        env = {"self.data": x, "self.grad": _signed(rng), "out.grad": _signed(rng)}
+        env["out.data"] = fn(x)
+        if extra:
+            env.update(extra(env, rng, trial))
+        return env
+
+    return sample
+
+
+def _pow_sample(rng: random.Random, trial: int) -> dict[str, float]:
+    k = (2.0, 3.0, -1.0, 0.5, 4.0, -2.0)[trial % 6]
+    x = rng.uniform(0.5, 2.0)
+    return {
+        "self.data": x,
+        "self.grad": _signed(rng),
+        "out.grad": _signed(rng),
+        "out.data": x**k,
+        "k": k,
+        "other": k,
+    }
+
+
+def _update_sample(rng: random.Random, trial: int) -> dict[str, float]:
+    return {"p.data": _signed(rng), "p.grad": _signed(rng), "lr": rng.uniform(0.05, 0.4)}
+
+
+def _zero_sample(rng: random.Random, trial: int) -> dict[str, float]:
+    return {"p.data": _signed(rng), "p.grad": _signed(rng)}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The setting a line belongs to: which names exist and how to draw consistent values.
+
+    ``objects`` have ``.data`` and ``.grad``; ``scalars`` are plain numbers. ``sample`` draws one
+    consistent set of values (``out.data`` really is ``tanh(self.data)`` for the tanh rule).
+    ``swap_tags`` names the misconception behind using one value where another belongs.
+    """
+
+    name: str
+    description: str
+    objects: tuple[str, ...]
+    scalars: tuple[str, ...]
+    sample: Callable[[random.Random, int], dict[str, float]]
+    swap_tags: dict[tuple[str, str], str] = field(default_factory=dict)
+    sign_tag: str = "rule-wrong-sign"
+    overwrite_tag: str | None = "overwrote-not-accumulated"
+    split_tag: str | None = None
+    scale_name: str | None = None  # a factor whose absence is its own mistake (lr)
+    scale_tag: str | None = None
+
+    @property
+    def refs(self) -> tuple[str, ...]:
+        names = [f"{o}.{a}" for o in self.objects for a in ("data", "grad")]
+        return tuple(names) + self.scalars
+
+    def names_text(self) -> str:
+        parts = [f"{o}.data, {o}.grad" for o in self.objects] + list(self.scalars)
+        return ", ".join(parts)
+
+
+def _sigmoid(x: float) -> float:
+    return 1 / (1 + math.exp(-x))
+
+
+_MUL_SWAPS = {
+    ("other.data", "self.data"): "own-input-in-mul",
+    ("self.data", "other.data"): "own-input-in-mul",
+}
+_TANH_SWAPS = {("out.data", "self.data"): "tanh-on-input", ("t", "self.data"): "tanh-on-input"}
+
+RULES: dict[str, Rule] = {
+    r.name: r
+    for r in [
+        Rule("add", "the backward rule of out = self + other", ("self", "other", "out"), (),
+             _binary(lambda a, b: a + b), split_tag="split-add-gradient"),
+        Rule("mul", "the backward rule of out = self * other", ("self", "other", "out"), (),
+             _binary(lambda a, b: a * b), swap_tags=_MUL_SWAPS),
+        Rule("pow", "the backward rule of out = self ** k (k a number; micrograd calls it other)",
+             ("self", "out"), ("k", "other"), _pow_sample),
+        Rule("tanh", "the backward rule of out = tanh(self) (t is out.data)", ("self", "out"), ("t",),
+             _unary(math.tanh, extra=lambda env, rng, trial: {"t": env["out.data"]}),
+             swap_tags=_TANH_SWAPS),
+        Rule("exp", "the backward rule of out = exp(self)", ("self", "out"), (), _unary(math.exp)),
+        Rule("log", "the backward rule of out = log(self)", ("self", "out"), (),
+             _unary(math.log, positive=True)),
+        Rule("relu", "the backward rule of out = relu(self)", ("self", "out"), (),
+             _unary(lambda x: max(0.0, x), both_signs=True)),
+        Rule("sigmoid", "the backward rule of out = sigmoid(self)", ("self", "out"), (),
+             _unary(_sigmoid)),
+        Rule("update", "the update of one parameter p with learning rate lr", ("p",), ("lr",),
+             _update_sample, sign_tag="update-wrong-sign", overwrite_tag=None,
+             scale_name="lr", scale_tag="forgot-learning-rate"),
+        Rule("zero_grad", "resetting one parameter p before backward", ("p",), (), _zero_sample,
+             overwrite_tag=None),
+    ]
+}
+
+
+# ----------------------------------------------------------------------------- reading a line
+
+
+@dataclass(frozen=True)
+class Line:
+    """A line that passed the whitelist: ``target op= value``."""
+
+    text: str
+    target: str  # e.g. "self.grad"
+    op: str  # "=", "+=", "-=", "*=", "/="
+    value: ast.expr
+    refs: frozenset[str]  # every name or name.attr the right-hand side reads
+
+
+_AUG = {ast.Add: "+=", ast.Sub: "-=", ast.Mult: "*=", ast.Div: "/="}
+
+
+def read_line(text: str, rule: Rule) -> Line:
+    """Parse ``text`` as one assignment in ``rule``'s setting, or raise :class:`UnreadableLine`."""
+    if not isinstance(text, str):
+        raise UnreadableLine("type the line as text")
+    if len(text) > MAX_LINE_CHARS:
+        raise UnreadableLine(
+            f"that is {len(text):,} characters; a line of a rule is far shorter "
+            f"(at most {MAX_LINE_CHARS})"
+        )
+    source = text.strip()
+    if not source:
+        raise UnreadableLine("the line is empty: type one line of code")
+    if "\x00" in source:
+        raise UnreadableLine("the line contains a NUL character")
+    try:
+        tree = ast.parse(source, mode="exec")
+    except SyntaxError as err:
+        raise UnreadableLine(f"Python cannot read it ({err.msg})") from None
+    except (ValueError, RecursionError, MemoryError):
+        raise UnreadableLine("Python cannot read it") from None
+    if len(tree.body) != 1:
+        raise UnreadableLine("type exactly one line: one assignment")
+    stmt = tree.body[0]
+    if sum(1 for _ in ast.walk(stmt)) > _MAX_NODES:
+        raise UnreadableLine("the line is too long and nested to be one line of a rule")
+    if isinstance(stmt, ast.Assign):
+        if len(stmt.targets) != 1:
+            raise UnreadableLine("assign to one thing only (no a = b = ...)")
+        target_node, op, value = stmt.targets[0], "=", stmt.value
+    elif isinstance(stmt, ast.AugAssign):
+        op = _AUG.get(type(stmt.op))
+        if op is None:
+            raise UnreadableLine("use =, +=, -=, *= or /=")
+        target_node, value = stmt.target, stmt.value
+    elif isinstance(stmt, ast.Expr):
+        _check(stmt.value, rule, set())  # say first what is not allowed in it, if anything
+        raise UnreadableLine(
+            "that is only an expression; write the whole line, with what it changes, "
+            "e.g. 'self.grad += ...'"
+        )
+    else:
+        raise UnreadableLine("it is not an assignment like 'self.grad += ...'")
+    target = _target_name(target_node, rule)
+    refs: set[str] = set()
+    _check(value, rule, refs)
+    return Line(text=source, target=target, op=op, value=value, refs=frozenset(refs))
+
+
+def _target_name(node: ast.AST, rule: Rule) -> str:
+    if (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id in rule.objects
+        and node.attr in ("data", "grad")
+    ):
+        return f"{node.value.id}.{node.attr}"
+    raise UnreadableLine(f"the line must change one of {rule.names_text()}")
+
+
+def _unknown(name: str, rule: Rule) -> UnreadableLine:
+    return UnreadableLine(f"unknown name {name!r}: in {rule.description} you can use {rule.names_text()}")
+
+
+def _check(node: ast.AST, rule: Rule, refs: set[str]) -> None:
+    """Walk the right-hand side, allowing only the whitelisted forms."""
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+            raise UnreadableLine("only numbers can be written as constants (no text, no True/False)")
+        return
+    if isinstance(node, ast.Name):
+        if node.id in rule.scalars:
+            refs.add(node.id)
+            return
+        if node.id in rule.objects:
+            raise UnreadableLine(f"say which number of {node.id} you mean: {node.id}.data or {node.id}.grad")
+        raise _unknown(node.id, rule)
+    if isinstance(node, ast.Attribute):
+        if isinstance(node.value, ast.Name) and node.value.id in rule.objects:
+            if node.attr in ("data", "grad"):
+                refs.add(f"{node.value.id}.{node.attr}")
+                return
+            raise UnreadableLine(f"{node.value.id} has only .data and .grad, not .{node.attr}")
+        if isinstance(node.value, ast.Name) and node.value.id not in ("math",):
+            raise _unknown(node.value.id, rule)
+        raise UnreadableLine("only .data and .grad of the rule's values can be read")
+    if isinstance(node, ast.BinOp):
+        if not isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)):
+            raise UnreadableLine("only + - * / and ** are allowed")
+        _check(node.left, rule, refs)
+        _check(node.right, rule, refs)
+        return
+    if isinstance(node, ast.UnaryOp):
+        if not isinstance(node.op, (ast.USub, ast.UAdd)):
+            raise UnreadableLine("only a leading - or + is allowed")
+        _check(node.operand, rule, refs)
+        return
+    if isinstance(node, ast.Compare):
+        if len(node.ops) != 1 or not isinstance(node.ops[0], (ast.Gt, ast.Lt, ast.GtE, ast.LtE)):
+            raise UnreadableLine("only one comparison with > < >= <= is allowed")
+        _check(node.left, rule, refs)
+        _check(node.comparators[0], rule, refs)
+        return
+    if isinstance(node, ast.IfExp):
+        for part in (node.test, node.body, node.orelse):
+            _check(part, rule, refs)
+        return
+    if isinstance(node, ast.Call):
+        name = _function_name(node.func)
+        if name is None:
+            raise UnreadableLine("only tanh, exp, log and float can be called")
+        if node.keywords or len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
+            raise UnreadableLine(f"{name} takes exactly one number")
+        _check(node.args[0], rule, refs)
+        return
+    raise UnreadableLine(f"{_plain_name(node)} is not allowed in this line")
+
+
+def _function_name(func: ast.AST) -> str | None:
+    if isinstance(func, ast.Name) and (func.id in _FUNCTIONS or func.id == "float"):
+        return func.id
+    if (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Name)
+        and func.value.id == "math"
+        and func.attr in _FUNCTIONS
+    ):
+        return func.attr
+    return None
+
+
+def _plain_name(node: ast.AST) -> str:
+    names = {
+        ast.Subscript: "indexing", ast.List: "a list", ast.Tuple: "a tuple", ast.Dict: "a dict",
+        ast.Set: "a set", ast.Lambda: "lambda", ast.JoinedStr: "an f-string",
+        ast.NamedExpr: "the := operator", ast.BoolOp: "and/or", ast.Starred: "*",
+        ast.ListComp: "a comprehension", ast.GeneratorExp: "a generator", ast.Await: "await",
+    }
+    return names.get(type(node), type(node).__name__)
+
+
+# ----------------------------------------------------------------------------- evaluating
+
+
+def _evaluate(node: ast.AST, env: dict[str, float], swap: dict[str, str]) -> float:
+    """The restricted interpreter: only the forms ``_check`` allowed, on plain floats."""
+    if isinstance(node, ast.Constant):
+        return float(node.value)
+    if isinstance(node, ast.Name):
+        return env[swap.get(node.id, node.id)]
+    if isinstance(node, ast.Attribute):
+        ref = f"{node.value.id}.{node.attr}"
+        return env[swap.get(ref, ref)]
+    if isinstance(node, ast.UnaryOp):
+        v = _evaluate(node.operand, env, swap)
+        return -v if isinstance(node.op, ast.USub) else v
+    if isinstance(node, ast.BinOp):
+        a = _evaluate(node.left, env, swap)
+        b = _evaluate(node.right, env, swap)
+        try:
+            if isinstance(node.op, ast.Add):
+                r = a + b
+            elif isinstance(node.op, ast.Sub):
+                r = a - b
+            elif isinstance(node.op, ast.Mult):
+                r = a * b
+            elif isinstance(node.op, ast.Div):
+                r = a / b
+            else:
+                if abs(b) > _MAX_EXPONENT:
+                    raise _EvalError(f"an exponent of {b:g} is too large")
+                if a < 0 and not float(b).is_integer():
+                    raise _EvalError("a negative number to a fractional power")
+                r = a**b
+        except ZeroDivisionError:
+            raise _EvalError("it divides by zero") from None
+        except OverflowError:
+            raise _EvalError("a number grows too large") from None
+        return _finite(r)
+    if isinstance(node, ast.Compare):
+        a = _evaluate(node.left, env, swap)
+        b = _evaluate(node.comparators[0], env, swap)
+        op = node.ops[0]
+        result = (
+            a > b if isinstance(op, ast.Gt) else a < b if isinstance(op, ast.Lt)
+            else a >= b if isinstance(op, ast.GtE) else a <= b
+        )
+        return 1.0 if result else 0.0
+    if isinstance(node, ast.IfExp):
+        if _evaluate(node.test, env, swap) != 0.0:
+            return _evaluate(node.body, env, swap)
+        return _evaluate(node.orelse, env, swap)
+    if isinstance(node, ast.Call):
+        name = _function_name(node.func)
+        x = _evaluate(node.args[0], env, swap)
+        if name == "float":
+            return x
+        if name == "log" and x <= 0:
+            raise _EvalError("it takes the log of a number that is not positive")
+        try:
+            return _finite(_FUNCTIONS[name](x))
+        except OverflowError:
+            raise _EvalError("a number grows too large") from None
+    raise _EvalError("cannot evaluate this")  # unreachable after _check
+
+
+def _finite(x: float) -> float:
+    if isinstance(x, complex) or not math.isfinite(x):
+        raise _EvalError("a number grows too large")
+    return x
+
+
+def _effect(line: Line, env: dict[str, float], swap: dict[str, str] | None = None) -> float:
+    """The new value of the line's target after the line runs on ``env``."""
+    value = _evaluate(line.value, env, swap or {})
+    old = env[line.target]
+    try:
+        if line.op == "=":
+            new = value
+        elif line.op == "+=":
+            new = old + value
+        elif line.op == "-=":
+            new = old - value
+        elif line.op == "*=":
+            new = old * value
+        else:
+            new = old / value
+    except ZeroDivisionError:
+        raise _EvalError("it divides by zero") from None
+    return _finite(new)
+
+
+def _close(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def _samples(rule: Rule) -> list[dict[str, float]]:
+    rng = random.Random(20240606)  # the same draws every time: judging is reproducible
+    return [rule.sample(rng, trial) for trial in range(_TRIALS)]
+
+
+def same_effect(a: Line, b: Line, rule: Rule) -> bool:
+    """True when the two lines change the same target to the same value on every draw."""
+    if a.target != b.target:
+        return False
+    try:
+        return all(_close(_effect(a, env), _effect(b, env)) for env in _samples(rule))
+    except _EvalError:
+        return False
+
+
+# ----------------------------------------------------------------------------- judging
+
+
+@dataclass
+class LineVerdict:
+    correct: bool
+    tags: list[str]
+    message: str
+    kind: str  # "right" | "wrong" | "unreadable"
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def judge_line(answer: str, expect: Line | str, rule: Rule | str) -> LineVerdict:
+    """Judge the learner's ``answer`` against the expected line in ``rule``'s setting.
+
+    Never raises on learner text: unreadable lines come back with kind "unreadable" and a message.
+    """
+    if isinstance(rule, str):
+        rule = RULES[rule]
+    if isinstance(expect, str):
+        expect = read_line(expect, rule)
+    try:
+        line = read_line(answer, rule)
+    except UnreadableLine as err:
+        return LineVerdict(False, [], f"Not a line I can read: {err.message}.", "unreadable")
+
+    if line.target != expect.target:
+        return LineVerdict(
+            False,
+            [],
+            f"This line changes {line.target}, but this step of {rule.description} "
+            f"must change {expect.target}.",
+            "wrong",
+        )
+    samples = _samples(rule)
+    try:
+        learner = [_effect(line, env) for env in samples]
+    except _EvalError as err:
+        return LineVerdict(False, [], f"That line cannot be computed: {err}.", "wrong")
+    wanted = [_effect(expect, env) for env in samples]
+    if all(_close(a, b) for a, b in zip(learner, wanted)):
+        return LineVerdict(True, [], "Right: that line does what the rule needs.", "right")
+    return _diagnose(line, expect, rule, samples, learner, wanted)
+
+
+def _depends_on_old(line: Line, samples: list[dict[str, float]]) -> bool | None:
+    """True if the line adds to the old target, False if it ignores it, None if neither."""
+    additive = ignores = True
+    for env in samples:
+        moved = dict(env)
+        moved[line.target] = env[line.target] + 1.75
+        a, b = _effect(line, env), _effect(line, moved)
+        if not _close(b - a, 1.75):
+            additive = False
+        if not _close(a, b):
+            ignores = False
+    if additive:
+        return True
+    if ignores:
+        return False
+    return None
+
+
+def _diagnose(line, expect, rule, samples, learner, wanted) -> LineVerdict:
+    expect_adds = _depends_on_old(expect, samples)
+    try:
+        line_adds = _depends_on_old(line, samples)
+    except _EvalError:
+        line_adds = None
+    tags: list[str] = []
+    notes: list[str] = []
+
+    if expect_adds and line_adds is False:
+        # '=' where the rule adds: compare what it writes with the share it should have added
+        got = learner
+        if rule.overwrite_tag:
+            tags.append(rule.overwrite_tag)
+            notes.append(
+                f"'=' replaces whatever {expect.target} already holds; a value used twice "
+                f"loses the earlier share. Add with '+='"
+            )
+        else:
+            notes.append(
+                f"'=' throws away the old {expect.target} and keeps only the step; "
+                f"nudge it instead ({expect.op})"
+            )
+    elif expect_adds:
+        got = [a - env[line.target] for a, env in zip(learner, samples)]
+    else:
+        got = learner  # compare new values directly (e.g. zero_grad)
+
+    share = _share(expect, samples, {}, {}) if expect_adds else wanted
+    if all(_close(g, s) for g, s in zip(got, share)):
+        return LineVerdict(False, tags, _join(notes), "wrong")
+
+    found = _match_mistake(line, expect, rule, samples, got, expect_adds)
+    if found:
+        tag, note = found
+        if tag:
+            tags.append(tag)
+        notes.append(note)
+        return LineVerdict(False, tags, _join(notes), "wrong")
+
+    # nothing reproduces it numerically: say what the structure shows, and a counter-example
+    if "out.grad" in expect.refs and "out.grad" not in line.refs:
+        tags.append("forgot-upstream")
+        notes.append("there is no out.grad in your line: the chain rule multiplies by the upstream gradient")
+    i = next((i for i, (g, s) in enumerate(zip(got, share)) if not _close(g, s)), 0)
+    env = samples[i]
+    used = line.refs | expect.refs | ({expect.target} if not expect_adds else set())
+    shown = ", ".join(f"{k} = {_fmt(env[k])}" for k in rule.refs if k in used)
+    if expect_adds:
+        notes.append(
+            f"with {shown} your line adds {_fmt(got[i])} to {expect.target}; the rule adds {_fmt(share[i])}"
+        )
+    else:
+        notes.append(
+            f"with {shown} your line leaves {expect.target} = {_fmt(learner[i])}; "
+            f"it should become {_fmt(wanted[i])}"
+        )
+    return LineVerdict(False, tags, _join(notes), "wrong")
+
+
+def _share(line: Line, samples, swap: dict[str, str], fixed: dict[str, float]) -> list[float]:
+    """What ``line`` adds to its target on each draw (with values swapped or fixed)."""
+    out = []
+    for env in samples:
+        env2 = {**env, **fixed}
+        env2[line.target] = env[line.target]
+        out.append(_effect(line, env2, swap) - env[line.target])
+    return out
+
+
+def _match_mistake(line, expect, rule, samples, got, expect_adds):
+    """The first classic mistake applied to the expected line that gives the learner's numbers."""
+
+    def matches(candidate: list[float]) -> bool:
+        return all(_close(g, c) for g, c in zip(got, candidate))
+
+    def share(swap=None, fixed=None) -> list[float]:
+        if expect_adds:
+            return _share(expect, samples, swap or {}, fixed or {})
+        return [_effect(expect, {**env, **(fixed or {})}, swap or {}) for env in samples]
+
+    try:
+        base = share()
+        if matches([-x for x in base]):
+            return rule.sign_tag, "the sign is flipped" + (
+                ": the gradient points uphill, so the update must go against it"
+                if rule.sign_tag == "update-wrong-sign"
+                else ": the rule adds local derivative × upstream gradient, with no extra minus"
+            )
+        if "out.grad" in expect.refs and "out.grad" not in line.refs and matches(share(fixed={"out.grad": 1.0})):
+            return "forgot-upstream", (
+                "that is the local derivative alone: multiply it by out.grad, the gradient "
+                "arriving from above"
+            )
+        if rule.scale_name and rule.scale_name in expect.refs and rule.scale_name not in line.refs:
+            if matches(share(fixed={rule.scale_name: 1.0})):
+                return rule.scale_tag, f"the step needs the learning rate {rule.scale_name} in it"
+        if rule.split_tag and matches([x / 2 for x in base]):
+            return rule.split_tag, "each operand of an add gets the whole upstream gradient, not half"
+        for ref in sorted(expect.refs):
+            for alt in rule.refs:
+                if alt == ref:
+                    continue
+                try:
+                    cand = share(swap={ref: alt})
+                except _EvalError:
+                    continue
+                if matches(cand):
+                    tag = rule.swap_tags.get((ref, alt), "wrong-operand")
+                    return tag, f"you used {alt} where the rule needs {ref}"
+    except _EvalError:
+        return None
+    return None
+
+
+def _join(notes: list[str]) -> str:
+    if not notes:
+        return "Not quite."
+    text = "; ".join(notes)
+    return text[0].upper() + text[1:] + "."
