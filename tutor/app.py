@@ -1,0 +1,223 @@
+"""The Textual application: the home screen, lessons, help, and the guard for tiny terminals.
+
+The command line builds the catalogue and the progress store and calls :func:`run_app`. Nothing
+here parses lesson files or writes progress on its own: it asks ``catalog`` and ``progress``.
+
+Screens:
+
+* :class:`~tutor.screens.home.HomeScreen` is the default screen (the bottom of the stack).
+* Opening a lesson pushes a :class:`~tutor.screens.lesson.LessonScreen` (or, for a lesson file
+  with problems, a :class:`~tutor.screens.lesson.ProblemsScreen`); ``q`` pops it.
+* ``?``/F1 pushes the help screen for whatever screen is on top.
+* Below 60×20 a :class:`~tutor.screens.too_small.TooSmallScreen` covers everything until the
+  terminal grows again.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from tutor.screens.help import HelpScreen
+from tutor.screens.home import HomeScreen
+from tutor.screens.lesson import LessonScreen, ProblemsScreen
+from tutor.screens.too_small import MIN_HEIGHT, MIN_WIDTH, TooSmallScreen
+
+__all__ = ["LessonCommands", "StepPlaceholderScreen", "TutorApp", "run_app"]
+
+
+class LessonCommands(Provider):
+    """Command-palette entries that open a lesson, found by its title."""
+
+    def _lessons(self):
+        for _section, lessons in self.app.catalog.sections():
+            yield from lessons
+
+    async def discover(self) -> Hits:
+        for lesson in self._lessons():
+            yield DiscoveryHit(
+                f"Lesson: {lesson.title}",
+                partial(self.app.open_lesson, lesson.id),
+                help=lesson.summary or lesson.section,
+            )
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for lesson in self._lessons():
+            text = f"Lesson: {lesson.title}"
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(
+                    score,
+                    matcher.highlight(text),
+                    partial(self.app.open_lesson, lesson.id),
+                    text=text,
+                    help=lesson.summary or lesson.section,
+                )
+
+
+class StepPlaceholderScreen(Screen):
+    """Stands in for the debugger when this build does not have it: shows the program."""
+
+    BINDINGS = [Binding("q,escape", "leave", "Quit", id="step.quit", tooltip="Leave the tutor")]
+
+    def __init__(self, program, *, title: str = "") -> None:
+        super().__init__()
+        self.program = program
+        self.title = title or "step"
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll():
+            yield Static(Text("The debugger is not available in this build. The program:", style="bold"))
+            yield Static(Syntax(str(getattr(self.program, "text", self.program)), "python", theme="ansi_dark"))
+        yield Footer()
+
+    def action_leave(self) -> None:
+        self.dismiss(False)
+
+
+class TutorApp(App):
+    """The tutor. ``catalog`` and ``progress`` come from :mod:`tutor.lessons` and :mod:`tutor.progress`."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "tutor"
+
+    BINDINGS = [
+        Binding(
+            "question_mark,f1",
+            "help",
+            "Help",
+            id="app.help",
+            tooltip="List the keys of this screen",
+        ),
+        Binding(
+            "ctrl+p",
+            "command_palette",
+            "Jump to a lesson",
+            id="app.palette",
+            tooltip="Jump to any lesson by typing part of its title",
+            show=False,  # the footer shows it on its right-hand side
+            priority=True,
+        ),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Quit the tutor", show=False, priority=True),
+    ]
+
+    COMMANDS = {LessonCommands} | App.COMMANDS
+
+    def __init__(
+        self,
+        catalog,
+        progress,
+        *,
+        open_lesson: str | None = None,
+        step_program=None,
+        step_title: str = "",
+    ) -> None:
+        super().__init__()
+        self.catalog = catalog
+        self.progress = progress
+        self._open_at_start = open_lesson
+        self._step_program = step_program
+        self._step_title = step_title
+        self._too_small: TooSmallScreen | None = None
+
+    def get_default_screen(self) -> Screen:
+        return HomeScreen()
+
+    # ------------------------------------------------------------------ start-up
+
+    def on_mount(self) -> None:
+        notice = getattr(self.progress, "notice", None)
+        if notice:
+            self.notify(str(notice), title="Progress", severity="warning", timeout=12, markup=False)
+        if self._step_program is not None:
+            self._open_step()
+        elif self._open_at_start:
+            self.open_lesson(self._open_at_start)
+        self._guard_size(self.size.width, self.size.height)
+
+    def _open_step(self) -> None:
+        try:
+            from tutor.screens.debugger import DebuggerScreen
+        except ModuleNotFoundError as error:
+            if error.name not in ("tutor.screens.debugger", "engine.stepper", "engine.expr"):
+                raise
+            screen: Screen = StepPlaceholderScreen(self._step_program, title=self._step_title)
+        else:
+            screen = DebuggerScreen(self._step_program, title=self._step_title)
+        # Stepping through one program is the whole session: leaving the debugger leaves the app.
+        self.push_screen(screen, callback=lambda _result: self.exit(0))
+
+    # ------------------------------------------------------------------ navigation
+
+    def open_lesson(self, lesson_id: str) -> None:
+        """Open a lesson from anywhere (home, the palette, the command line), resuming it."""
+        lesson = self.catalog.get(lesson_id)
+        if lesson is None:
+            self.notify(f"There is no lesson with the id {lesson_id!r}.", severity="error", markup=False)
+            return
+        if self._too_small is not None:
+            return
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, HomeScreen):
+            self.pop_screen()
+        if lesson.broken:
+            self.push_screen(ProblemsScreen(lesson))
+        else:
+            self.push_screen(LessonScreen(lesson, self.progress))
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, (HelpScreen, TooSmallScreen)):
+            return
+        self.push_screen(HelpScreen(self.screen))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self._too_small is not None and action not in ("quit",):
+            return False
+        return True
+
+    # ------------------------------------------------------------------ too small a terminal
+
+    def on_resize(self, event) -> None:
+        self._guard_size(event.size.width, event.size.height)
+
+    def _guard_size(self, width: int, height: int) -> None:
+        small = width < MIN_WIDTH or height < MIN_HEIGHT
+        if small:
+            if self._too_small is None:
+                self._too_small = TooSmallScreen(width, height)
+                self.push_screen(self._too_small)
+            elif self._too_small.is_mounted:
+                self._too_small.show_size(width, height)
+        elif self._too_small is not None:
+            screen, self._too_small = self._too_small, None
+            if self.screen is screen:
+                self.pop_screen()
+
+
+def run_app(
+    catalog,
+    progress,
+    *,
+    open_lesson: str | None = None,
+    step_program=None,
+    step_title: str = "",
+) -> int:
+    """Run the tutor until the learner quits; the exit code for the command line."""
+    app = TutorApp(
+        catalog,
+        progress,
+        open_lesson=open_lesson,
+        step_program=step_program,
+        step_title=step_title,
+    )
+    app.run()
+    return app.return_code or 0

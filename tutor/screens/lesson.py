@@ -1,0 +1,317 @@
+"""The lesson screen: the lesson's parts in order, one of them current; and the problems view of a
+lesson that cannot open.
+
+The learner moves part to part with ``n``/``p`` (or tab/shift+tab) and scrolls with the arrows and
+PgUp/PgDn. Every move saves the position, so the lesson resumes there next time. Enter on an
+interactive card opens its screen; when that screen reports success the block is recorded as done.
+Reaching the end with every openable block done marks the lesson done.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from functools import partial
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from tutor.widgets.block_card import BlockCard, EndCard, Part, make_part
+
+__all__ = ["LessonScreen", "ProblemsScreen", "screen_available"]
+
+
+def _module_exists(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def screen_available(kind: str) -> bool:
+    """Whether an interactive block of this kind has a screen to open in this build.
+
+    Training has no screen yet: its cards say so, and it never counts towards finishing a lesson.
+    """
+    if kind == "debugger":
+        return _module_exists("tutor.screens.debugger") and _module_exists("engine.expr")
+    if kind == "quiz":
+        return _module_exists("tutor.screens.quiz") and _module_exists("tutor.quiz")
+    return False
+
+
+class LessonScreen(Screen):
+    """One lesson, part by part."""
+
+    BINDINGS = [
+        Binding("n", "next_part", "Next", id="lesson.next", tooltip="Go to the next part of the lesson"),
+        Binding("p", "previous_part", "Prev", id="lesson.previous", tooltip="Go back to the previous part"),
+        Binding(
+            "enter",
+            "open_block",
+            "Open",
+            id="lesson.open",
+            tooltip="Open the highlighted exercise in its own screen",
+        ),
+        Binding("q,escape", "leave", "Back", id="lesson.back", tooltip="Back to the list of lessons"),
+    ]
+
+    HELP_NOTES = (
+        "Enter on a framed card (debugger, quiz, training) opens it. The lesson remembers the part "
+        "you are on, and counts as done once you reach its end with every card that opens finished."
+    )
+
+    def __init__(self, lesson, progress, *, start: int | None = None) -> None:
+        super().__init__()
+        self.lesson = lesson
+        self.progress = progress
+        self.start = start
+        self.current = 0  # the block index of the part that has the focus
+        self.reached_end = False
+        self.title = lesson.title
+        self.sub_title = lesson.section
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        completed = self.progress.completed_blocks(self.lesson.id)
+        yield Header()
+        with VerticalScroll(id="parts", can_focus=False):
+            for block in self.lesson.blocks:
+                yield make_part(
+                    block,
+                    available=screen_available(block.kind),
+                    done=block.index in completed,
+                )
+            yield EndCard(len(self.lesson.blocks), id="end")
+        yield Footer()
+
+    @property
+    def parts(self) -> list[Part]:
+        return list(self.query(Part))
+
+    def _part_at(self, block_index: int) -> Part | None:
+        for part in self.parts:
+            if part.block_index == block_index:
+                return part
+        return None
+
+    def on_mount(self) -> None:
+        start = self.start if self.start is not None else self.progress.position(self.lesson.id)
+        parts = self.parts
+        start = max(0, min(int(start or 0), len(parts) - 1))
+        self._update_end_card()
+        self._go_to(parts[start])
+        # The Markdown widgets lay themselves out over the next frames: scroll again once they have.
+        self.call_after_refresh(lambda: self.call_after_refresh(self._scroll_to_current))
+
+    # ------------------------------------------------------------------ moving between parts
+
+    def _go_to(self, part: Part) -> None:
+        part.focus(scroll_visible=False)
+        self.query_one("#parts", VerticalScroll).scroll_to_widget(part, top=True, animate=False)
+
+    def _scroll_to_current(self) -> None:
+        part = self._part_at(self.current)
+        if part is not None:
+            self.query_one("#parts", VerticalScroll).scroll_to_widget(part, top=True, animate=False)
+
+    def on_descendant_focus(self, event) -> None:
+        part = event.widget
+        if not isinstance(part, Part):
+            return
+        self.current = part.block_index
+        total = len(self.lesson.blocks)
+        if isinstance(part, EndCard):
+            self.sub_title = f"{self.lesson.section} · end"
+        else:
+            self.sub_title = f"{self.lesson.section} · part {part.block_index + 1} of {total}"
+        # The end card is not a block: resuming there means resuming at the last block.
+        self.progress.set_position(self.lesson.id, min(part.block_index, max(total - 1, 0)))
+        self.refresh_bindings()
+        if isinstance(part, EndCard):
+            self.reached_end = True
+            self._check_finished(announce=True)
+
+    def action_next_part(self) -> None:
+        parts = self.parts
+        index = self._index_of_current(parts)
+        if index + 1 < len(parts):
+            self._go_to(parts[index + 1])
+
+    def action_previous_part(self) -> None:
+        parts = self.parts
+        index = self._index_of_current(parts)
+        if index > 0:
+            self._go_to(parts[index - 1])
+
+    def _index_of_current(self, parts: list[Part]) -> int:
+        for i, part in enumerate(parts):
+            if part.block_index == self.current:
+                return i
+        return 0
+
+    def action_leave(self) -> None:
+        self.dismiss()
+
+    # ------------------------------------------------------------------ interactive blocks
+
+    def _current_card(self) -> BlockCard | None:
+        part = self._part_at(self.current)
+        return part if isinstance(part, BlockCard) else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open_block":
+            card = self._current_card()
+            if card is None:
+                return False  # hidden from the footer: nothing to open here
+            return True
+        return True
+
+    def action_open_block(self) -> None:
+        card = self._current_card()
+        if card is None:
+            return
+        if not card.available:
+            self.notify(
+                f"The {card.kind_name.lower()} screen is coming soon. "
+                "The card shows what this block holds; nothing is marked complete for it.",
+                title="Coming soon",
+                markup=False,
+            )
+            return
+        if card.block.kind == "debugger":
+            self._open_debugger(card)
+        elif card.block.kind == "quiz":
+            self._open_quiz(card)
+
+    def _open_debugger(self, card: BlockCard) -> None:
+        from engine.expr import ProgramError, parse_program
+        from tutor.screens.debugger import DebuggerScreen
+
+        config = card.block.config or {}
+        try:
+            program = parse_program(str(config.get("program", "")), output=config.get("output"))
+        except ProgramError as error:
+            self.notify(
+                f"{self.lesson.path}: the program in part {card.block.index + 1} does not parse "
+                f"({error}). Run `tutor check` on the file to see where.",
+                title="This program does not parse",
+                severity="error",
+                timeout=10,
+                markup=False,
+            )
+            return
+        title = str(config.get("caption") or self.lesson.title)
+        screen = DebuggerScreen(program, title=title, predict=bool(config.get("predict", False)))
+        self.app.push_screen(screen, callback=partial(self._block_finished, card.block.index))
+
+    def _open_quiz(self, card: BlockCard) -> None:
+        from tutor.quiz import QuizConfigError, parse_quiz
+        from tutor.screens.quiz import QuizScreen
+
+        try:
+            quiz = parse_quiz(card.block.config or {})
+        except QuizConfigError as error:
+            self.notify(
+                f"{self.lesson.path}: {error}. Run `tutor check` on the file to see where.",
+                title="This quiz cannot open",
+                severity="error",
+                timeout=10,
+                markup=False,
+            )
+            return
+        screen = QuizScreen(
+            quiz, lesson_id=self.lesson.id, block_index=card.block.index, progress=self.progress
+        )
+        self.app.push_screen(screen, callback=partial(self._block_finished, card.block.index))
+
+    def _block_finished(self, block_index: int, result) -> None:
+        if result is not True:
+            return
+        self.progress.complete_block(self.lesson.id, block_index)
+        part = self._part_at(block_index)
+        if isinstance(part, BlockCard):
+            part.mark_done()
+        self._update_end_card()
+        if not self._check_finished(announce=True):
+            self.notify("Part done.", title=self.lesson.title, markup=False)
+
+    # ------------------------------------------------------------------ finishing the lesson
+
+    def pending_blocks(self) -> list:
+        """Interactive blocks that have a screen and are not completed yet."""
+        completed = self.progress.completed_blocks(self.lesson.id)
+        return [
+            block
+            for block in self.lesson.blocks
+            if block.interactive and screen_available(block.kind) and block.index not in completed
+        ]
+
+    def _check_finished(self, *, announce: bool) -> bool:
+        """Mark the lesson done when the end was reached and nothing openable is left."""
+        self._update_end_card()
+        if not self.reached_end or self.pending_blocks():
+            return False
+        if self.progress.state(self.lesson.id) != "done":
+            self.progress.complete_lesson(self.lesson.id)
+            if announce:
+                self.notify(f"Lesson complete: {self.lesson.title}. ✓", title="Well done", markup=False)
+        self._update_end_card()
+        return True
+
+    def _update_end_card(self) -> None:
+        try:
+            end = self.query_one("#end", EndCard)
+        except Exception:
+            return
+        pending = self.pending_blocks()
+        if not pending:
+            if self.progress.state(self.lesson.id) == "done":
+                end.show("End of the lesson. ✓ You have finished it. q: back to the lessons.")
+            else:
+                end.show("End of the lesson. Nothing is left to do here. q: back to the lessons.")
+            return
+        names = ", ".join(f"part {b.index + 1} ({b.kind})" for b in pending)
+        end.show(
+            f"End of the lesson. Still to do before it counts as done: {names}. "
+            "p goes back to them."
+        )
+
+
+class ProblemsScreen(Screen):
+    """What is wrong with a lesson file that cannot open, one problem per line."""
+
+    BINDINGS = [
+        Binding("q,escape", "leave", "Back", id="problems.back", tooltip="Back to the list of lessons"),
+    ]
+
+    def __init__(self, lesson) -> None:
+        super().__init__()
+        self.lesson = lesson
+        self.title = f"Broken: {lesson.title}"
+        self.sub_title = "problems"
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        text = Text()
+        count = len(self.lesson.problems)
+        text.append(
+            f"This lesson cannot open: its file has {count} problem{'s' if count != 1 else ''}.\n\n",
+            style="bold",
+        )
+        for problem in self.lesson.problems:
+            text.append(f"✗ {problem}\n")
+        text.append(
+            f"\nFix the file, then check it with `tutor check {self.lesson.path}` "
+            "and start the tutor again."
+        )
+        with VerticalScroll(id="problems"):
+            yield Static(text)
+        yield Footer()
+
+    def action_leave(self) -> None:
+        self.dismiss()

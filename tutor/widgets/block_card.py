@@ -1,0 +1,169 @@
+"""The parts of a lesson screen: one focusable widget per lesson block, plus the closing card.
+
+A lesson is read part by part. Every part can take the focus, so ``n``/``p`` (and tab) walk through
+them and the screen always knows which part the learner is on. The focused part is marked in ways
+that survive a monochrome terminal: a thick bar down its left edge, and for cards a double border
+and a ``▶`` in the title.
+
+These widgets only show things; what Enter does on a card is decided by the lesson screen.
+"""
+
+from __future__ import annotations
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Markdown, Static
+
+__all__ = [
+    "BlockCard",
+    "CodePart",
+    "EndCard",
+    "MarkdownPart",
+    "Part",
+    "make_part",
+]
+
+KIND_NAMES = {"debugger": "Debugger", "train": "Training", "quiz": "Quiz"}
+
+
+def _code(text: str, lang: str) -> Syntax:
+    """Code shown as code. The ``ansi_dark`` theme uses the terminal's own 16 colours, and
+    code still reads when colour is off because nothing depends on it."""
+    return Syntax(
+        text.rstrip("\n"),
+        lang or "text",
+        theme="ansi_dark",
+        background_color="default",
+        word_wrap=True,
+    )
+
+
+class Part(Vertical, can_focus=True):
+    """One stop on the way through a lesson."""
+
+    def __init__(self, block_index: int, *, id: str | None = None, classes: str = "") -> None:
+        super().__init__(id=id, classes=f"part {classes}".strip())
+        self.block_index = block_index
+
+
+class MarkdownPart(Part):
+    """Prose, rendered by Textual's Markdown widget."""
+
+    def __init__(self, block, **kwargs) -> None:
+        super().__init__(block.index, **kwargs)
+        self.block = block
+
+    def compose(self) -> ComposeResult:
+        yield Markdown(self.block.text)
+
+
+class CodePart(Part):
+    """A fenced code block that is not interactive (for example ```python): shown as code."""
+
+    def __init__(self, block, **kwargs) -> None:
+        super().__init__(block.index, classes="code", **kwargs)
+        self.block = block
+
+    def compose(self) -> ComposeResult:
+        yield Static(_code(self.block.text, self.block.lang), classes="code-body")
+
+
+class BlockCard(Part):
+    """An interactive block (debugger, train, quiz): a framed card saying what it holds and what
+    Enter does. ``available`` says whether its screen exists; ``done`` whether it was completed."""
+
+    def __init__(self, block, *, available: bool, done: bool = False, **kwargs) -> None:
+        super().__init__(block.index, classes=f"card card-{block.kind}", **kwargs)
+        self.block = block
+        self.available = available
+        self.done = done
+
+    # --------------------------------------------------------------- what the card says
+
+    @property
+    def kind_name(self) -> str:
+        return KIND_NAMES.get(self.block.kind, self.block.kind)
+
+    def heading(self, focused: bool = False) -> str:
+        mark = "▶ " if focused else ""
+        status = "  ✓ done" if self.done else ""
+        return f"{mark}{self.kind_name}{status}"
+
+    def action_line(self) -> str:
+        kind = self.block.kind
+        if not self.available:
+            return f"The {self.kind_name.lower()} screen is coming soon; for now this card shows what it holds."
+        if kind == "debugger":
+            return "Enter: open the debugger"
+        if kind == "quiz":
+            return "Enter: answer the quiz"
+        return f"Enter: open the {self.kind_name.lower()}"
+
+    def compose(self) -> ComposeResult:
+        config = self.block.config or {}
+        kind = self.block.kind
+        caption = config.get("caption")
+        if isinstance(caption, str) and caption.strip():
+            yield Static(Text(caption.strip()), classes="card-caption")
+        if kind == "debugger":
+            program = config.get("program", "")
+            yield Static(_code(str(program), "python"), classes="code-body")
+            notes = []
+            if config.get("output"):
+                notes.append(f"output: {config['output']}")
+            if config.get("predict"):
+                notes.append("predict mode: you type each gradient before the step runs")
+            if notes:
+                yield Static(Text("\n".join(notes)), classes="card-notes")
+        elif kind == "quiz":
+            # Show the question only: the rest of the block holds the answers.
+            prompt = config.get("prompt") or config.get("question") or ""
+            quiz_kind = config.get("kind")
+            if quiz_kind:
+                yield Static(Text(f"{quiz_kind} question", style="italic"), classes="card-notes")
+            if prompt:
+                yield Static(Text(str(prompt).strip()), classes="card-prompt")
+        else:
+            yield Static(_code(self.block.text, "toml"), classes="code-body")
+        yield Static(Text(self.action_line(), style="bold"), classes="card-action")
+
+    def on_mount(self) -> None:
+        self._update_title(self.has_focus)
+
+    def on_focus(self) -> None:
+        self._update_title(True)
+
+    def on_blur(self) -> None:
+        self._update_title(False)
+
+    def _update_title(self, focused: bool) -> None:
+        self.border_title = self.heading(focused)
+        self.set_class(self.done, "-done")
+
+    def mark_done(self) -> None:
+        self.done = True
+        self._update_title(self.has_focus)
+
+
+class EndCard(Part):
+    """The last stop: says whether the lesson is complete and, if not, what is left."""
+
+    def __init__(self, block_index: int, **kwargs) -> None:
+        super().__init__(block_index, classes="end", **kwargs)
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("End of the lesson."), id="end-text")
+
+    def show(self, text: str) -> None:
+        self.query_one("#end-text", Static).update(Text(text))
+
+
+def make_part(block, *, available: bool = False, done: bool = False) -> Part:
+    """The widget for one lesson block."""
+    if block.kind == "markdown":
+        return MarkdownPart(block)
+    if block.kind in KIND_NAMES:
+        return BlockCard(block, available=available, done=done)
+    return CodePart(block)
