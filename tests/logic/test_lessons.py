@@ -1,0 +1,425 @@
+"""Lesson files: parsing, and every kind of problem pointing at the right line of the .md file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tutor.lessons import (
+    MAX_LESSON_BYTES,
+    Problem,
+    builtin_lessons_dir,
+    lesson_dirs,
+    lesson_files,
+    load_catalog,
+    load_lesson,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TEACHER = FIXTURES / "teacher"
+
+
+def front(**overrides) -> str:
+    """Front matter with every key; a value of None leaves the key out, strings are put in as
+    raw TOML (so a test can write a wrong type)."""
+    keys = {
+        "id": '"sample"',
+        "title": '"A sample"',
+        "section": '"Testing"',
+        "order": "5",
+        "summary": '"Used by the tests."',
+        "prerequisites": "[]",
+    }
+    keys.update(overrides)
+    body = "".join(f"{k} = {v}\n" for k, v in keys.items() if v is not None)
+    return "+++\n" + body + "+++\n"
+
+
+def write(tmp_path: Path, text: str, name: str = "lesson.md") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def line_of(text: str, needle: str, nth: int = 1) -> int:
+    """1-based line of the nth line containing needle."""
+    hits = [i for i, line in enumerate(text.splitlines(), start=1) if needle in line]
+    return hits[nth - 1]
+
+
+def only_problem(lesson) -> Problem:
+    assert len(lesson.problems) == 1, [str(p) for p in lesson.problems]
+    return lesson.problems[0]
+
+
+# ----------------------------------------------------------------------- the built-in lessons
+
+
+def test_builtin_lessons_load_without_problems():
+    catalog = load_catalog([builtin_lessons_dir()])
+    assert [str(p) for p in catalog.problems] == []
+    ids = [lesson.id for lesson in catalog.lessons]
+    assert ids[:1] == ["derivative"]
+    assert "backprop-by-hand" in ids
+    assert ids.index("derivative") < ids.index("backprop-by-hand")
+    by_hand = catalog.get("backprop-by-hand")
+    assert by_hand.section == "Foundations" and by_hand.order == 30
+    assert by_hand.prerequisites == ["derivative"]
+    debugger = [b for b in by_hand.interactive_blocks if b.kind == "debugger"]
+    assert debugger and debugger[0].config["predict"] is True
+
+
+def test_builtin_backprop_lesson_program_is_the_seeds_graph():
+    from engine.expr import parse_program
+
+    block = load_catalog([builtin_lessons_dir()]).get("backprop-by-hand").interactive_blocks[0]
+    graph = parse_program(block.config["program"]).build()
+    graph.output.backward()
+    assert graph.output.data == -8
+    grads = {name: v.grad for name, v in graph.values.items()}
+    assert grads == {"a": 6, "b": -4, "c": -2, "f": 4, "e": -2, "d": -2, "L": 1}
+
+
+def test_builtin_derivative_lesson_numbers_match_the_engine():
+    from engine.expr import parse_program
+
+    lesson = load_catalog([builtin_lessons_dir()]).get("derivative")
+    graph = parse_program(lesson.interactive_blocks[0].config["program"]).build()
+    graph.output.backward()
+    assert graph.output.data == 20 and graph.values["x"].grad == 14
+
+    def f(x):
+        return 3 * x**2 - 4 * x + 5
+
+    text = "\n".join(b.text for b in lesson.blocks)
+    assert f"{(f(3 + 0.0001) - f(3)) / 0.0001:.4f}" == "14.0003" and "14.0003" in text
+    for h, shown in [(1, "17"), (0.1, "14.3"), (0.01, "14.03"), (0.001, "14.003")]:
+        assert round((f(3 + h) - f(3)) / h, 6) == float(shown)
+        assert f"| {shown} " in text
+    assert f"{(f(3 + 1e-15) - f(3)) / 1e-15:.1f}" == "10.7" and "near 10.7" in text
+    assert f"{f(2.99):.2f}" == "19.86" and "19.86" in text
+
+
+def test_lesson_dirs_order_builtin_then_flags_then_environment(tmp_path):
+    one, two, three = tmp_path / "one", tmp_path / "two", tmp_path / "three"
+    env = {"TUTOR_LESSONS": f"{two}{__import__('os').pathsep}{three}"}
+    assert lesson_dirs([str(one)], environ=env) == [builtin_lessons_dir(), one, two, three]
+    assert lesson_dirs(environ={}) == [builtin_lessons_dir()]
+
+
+# ----------------------------------------------------------------------- a good lesson's parts
+
+
+def test_blocks_in_reading_order_with_their_lines():
+    lesson = load_lesson(TEACHER / "10-chain-rule.md")
+    assert lesson.problems == []
+    assert (lesson.id, lesson.title, lesson.section, lesson.order) == (
+        "chain-rule", "The chain rule, once more", "Practice", 10)
+    text = (TEACHER / "10-chain-rule.md").read_text()
+    kinds = [(b.kind, b.lang, b.line) for b in lesson.blocks]
+    assert kinds == [
+        ("markdown", "", line_of(text, "A teacher's own lesson")),
+        ("code", "python", line_of(text, "```python")),
+        ("debugger", "", line_of(text, "```debugger")),
+        ("markdown", "", line_of(text, "Then a small training run.")),
+        ("train", "", line_of(text, "```train")),
+    ]
+    assert [b.index for b in lesson.blocks] == [0, 1, 2, 3, 4]
+    assert [b.kind for b in lesson.interactive_blocks] == ["debugger", "train"]
+    code = lesson.blocks[1]
+    assert code.text == '# shown as code, never run\nprint("hello")' and not code.interactive
+    debugger = lesson.blocks[2]
+    assert debugger.config["output"] == "o" and debugger.config["predict"] is False
+    assert debugger.config["program"].startswith("x = 0.5\n")
+    assert lesson.blocks[4].config["optimiser"] == {"kind": "sgd", "lr": 0.1}
+
+
+def test_other_fences_and_tilde_fences_are_code(tmp_path):
+    text = front() + "\n~~~\n```debugger\nnot toml at all\n~~~\n\n````markdown\n```quiz\n````\n"
+    lesson = load_lesson(write(tmp_path, text))
+    assert lesson.problems == []
+    assert [(b.kind, b.lang) for b in lesson.blocks] == [("code", ""), ("code", "markdown")]
+
+
+# ----------------------------------------------------------------------- front matter problems
+
+
+def test_file_without_front_matter(tmp_path):
+    path = write(tmp_path, "# Just prose\n")
+    p = only_problem(load_lesson(path))
+    assert (p.line, p.col) == (1, 1) and "front matter" in p.message
+
+
+def test_front_matter_never_closed(tmp_path):
+    p = only_problem(load_lesson(write(tmp_path, '+++\nid = "x"\n\nSome prose.\n')))
+    assert (p.line, p.col) == (1, 1) and "never closed" in p.message
+
+
+def test_bad_toml_in_front_matter_points_at_its_line_and_column(tmp_path):
+    text = front(title='"unterminated', order="5")
+    text = text.replace('title = "unterminated\n', 'title = Hello world\n')
+    p = only_problem(load_lesson(write(tmp_path, text)))
+    assert p.line == line_of(text, "title = Hello") and p.col == 9
+    assert "not valid TOML" in p.message and "(at line" not in p.message
+
+
+def test_missing_key(tmp_path):
+    lesson = load_lesson(write(tmp_path, front(summary=None)))
+    p = only_problem(lesson)
+    assert (p.line, p.col) == (1, 1)
+    assert "no 'summary' key" in p.message
+
+
+def test_unknown_key_suggests_the_close_one(tmp_path):
+    text = front() .replace("order = 5\n", "order = 5\nprerequisite = []\n")
+    p = only_problem(load_lesson(write(tmp_path, text)))
+    assert p.line == line_of(text, "prerequisite = []") and p.col == 1
+    assert "unknown front-matter key 'prerequisite'" in p.message and "prerequisites" in p.message
+
+
+@pytest.mark.parametrize(
+    "key, value, wanted",
+    [
+        ("order", '"ten"', "a whole number"),
+        ("order", "true", "a whole number"),
+        ("order", "1.5", "a whole number"),
+        ("title", "3", "a string"),
+        ("prerequisites", '"derivative"', "a list of lesson ids"),
+        ("prerequisites", "[1]", "a list of lesson ids"),
+        ("id", '"Has Spaces"', "lowercase letters, digits and dashes"),
+        ("section", '"  "', "must not be empty"),
+    ],
+)
+def test_wrong_type_points_at_the_key(tmp_path, key, value, wanted):
+    text = front(**{key: value})
+    lesson = load_lesson(write(tmp_path, text))
+    p = only_problem(lesson)
+    assert p.line == line_of(text, f"{key} = ") and p.col == 1
+    assert wanted in p.message and key in p.message
+    assert lesson.broken and lesson.first_problem == p
+
+
+def test_broken_lesson_keeps_readable_id_and_falls_back_to_file_name(tmp_path):
+    path = write(tmp_path, front(order='"x"'), name="07-thing.md")
+    lesson = load_lesson(path)
+    assert lesson.id == "sample" and lesson.title == "A sample" and lesson.broken
+    unreadable = load_lesson(write(tmp_path, "+++\nid = \n+++\n", name="08-other.md"))
+    assert unreadable.id == "08-other" and unreadable.title == "08-other.md" and unreadable.broken
+
+
+# ----------------------------------------------------------------------- block problems
+
+
+def test_bad_toml_inside_a_block(tmp_path):
+    text = front() + "\nProse.\n\n```debugger\nprogram = \"a = 1\"\npredict = yes\n```\n"
+    p = only_problem(load_lesson(write(tmp_path, text)))
+    assert p.line == line_of(text, "predict = yes") and p.col == 11
+    assert "debugger block is not valid TOML" in p.message
+
+
+def test_debugger_block_missing_unknown_and_wrong_keys(tmp_path):
+    text = front() + "\n```debugger\ncaption = \"no program\"\n```\n\n```debugger\nprogram = \"a = 1\"\nspeed = 3\npredict = \"yes\"\n```\n"
+    lesson = load_lesson(write(tmp_path, text))
+    got = [(p.line, p.col, p.message.split(";")[0]) for p in lesson.problems]
+    assert got == [
+        (line_of(text, "```debugger"), 1, "the debugger block has no 'program' key"),
+        (line_of(text, "speed = 3"), 1, "unknown key 'speed' in a debugger block"),
+        (line_of(text, 'predict = "yes"'), 1, "'predict' must be true or false, not a string"),
+    ]
+
+
+def test_program_error_in_a_one_line_string_maps_to_its_column(tmp_path):
+    text = front() + '\n```debugger\nprogram = "a = 2; b = -3; L = a * q"\n```\n'
+    p = only_problem(load_lesson(write(tmp_path, text)))
+    line = line_of(text, "program =")
+    assert p.line == line
+    assert p.col == text.splitlines()[line - 1].index("q") + 1
+    assert "unknown name 'q'" in p.message
+
+
+def test_program_error_in_a_multiline_string_maps_to_its_line(tmp_path):
+    text = front() + '\nSome prose.\n\n```debugger\ncaption = "x"\nprogram = """\na = 2\nb = -3\nL = log(a * b)\n"""\n```\n'
+    p = only_problem(load_lesson(write(tmp_path, text)))
+    line = line_of(text, "L = log(a * b)")
+    assert (p.line, p.col) == (line, 5)
+    assert "log" in p.message and p.message.startswith("in the program:")
+
+
+def test_program_starting_on_the_key_line_of_a_multiline_string(tmp_path):
+    text = front() + '\n```debugger\nprogram = """a = 1\nb = a +* 2"""\n```\n'
+    p = only_problem(load_lesson(write(tmp_path, text)))
+    assert (p.line, p.col) == (line_of(text, "b = a +* 2"), 8)
+
+
+def test_hostile_program_is_refused_and_never_run(tmp_path):
+    marker = tmp_path / "ran"
+    text = front() + f"\n```debugger\nprogram = \"x = __import__('os').system('touch {marker}')\"\n```\n"
+    p = only_problem(load_lesson(write(tmp_path, text)))
+    assert p.line == line_of(text, "program =") and "in the program" in p.message
+    assert not marker.exists()
+
+
+def test_output_must_be_a_name_of_the_program(tmp_path):
+    text = front() + '\n```debugger\nprogram = "a = 2; b = a * 3"\noutput = "c"\n```\n'
+    p = only_problem(load_lesson(write(tmp_path, text)))
+    assert p.line == line_of(text, "output =") and "output 'c'" in p.message and "a, b" in p.message
+    ok = front() + '\n```debugger\nprogram = "a = 2; b = a * 3; c = b + 1"\noutput = "b"\n```\n'
+    assert load_lesson(write(tmp_path, ok, name="ok.md")).problems == []
+
+
+def test_train_block_problem_points_at_the_key_inside_its_table(tmp_path):
+    good = (TEACHER / "10-chain-rule.md").read_text()
+    text = good.replace("lr = 0.1", 'lr = "fast"')
+    p = only_problem(load_lesson(write(tmp_path, text)))
+    assert p.line == line_of(text, 'lr = "fast"') and p.col == 1
+    assert p.message.startswith("train block, optimiser.lr:")
+    missing = good.replace('name = "seeds"\n', "")
+    p = only_problem(load_lesson(write(tmp_path, missing, name="m.md")))
+    assert p.line == line_of(missing, "[data]") and "data.name" in p.message
+
+
+def test_unclosed_interactive_block(tmp_path):
+    text = front() + "\nProse.\n\n```debugger\nprogram = \"a = 1\"\n"
+    problems = load_lesson(write(tmp_path, text)).problems
+    assert problems and problems[0].line == line_of(text, "```debugger")
+    assert "never closed" in problems[0].message
+
+
+# ----------------------------------------------------------------------- refused files
+
+
+def test_binary_file_is_refused_with_the_position_of_the_nul(tmp_path):
+    path = tmp_path / "image.md"
+    path.write_bytes(b"+++\nid = 1\x00\x01\x02\n")
+    p = only_problem(load_lesson(path))
+    assert (p.line, p.col) == (2, 7) and "binary" in p.message
+
+
+def test_non_utf8_file_is_refused(tmp_path):
+    path = tmp_path / "latin1.md"
+    path.write_bytes(front().encode() + "caf\xe9\n".encode("latin-1"))
+    p = only_problem(load_lesson(path))
+    assert p.line == 9 and p.col == 4 and "UTF-8" in p.message
+
+
+def test_oversized_file_is_refused(tmp_path):
+    path = tmp_path / "huge.md"
+    path.write_bytes(front().encode() + b"x" * MAX_LESSON_BYTES)
+    p = only_problem(load_lesson(path))
+    assert (p.line, p.col) == (1, 1) and "larger than 1 MiB" in p.message
+    assert str(p).startswith(f"{path}:1:1: ")
+
+
+def test_a_file_just_under_the_limit_is_read(tmp_path):
+    text = front() + "\n" + "word " * ((MAX_LESSON_BYTES - 200) // 5) + "\n"
+    assert len(text.encode()) <= MAX_LESSON_BYTES
+    assert load_lesson(write(tmp_path, text)).problems == []
+
+
+def test_unreadable_path_gives_a_problem_not_an_exception(tmp_path):
+    lesson = load_lesson(tmp_path / "missing.md")
+    assert lesson.broken and "cannot read" in lesson.first_problem.message
+    assert str(lesson.first_problem) == f"{tmp_path / 'missing.md'}: {lesson.first_problem.message}"
+
+
+_TOKENS = list("+=[]\"'`~\n #abc123.-{}") + ["```debugger\n", "```train\n", "```quiz\n", "program = ", "+++\n",
+                                                 '"""', "[[examples]]\n", "\u00e9", "\r\n"]
+_FUZZ = st.lists(st.sampled_from(_TOKENS), max_size=80).map("".join)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.one_of(_FUZZ, _FUZZ.map(lambda b: front() + b)))
+def test_any_text_gives_a_lesson_and_never_raises(tmp_path, body):
+    path = tmp_path / "fuzz.md"
+    path.write_text(body, encoding="utf-8")
+    lesson = load_lesson(path)
+    for p in lesson.problems:
+        assert p.line >= 0 and p.col >= 0 and p.message
+    assert [b.index for b in lesson.blocks] == list(range(len(lesson.blocks)))
+
+
+# ----------------------------------------------------------------------- the catalog
+
+
+def make_lesson(directory: Path, name: str, lesson_id: str, *, section="S", order=1, pre=()) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    pres = ", ".join(f'"{p}"' for p in pre)
+    return write(directory, front(id=f'"{lesson_id}"', section=f'"{section}"', order=str(order),
+                                  prerequisites=f"[{pres}]"), name=name)
+
+
+def test_catalog_sorts_sections_by_smallest_order_then_lessons_by_order_and_id(tmp_path):
+    d = tmp_path / "l"
+    make_lesson(d, "a.md", "late", section="Later", order=50)
+    make_lesson(d, "b.md", "zeta", section="First", order=20)
+    make_lesson(d, "c.md", "alpha", section="First", order=20)
+    make_lesson(d, "d.md", "early", section="Later", order=5)
+    make_lesson(d, "e.md", "mid", section="First", order=10)
+    catalog = load_catalog([d])
+    assert catalog.problems == []
+    assert [(s, [l.id for l in ls]) for s, ls in catalog.sections()] == [
+        ("Later", ["early", "late"]),
+        ("First", ["mid", "alpha", "zeta"]),
+    ]
+    assert catalog.get("alpha").path == d / "c.md" and catalog.get("nope") is None
+
+
+def test_duplicate_id_is_reported_on_the_later_file_at_its_id_line(tmp_path):
+    d = tmp_path / "l"
+    make_lesson(d, "a.md", "same", order=1)
+    second = make_lesson(d, "b.md", "same", order=2)
+    catalog = load_catalog([d])
+    assert [str(p) for p in catalog.problems] == [
+        f"{second}:{line_of(second.read_text(), 'id = ')}:1: lesson id 'same' is already used by {d / 'a.md'}; "
+        "each lesson needs its own id"
+    ]
+    assert not load_catalog([d]).lessons[0].broken
+
+
+def test_unknown_prerequisite_points_at_the_prerequisites_line(tmp_path):
+    d = tmp_path / "l"
+    make_lesson(d, "a.md", "derivative-basics")
+    bad = make_lesson(d, "b.md", "next", pre=["derivative-basic"])
+    (p,) = load_catalog([d]).problems
+    assert (p.path, p.line, p.col) == (str(bad), line_of(bad.read_text(), "prerequisites ="), 1)
+    assert "prerequisite 'derivative-basic' is not the id of any lesson" in p.message
+    assert "did you mean 'derivative-basics'" in p.message
+
+
+def test_prerequisite_cycle_and_self_reference(tmp_path):
+    d = tmp_path / "l"
+    make_lesson(d, "a.md", "one", pre=["two"])
+    make_lesson(d, "b.md", "two", pre=["one"])
+    make_lesson(d, "c.md", "three", pre=["three"])
+    messages = [p.message for p in load_catalog([d]).problems]
+    assert any("circle: one -> two -> one" in m or "circle: two -> one -> two" in m for m in messages)
+    assert "lesson 'three' lists itself as a prerequisite" in messages
+    assert len(messages) == 2
+
+
+def test_teacher_directory_builds_on_builtin_lessons(tmp_path):
+    catalog = load_catalog([builtin_lessons_dir(), TEACHER])
+    assert [str(p) for p in catalog.problems] == []
+    assert [s for s, _ in catalog.sections()][:1] == ["Foundations"]
+    assert catalog.get("reuse").prerequisites == ["chain-rule"]
+    # README.md is not a lesson
+    assert [p.name for p in lesson_files(TEACHER)] == ["10-chain-rule.md", "20-reuse.md"]
+
+
+def test_same_directory_twice_and_missing_directory(tmp_path):
+    catalog = load_catalog([TEACHER, TEACHER, tmp_path / "nowhere"], files=[TEACHER / "20-reuse.md"])
+    assert sorted(l.id for l in catalog.lessons) == ["chain-rule", "reuse"]
+    assert [str(p) for p in catalog.problems if p.line == 0] == [f"{tmp_path / 'nowhere'}: no such lesson directory"]
+
+
+def test_broken_lesson_is_still_listed(tmp_path):
+    d = tmp_path / "l"
+    make_lesson(d, "a.md", "good", order=1)
+    (d / "b.md").write_bytes(b"\x00\x00")
+    catalog = load_catalog([d])
+    assert [l.id for l in catalog.lessons] == ["good", "b"]
+    broken = catalog.get("b")
+    assert broken.broken and "binary" in broken.first_problem.message and broken.section == "Unsorted"
