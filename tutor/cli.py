@@ -185,6 +185,7 @@ def _check(args, environ) -> int:
         problems = [p for l in chosen for p in l.problems]
         problems = [p for p in catalog.problems if p.line == 0 and Path(p.path) in dirs] + problems
         problems += [_missing(raw) for raw in missing]
+        problems.sort(key=lambda p: (p.path, p.line, p.col))
         checked = len(chosen)
     for problem in problems:
         print(problem)

@@ -670,6 +670,7 @@ def load_catalog(dirs, files=()) -> Catalog:
     catalog.lessons = lessons
     for lesson in lessons:
         catalog.problems.extend(lesson.problems)
+    catalog.problems.sort(key=lambda p: (p.path, p.line, p.col))  # file by file, top to bottom
     return catalog
 
 
