@@ -491,7 +491,7 @@ def _check_with(block: Block, where: str, problems: list[Problem], module: str, 
         keypath = tuple(getattr(err, "keypath", ()) or ())
         message = getattr(err, "message", None) or str(err)
         line, col = _block_key_position(block, keypath)
-        key = ".".join(str(k) for k in keypath)
+        key = getattr(err, "dotted", None) or ".".join(str(k) for k in keypath)
         problems.append(Problem(where, line, col, f"{what} block, {key}: {message}" if key
                                 else f"{what} block: {message}"))
         return
@@ -511,7 +511,7 @@ def _check_with(block: Block, where: str, problems: list[Problem], module: str, 
         return
     for index, message in differences:
         line, col = _block_key_position(block, ("examples", index))
-        problems.append(Problem(where, line, col, f"example {index + 1}: {message}"))
+        problems.append(Problem(where, line, col, f"quiz block, examples[{index}]: {message}"))
 
 
 def _block_key_position(block: Block, keypath) -> tuple[int, int]:

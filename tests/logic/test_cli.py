@@ -87,6 +87,8 @@ ERROR_CASES = [
     ("bad-block-key", FRONT + '\n```debugger\nprogram = "a = 1"\nanimate = true\n```\n', "animate = true", 1,
      "unknown key 'animate'"),
     ("bad-train", FRONT + '\n```train\nsteps = "many"\n```\n', 'steps = "many"', 1, "train block, steps"),
+    ("bad-quiz", FRONT + '\n```quiz\nkind = "numeric"\nprompt = "2 + 2?"\nanswer = "four"\n```\n', 'answer = "four"', 1,
+     "quiz block, answer: must be a number"),
     ("unclosed-block", FRONT + '\n```debugger\nprogram = "a = 1"\n', "```debugger", 1, "never closed"),
 ]
 

@@ -75,7 +75,8 @@ def test_builtin_lessons_load_without_problems():
 def test_builtin_backprop_lesson_program_is_the_seeds_graph():
     from engine.expr import parse_program
 
-    block = load_catalog([builtin_lessons_dir()]).get("backprop-by-hand").interactive_blocks[0]
+    lesson = load_catalog([builtin_lessons_dir()]).get("backprop-by-hand")
+    (block,) = [b for b in lesson.interactive_blocks if b.kind == "debugger"]
     graph = parse_program(block.config["program"]).build()
     graph.output.backward()
     assert graph.output.data == -8
@@ -87,7 +88,8 @@ def test_builtin_derivative_lesson_numbers_match_the_engine():
     from engine.expr import parse_program
 
     lesson = load_catalog([builtin_lessons_dir()]).get("derivative")
-    graph = parse_program(lesson.interactive_blocks[0].config["program"]).build()
+    (debugger,) = [b for b in lesson.interactive_blocks if b.kind == "debugger"]
+    graph = parse_program(debugger.config["program"]).build()
     graph.output.backward()
     assert graph.output.data == 20 and graph.values["x"].grad == 14
 
@@ -279,6 +281,57 @@ def test_train_block_problem_points_at_the_key_inside_its_table(tmp_path):
     missing = good.replace('name = "seeds"\n', "")
     p = only_problem(load_lesson(write(tmp_path, missing, name="m.md")))
     assert p.line == line_of(missing, "[data]") and "data.name" in p.message
+
+
+QUIZ = """
+```quiz
+kind = "choice"
+prompt = "Which way is downhill when the slope is -4?"
+
+[[options]]
+text = "right"
+correct = true
+feedback = "Yes."
+
+[[options]]
+text = "left"
+feedback = "No: that is uphill."
+
+[[examples]]
+answer = 1
+verdict = "right"
+
+[[examples]]
+answer = 2
+verdict = "wrong"
+```
+"""
+
+
+def test_good_quiz_block_passes(tmp_path):
+    lesson = load_lesson(write(tmp_path, front() + QUIZ))
+    assert lesson.problems == [] and lesson.interactive_blocks[0].config["kind"] == "choice"
+
+
+def test_quiz_problem_points_at_the_key_in_the_right_table(tmp_path):
+    text = front() + QUIZ.replace('feedback = "No: that is uphill."', 'feedback = "No."\ncolour = "red"')
+    p = only_problem(load_lesson(write(tmp_path, text)))
+    assert (p.line, p.col) == (line_of(text, 'colour = "red"'), 1)
+    assert p.message.startswith("quiz block, options[1].colour: unknown key 'colour'")
+
+
+def test_quiz_example_that_grades_differently_points_at_its_table(tmp_path):
+    text = front() + QUIZ.replace('answer = 2\nverdict = "wrong"', 'answer = 2\nverdict = "right"')
+    p = only_problem(load_lesson(write(tmp_path, text)))
+    assert (p.line, p.col) == (line_of(text, "[[examples]]") + 4, 1)
+    assert p.message.startswith("quiz block, examples[1]: ") and "should be right" in p.message
+
+
+def test_every_builtin_quiz_lists_examples_that_pass():
+    quizzes = [b for l in load_catalog([builtin_lessons_dir()]).lessons for b in l.interactive_blocks
+               if b.kind == "quiz"]
+    assert len(quizzes) >= 2
+    assert all(len(b.config.get("examples", [])) >= 2 for b in quizzes)
 
 
 def test_unclosed_interactive_block(tmp_path):
