@@ -476,3 +476,12 @@ def test_broken_lesson_is_still_listed(tmp_path):
     assert [l.id for l in catalog.lessons] == ["good", "b"]
     broken = catalog.get("b")
     assert broken.broken and "binary" in broken.first_problem.message and broken.section == "Unsorted"
+
+
+def test_the_complete_example_in_the_lesson_format_doc_passes(tmp_path):
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "lesson-format.md").read_text()
+    example = doc.split("## A complete example", 1)[1].split("````markdown\n", 1)[1].split("\n````\n", 1)[0]
+    lesson = load_lesson(write(tmp_path, example + "\n", name="10-neuron.md"))
+    catalog = load_catalog([builtin_lessons_dir()], files=[lesson.path])
+    assert [str(p) for p in catalog.problems] == []
+    assert [b.kind for b in catalog.get("one-neuron").interactive_blocks] == ["debugger", "train", "quiz"]
