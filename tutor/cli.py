@@ -22,7 +22,7 @@ import os
 import sys
 from pathlib import Path
 
-from tutor import __version__
+import tutor
 from tutor.lessons import Catalog, Lesson, Problem, lesson_dirs, lesson_files, load_catalog
 from tutor.progress import Progress, default_data_dir
 
@@ -30,6 +30,18 @@ __all__ = ["main", "build_parser"]
 
 COMMANDS = ("open", "step", "check", "progress", "reset")
 MAX_PROGRAM_BYTES = 1024 * 1024
+
+
+class _VersionAction(argparse.Action):
+    """--version, looking the version up only when asked (it costs an importlib.metadata import)."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="show the version and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"tutor {tutor.__version__}")
+        parser.exit()
 
 
 def _add_globals(parser: argparse.ArgumentParser, *, sub: bool) -> None:
@@ -48,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Run `tutor` alone to open the lesson list, or `tutor LESSON` to open one lesson "
                "(its id, like derivative, or the path of its .md file).",
     )
-    parser.add_argument("--version", action="version", version=f"tutor {__version__}")
+    parser.add_argument("--version", action=_VersionAction)
     _add_globals(parser, sub=False)
     subs = parser.add_subparsers(dest="command", metavar="COMMAND")
 
