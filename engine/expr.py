@@ -133,19 +133,17 @@ class Program:
             regs[reg] = leaf
             leaves[name] = leaf
         isfinite = math.isfinite
-        for step in code.steps:
-            fn, dest, a, b, label = step[0], step[1], step[2], step[3], step[4]
+        for fn, dest, a, b, label, where, kind in code.steps:
             try:
                 out = fn(regs[a]) if b is None else fn(regs[a], regs[b])
                 finite = isfinite(out.data)
             except (ArithmeticError, ValueError) as exc:
-                x = regs[a].data if isinstance(regs[a], Value) else regs[a]
-                y = None if b is None else (regs[b].data if isinstance(regs[b], Value) else regs[b])
-                raise self._error(_explain(step[6], exc, x, y), step[5]) from exc
+                x, y = _data(regs[a]), None if b is None else _data(regs[b])
+                raise self._error(_explain(kind, exc, x, y), where) from exc
             except Exception as exc:  # not expected from Value's operations; still never a traceback
-                raise self._error(f"could not compute {step[6]}: {exc}", step[5]) from exc
+                raise self._error(f"could not compute {kind}: {exc}", where) from exc
             if not finite:
-                raise self._error(_overflow(step[6]), step[5])
+                raise self._error(_overflow(kind), where)
             if label:
                 out.label = label
             regs[dest] = out
@@ -155,11 +153,14 @@ class Program:
     # ------------------------------------------------------------------ helpers
 
     def _given(self, inputs) -> dict[str, float]:
-        if not isinstance(inputs, Mapping):
+        if type(inputs) is not dict and not isinstance(inputs, Mapping):
             raise ProgramError(f"inputs must be a dict of name -> number, not {type(inputs).__name__}")
-        known = ", ".join(self.inputs) or "(none)"
         given = {}
         for name, value in inputs.items():
+            if type(value) is float and name in self.inputs and math.isfinite(value):  # the usual case
+                given[name] = value
+                continue
+            known = ", ".join(self.inputs) or "(none)"
             if name not in self.inputs:
                 if name in self._code.where:
                     line, col = self._code.where[name]
@@ -181,6 +182,10 @@ class Program:
     def _error(self, message: str, where: tuple[int, int]) -> ProgramError:
         line, byte_col = where
         return ProgramError(message, line, _char_col(_split_lines(self.text), line, byte_col))
+
+
+def _data(x):
+    return x.data if isinstance(x, Value) else x
 
 
 class _Code:
@@ -367,6 +372,13 @@ class _Compiler:
         self.name_of: dict[int, str] = {}  # register -> name
         self.where: dict[str, tuple[int, int]] = {}  # name -> (line, byte col)
         self.inputs: dict[str, float] = {}
+        self.parts = 0  # numbers, names (assigned or used), operators and calls so far
+
+    def count(self, node: ast.expr) -> None:
+        self.parts += 1
+        if self.parts > MAX_PARTS:
+            raise self.error_at(f"the program is too large (more than {MAX_PARTS:,} numbers, names, "
+                                f"operators and calls)", node)
 
     # ---- errors
 
@@ -379,13 +391,6 @@ class _Compiler:
     # ---- the whole program
 
     def program(self, tree: ast.Module, output: str | None) -> Program:
-        parts = 0
-        for stmt in tree.body:
-            parts += sum(isinstance(node, ast.expr) for node in ast.walk(stmt))
-            if parts > MAX_PARTS:
-                raise self.error_at(f"the program is too large (more than {MAX_PARTS:,} numbers, names, "
-                                    f"operators and calls)", stmt)
-
         output_line = None  # (name, node)
         for stmt in tree.body:
             if isinstance(stmt, ast.Assign):
@@ -433,10 +438,12 @@ class _Compiler:
             else:
                 what = _EXPRESSIONS.get(type(target).__name__, "assigning to anything but a name")
             raise self.error_at(_unsupported(what), target)
+        self.count(target)
         name = self.check_name(target, store=True)
 
         number = self.literal_number(stmt.value)
         if number is not None:  # an input: a leaf holding a number
+            self.count(stmt.value)
             reg = self.new_reg(None)
             self.leaves.append((name, reg, float(number)))
             self.inputs[name] = float(number)
@@ -524,6 +531,7 @@ class _Compiler:
                 del results[len(results) - count:]
                 results.append(self.combine(node, args))
                 continue
+            self.count(node)
             if depth > MAX_DEPTH:
                 raise self.error_at(f"this expression is nested too deeply (more than {MAX_DEPTH} levels); "
                                     f"break it into named steps", node)

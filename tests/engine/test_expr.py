@@ -427,7 +427,9 @@ def test_parts_limit():
     assert len("\n".join(lines)) < MAX_PROGRAM_CHARS
     err = error_of("\n".join(lines))
     assert err.message == "the program is too large (more than 10,000 numbers, names, operators and calls)"
-    assert (err.line, err.col) == (26, 1)  # 2 + 25 * 400 parts: the 25th such line passes the limit
+    # 2 + 24 * 400 = 9,602 parts before line 26; there the name, the 199 operators (outermost first)
+    # and the leftmost a make 9,803, and the 198th a after that is part 10,001
+    assert (err.line, err.col) == (26, len("s24 = ") + 1 + 2 * 198)
     assert run_program("\n".join(lines[:-1])).output.data == 1.0  # 9,602 parts are fine
 
 
