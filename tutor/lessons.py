@@ -423,7 +423,8 @@ def _check_debugger(block: Block, where: str, problems: list[Problem]) -> None:
 
     try:
         from engine.expr import ProgramError, parse_program
-    except ImportError:  # the expression language is not installed: nothing more to check
+    except ImportError as err:
+        problems.append(Problem(where, block.line, 1, f"this version of tutor cannot check programs ({err})"))
         return
 
     program_text = cfg["program"]

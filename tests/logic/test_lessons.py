@@ -485,3 +485,11 @@ def test_the_complete_example_in_the_lesson_format_doc_passes(tmp_path):
     catalog = load_catalog([builtin_lessons_dir()], files=[lesson.path])
     assert [str(p) for p in catalog.problems] == []
     assert [b.kind for b in catalog.get("one-neuron").interactive_blocks] == ["debugger", "train", "quiz"]
+
+
+def test_windows_line_endings_give_the_same_lines(tmp_path):
+    text = front() + '\nProse.\n\n```debugger\nprogram = """\na = 2\nb = a * q\n"""\n```\n'
+    path = tmp_path / "crlf.md"
+    path.write_bytes(text.replace("\n", "\r\n").encode())
+    p = only_problem(load_lesson(path))
+    assert (p.line, p.col) == (line_of(text, "b = a * q"), 9)
