@@ -576,8 +576,6 @@ class _Compiler:
         if isinstance(node, ast.Attribute):
             hint = f"; to call the method write .{node.attr}()" if node.attr in FUNCTIONS else ""
             raise self.error(_unsupported("attribute access") + hint, *self.attribute_position(node))
-        if isinstance(node, ast.Constant):  # pragma: no cover - handled above
-            return []
         what = _EXPRESSIONS.get(type(node).__name__, f"this kind of expression ({type(node).__name__})")
         raise self.error_at(_unsupported(what), node)
 
@@ -629,7 +627,7 @@ class _Compiler:
     def fold(self, fn, kind: str, x, y, where: tuple[int, int]) -> float:
         """Numbers with numbers, in floats as Python would; functions and ** through Value itself."""
         try:
-            if kind in ("**",) or kind in FUNCTIONS:
+            if kind == "**" or kind in FUNCTIONS:
                 result = fn(Value(x)).data if y is None else fn(Value(x), y).data
             elif y is None:
                 result = float(fn(x))

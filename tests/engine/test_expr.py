@@ -421,6 +421,7 @@ def test_program_text_limit():
 
 
 def test_parts_limit():
+    assert MAX_PARTS == 10_000  # the numbers below are worked out for this limit
     # each line "sK = a*a*...*a" holds 400 parts: its name, 200 uses of a and 199 operators
     line = "*".join(["a"] * 200)
     lines = ["a = 1"] + [f"s{k} = {line}" for k in range(25)]
