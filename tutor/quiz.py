@@ -854,7 +854,7 @@ def _grade_order(quiz: Quiz, answer) -> Verdict:
     for i in order:
         item = quiz.items[i]
         if item.role is None:
-            notes.append(f"'{item.text}' does not belong in the loop: {item.feedback}")
+            notes.append(f"'{item.text}' does not belong in the loop: {item.feedback.rstrip('.')}")
             if item.tag:
                 tags.append(item.tag)
     used = {quiz.items[i].text for i in order}
