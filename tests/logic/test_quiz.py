@@ -584,3 +584,19 @@ def test_quiz_logic_imports_without_textual():
     code = "import sys, tutor.quiz, tutor.codeline, tutor.misconceptions; print('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_every_quiz_block_in_the_format_doc_parses_and_its_examples_pass():
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "quiz-format.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```quiz\n(.*?)^```$", doc, flags=re.S | re.M)
+    assert len(blocks) >= 6
+    kinds = set()
+    for block in blocks:
+        q = parse_quiz(tomllib.loads(block))
+        kinds.add(q.kind)
+        assert q.examples, q.prompt
+        assert check_examples(q) == [], q.prompt
+    assert kinds == {"numeric", "choice", "code", "order", "predict"}
