@@ -176,12 +176,12 @@ class Catalog:
 def builtin_lessons_dir() -> Path:
     """The directory of the lessons that ship with tutor.
 
-    In an installed package they sit in ``tutor/lessons/`` next to this module (``pyproject.toml``
-    maps the repository's ``lessons/`` there); in a source checkout or an editable install they
-    are the repository's ``lessons/`` directory.
+    In an installed package they sit in ``tutor/course/`` next to this module (``pyproject.toml``
+    maps the repository's ``lessons/`` there, under a name that cannot shadow this module); in a
+    source checkout or an editable install they are the repository's ``lessons/`` directory.
     """
     here = Path(__file__).resolve().parent
-    installed = here / "lessons"
+    installed = here / "course"
     if installed.is_dir():
         return installed
     return here.parent / "lessons"

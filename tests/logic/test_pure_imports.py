@@ -71,8 +71,8 @@ def test_check_and_progress_commands_run_without_textual(tmp_path):
 
 
 def test_lesson_module_is_not_shadowed_by_the_lesson_data_package():
-    # pyproject.toml ships lessons/*.md as package data of "tutor.lessons"; an __init__.py in
-    # lessons/ would turn that directory into a package that hides tutor/lessons.py once installed
+    # pyproject.toml ships lessons/*.md as the data package "tutor.course", so nothing can hide
+    # tutor/lessons.py once installed
     import tutor.lessons
 
     assert Path(tutor.lessons.__file__).name == "lessons.py"
