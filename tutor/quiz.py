@@ -668,7 +668,7 @@ def _grade_numeric(quiz: Quiz, answer) -> Verdict:
     if value is None:
         return _unreadable_number()
     if _numbers_close(value, quiz.answer, quiz):
-        return Verdict(True, [], f"Right: {_fmt(quiz.answer)}.", "right")
+        return Verdict(True, [], f"Right: the answer is {_fmt(quiz.answer)}.", "right")
     for w in quiz.wrong:
         if _numbers_close(value, w.value, quiz):
             return Verdict(False, _tags(w.tag), w.feedback, "wrong")

@@ -114,7 +114,9 @@ class QuizScreen(Screen[bool]):
                 tooltip="Back to your answer to try again, or back to the lesson once it is right"),
         *[Binding(str(k), f"number({k})", f"Option {k}", show=False, id=f"quiz.option{k}",
                   tooltip=f"Pick option {k}") for k in range(1, 10)],
-        Binding("q,escape", "leave", "Back", id="quiz.back", tooltip="Back to the lesson"),
+        Binding("q", "leave", "Back", id="quiz.back", tooltip="Back to the lesson"),
+        Binding("escape", "escape", "Back", id="quiz.escape", show=False,
+                tooltip="Leave the answer box; outside it, back to the lesson"),
     ]
 
     def __init__(self, quiz: Quiz, *, lesson_id: str, block_index: int, progress=None,
@@ -145,8 +147,8 @@ class QuizScreen(Screen[bool]):
             program.display = bool(q.program)
             yield program
             if q.kind in _TEXT_KINDS:
-                placeholder = "self.grad += ..." if q.kind == "code" else "a number, like -4 or 0.5"
-                yield Input(placeholder=placeholder, max_length=_MAX_INPUT, id="quiz-input")
+                # no placeholder: without colour it would read like text already typed
+                yield Input(max_length=_MAX_INPUT, id="quiz-input")
             else:
                 yield OptionList(id="quiz-options")
             yield Static(id="quiz-help")
@@ -441,10 +443,13 @@ class QuizScreen(Screen[bool]):
         options.highlighted = target
         self._show_options()
 
-    def action_leave(self) -> None:
+    def action_escape(self) -> None:
         if isinstance(self.focused, Input):  # escape in the box: step out of it, to the feedback
             self.query_one("#quiz-feedback-box", VerticalScroll).focus()
             return
+        self.action_leave()
+
+    def action_leave(self) -> None:
         self.dismiss(self.solved)
 
 
