@@ -47,7 +47,9 @@ def screen_text(app) -> str:
 
 
 def squash(text: str) -> str:
-    """Text with every run of whitespace made one space (for messages that wrap)."""
+    """The words on screen with borders and bars taken out and every run of whitespace made one
+    space, so a message that wraps inside a frame can be found as one sentence."""
+    text = "".join(" " if 0x2500 <= ord(ch) <= 0x259F else ch for ch in text)
     return " ".join(text.split())
 
 

@@ -51,8 +51,11 @@ def _row(lesson, state: str, highlighted: bool):
     if state != "broken":
         return grid
     problem = lesson.first_problem
-    detail = f"    broken: {problem_text(problem)}" if problem else "    broken"
-    return Group(grid, Text(detail, style="italic", overflow="fold"))
+    detail = Table.grid(expand=True)
+    detail.add_column(width=4, no_wrap=True)
+    detail.add_column(ratio=1)
+    detail.add_row("", Text(f"broken: {problem_text(problem)}" if problem else "broken", style="italic"))
+    return Group(grid, detail)
 
 
 class HomeScreen(Screen):
@@ -167,8 +170,8 @@ class HomeScreen(Screen):
         if lesson.broken:
             count = len(lesson.problems)
             text.append(f"{lesson.title}: {count} problem{'s' if count != 1 else ''} in ")
-            text.append(str(lesson.path))
-            text.append(". Enter lists them.")
+            text.append(Path(str(lesson.path)).name)
+            text.append(". Enter lists them with the full path.")
         else:
             text.append(lesson.summary or lesson.title)
             if lesson.prerequisites:

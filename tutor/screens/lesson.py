@@ -131,7 +131,6 @@ class LessonScreen(Screen):
             self.sub_title = f"{self.lesson.section} · part {part.block_index + 1} of {total}"
         # The end card is not a block: resuming there means resuming at the last block.
         self.progress.set_position(self.lesson.id, min(part.block_index, max(total - 1, 0)))
-        self.refresh_bindings()
         if isinstance(part, EndCard):
             self.reached_end = True
             self._check_finished(announce=True)
@@ -160,7 +159,7 @@ class LessonScreen(Screen):
     # ------------------------------------------------------------------ interactive blocks
 
     def _current_card(self) -> BlockCard | None:
-        part = self._part_at(self.current)
+        part = self.focused
         return part if isinstance(part, BlockCard) else None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -259,7 +258,12 @@ class LessonScreen(Screen):
         if self.progress.state(self.lesson.id) != "done":
             self.progress.complete_lesson(self.lesson.id)
             if announce:
-                self.notify(f"Lesson complete: {self.lesson.title}. ✓", title="Well done", markup=False)
+                self.notify(
+                    f"Lesson complete: {self.lesson.title}. ✓",
+                    title="Well done",
+                    timeout=8,
+                    markup=False,
+                )
         self._update_end_card()
         return True
 

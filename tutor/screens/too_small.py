@@ -16,8 +16,8 @@ MIN_HEIGHT = 20
 
 def too_small_message(width: int, height: int) -> str:
     return (
-        f"tutor needs a terminal of at least {MIN_WIDTH}×{MIN_HEIGHT}; "
-        f"this one is {width}×{height}. Make the window larger (ctrl+q quits)."
+        f"tutor needs a terminal of at least {MIN_WIDTH}×{MIN_HEIGHT};\n"
+        f"this one is {width}×{height}.\nMake the window larger (ctrl+q quits)."
     )
 
 

@@ -1,0 +1,296 @@
+"""The lesson screen, driven with Pilot at 80×24: parts, moving, saving, cards, finishing."""
+
+from __future__ import annotations
+
+import sys
+import types
+
+import pytest
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Static
+
+from tests.app.conftest import screen_text, squash, toast_text
+from tutor.progress import Progress
+from tutor.screens.home import HomeScreen
+from tutor.screens.lesson import LessonScreen
+from tutor.widgets.block_card import BlockCard, EndCard
+
+SIZE = (80, 24)
+
+
+def footer(app) -> str:
+    return screen_text(app).splitlines()[-1]
+
+
+# ---------------------------------------------------------------------- a stand-in debugger
+# The real DebuggerScreen is another helper's; these tests pin down what the lesson screen does
+# with whatever it returns, so they use a stand-in with the same constructor.
+
+
+class FakeProgramError(Exception):
+    def __init__(self, message, line, col):
+        super().__init__(f"line {line}, col {col}: {message}")
+        self.message, self.line, self.col = message, line, col
+
+
+class FakeDebugger(Screen):
+    opened: list = []
+
+    def __init__(self, program, *, title="", predict=False):
+        super().__init__()
+        FakeDebugger.opened.append((program, title, predict))
+
+    def compose(self) -> ComposeResult:
+        yield Static("stand-in debugger")
+
+
+@pytest.fixture
+def fake_debugger(monkeypatch):
+    FakeDebugger.opened = []
+    screens = types.ModuleType("tutor.screens.debugger")
+    screens.DebuggerScreen = FakeDebugger
+    expr = types.ModuleType("engine.expr")
+    expr.ProgramError = FakeProgramError
+
+    def parse_program(text, *, output=None):
+        if "syntax error" in text:
+            raise FakeProgramError("unknown name 'x'", 2, 5)
+        return ("program", text, output)
+
+    expr.parse_program = parse_program
+    monkeypatch.setitem(sys.modules, "tutor.screens.debugger", screens)
+    monkeypatch.setitem(sys.modules, "engine.expr", expr)
+    monkeypatch.setattr("tutor.screens.lesson.screen_available", lambda kind: kind == "debugger")
+    return FakeDebugger
+
+
+# ---------------------------------------------------------------------- parts and moving
+
+
+async def test_parts_are_shown_in_order_and_n_p_move_between_them(make_app, data_dir):
+    app = make_app(open_lesson="chain")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, LessonScreen)
+        text = screen_text(app)
+        assert "One step back at a time" in text  # the Markdown heading
+        assert "Each node passes gradient to its operands" in text
+        assert "Debugger" in text and "e = a * b" in text  # the card shows its program
+        assert "part 1 of 3" in text
+        assert screen.current == 0
+
+        await pilot.press("n")
+        assert screen.current == 1
+        text = screen_text(app)
+        assert "part 2 of 3" in text
+        assert "▶ Debugger" in text  # the current card is marked without colour
+        await pilot.press("n")
+        assert screen.current == 2
+        await pilot.press("n")
+        assert isinstance(screen.focused, EndCard)
+        assert "End of the lesson" in screen_text(app)
+        await pilot.press("n")  # nothing after the end
+        assert isinstance(screen.focused, EndCard)
+        await pilot.press("p", "p")
+        assert screen.current == 1
+        assert "part 2 of 3" in screen_text(app)
+        # tab walks the same parts
+        await pilot.press("tab")
+        assert screen.current == 2
+        await pilot.press("shift+tab")
+        assert screen.current == 1
+    assert Progress(data_dir).position("chain") == 1
+
+
+async def test_the_end_card_saves_the_last_block_as_the_position(make_app, data_dir):
+    app = make_app(open_lesson="chain")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", "n", "n")
+        assert isinstance(app.screen.focused, EndCard)
+    assert Progress(data_dir).position("chain") == 2
+
+
+async def test_arrows_and_page_keys_scroll_the_lesson(make_app):
+    app = make_app(open_lesson="chain")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        parts = app.screen.query_one("#parts")
+        assert parts.max_scroll_y > 0  # the lesson is taller than the screen at 80×24
+        assert parts.scroll_y == 0
+        await pilot.press("down")
+        await pilot.pause()
+        assert parts.scroll_y == 1
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert parts.scroll_y == parts.max_scroll_y or parts.scroll_y > 1
+        await pilot.press("up", "pageup")
+        await pilot.pause()
+        assert parts.scroll_y == 0
+
+
+async def test_q_goes_back_to_the_list(make_app):
+    app = make_app(open_lesson="slopes")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("escape")
+        assert isinstance(app.screen, HomeScreen)
+
+
+# ---------------------------------------------------------------------- cards without a screen
+
+
+async def test_a_training_card_shows_its_config_and_says_coming_soon(make_app, data_dir):
+    app = make_app(open_lesson="training")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("n")
+        card = app.screen.focused
+        assert isinstance(card, BlockCard) and card.block.kind == "train"
+        text = squash(screen_text(app))
+        assert "▶ Training" in text
+        assert "steps = 20" in text and 'name = "seeds"' in text
+        assert "The training screen is coming soon" in text
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, LessonScreen)  # nothing opened
+        assert "coming soon" in toast_text(app)
+        assert Progress(data_dir).completed_blocks("training") == set()
+
+
+async def test_reaching_the_end_with_nothing_openable_left_marks_the_lesson_done(make_app, data_dir):
+    app = make_app(open_lesson="training")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        assert Progress(data_dir).state("training") != "done"
+        await pilot.press("n", "n", "n")
+        await pilot.pause()
+        assert isinstance(app.screen.focused, EndCard)
+        assert "Lesson complete: Training a tiny net" in toast_text(app)
+        app.clear_notifications()
+        await pilot.pause()
+        assert "You have finished it" in squash(screen_text(app))
+        await pilot.press("q")
+        await pilot.pause()
+        assert "done" in next(
+            line for line in screen_text(app).splitlines() if "Training a tiny net" in line
+        )
+    assert Progress(data_dir).state("training") == "done"
+
+
+async def test_open_is_in_the_footer_only_on_a_card(make_app):
+    app = make_app(open_lesson="chain")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "Open" not in footer(app)
+        assert "n Next" in footer(app) and "q Back" in footer(app) and "? Help" in footer(app)
+        await pilot.press("n")
+        await pilot.pause()
+        assert "Open" in footer(app)
+        await pilot.press("n")
+        await pilot.pause()
+        assert "Open" not in footer(app)
+
+
+# ---------------------------------------------------------------------- the debugger card
+
+
+async def test_debugger_card_opens_the_debugger_with_its_program(make_app, fake_debugger):
+    app = make_app(open_lesson="chain")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        assert "Enter: open the debugger" in screen_text(app)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, FakeDebugger)
+        (kind, text, output), title, predict = fake_debugger.opened[0]
+        assert "L = d * f" in text and output is None
+        assert title == "Backward through L = (a*b + c) * f"  # the block's caption
+        assert predict is False
+
+
+async def test_leaving_the_debugger_unfinished_completes_nothing(make_app, fake_debugger, data_dir):
+    app = make_app(open_lesson="chain")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", "enter")
+        await pilot.pause()
+        app.screen.dismiss(False)
+        await pilot.pause()
+        assert isinstance(app.screen, LessonScreen)
+        assert "✓ done" not in screen_text(app)
+    assert Progress(data_dir).completed_blocks("chain") == set()
+
+
+async def test_finishing_the_debugger_then_reaching_the_end_completes_the_lesson(
+    make_app, fake_debugger, data_dir
+):
+    app = make_app(open_lesson="chain")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("n", "enter")
+        await pilot.pause()
+        app.screen.dismiss(True)
+        await pilot.pause()
+        assert isinstance(app.screen, LessonScreen)
+        assert "Debugger ✓ done" in squash(screen_text(app))
+        assert Progress(data_dir).completed_blocks("chain") == {1}
+        assert Progress(data_dir).state("chain") == "in progress"  # the end is not reached yet
+        await pilot.press("n", "n")
+        await pilot.pause()
+        assert "Lesson complete: One step back at a time" in toast_text(app)
+    assert Progress(data_dir).state("chain") == "done"
+
+
+async def test_reaching_the_end_first_lists_what_is_left(make_app, fake_debugger, data_dir):
+    app = make_app(open_lesson="chain")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("n", "n", "n")
+        await pilot.pause()
+        text = squash(screen_text(app))
+        assert "Still to do before it counts as done: part 2 (debugger)" in text
+        assert Progress(data_dir).state("chain") == "in progress"
+        await pilot.press("p", "p", "enter")
+        await pilot.pause()
+        app.screen.dismiss(True)
+        await pilot.pause()
+        assert "Lesson complete" in toast_text(app)
+    assert Progress(data_dir).state("chain") == "done"
+
+
+async def test_a_finished_debugger_block_shows_done_after_a_restart(make_app, fake_debugger):
+    app = make_app(open_lesson="chain")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", "enter")
+        await pilot.pause()
+        app.screen.dismiss(True)
+        await pilot.pause()
+    again = make_app(open_lesson="chain")
+    async with again.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert again.screen.current == 1
+        assert "Debugger ✓ done" in squash(screen_text(again))
+
+
+async def test_a_program_that_does_not_parse_is_reported_not_opened(make_app, fake_debugger):
+    app = make_app(open_lesson="chain")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("n")
+        card = app.screen.focused
+        card.block.config = dict(card.block.config, program="syntax error here")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, LessonScreen)
+        text = toast_text(app)
+        assert "does not parse" in text and "unknown name 'x'" in text
+        assert fake_debugger.opened == []
+
+
+async def test_the_real_debugger_opens_from_the_card(make_app, data_dir):
+    pytest.importorskip("engine.expr")
+    debugger = pytest.importorskip("tutor.screens.debugger")
+    app = make_app(open_lesson="chain")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, debugger.DebuggerScreen)
+        app.screen.dismiss(False)
+        await pilot.pause()
+        assert isinstance(app.screen, LessonScreen)
+    assert Progress(data_dir).completed_blocks("chain") == set()
