@@ -462,7 +462,7 @@ def _parse_predict(config: dict, quiz: Quiz) -> None:
     quiz.program = _need(config, "program", str, [], "an expression program (text)")
     quiz.node = _need(config, "node", str, [], "the name of the node whose backward rule runs")
     quiz.operand = _need(config, "operand", str, [], "the name of the operand whose grad the learner predicts")
-    q, _ = _predict_question(quiz, check=True)
+    q, _ = _predict_question(quiz)  # raises QuizConfigError for a node or operand that does not fit
     if not quiz.prompt:
         quiz.prompt = f"{quiz.node}'s backward rule is about to run. What will {quiz.operand}.grad be right after it?"
     quiz.wrong = _parse_wrong_numbers(config, quiz, lambda v: close_enough(v, q.after))
@@ -579,7 +579,7 @@ def _evaluate_value(text: str, values: dict[str, tuple[float, float]]) -> float:
     return ev(tree.body)
 
 
-def _predict_question(quiz: Quiz, *, check: bool = False) -> tuple[GradQuestion, str]:
+def _predict_question(quiz: Quiz) -> tuple[GradQuestion, str]:
     """The debugger's question for this quiz, from a real run of the program, and the chain-rule line."""
     return _predict_cached(quiz.program, quiz.node, quiz.operand)
 
@@ -684,7 +684,7 @@ def _grade_predict(quiz: Quiz, answer) -> Verdict:
     q, line = _predict_question(quiz)
     verdict = diagnose(q, _fmt_exact(value))
     if verdict.correct:
-        return Verdict(True, [], f"Right: {line}", "right")
+        return Verdict(True, [], f"Right. The engine's step: {line}", "right")
     for w in quiz.wrong:
         if close_enough(value, w.value):
             return Verdict(False, _tags(w.tag), w.feedback, "wrong")

@@ -9,7 +9,7 @@ from textual.app import App
 from textual.widgets import Input, OptionList
 
 from tests.app.conftest import screen_text, squash
-from tests.logic.test_quiz import CHOICE, CODE, NUMERIC, ORDER
+from tests.logic.test_quiz import CHOICE, CODE, NUMERIC, ORDER, PREDICT
 from tutor.progress import Progress
 from tutor.quiz import parse_quiz
 from tutor.screens.quiz import QuizScreen
@@ -219,6 +219,25 @@ async def test_order_with_keys_shows_what_the_order_does_to_a_real_run():
         await pilot.press("enter")
         await pilot.pause()
         assert "✓ Right." in text_of(app)
+
+
+async def test_predict_shows_the_program_and_the_debuggers_diagnosis():
+    app = QuizApp(PREDICT)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        shown = text_of(app)
+        assert "e's backward rule is about to run. What will a.grad be right after it?" in shown
+        assert "a = 2; b = -3; c = 10; e = a * b; d = e + c; f = -2; L = d * f" in shown
+        await type_text(pilot, "-3")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "Mistake: forgot the upstream gradient." in text_of(app)
+        await pilot.press("enter")
+        app.screen.query_one("#quiz-input", Input).value = "6"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "✓ Right." in text_of(app)
+        assert "a.grad += b.data * e.grad 0.0 + (-3.0)(-2.0) = 6.0" in text_of(app)
 
 
 async def test_nothing_typed_can_crash_the_screen():
