@@ -1,0 +1,212 @@
+"""Grade a learner's prediction of a gradient, and name the mistake when the answer shows one.
+
+Pure logic: no terminal, no Textual. The debugger's predict mode uses it, and so can the quiz's
+"predict" questions.
+
+The question is always "what will ``operand.grad`` be right after this backward step?", so the
+right answer is the accumulated value (what the operand already had, plus what this step adds).
+A wrong answer is compared with the numbers each classic misconception would produce. The tags
+are those of the quiz's misconception catalogue (`tutor.misconceptions`):
+
+* ``overwrote-not-accumulated``: only this step's contribution, though the operand already held
+  grad from an earlier step (or, for ``a + a``, one slot's share): ``=`` instead of ``+=``;
+* ``forgot-upstream``: the local derivative alone, not multiplied by the upstream grad;
+* ``own-input-in-mul``: a multiply's OWN input × upstream instead of the other operand's;
+* ``split-add-gradient``: an add's upstream grad divided between its operands;
+* ``forgot-seed``: 0 for the seed step, whose grad is 1.
+
+A flipped sign gets its own message but no tag.
+
+Answers are accepted to the four decimals the debugger shows (an error of at most 5e-5), or to
+one part in a million for large numbers. Text is read as a plain number only: it is never
+evaluated.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+__all__ = [
+    "GradQuestion",
+    "Verdict",
+    "TAGS",
+    "UNREADABLE",
+    "parse_number",
+    "close_enough",
+    "diagnose",
+]
+
+UNREADABLE = "enter a number like -4 or 0.5"
+
+# What each tag means, in one line a learner can act on.
+TAGS = {
+    "overwrote-not-accumulated": "overwrote instead of accumulating: a gradient is added (+=), never replaced",
+    "forgot-upstream": "forgot the upstream gradient: local derivative × the output's grad",
+    "own-input-in-mul": "used the node's own input in a multiply: each side gets the OTHER side's value",
+    "split-add-gradient": "split an add's gradient: + passes the whole upstream grad to every operand",
+    "forgot-seed": "forgot to seed: the output's gradient with respect to itself is 1",
+}
+
+ABS_TOLERANCE = 5e-5  # half the last of the four decimals on screen
+REL_TOLERANCE = 1e-6
+
+_MAX_LENGTH = 40
+_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
+@dataclass(frozen=True)
+class GradQuestion:
+    """One prediction: the grad ``operand`` will hold after ``node``'s backward step."""
+
+    operand: str  # display name of the operand asked about, e.g. "a"
+    node: str  # display name of the node whose rule runs, e.g. "e"
+    op: str  # the node's op ("+", "*", "**2", "tanh", ...) or "seed"
+    upstream: float  # node.grad when its rule runs
+    before: float  # operand.grad before the step
+    after: float  # operand.grad after the step: the right answer
+    local: float | None = None  # d(node)/d(operand), summed over the slots it fills
+    own_data: float | None = None  # operand.data
+    other_data: float | None = None  # the other operand's data, for a two-operand op
+    n_operands: int = 1  # how many operands the node has (a + a has 2)
+    slots: int = 1  # how many of those slots are this operand (a + a: 2)
+
+    @property
+    def contribution(self) -> float:
+        return self.after - self.before
+
+
+@dataclass(frozen=True)
+class Verdict:
+    correct: bool
+    message: str
+    tag: str | None = None  # a key of TAGS, "unreadable", or None (right, or no named mistake)
+    value: float | None = None  # the number read, when one was
+
+
+def parse_number(text: str) -> float | None:
+    """The number in ``text`` (``-4``, ``0.5``, ``.5``, ``1e-3``, ``−2`` with a Unicode minus),
+    or None if it is not a plain finite number."""
+    if not isinstance(text, str):
+        return None
+    cleaned = text.strip().replace("\u2212", "-").replace("\u2013", "-").replace(" ", "")
+    if not cleaned or len(cleaned) > _MAX_LENGTH or not _NUMBER.fullmatch(cleaned):
+        return None
+    value = float(cleaned)
+    return value if math.isfinite(value) else None
+
+
+def close_enough(typed: float, expected: float) -> bool:
+    """Equal to the four decimals shown on screen, or to one part in a million."""
+    diff = abs(typed - expected)
+    return diff <= ABS_TOLERANCE * (1 + 1e-9) or diff <= REL_TOLERANCE * max(abs(typed), abs(expected))
+
+
+def _fmt(x: float) -> str:
+    if x == 0:
+        return "0"
+    if abs(x) >= 1e6 or abs(x) < 1e-4:
+        return f"{x:.4g}"
+    text = f"{x:.4f}".rstrip("0").rstrip(".")
+    return text if text not in ("-0", "") else "0"
+
+
+def _candidates(q: GradQuestion):
+    """(tag, wrong value, explanation) for every misconception that applies to ``q``."""
+    s, n, up, before = q.operand, q.node, q.upstream, q.before
+    out: list[tuple[str, float, str]] = []
+
+    if q.op == "seed":
+        out.append(
+            (
+                "forgot-seed",
+                0.0,
+                f"{s} is the output, and d{s}/d{s} = 1: the backward pass starts by setting "
+                f"{s}.grad = 1. Left at 0, every gradient after it would be 0 too.",
+            )
+        )
+        return out
+
+    if before != 0:
+        out.append(
+            (
+                "overwrote-not-accumulated",
+                q.contribution,
+                f"That is only what this step adds. {s}.grad already holds {_fmt(before)} from "
+                f"an earlier step ({s} is used more than once), and the rule adds with +=, so "
+                f"the answer is {_fmt(before)} + {_fmt(q.contribution)}.",
+            )
+        )
+    if q.slots > 1:
+        share = q.contribution / q.slots
+        out.append(
+            (
+                "overwrote-not-accumulated",
+                before + share,
+                f"{s} fills {q.slots} operand slots of {n}, and each slot runs its own += line: "
+                f"both shares of {_fmt(share)} land in {s}.grad, the second does not replace the first.",
+            )
+        )
+    if q.local is not None and not close_enough(up, 1.0):
+        out.append(
+            (
+                "forgot-upstream",
+                before + q.local,
+                f"{_fmt(q.local)} is the local derivative d{n}/d{s}. The chain rule multiplies it "
+                f"by the upstream gradient {n}.grad = {_fmt(up)}.",
+            )
+        )
+        if before != 0:
+            out.append(
+                (
+                    "forgot-upstream",
+                    q.local,
+                    f"{_fmt(q.local)} is the local derivative d{n}/d{s}; multiply it by "
+                    f"{n}.grad = {_fmt(up)} and add it to the {_fmt(before)} already there.",
+                )
+            )
+    if q.op == "*" and q.slots == 1 and q.own_data is not None and q.other_data is not None:
+        out.append(
+            (
+                "own-input-in-mul",
+                before + q.own_data * up,
+                f"In a multiply each side gets the OTHER side's value times the upstream grad: "
+                f"{s}.grad += (other operand's data) × {n}.grad, not {s}'s own data {_fmt(q.own_data)}.",
+            )
+        )
+    if q.op == "+" and q.slots == 1 and q.n_operands >= 2:
+        for parts in sorted({2, q.n_operands}):
+            out.append(
+                (
+                    "split-add-gradient",
+                    before + up / parts,
+                    f"Addition does not share the gradient out: d{n}/d{s} = 1, so {s} gets the "
+                    f"whole upstream {_fmt(up)}, and so does every other operand.",
+                )
+            )
+    if q.after != 0:
+        out.append((None, -q.after, "Check the sign: the numbers are right but the sign is flipped."))
+    return out
+
+
+def diagnose(question: GradQuestion, text: str) -> Verdict:
+    """Grade ``text`` as the answer to ``question``."""
+    typed = parse_number(text)
+    if typed is None:
+        return Verdict(False, UNREADABLE, "unreadable")
+    expected = question.after
+    if close_enough(typed, expected):
+        return Verdict(True, f"Right: {question.operand}.grad = {_fmt(expected)}.", None, typed)
+    for tag, wrong, explanation in _candidates(question):
+        if close_enough(typed, wrong) and not close_enough(wrong, expected):
+            return Verdict(False, f"Not quite. {explanation}", tag, typed)
+    q = question
+    if q.op == "seed":
+        hint = f"The backward pass starts by setting {q.operand}.grad = 1."
+    else:
+        hint = (
+            f"{q.operand}.grad after the step = what it holds now ({_fmt(q.before)}) + "
+            f"local derivative d{q.node}/d{q.operand} × upstream {q.node}.grad ({_fmt(q.upstream)})."
+        )
+    return Verdict(False, f"Not quite. {hint}", None, typed)

@@ -1,0 +1,458 @@
+"""The stepwise backprop debugger: watch ``backward()`` run one ``_backward`` call at a time.
+
+``DebuggerScreen(program, title=..., predict=...)`` takes an expression program (anything with
+``build(inputs=None)`` returning a graph with ``.output``), builds its graph, and lays the backward
+pass out with the engine's `Stepper`. The screen only shows what the stepper reports; every step
+is the engine's real rule running.
+
+Layout (80×24 is the design size): the graph tree on top, the step inspector below, the answer box
+of predict mode above the footer when a question is open. ``z`` switches between both panes, the
+tree alone and the inspector alone.
+
+Keys: ``n`` next step, ``p`` previous (undo), ``r`` reset, ``e`` run to the end, Enter on a tree
+line runs until that node is done; ``t`` predict mode; ``m`` mistake mode (= instead of +=);
+``g`` gradient check; ``z`` layout; ``q``/escape leave. Leaving dismisses the screen with True
+once the learner has reached the end of the (correct) backward pass, else False.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static, Tree
+
+from engine.stepper import Stepper, format_number
+from tutor.predict_diagnosis import GradQuestion, diagnose
+from tutor.widgets.graph_tree import GraphTree, format_cell
+from tutor.widgets.inspector import Inspector, definition
+from tutor.widgets.predict import AnswerBox
+
+__all__ = ["DebuggerScreen", "LAYOUTS"]
+
+LAYOUTS = ("split", "tree-only", "inspector-only")
+_TRACK_CHANGES_UP_TO = 64  # jumps longer than this rescan the shown lines instead
+_TRIES_BEFORE_REVEAL = 2
+
+
+class DebuggerScreen(Screen[bool]):
+    """Steps through the backward pass of one program."""
+
+    CSS_PATH = "../debugger.tcss"
+
+    BINDINGS = [
+        Binding("n", "next", "Next", id="debugger.next", tooltip="Run the next backward step"),
+        Binding(
+            "p",
+            "previous",
+            "Back",
+            id="debugger.previous",
+            tooltip="Undo the last step: every grad it changed gets its old value back",
+        ),
+        Binding("r", "reset", "Reset", id="debugger.reset", tooltip="Undo every step: all grads back to 0"),
+        Binding("e", "run_to_end", "End", id="debugger.end", tooltip="Run every remaining step"),
+        Binding(
+            "t",
+            "toggle_predict",
+            "Predict",
+            id="debugger.predict",
+            tooltip="Predict mode: type the gradient an operand will get before each step runs",
+        ),
+        Binding(
+            "m",
+            "toggle_mistake",
+            "= bug",
+            id="debugger.mistake",
+            tooltip="Mistake mode: rerun the same graph with = instead of += and compare the grads",
+        ),
+        Binding(
+            "g",
+            "gradient_check",
+            "Check",
+            id="debugger.gradcheck",
+            tooltip="Gradient check: every input's backprop gradient beside the numeric slope",
+        ),
+        Binding(
+            "z",
+            "cycle_layout",
+            "Layout",
+            id="debugger.layout",
+            tooltip="Show the tree and the inspector together, the tree alone, or the inspector alone",
+        ),
+        Binding(
+            "q,escape",
+            "leave",
+            "Close",
+            id="debugger.close",
+            tooltip="Leave the debugger (the block counts as done once you reached the end)",
+        ),
+    ]
+
+    def __init__(
+        self,
+        program: Any,
+        *,
+        title: str | None = None,
+        predict: bool = False,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.program = program
+        self.caption = title
+        self.predict = bool(predict)
+        self.mistake = False
+        self.finished = False  # the correct pass has been run to its end at least once
+        self.layout_mode = "split"
+        self.error: str | None = None
+        self.graph = None
+        self.stepper: Stepper | None = None
+        self.correct_stepper: Stepper | None = None
+        self.question: GradQuestion | None = None
+        self._question_change = None
+        self._tries = 0
+        try:
+            self.graph = program.build()
+            self.correct_stepper = self.stepper = Stepper(self.graph.output)
+        except Exception as error:  # a program that cannot be evaluated: say so, never crash
+            message = getattr(error, "message", None) or str(error) or type(error).__name__
+            line = getattr(error, "line", None)
+            where = f" (line {line})" if line else ""
+            self.error = f"This program cannot be run{where}: {message}"
+        self.title = "Debugger"
+        self.sub_title = title or ""
+
+    # ----------------------------------------------------------------- building the screen
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        if self.stepper is None:
+            yield Static(
+                Text(f"{self.error}\n\nPress q to go back.", style="bold"), id="debugger-error"
+            )
+            yield Footer()
+            return
+        self.graph_tree = GraphTree(self.stepper, id="graph")
+        self.columns = Static(id="columns")
+        self.inspector = Inspector(id="inspector")
+        self.answer = AnswerBox(id="answer")
+        yield self.columns
+        yield self.graph_tree
+        yield self.inspector
+        yield self.answer
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.add_class("split")
+        if self.stepper is None:
+            return
+        self.graph_tree.focus()
+        self.call_after_refresh(self._show_columns)
+        self._refresh_view(None)
+
+    def _show_columns(self) -> None:
+        tree = self.graph_tree
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append("    " + "node".ljust(tree._name_column + 1))
+        text.append("op".ljust(tree._op_width + 1))
+        text.append("data".rjust(len(format_cell(0.0))) + " " + "grad".rjust(len(format_cell(0.0))))
+        if text.plain != getattr(self, "_columns_shown", None):
+            self._columns_shown = text.plain
+            self.columns.update(text)
+
+    # ----------------------------------------------------------------- moving through the pass
+
+    def _move(self, move) -> None:
+        stepper = self.stepper
+        start = stepper.position
+        move()
+        end = stepper.position
+        low, high = sorted((start, end))
+        changed: list | None = None
+        if high - low <= _TRACK_CHANGES_UP_TO:
+            changed = [change.node for step in stepper.steps[low:high] for change in step.changes]
+        self._refresh_view(changed)
+
+    def _refresh_view(self, changed: Iterable | None, *, note: str = "") -> None:
+        stepper = self.stepper
+        if stepper is self.correct_stepper and stepper.done:
+            self.finished = True
+        self.graph_tree.show_step(changed)
+        step = stepper.current
+        self.graph_tree.reveal(step.node if step is not None else stepper.root)
+        self.inspector.show_step(stepper, predict=self.predict and not self.mistake, note=note)
+        self._show_columns()
+
+    def _stepping_blocked(self) -> bool:
+        return self.stepper is None
+
+    def action_next(self) -> None:
+        if self._stepping_blocked():
+            return
+        if self.stepper.done:
+            self.inspector.show_step(self.stepper, predict=self.predict, note="The backward pass is complete.")
+            return
+        if self.predict and not self.mistake:
+            self._ask()
+            return
+        self._move(self.stepper.forward)
+
+    def action_previous(self) -> None:
+        if self._stepping_blocked():
+            return
+        self._close_question()
+        self._move(self.stepper.back)
+
+    def action_reset(self) -> None:
+        if self._stepping_blocked():
+            return
+        self._close_question()
+        self._move(self.stepper.reset)
+
+    def action_run_to_end(self) -> None:
+        if self._stepping_blocked():
+            return
+        self._close_question()
+        self._move(self.stepper.run_to_end)
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
+        event.stop()
+        if self._stepping_blocked() or event.node.data is None:
+            return
+        self._close_question()
+        value = event.node.data.value
+        self._move(lambda: self.stepper.run_until(value))
+
+    # ----------------------------------------------------------------- predict mode
+
+    def action_toggle_predict(self) -> None:
+        if self._stepping_blocked():
+            return
+        self.predict = not self.predict
+        if not self.predict:
+            self._close_question()
+        state = "on: press n and type the gradient before each step runs" if self.predict else "off"
+        if self.mistake and self.predict:
+            state = "on (questions come back when mistake mode is off)"
+        self.notify(f"Predict mode {state}.", timeout=3)
+        self.inspector.show_step(self.stepper, predict=self.predict and not self.mistake)
+
+    def _pick_change(self, step):
+        """The operand to ask about: one that already holds grad (reuse) first, then a named one."""
+        changes = list(step.changes)
+        for change in changes:
+            if change.before != 0:
+                return change
+        for change in changes:
+            if change.node._prev or change.node.label:
+                return change
+        return changes[0]
+
+    def _ask(self) -> None:
+        stepper = self.stepper
+        step = stepper.upcoming
+        change = self._pick_change(step)
+        node = step.node
+        operand = change.node
+        others = [p for p in node._prev if p is not operand]
+        self.question = GradQuestion(
+            operand=stepper.name(operand),
+            node=stepper.name(node),
+            op="seed" if step.kind == "seed" else step.op,
+            upstream=step.upstream,
+            before=change.before,
+            after=change.after,
+            local=change.local,
+            own_data=operand.data,
+            other_data=others[0].data if len(node._prev) == 2 and others else None,
+            n_operands=len(node._prev),
+            slots=max(1, len(change.slots)),
+        )
+        self._question_change = change
+        self._tries = 0
+        s = stepper.name(operand)
+        total = len(stepper.steps)
+        if step.kind == "seed":
+            prompt = f"Step 1 of {total} seeds the output. What will {s}.grad be after it?"
+        else:
+            prompt = (
+                f"Step {step.index + 1} of {total} runs the rule of {definition(stepper, node)} "
+                f"({stepper.name(node)}.grad = {format_number(step.upstream)}). "
+                f"What will {s}.grad be after it? (now {format_number(change.before)})"
+            )
+        self.answer.ask(prompt)
+
+    def on_answer_box_answered(self, message: AnswerBox.Answered) -> None:
+        if self.question is None:
+            return
+        verdict = diagnose(self.question, message.text)
+        if verdict.tag == "unreadable":
+            self.answer.say(verdict.message)
+            return
+        if verdict.correct:
+            self._run_predicted_step(f"✓ {verdict.message}")
+            return
+        self._tries += 1
+        if self._tries >= _TRIES_BEFORE_REVEAL:
+            answer = format_number(self.question.after)
+            self._run_predicted_step(
+                f"✗ {verdict.message} The answer is {self.question.operand}.grad = {answer}; "
+                "the step has run, see the chain-rule line below."
+            )
+            return
+        self.answer.say(f"✗ {verdict.message} Try again (escape skips the question).")
+
+    def on_answer_box_cancelled(self, message: AnswerBox.Cancelled) -> None:
+        self._close_question()
+
+    def _run_predicted_step(self, note: str) -> None:
+        self._close_question()
+        self.stepper.forward()
+        step = self.stepper.current
+        self._refresh_view([c.node for c in step.changes], note=note)
+
+    def _close_question(self) -> None:
+        self.question = None
+        self._question_change = None
+        if self.stepper is None:
+            return
+        if self.answer.is_open:
+            self.answer.close()
+            self.graph_tree.focus()
+
+    # ----------------------------------------------------------------- mistake mode
+
+    def _fresh_graph(self):
+        return self.program.build()
+
+    def action_toggle_mistake(self) -> None:
+        if self._stepping_blocked():
+            return
+        self._close_question()
+        self.mistake = not self.mistake
+        if not self.mistake:
+            self.stepper = self.correct_stepper
+            self.graph_tree.load(self.stepper)
+            self._refresh_view(None, note="Mistake mode off: back to the engine as written.")
+            return
+        graph = self._fresh_graph()
+        self.stepper = Stepper(graph.output, mistake="overwrite")
+        self.stepper.run_to_end()
+        self.graph_tree.load(self.stepper)
+        self._refresh_view(None)
+        self._show_mistake_panel(graph)
+
+    def _leaves(self, root) -> list:
+        """The graph's inputs, in topological order (constants left out)."""
+        from engine.value import topological_order
+
+        return [v for v in topological_order(root) if not v._prev and v.label]
+
+    def _show_mistake_panel(self, graph) -> None:
+        correct = self._fresh_graph()
+        correct.output.backward()
+        good = self._leaves(correct.output)
+        bad = self._leaves(graph.output)
+        name = self.stepper.name
+        width = max([len(name(v)) for v in bad] + [4])
+        body = Text()
+        header = f"{'leaf':<{width}}  {'with +=':>10}  {'with =':>10}"
+        body.append(header + "\n", style="bold underline")
+        plain = [header]
+        wrong = 0
+        for right_leaf, bad_leaf in zip(good, bad):
+            ok = right_leaf.grad == bad_leaf.grad
+            wrong += not ok
+            row = (
+                f"{name(bad_leaf):<{width}}  {format_cell(right_leaf.grad)}  {format_cell(bad_leaf.grad)}"
+                + ("" if ok else "  ✗ wrong")
+            )
+            body.append(row + "\n", style="" if ok else "bold reverse")
+            plain.append(row)
+        if wrong:
+            summary = (
+                f"{wrong} of {len(bad)} input grads go wrong: each = keeps only the last share of a "
+                "value used more than once. r then n steps through the buggy pass; m turns it off."
+            )
+        else:
+            summary = (
+                "Every input grad is still right: no value here is used twice, so nothing needs "
+                "accumulating. Try a program that reuses a value (b = a + a). m turns it off."
+            )
+        body.append(summary)
+        plain.append(summary)
+        self.inspector.show_panel(
+            "mistake",
+            "Mistake mode: the same graph, every rule with = instead of +=",
+            body,
+            "\n".join(plain),
+        )
+
+    # ----------------------------------------------------------------- gradient check
+
+    def action_gradient_check(self) -> None:
+        if self._stepping_blocked():
+            return
+        if self.inspector.panel == "check":
+            self.inspector.show_step(self.stepper, predict=self.predict and not self.mistake)
+            return
+        from engine.gradcheck import check_program
+
+        try:
+            checks = check_program(self.program, mistake="overwrite" if self.mistake else None)
+        except Exception as error:  # e.g. a graph given without a program to rebuild it from
+            self.notify(f"The gradient check cannot run here: {error}", severity="warning")
+            return
+        width = max([len(c.name) for c in checks] + [4])
+        head = (
+            f"{'leaf':<{width}} {'value':>10} {'backprop':>10} {'numeric':>10} {'rel.err':>8}"
+        )
+        body = Text()
+        body.append(head + "\n", style="bold underline")
+        plain = [head]
+        bad = 0
+        for c in checks:
+            rel = "   n/a  " if c.rel_error != c.rel_error else f"{c.rel_error:8.1e}"
+            row = (
+                f"{c.name:<{width}} {format_cell(c.value)} {format_cell(c.analytic)} "
+                f"{format_cell(c.numeric)} {rel}"
+            )
+            row += "  ok" if c.ok else "  ✗ DISAGREE"
+            bad += not c.ok
+            body.append(row + "\n", style="" if c.ok else "bold reverse")
+            if c.note:
+                body.append(f"   {c.note}\n")
+            plain.append(row)
+        mode = "with = instead of +=" if self.mistake else "as the engine is written"
+        if bad:
+            summary = f"{bad} of {len(checks)} gradients disagree with the measured slope: backprop {mode} is wrong."
+        else:
+            summary = f"All {len(checks)} gradients match the measured slope (f(x+h) - f(x-h)) / 2h."
+        body.append(summary)
+        plain.append(summary)
+        self.inspector.show_panel(
+            "check",
+            f"Gradient check: backprop ({mode}, whole pass) vs nudging each input",
+            body,
+            "\n".join(plain),
+        )
+
+    # ----------------------------------------------------------------- layout and leaving
+
+    def action_cycle_layout(self) -> None:
+        index = (LAYOUTS.index(self.layout_mode) + 1) % len(LAYOUTS)
+        self.remove_class(self.layout_mode)
+        self.layout_mode = LAYOUTS[index]
+        self.add_class(self.layout_mode)
+        if self.stepper is not None and self.layout_mode != "inspector-only":
+            self.graph_tree.focus()
+
+    def action_leave(self) -> None:
+        if self.stepper is not None and self.answer.is_open:
+            self._close_question()
+            return
+        self.dismiss(self.finished)

@@ -1,0 +1,267 @@
+"""The step inspector: what the backward step that just ran did, in words, symbols and numbers.
+
+For the step the `Stepper` applied last it shows
+
+* ``step k of N`` and the node whose rule ran, written as its forward definition (``e = a * b``);
+* the op's rule in words (from the engine) and in symbols (the local derivatives);
+* the chain-rule line for each operand with the engine's numbers, e.g.
+  ``a.grad += b.data * e.grad   0.0 + (-3.0)(-2.0) = 6.0``;
+* the source of the ``_backward`` that ran, read from the engine (`Step.source`).
+
+Everything is plain `rich.text.Text` or a `rich.syntax.Syntax` block, so it reads the same
+without colour. `Inspector.text` keeps the plain text of what is shown, for tests and screen
+readers.
+
+The same area shows the mistake-mode comparison and the gradient check as *panels*.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual.binding import Binding
+from textual.strip import Strip
+from textual.widget import Widget
+
+if TYPE_CHECKING:
+    from engine.stepper import Step, Stepper
+
+__all__ = ["Inspector", "definition", "local_derivatives"]
+
+
+def _num(x: float) -> str:
+    from engine.stepper import format_number
+
+    return format_number(x)
+
+
+def definition(stepper: "Stepper", node) -> str:
+    """The forward definition of ``node``: ``e = a * b``, ``o = tanh(n)``, ``y = x**2``."""
+    name = stepper.name
+    ops = [name(p) for p in node._prev]
+    op = node._op
+    if not op:
+        return f"{name(node)} = {_num(node.data)}"
+    if len(ops) == 2:
+        return f"{name(node)} = {ops[0]} {op} {ops[1]}"
+    if op.startswith("**"):
+        return f"{name(node)} = {ops[0]}{op}"
+    return f"{name(node)} = {op}({', '.join(ops)})"
+
+
+def local_derivatives(stepper: "Stepper", step: "Step") -> str:
+    """The op's rule in symbols, with the graph's names: ``∂e/∂a = b   ∂e/∂b = a``."""
+    name = stepper.name
+    n = name(step.node)
+    if step.kind == "seed":
+        return f"∂{n}/∂{n} = 1"
+    ops = [name(p) for p in step.node._prev]
+    op = step.op
+    if op == "+":
+        return "   ".join(f"∂{n}/∂{x} = 1" for x in dict.fromkeys(ops))
+    if op == "*":
+        a, b = ops
+        if a == b:
+            return f"∂{n}/∂{a} = 2·{a}"
+        return f"∂{n}/∂{a} = {b}   ∂{n}/∂{b} = {a}"
+    x = ops[0] if ops else "x"
+    if op.startswith("**"):
+        k = op[2:]
+        try:
+            k1 = _num(float(k) - 1).removesuffix(".0")
+        except ValueError:
+            k1 = f"{k}-1"
+        return f"∂{n}/∂{x} = {k}·{x}**{k1}"
+    return {
+        "tanh": f"∂{n}/∂{x} = 1 - {n}²   ({n} = tanh({x}))",
+        "exp": f"∂{n}/∂{x} = {n}   ({n} = e**{x})",
+        "log": f"∂{n}/∂{x} = 1/{x}",
+        "relu": f"∂{n}/∂{x} = 1 if {n} > 0 else 0",
+        "sigmoid": f"∂{n}/∂{x} = {n}·(1 - {n})",
+    }.get(op, f"∂{n}/∂{x}")
+
+
+@functools.lru_cache(maxsize=1)
+def _python_lexer():
+    from pygments.lexers.python import PythonLexer
+
+    return PythonLexer()
+
+
+@functools.lru_cache(maxsize=128)
+def highlighted_source(source: str) -> Text:
+    """The code as a highlighted `Text`, made once per distinct source (lexing is the slow part)."""
+    syntax = Syntax(source, _python_lexer(), theme="ansi_dark", background_color="default")
+    text = syntax.highlight(source)
+    text.rstrip()
+    text.no_wrap = False
+    text.overflow = "fold"
+    return text
+
+
+class Inspector(Widget, can_focus=True):
+    """Shows one step (or a panel) and keeps its plain text in `text`.
+
+    A line-API widget with its own scrolling: new content repaints this widget's lines only, with
+    no layout pass for the screen, which keeps a step's repaint cheap. When the text is longer
+    than the widget, the last row says so; with the focus here (tab), the arrow and page keys and
+    the mouse wheel scroll it.
+    """
+
+    BINDINGS = [
+        Binding("down", "scroll_by(1)", "Scroll down", show=False, id="inspector.down",
+                tooltip="Scroll the inspector down a line"),
+        Binding("up", "scroll_by(-1)", "Scroll up", show=False, id="inspector.up",
+                tooltip="Scroll the inspector up a line"),
+        Binding("pagedown,space", "page(1)", "Page down", show=False, id="inspector.pagedown",
+                tooltip="Scroll the inspector down a page"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="inspector.pageup",
+                tooltip="Scroll the inspector up a page"),
+        Binding("home", "scroll_by(-100000)", "Top", show=False, id="inspector.home",
+                tooltip="Back to the top of the inspector"),
+    ]
+
+    def __init__(self, *, name=None, id=None, classes=None):
+        super().__init__(name=name, id=id, classes=classes)
+        self.text = ""
+        self.panel: str | None = None  # "mistake" / "check" while a panel is shown
+        self._parts: list[Text] = []
+        self._lines: list[Strip] = []
+        self._width = -1
+        self.top = 0
+
+    def _show(self, parts: list[Text], plain: list[str]) -> None:
+        self.text = "\n".join(plain)
+        self._parts = parts
+        self._width = -1  # wrap again at the next paint
+        self.top = 0
+        self.refresh()
+
+    def _wrap(self) -> None:
+        width = self.size.width
+        if width == self._width:
+            return
+        self._width = width
+        console = self.app.console
+        lines: list[Strip] = []
+        for part in self._parts:
+            for line in part.wrap(console, max(1, width)):
+                lines.append(Strip(list(line.render(console)), line.cell_len).adjust_cell_length(width))
+        self._lines = lines
+
+    @property
+    def line_count(self) -> int:
+        self._wrap()
+        return len(self._lines)
+
+    def render_line(self, y: int) -> Strip:
+        self._wrap()
+        width, height = self.size
+        style = self.rich_style
+        hidden = len(self._lines) - self.top - height
+        if hidden > 0 and y == height - 1:
+            more = Text(
+                f"▼ {hidden + 1} more lines: tab here then ↓, or z for the inspector alone",
+                style="reverse",
+            )
+            more.truncate(width)
+            return Strip(list(more.render(self.app.console))).adjust_cell_length(width, style)
+        index = self.top + y
+        if 0 <= index < len(self._lines):
+            return self._lines[index].apply_style(style)
+        return Strip.blank(width, style)
+
+    def on_resize(self) -> None:
+        self._width = -1
+        self.refresh()
+
+    def action_scroll_by(self, lines: int) -> None:
+        last = max(0, self.line_count - self.size.height + 1)
+        top = max(0, min(last, self.top + lines))
+        if top != self.top:
+            self.top = top
+            self.refresh()
+
+    def action_page(self, direction: int) -> None:
+        self.action_scroll_by(direction * max(1, self.size.height - 2))
+
+    def on_mouse_scroll_down(self, event) -> None:
+        event.stop()
+        self.action_scroll_by(3)
+
+    def on_mouse_scroll_up(self, event) -> None:
+        event.stop()
+        self.action_scroll_by(-3)
+
+    # ----------------------------------------------------------------- the step view
+
+    def show_step(self, stepper: "Stepper", *, predict: bool = False, note: str = "") -> None:
+        """Describe ``stepper.current`` (or, before the first step, what comes next)."""
+        self.panel = None
+        parts: list[Text] = []
+        plain: list[str] = []
+
+        def line(text: str, style: str = "") -> None:
+            parts.append(Text(text, style=style, no_wrap=False))
+            plain.append(text)
+
+        total = len(stepper.steps)
+        step = stepper.current
+        mistake = " · mistake mode: = instead of +=" if stepper.mistake else ""
+        mode = " · predict on" if predict else ""
+        if note:
+            line(note, "bold")
+        if step is None:
+            line(f"Step 0 of {total}: forward pass done{mistake}{mode}", "bold")
+            line(
+                "Every node shows its data (computed forward from the inputs); every grad is 0. "
+                "The backward pass has not started."
+            )
+            upcoming = stepper.upcoming
+            if upcoming is not None:
+                line(
+                    f"Next, step 1: seed {stepper.name(upcoming.node)}.grad = 1 "
+                    f"(∂{stepper.name(upcoming.node)}/∂{stepper.name(upcoming.node)} = 1). Press n.",
+                )
+            self._show(parts, plain)
+            return
+
+        n = stepper.name(step.node)
+        if step.kind == "seed":
+            head = f"Step {step.index + 1} of {total}: seed the output, {n}.grad = 1"
+        else:
+            head = (
+                f"Step {step.index + 1} of {total}: the rule of {definition(stepper, step.node)}"
+                f" ran, upstream {n}.grad = {_num(step.upstream)}"
+            )
+        if stepper.done:
+            head += " · pass complete"
+        line(head + mistake + mode, "bold")
+        line(step.rule_text)
+        line(local_derivatives(stepper, step), "italic")
+        for change in step.changes:
+            marker = "◆ " if change.node is not step.node else "▶ "
+            line(marker + change.line)
+        if stepper.done:
+            line("Every grad is now final. q leaves; r starts the pass again.", "bold")
+        else:
+            upcoming = stepper.upcoming
+            targets = ", ".join(stepper.name(c.node) for c in upcoming.changes)
+            line(f"Next: the rule of {stepper.name(upcoming.node)} ({upcoming.op}) sends gradient to {targets}.")
+        source = step.source.rstrip("\n")
+        where = "the engine's Value.backward" if step.kind == "seed" else "engine/value.py"
+        if stepper.mistake == "overwrite" and step.kind != "seed":
+            where += ", with = in place of +="
+        line(f"The code that ran ({where}):", "dim")
+        parts.append(highlighted_source(source).copy())
+        plain.append(source)
+        self._show(parts, plain)
+
+    # ----------------------------------------------------------------- panels
+
+    def show_panel(self, kind: str, title: str, body: Text, plain_body: str) -> None:
+        self.panel = kind
+        self._show([Text(title, style="bold"), body], [title, plain_body])
