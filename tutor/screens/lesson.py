@@ -47,7 +47,13 @@ class LessonScreen(Screen):
     """One lesson, part by part."""
 
     BINDINGS = [
-        Binding("n", "next_part", "Next", id="lesson.next", tooltip="Go to the next part of the lesson"),
+        Binding(
+            "n",
+            "next_part",
+            "Next",
+            id="lesson.next",
+            tooltip="Go to the next part of the lesson (a long part pages down first)",
+        ),
         Binding("p", "previous_part", "Prev", id="lesson.previous", tooltip="Go back to the previous part"),
         Binding(
             "enter",
@@ -136,8 +142,20 @@ class LessonScreen(Screen):
             self._check_finished(announce=True)
 
     def action_next_part(self) -> None:
+        """Next part; but first page through the rest of a part taller than the screen, so
+        pressing ``n`` again and again reads every line."""
         parts = self.parts
         index = self._index_of_current(parts)
+        scroll = self.query_one("#parts", VerticalScroll)
+        current = parts[index]
+        height = scroll.scrollable_content_region.height
+        if (
+            current.virtual_region.bottom > scroll.scroll_y + height + 1
+            and scroll.scroll_y < scroll.max_scroll_y
+        ):
+            # keep two lines of what was just read at the top, for context
+            scroll.scroll_relative(y=max(1, height - 2), animate=False)
+            return
         if index + 1 < len(parts):
             self._go_to(parts[index + 1])
 
