@@ -40,13 +40,13 @@ __all__ = [
 
 UNREADABLE = "enter a number like -4 or 0.5"
 
-# What each tag means, in one line a learner can act on.
+# Each tag's name, as the learner reads it in the feedback ("Not quite: <name>. <why>").
 TAGS = {
-    "overwrote-not-accumulated": "overwrote instead of accumulating: a gradient is added (+=), never replaced",
-    "forgot-upstream": "forgot the upstream gradient: local derivative × the output's grad",
-    "own-input-in-mul": "used the node's own input in a multiply: each side gets the OTHER side's value",
-    "split-add-gradient": "split an add's gradient: + passes the whole upstream grad to every operand",
-    "forgot-seed": "forgot to seed: the output's gradient with respect to itself is 1",
+    "overwrote-not-accumulated": "overwrote instead of accumulating",
+    "forgot-upstream": "forgot the upstream gradient",
+    "own-input-in-mul": "used the node's own input in a multiply",
+    "split-add-gradient": "split an add's gradient",
+    "forgot-seed": "forgot to seed the output's gradient with 1",
 }
 
 ABS_TOLERANCE = 5e-5  # half the last of the four decimals on screen
@@ -200,7 +200,8 @@ def diagnose(question: GradQuestion, text: str) -> Verdict:
         return Verdict(True, f"Right: {question.operand}.grad = {_fmt(expected)}.", None, typed)
     for tag, wrong, explanation in _candidates(question):
         if close_enough(typed, wrong) and not close_enough(wrong, expected):
-            return Verdict(False, f"Not quite. {explanation}", tag, typed)
+            named = f"Not quite: {TAGS[tag]}." if tag else "Not quite."
+            return Verdict(False, f"{named} {explanation}", tag, typed)
     q = question
     if q.op == "seed":
         hint = f"The backward pass starts by setting {q.operand}.grad = 1."

@@ -27,7 +27,7 @@ from textual.widgets import Footer, Header, Static, Tree
 
 from engine.stepper import Stepper, format_number
 from tutor.predict_diagnosis import GradQuestion, diagnose
-from tutor.widgets.graph_tree import GraphTree, format_cell
+from tutor.widgets.graph_tree import MAX_DEPTH, GraphTree, format_cell
 from tutor.widgets.inspector import Inspector, definition
 from tutor.widgets.predict import AnswerBox
 
@@ -115,6 +115,7 @@ class DebuggerScreen(Screen[bool]):
         self.question: GradQuestion | None = None
         self._question_change = None
         self._tries = 0
+        self.last_verdict = None  # the grading of the last predict-mode answer
         try:
             self.graph = program.build()
             self.correct_stepper = self.stepper = Stepper(self.graph.output)
@@ -183,7 +184,14 @@ class DebuggerScreen(Screen[bool]):
             self.finished = True
         self.graph_tree.show_step(changed)
         step = stepper.current
-        self.graph_tree.reveal(step.node if step is not None else stepper.root)
+        node = step.node if step is not None else stepper.root
+        if self.graph_tree.reveal(node) is None:
+            depth = self.graph_tree.depth_of(node)
+            deep = (
+                f"{stepper.name(node)} sits {depth} levels down the tree, deeper than the tree "
+                f"opens ({MAX_DEPTH}); the numbers below are the step's."
+            )
+            note = f"{note}\n{deep}" if note else deep
         self.inspector.show_step(stepper, predict=self.predict and not self.mistake, note=note)
         self._show_columns()
 
@@ -290,6 +298,7 @@ class DebuggerScreen(Screen[bool]):
         if self.question is None:
             return
         verdict = diagnose(self.question, message.text)
+        self.last_verdict = verdict
         if verdict.tag == "unreadable":
             self.answer.say(verdict.message)
             return

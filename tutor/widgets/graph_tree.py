@@ -46,6 +46,7 @@ REUSE_MARK = "↺"
 _NUMBER_WIDTH = 10
 _MAX_NAME_COLUMN = 40  # lines deeper than this stop aligning rather than push numbers off screen
 _EXPAND_ALL_UP_TO = 60  # graphs with at most this many values open fully expanded
+MAX_DEPTH = 200  # the tree is not opened deeper than this (Textual's Tree walks its lines recursively)
 
 
 def format_cell(x: float) -> str:
@@ -210,6 +211,10 @@ class GraphTree(Tree[Entry]):
                 pending.extend(node.children)
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[Entry]) -> None:
+        if self._depth(event.node) >= MAX_DEPTH:
+            event.node.collapse()
+            self.notify(f"The tree opens at most {MAX_DEPTH} levels deep.", severity="warning")
+            return
         self._materialize(event.node)
 
     # ----------------------------------------------------------------- labels
@@ -338,11 +343,24 @@ class GraphTree(Tree[Entry]):
         for value in touched.values():
             self._relabel(value)
 
+    def depth_of(self, value: "Value") -> int:
+        """How many levels below the root ``value``'s home line is."""
+        depth = 0
+        while id(value) in self._parent_value:
+            value = self._parent_value[id(value)]
+            depth += 1
+        return depth
+
     def reveal(self, value: "Value", *, move_cursor: bool = True) -> TreeNode[Entry] | None:
-        """Expand the lines down to ``value``'s home and put the cursor on it."""
+        """Expand the lines down to ``value``'s home and put the cursor on it.
+
+        Returns None (and changes nothing) for a value deeper than `MAX_DEPTH`.
+        """
         chain = [value]
         while id(chain[-1]) in self._parent_value:
             chain.append(self._parent_value[id(chain[-1])])
+            if len(chain) > MAX_DEPTH + 1:
+                return None
         if chain[-1] is not self.stepper.root:
             return None
         tree_node = self.root
@@ -375,6 +393,9 @@ class GraphTree(Tree[Entry]):
     def action_expand_cursor(self) -> None:
         node = self.cursor_node
         if node is not None and node.allow_expand and not node.is_expanded:
+            if self._depth(node) >= MAX_DEPTH:
+                self.notify(f"The tree opens at most {MAX_DEPTH} levels deep.", severity="warning")
+                return
             self._materialize(node)
             node.expand()
 
