@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from textual.widgets import OptionList
+import sys
+import types
+
+import pytest
 
 from tests.app.conftest import screen_text, squash, toast_text
 from tutor.progress import Progress
@@ -221,3 +224,33 @@ async def test_unknown_lesson_at_start_says_so(make_app):
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
         assert "There is no lesson with the id 'no-such-lesson'" in toast_text(app)
+
+
+# ---------------------------------------------------------------------- tutor step
+
+
+async def test_step_mode_opens_the_debugger_and_leaving_it_quits(make_app):
+    expr = pytest.importorskip("engine.expr")
+    debugger = pytest.importorskip("tutor.screens.debugger")
+    program = expr.parse_program("a = 2; b = -3; L = a * b")
+    app = make_app(step_program=program, step_title="tutor step -e")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, debugger.DebuggerScreen)
+        assert "tutor step -e" in screen_text(app)
+        app.screen.dismiss(False)
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_step_mode_without_the_debugger_shows_the_program(make_app, monkeypatch):
+    monkeypatch.setitem(sys.modules, "tutor.screens.debugger", None)  # as if not installed
+    app = make_app(step_program=types.SimpleNamespace(text="a = 2; b = -3; L = a * b"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        text = screen_text(app)
+        assert "The debugger is not available in this build" in text
+        assert "a = 2; b = -3; L = a * b" in text
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0

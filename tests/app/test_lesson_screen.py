@@ -209,7 +209,8 @@ async def test_a_quiz_card_opens_the_quiz_and_a_right_answer_completes_it(make_a
         app.screen.dismiss(True)
         await pilot.pause()
         assert isinstance(app.screen, LessonScreen)
-        assert "Quiz ✓ done" in squash(screen_text(app))
+        text = squash(screen_text(app))
+        assert "Quiz ✓ done" in text and "Done. Enter: open the quiz again" in text
         await pilot.press("n")
         await pilot.pause()
     assert Progress(data_dir).completed_blocks("training") == {3}
@@ -269,7 +270,8 @@ async def test_finishing_the_debugger_then_reaching_the_end_completes_the_lesson
         app.screen.dismiss(True)
         await pilot.pause()
         assert isinstance(app.screen, LessonScreen)
-        assert "Debugger ✓ done" in squash(screen_text(app))
+        text = squash(screen_text(app))
+        assert "Debugger ✓ done" in text and "Done. Enter: open the debugger again" in text
         assert Progress(data_dir).completed_blocks("chain") == {1}
         assert Progress(data_dir).state("chain") == "in progress"  # the end is not reached yet
         await pilot.press("n", "n")
@@ -305,7 +307,8 @@ async def test_a_finished_debugger_block_shows_done_after_a_restart(make_app, fa
     async with again.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert again.screen.current == 1
-        assert "Debugger ✓ done" in squash(screen_text(again))
+        text = squash(screen_text(again))
+        assert "Debugger ✓ done" in text and "Done. Enter: open the debugger again" in text
 
 
 async def test_a_program_that_does_not_parse_is_reported_not_opened(make_app, fake_debugger):

@@ -113,6 +113,8 @@ class BlockCard(Part):
         kind = self.block.kind
         if not self.available:
             return f"The {self.kind_name.lower()} screen is coming soon; for now this card shows what it holds."
+        if self.done:
+            return f"Done. Enter: open the {self.kind_name.lower()} again"
         if kind == "debugger":
             return "Enter: open the debugger"
         if kind == "quiz":
@@ -163,6 +165,7 @@ class BlockCard(Part):
     def mark_done(self) -> None:
         self.done = True
         self._update_title(self.has_focus)
+        self.query_one(".card-action", Static).update(Text(self.action_line(), style="bold"))
 
 
 class EndCard(Part):
