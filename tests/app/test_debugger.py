@@ -455,6 +455,29 @@ async def test_a_program_that_cannot_be_evaluated_gets_a_message_not_a_traceback
         assert app.results == [False]
 
 
+async def test_without_colour_every_view_renders_with_its_markers(monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = Host(parse_program(SEEDS), predict=True)
+    async with app.run_test(size=SIZE) as pilot:
+        # a question open leaves the inspector too short: its "more lines" row is drawn too
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.screen.answer.is_open
+        await answer(pilot, "1")
+        await pilot.press("n")
+        await answer(pilot, "-2")
+        await pilot.pause()
+        assert current(app.screen) == ["L"] and operands(app.screen) == ["d", "f"]
+        assert [row.name for row in rows(app.screen) if row.changed] == ["d", "f"]
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.screen.answer.is_open
+        await pilot.press("escape", "m", "g", "z", "z", "z")
+        await pilot.pause()
+        assert app.screen.inspector.panel == "check"
+        assert app.results == []  # still running, nothing raised
+
+
 # ----------------------------------------------------------------------------- scale
 
 

@@ -168,7 +168,8 @@ class Inspector(Widget, can_focus=True):
                 style="reverse",
             )
             more.truncate(width)
-            return Strip(list(more.render(self.app.console))).adjust_cell_length(width, style)
+            strip = Strip(list(more.render(self.app.console)))
+            return strip.adjust_cell_length(width).apply_style(style)
         index = self.top + y
         if 0 <= index < len(self._lines):
             return self._lines[index].apply_style(style)

@@ -1,0 +1,54 @@
+"""The debugger at 80×24: before stepping, mid-way, at the end, and with its panels.
+
+Update after a deliberate change with ``pytest tests/app/test_snapshots_debugger.py --snapshot-update``
+and look at the new SVGs before committing them.
+"""
+
+from __future__ import annotations
+
+from textual.app import App
+
+from engine.expr import parse_program
+from tutor.screens.debugger import DebuggerScreen
+
+SEEDS = "a = 2; b = -3; c = 10; f = -2\ne = a * b\nd = e + c\nL = d * f"
+REUSE = "a = 3\nb = a + a"
+SIZE = (80, 24)
+
+
+class Host(App):
+    def __init__(self, program_text, **options):
+        super().__init__()
+        self.program = parse_program(program_text)
+        self.options = options
+
+    def on_mount(self) -> None:
+        self.push_screen(DebuggerScreen(self.program, title="L = (a*b + c) * f", **self.options))
+
+
+def test_before_stepping(snap_compare):
+    assert snap_compare(Host(SEEDS), terminal_size=SIZE)
+
+
+def test_mid_way(snap_compare):
+    assert snap_compare(Host(SEEDS), press=["n", "n", "n"], terminal_size=SIZE)
+
+
+def test_at_the_end(snap_compare):
+    assert snap_compare(Host(SEEDS), press=["e"], terminal_size=SIZE)
+
+
+def test_predict_question_with_a_diagnosis(snap_compare):
+    assert snap_compare(
+        Host(SEEDS, predict=True),
+        press=["n", "1", "enter", "n", "1", "enter", "n", "1", "enter", "n", "minus", "3", "enter"],
+        terminal_size=SIZE,
+    )
+
+
+def test_mistake_mode_on_reuse(snap_compare):
+    assert snap_compare(Host(REUSE), press=["m"], terminal_size=SIZE)
+
+
+def test_gradient_check(snap_compare):
+    assert snap_compare(Host(SEEDS), press=["g"], terminal_size=SIZE)
