@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from functools import partial
 
-from rich.syntax import Syntax
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -26,10 +25,11 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from tutor.screens.help import HelpScreen
 from tutor.screens.home import HomeScreen
-from tutor.screens.lesson import LessonScreen, ProblemsScreen
 from tutor.screens.too_small import MIN_HEIGHT, MIN_WIDTH, TooSmallScreen
+
+# The lesson and help screens (and the Markdown and syntax machinery they pull in) are imported
+# when first opened, not at start-up: the home screen is what has to appear fast.
 
 __all__ = ["LessonCommands", "StepPlaceholderScreen", "TutorApp", "run_app"]
 
@@ -75,6 +75,8 @@ class StepPlaceholderScreen(Screen):
         self.title = title or "step"
 
     def compose(self) -> ComposeResult:
+        from rich.syntax import Syntax
+
         yield Header()
         with VerticalScroll():
             yield Static(Text("The debugger is not available in this build. The program:", style="bold"))
@@ -129,6 +131,7 @@ class TutorApp(App):
         self._step_program = step_program
         self._step_title = step_title
         self._too_small: TooSmallScreen | None = None
+        self._notices_shown: set[str] = set()
 
     def get_default_screen(self) -> Screen:
         return HomeScreen()
@@ -136,14 +139,20 @@ class TutorApp(App):
     # ------------------------------------------------------------------ start-up
 
     def on_mount(self) -> None:
-        notice = getattr(self.progress, "notice", None)
-        if notice:
-            self.notify(str(notice), title="Progress", severity="warning", timeout=12, markup=False)
+        self.report_progress_notice()
         if self._step_program is not None:
             self._open_step()
         elif self._open_at_start:
             self.open_lesson(self._open_at_start)
         self._guard_size(self.size.width, self.size.height)
+
+    def report_progress_notice(self) -> None:
+        """Show what the progress store has to say (a corrupt file moved aside at start, a write
+        that failed later), once per message."""
+        notice = getattr(self.progress, "notice", None)
+        if notice and notice not in self._notices_shown:
+            self._notices_shown.add(notice)
+            self.notify(str(notice), title="Progress", severity="warning", timeout=12, markup=False)
 
     def _open_step(self) -> None:
         try:
@@ -167,6 +176,8 @@ class TutorApp(App):
             return
         if self._too_small is not None:
             return
+        from tutor.screens.lesson import LessonScreen, ProblemsScreen
+
         while len(self.screen_stack) > 1 and not isinstance(self.screen, HomeScreen):
             self.pop_screen()
         if lesson.broken:
@@ -175,6 +186,8 @@ class TutorApp(App):
             self.push_screen(LessonScreen(lesson, self.progress))
 
     def action_help(self) -> None:
+        from tutor.screens.help import HelpScreen
+
         if isinstance(self.screen, (HelpScreen, TooSmallScreen)):
             return
         self.push_screen(HelpScreen(self.screen))

@@ -364,3 +364,18 @@ async def test_n_pages_through_a_long_part_before_moving_on(tmp_path):
         # and on the way every paragraph of the first part was on screen at some point
         assert set(range(1, 31)) <= seen
     progress.close()
+
+
+async def test_a_failed_progress_write_is_reported_once_and_the_lesson_goes_on(make_app):
+    app = make_app(open_lesson="chain")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.pause()
+        app.progress.close()  # every write from now on fails
+        await pilot.press("n")
+        await pilot.pause()
+        assert "Progress could not be saved" in toast_text(app)
+        await pilot.press("n", "p")
+        await pilot.pause()
+        assert app.screen.current == 1  # still moving
+        shown = [n for n in app._notifications if "could not be saved" in n.message]
+        assert len(shown) == 1

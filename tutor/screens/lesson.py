@@ -137,9 +137,16 @@ class LessonScreen(Screen):
             self.sub_title = f"{self.lesson.section} · part {part.block_index + 1} of {total}"
         # The end card is not a block: resuming there means resuming at the last block.
         self.progress.set_position(self.lesson.id, min(part.block_index, max(total - 1, 0)))
+        self._report_progress()
         if isinstance(part, EndCard):
             self.reached_end = True
             self._check_finished(announce=True)
+
+    def _report_progress(self) -> None:
+        """A write the store could not make is said once, not swallowed (the app keeps going)."""
+        report = getattr(self.app, "report_progress_notice", None)
+        if report is not None:
+            report()
 
     def action_next_part(self) -> None:
         """Next part; but first page through the rest of a part taller than the screen, so
@@ -250,6 +257,7 @@ class LessonScreen(Screen):
         if result is not True:
             return
         self.progress.complete_block(self.lesson.id, block_index)
+        self._report_progress()
         part = self._part_at(block_index)
         if isinstance(part, BlockCard):
             part.mark_done()
@@ -275,6 +283,7 @@ class LessonScreen(Screen):
             return False
         if self.progress.state(self.lesson.id) != "done":
             self.progress.complete_lesson(self.lesson.id)
+            self._report_progress()
             if announce:
                 self.notify(
                     f"Lesson complete: {self.lesson.title}. ✓",
