@@ -254,3 +254,29 @@ async def test_step_mode_without_the_debugger_shows_the_program(make_app, monkey
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0
+
+
+async def test_no_lessons_at_all_says_how_to_add_some(tmp_path):
+    from tutor.app import TutorApp
+    from tutor.lessons import load_catalog
+
+    progress = Progress(tmp_path)
+    app = TutorApp(load_catalog([tmp_path / "empty"]), progress)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter", "down", "enter")
+        assert isinstance(app.screen, HomeScreen)
+        assert "No lessons found" in squash(screen_text(app))
+        assert "--lessons DIR" in squash(screen_text(app))
+    progress.close()
+
+
+async def test_a_click_on_a_lesson_opens_it(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        lines = screen_text(app).splitlines()
+        row = next(i for i, line in enumerate(lines) if "Training a tiny net" in line)
+        await pilot.click(offset=(10, row))
+        await pilot.pause()
+        assert isinstance(app.screen, LessonScreen)
+        assert app.screen.lesson.id == "training"
