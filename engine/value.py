@@ -53,7 +53,7 @@ class Value:
         out = Value(self.data + other.data, (self, other), "+")
 
         def _backward(out):
-            # d(a + b)/da = 1 and d(a + b)/db = 1: addition routes the gradient unchanged
+            # d(a+b)/da = 1, d(a+b)/db = 1: add passes the gradient on as it is
             self.grad += out.grad
             other.grad += out.grad
 
@@ -65,7 +65,7 @@ class Value:
         out = Value(self.data * other.data, (self, other), "*")
 
         def _backward(out):
-            # d(a * b)/da = b and d(a * b)/db = a: each side is scaled by the *other* operand
+            # d(a*b)/da = b, d(a*b)/db = a: each side gets the *other* side
             self.grad += other.data * out.grad
             other.grad += self.data * out.grad
 
@@ -93,7 +93,7 @@ class Value:
         out = Value(t, (self,), "tanh")
 
         def _backward(out):
-            # d tanh(x)/dx = 1 - tanh(x)**2, and tanh(x) is the output we already have
+            # d tanh(x)/dx = 1 - tanh(x)**2, and tanh(x) is out.data
             self.grad += (1 - out.data**2) * out.grad
 
         out._grad_fn = _backward
