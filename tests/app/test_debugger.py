@@ -47,10 +47,11 @@ class Row:
     data: str
     grad: str
     changed: bool
+    ref: bool  # a further appearance of a value whose operands are shown above
 
 
 _ROW = re.compile(
-    r"^[\s│├└─▾▸]*(?P<mark>[▶◆])?\s*(?P<name>\S+?)(?: ↺(?P<uses>\d+))?\s+"
+    r"^[\s│├└─▾▸]*(?P<mark>[▶◆])?\s*(?P<name>\S+?)(?: ↺(?P<uses>\d+))?(?P<ref> ↑)?\s+"
     r"(?:(?P<op>\S+)\s+)?(?P<data>-?\d+\.\d{4})\s+(?P<grad>-?\d+\.\d{4})(?P<changed> ←)?\s*$"
 )
 
@@ -65,7 +66,7 @@ def rows(screen) -> list[Row]:
         if m:
             found.append(
                 Row(m["mark"] or "", m["name"], int(m["uses"] or 1), m["op"] or "", m["data"],
-                    m["grad"], bool(m["changed"]))
+                    m["grad"], bool(m["changed"]), bool(m["ref"]))
             )
     return found
 
@@ -223,6 +224,25 @@ async def test_a_value_used_twice_lights_up_at_both_uses():
         assert [(r.mark, r.grad, r.changed) for r in a_rows] == [("◆", "2.0000", True)] * 2
         assert current(app.screen) == ["b"]
         assert "a.grad += b.grad; a.grad += b.grad   0.0 + (1.0) + (1.0) = 2.0" in app.screen.inspector.text
+
+
+async def test_a_reused_intermediate_is_grown_once_and_lit_at_every_use():
+    app = Host(parse_program("a = 3\nb = a + a\nc = b + b"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        shown = [(r.name, r.uses, r.ref) for r in rows(app.screen)]
+        # b's operands appear once, under its first line; its second line points up to them
+        assert shown == [("c", 1, False), ("b", 2, False), ("a", 2, False), ("a", 2, False),
+                         ("b", 2, True)]
+        await pilot.press("n", "n", "n")
+        await pilot.pause()
+        assert [(r.name, r.mark) for r in rows(app.screen) if r.mark] == [
+            ("b", "▶"), ("a", "◆"), ("a", "◆"), ("b", "▶")
+        ]
+        assert {r.grad for r in rows(app.screen) if r.name == "a"} == {"4.0000"}
+        await pilot.press("m")
+        await pilot.pause()
+        assert {r.grad for r in rows(app.screen) if r.name == "a"} == {"1.0000"}
 
 
 async def test_mistake_mode_shows_the_overwritten_gradient_beside_the_right_one():

@@ -64,7 +64,7 @@ class DebuggerScreen(Screen[bool]):
         Binding(
             "m",
             "toggle_mistake",
-            "= bug",
+            "Mistake",
             id="debugger.mistake",
             tooltip="Mistake mode: rerun the same graph with = instead of += and compare the grads",
         ),
@@ -243,11 +243,13 @@ class DebuggerScreen(Screen[bool]):
         self.predict = not self.predict
         if not self.predict:
             self._close_question()
-        state = "on: press n and type the gradient before each step runs" if self.predict else "off"
-        if self.mistake and self.predict:
-            state = "on (questions come back when mistake mode is off)"
-        self.notify(f"Predict mode {state}.", timeout=3)
-        self.inspector.show_step(self.stepper, predict=self.predict and not self.mistake)
+        if not self.predict:
+            note = "Predict mode off: n runs each step straight away."
+        elif self.mistake:
+            note = "Predict mode on: the questions come back when mistake mode is off (m)."
+        else:
+            note = "Predict mode on: n asks for a gradient before each step runs."
+        self.inspector.show_step(self.stepper, predict=self.predict and not self.mistake, note=note)
 
     def _pick_change(self, step):
         """The operand to ask about: one that already holds grad (reuse) first, then a named one."""

@@ -8,8 +8,8 @@ Every line reads ``name  op  data  grad`` with the numbers to four decimals, bui
 * **Reuse.** A value that is an operand more than once (``b = a + a``, an input feeding every
   neuron) carries a mark with its count, e.g. ``a ↺2``, at every appearance. Its subtree is grown
   at one appearance only, its *home*: the first one met walking the tree depth first, operands in
-  order. Other appearances are single lines that refer to it. All appearances of a value share one
-  label, so they light up together.
+  order, so always the topmost line. Other appearances are single lines marked ``↑`` that refer
+  to it. All appearances of a value share one label, so they light up together.
 * **The current step** is drawn with markers that survive a monochrome terminal: ``▶`` and reverse
   video on the node whose ``_backward`` ran, ``◆`` on the operands that received gradient in it, and
   ``←`` with underline on every grad that just changed.
@@ -42,6 +42,7 @@ OPERAND_MARK = "◆ "
 NO_MARK = "  "
 CHANGED_MARK = " ←"
 REUSE_MARK = "↺"
+SEE_ABOVE = "↑"
 
 _NUMBER_WIDTH = 10
 _MAX_NAME_COLUMN = 40  # lines deeper than this stop aligning rather than push numbers off screen
@@ -226,14 +227,19 @@ class GraphTree(Tree[Entry]):
             depth += 1
         return depth
 
-    def _name_text(self, value: "Value") -> str:
+    def _name_text(self, entry: Entry) -> str:
+        value = entry.value
         name = self.stepper.name(value)
         uses = self.stepper.uses(value)
-        return f"{name} {REUSE_MARK}{uses}" if uses > 1 else name
+        if uses > 1:
+            name = f"{name} {REUSE_MARK}{uses}"
+        if not entry.home and value._prev:
+            name += f" {SEE_ABOVE}"  # its operands are shown at its first appearance, above
+        return name
 
     def _grow_column(self, tree_node: TreeNode[Entry], value: "Value") -> bool:
         """Widen the name column for a new line; True when every label must be rebuilt."""
-        width = self._depth(tree_node) * self.guide_depth + len(self._name_text(value))
+        width = self._depth(tree_node) * self.guide_depth + len(self._name_text(tree_node.data))
         width = min(width, _MAX_NAME_COLUMN)
         if width > self._name_column:
             self._name_column = width
@@ -261,7 +267,7 @@ class GraphTree(Tree[Entry]):
         key = id(value)
         mark = self._marks.get(key)
         changed = key in self._changed
-        name = self._name_text(value)
+        name = self._name_text(tree_node.data)
         indent = self._depth(tree_node) * self.guide_depth
         pad = max(1, self._name_column - indent - len(name) + 1)
         text = Text(no_wrap=True, overflow="ellipsis")

@@ -221,6 +221,10 @@ class Inspector(Widget, can_focus=True):
                 "Every node shows its data (computed forward from the inputs); every grad is 0. "
                 "The backward pass has not started."
             )
+            line(
+                "Marks: ▶ the node whose rule ran · ◆ operands it sent gradient to · "
+                "← a grad that just changed · ↺2 a value used twice · ↑ its operands are shown above."
+            )
             upcoming = stepper.upcoming
             if upcoming is not None:
                 line(
