@@ -148,8 +148,8 @@ def _err(message: str) -> None:
     print(f"tutor: {message}", file=sys.stderr)
 
 
-def _catalog(args, environ, files=()) -> Catalog:
-    return load_catalog(lesson_dirs(args.lessons, environ), files)
+def _catalog(args, environ, files=(), *, grade_examples=False) -> Catalog:
+    return load_catalog(lesson_dirs(args.lessons, environ), files, grade_examples=grade_examples)
 
 
 def _progress_store(args, environ) -> Progress:
@@ -168,7 +168,7 @@ def _plural(n: int, word: str) -> str:
 
 def _check(args, environ) -> int:
     if not args.paths:
-        catalog = _catalog(args, environ)
+        catalog = _catalog(args, environ, grade_examples=True)
         problems = catalog.problems
         checked = len(catalog.lessons)
     else:
@@ -192,7 +192,7 @@ def _check(args, environ) -> int:
                 pass
         mine.update(p.resolve() for p in files)
         context = [d for d in lesson_dirs(args.lessons, environ) if d.is_dir()]
-        catalog = load_catalog(dirs + context, files)
+        catalog = load_catalog(dirs + context, files, grade_examples=True)
         chosen = [l for l in catalog.lessons if l.path.resolve() in mine]
         problems = [p for l in chosen for p in l.problems]
         problems = [p for p in catalog.problems if p.line == 0 and Path(p.path) in dirs] + problems

@@ -472,7 +472,7 @@ def _program_position(block: Block, line: int, col: int) -> tuple[int, int]:
 
 
 def _check_with(block: Block, where: str, problems: list[Problem], module: str, func: str, error: str,
-                what: str) -> None:
+                what: str, grade_examples: bool = False) -> None:
     """Validate a train or quiz block with its own validator, which raises ``error(keypath, message)``."""
     import importlib
 
@@ -500,8 +500,9 @@ def _check_with(block: Block, where: str, problems: list[Problem], module: str, 
         problems.append(Problem(where, block.line, 1, f"the {what} block could not be checked "
                                                       f"({type(err).__name__}: {err}); please report this"))
         return
-    # quizzes carry example answers that `tutor check` grades
-    check_examples = getattr(mod, "check_examples", None) if block.kind == "quiz" else None
+    # quizzes carry example answers that `tutor check` grades (not the app: an order question's
+    # examples run real training, which would cost every start-up most of a second)
+    check_examples = getattr(mod, "check_examples", None) if block.kind == "quiz" and grade_examples else None
     if check_examples is None:
         return
     try:
@@ -525,8 +526,10 @@ def _block_key_position(block: Block, keypath) -> tuple[int, int]:
 # ------------------------------------------------------------------------ the whole lesson
 
 
-def load_lesson(path) -> Lesson:
-    """Read and check one lesson file. Never raises: problems go into ``Lesson.problems``."""
+def load_lesson(path, *, grade_examples: bool = False) -> Lesson:
+    """Read and check one lesson file. Never raises: problems go into ``Lesson.problems``.
+
+    ``grade_examples`` also grades each quiz's example answers, as ``tutor check`` does."""
     path = Path(path)
     where = str(path)
     problems: list[Problem] = []
@@ -575,7 +578,8 @@ def load_lesson(path) -> Lesson:
         elif kind == "train":
             _check_with(block, where, problems, "engine.train", "Task.from_config", "TaskConfigError", "train")
         else:
-            _check_with(block, where, problems, "tutor.quiz", "parse_quiz", "QuizConfigError", "quiz")
+            _check_with(block, where, problems, "tutor.quiz", "parse_quiz", "QuizConfigError", "quiz",
+                        grade_examples)
     problems.sort(key=lambda p: (p.line, p.col))
     return lesson
 
@@ -624,7 +628,7 @@ def _check_front_matter(lesson: Lesson, front: dict, fm_text: str, where: str, p
 # ------------------------------------------------------------------------ the catalog
 
 
-def load_catalog(dirs, files=()) -> Catalog:
+def load_catalog(dirs, files=(), *, grade_examples: bool = False) -> Catalog:
     """Load every lesson of ``dirs`` (see :func:`lesson_files`) and the single ``files``, check
     what only the whole set can show (unique ids, prerequisites that exist, no prerequisite
     cycles), and sort them: sections by their smallest ``order``, lessons by ``order`` then id.
@@ -661,7 +665,7 @@ def load_catalog(dirs, files=()) -> Catalog:
     for f in files:
         add(Path(f))
 
-    lessons = [load_lesson(p) for p in paths]
+    lessons = [load_lesson(p, grade_examples=grade_examples) for p in paths]
     _check_cross_file(lessons)
 
     first_order: dict[str, int] = {}

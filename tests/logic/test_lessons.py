@@ -322,14 +322,17 @@ def test_quiz_problem_points_at_the_key_in_the_right_table(tmp_path):
 
 def test_quiz_example_that_grades_differently_points_at_its_table(tmp_path):
     text = front() + QUIZ.replace('answer = 2\nverdict = "wrong"', 'answer = 2\nverdict = "right"')
-    p = only_problem(load_lesson(write(tmp_path, text)))
+    path = write(tmp_path, text)
+    assert load_lesson(path).problems == []  # the app does not grade examples: that is tutor check's job
+    p = only_problem(load_lesson(path, grade_examples=True))
     assert (p.line, p.col) == (line_of(text, "[[examples]]") + 4, 1)
     assert p.message.startswith("quiz block, examples[1]: ") and "should be right" in p.message
 
 
 def test_every_builtin_quiz_lists_examples_that_pass():
-    quizzes = [b for l in load_catalog([builtin_lessons_dir()]).lessons for b in l.interactive_blocks
-               if b.kind == "quiz"]
+    catalog = load_catalog([builtin_lessons_dir()], grade_examples=True)
+    assert catalog.problems == []
+    quizzes = [b for l in catalog.lessons for b in l.interactive_blocks if b.kind == "quiz"]
     assert len(quizzes) >= 2
     assert all(len(b.config.get("examples", [])) >= 2 for b in quizzes)
 
