@@ -8,7 +8,8 @@ then ``n`` is pressed repeatedly. One sample is the time from handing the key ev
 (as ``Pilot.press`` does) until the step has been applied, every message it caused has been
 handled, and the screen has been composed and written out again, twice, so the
 ``call_after_refresh`` that moves the tree cursor is included. ``Pilot.press`` itself is not
-timed: it sleeps in 20 ms slices until the process looks idle, which would swamp the figure. The time to open the screen (recording the backward pass and
+timed: it sleeps in 20 ms slices until the process looks idle, which would swamp the figure. A pass shorter than the number of samples asked for is
+reset (untimed) and stepped again. The time to open the screen (recording the backward pass and
 building the first tree lines) is reported separately, as are ``p`` (undo) and ``e`` (run to the
 end) on the largest graph.
 
@@ -132,7 +133,10 @@ async def measure(program, steps: int, extra: bool = False) -> dict:
         result["steps"] = len(stepper.steps)
         samples = []
         CPU.clear()
-        for _ in range(min(steps, len(stepper.steps))):
+        while len(samples) < steps:
+            if stepper.done:  # a short pass: start it again (not timed) and keep stepping
+                await press(pilot, "r", stepper)
+                CPU.pop()
             samples.append(await press(pilot, "n", stepper))
         result["next_ms"] = samples
         result["next_cpu_ms"] = list(CPU)

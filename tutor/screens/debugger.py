@@ -384,7 +384,9 @@ class DebuggerScreen(Screen[bool]):
             )
             body.append(row + "\n", style="" if ok else "bold reverse")
             plain.append(row)
-        if wrong:
+        if not bad:
+            summary = "This graph has no named inputs to compare; the tree shows every grad."
+        elif wrong:
             summary = (
                 f"{wrong} of {len(bad)} input grads go wrong: each = keeps only the last share of a "
                 "value used more than once. r then n steps through the buggy pass; m turns it off."
@@ -439,7 +441,9 @@ class DebuggerScreen(Screen[bool]):
                 body.append(f"   {c.note}\n")
             plain.append(row)
         mode = "with = instead of +=" if self.mistake else "as the engine is written"
-        if bad:
+        if not checks:
+            summary = "This program has no inputs to nudge, so there is nothing to check."
+        elif bad:
             summary = f"{bad} of {len(checks)} gradients disagree with the measured slope: backprop {mode} is wrong."
         else:
             summary = f"All {len(checks)} gradients match the measured slope (f(x+h) - f(x-h)) / 2h."
