@@ -28,27 +28,27 @@ The task config (what a lesson's ```train block holds, as TOML)
     [model]
     layers = [4, 4, 1]         # required: neurons per layer (1 to 8 layers of 1 to 64);
                                # the last layer has 1 neuron
-    inputs = 3                 # optional: numbers per sample; must match the data (default)
+    inputs = 2                 # optional: numbers per sample, as the data has (3 for "seeds")
     activation = "tanh"        # optional: "tanh", "relu", "sigmoid" or "linear"
     linear_output = false      # optional: true leaves the last layer's output unsquashed
 
     [data]
-    name = "seeds"             # required: "seeds", "moons", "circles" or "xor"
+    name = "moons"             # required: "seeds", "moons", "circles" or "xor"
     samples = 100              # optional (not for "seeds"): 1 to 1000
     noise = 0.1                # optional (not for "seeds"): 0 to 2, std of the jitter
     seed = 1                   # optional (not for "seeds"): the seed of the data
 
     [loss]
     kind = "sse"               # required: "sse", "max_margin" or "bce"
-    l2 = 0.0                   # optional: alpha of the L2 penalty alpha * sum(p * p)
+    l2 = 0.0                   # optional: 0 to 1, alpha in the L2 penalty alpha * sum(p * p)
 
     [optimiser]
     kind = "sgd"               # required: "sgd" or "adam"
     lr = 0.1                   # required: the learning rate, above 0
     decay = "none"             # optional: "none" or "linear" (lr * (1 - 0.9 * k / steps))
     momentum = 0.0             # optional, sgd only: 0 up to (not including) 1
-    beta1 = 0.9                # optional, adam only
-    beta2 = 0.999              # optional, adam only
+    # beta1 = 0.9              # optional, adam only: 0 up to 1 (the gradient's running average)
+    # beta2 = 0.999            # optional, adam only: 0 up to 1 (the squared gradient's average)
 
 Targets are +1/-1 for "sse" and "max_margin" and 1/0 for "bce" (the driver maps the data's
 +1/-1 to 1/0). "bce" needs probabilities: if the last layer is not a sigmoid, its output is put
