@@ -448,6 +448,7 @@ async def test_layout_key_switches_between_both_panes_and_each_alone():
         await pilot.press("z")
         await pilot.pause()
         assert screen.graph_tree.region.height == 0 and screen.inspector.region.height > 15
+        assert app.focused is screen.inspector  # so the arrows scroll it
         await pilot.press("z")
         await pilot.pause()
         assert screen.graph_tree.region.height > 0 and screen.inspector.region.height > 0

@@ -113,7 +113,6 @@ class DebuggerScreen(Screen[bool]):
         self.stepper: Stepper | None = None
         self.correct_stepper: Stepper | None = None
         self.question: GradQuestion | None = None
-        self._question_change = None
         self._tries = 0
         self.last_verdict = None  # the grading of the last predict-mode answer
         try:
@@ -196,6 +195,7 @@ class DebuggerScreen(Screen[bool]):
         self._show_columns()
 
     def _stepping_blocked(self) -> bool:
+        """True on the error view, where there is no pass to step."""
         return self.stepper is None
 
     def action_next(self) -> None:
@@ -282,7 +282,6 @@ class DebuggerScreen(Screen[bool]):
             n_operands=len(node._prev),
             slots=max(1, len(change.slots)),
         )
-        self._question_change = change
         self._tries = 0
         s = stepper.name(operand)
         total = len(stepper.steps)
@@ -328,7 +327,6 @@ class DebuggerScreen(Screen[bool]):
 
     def _close_question(self) -> None:
         self.question = None
-        self._question_change = None
         if self.stepper is None:
             return
         if self.answer.is_open:
@@ -463,7 +461,11 @@ class DebuggerScreen(Screen[bool]):
         self.remove_class(self.layout_mode)
         self.layout_mode = LAYOUTS[index]
         self.add_class(self.layout_mode)
-        if self.stepper is not None and self.layout_mode != "inspector-only":
+        if self.stepper is None or self.answer.is_open:
+            return
+        if self.layout_mode == "inspector-only":
+            self.inspector.focus()  # the arrows scroll what is shown
+        else:
             self.graph_tree.focus()
 
     def action_leave(self) -> None:

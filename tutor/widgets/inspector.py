@@ -26,6 +26,8 @@ from textual.binding import Binding
 from textual.strip import Strip
 from textual.widget import Widget
 
+from engine.stepper import format_number
+
 if TYPE_CHECKING:
     from engine.stepper import Step, Stepper
 
@@ -33,8 +35,6 @@ __all__ = ["Inspector", "definition", "local_derivatives"]
 
 
 def _num(x: float) -> str:
-    from engine.stepper import format_number
-
     return format_number(x)
 
 
