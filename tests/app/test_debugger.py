@@ -454,6 +454,31 @@ async def test_layout_key_switches_between_both_panes_and_each_alone():
         assert screen.graph_tree.region.height > 0 and screen.inspector.region.height > 0
 
 
+async def test_a_long_inspector_says_there_is_more_and_scrolls():
+    program = "x = 0.5\ny = tanh(x) + exp(x) * log(x + 1) - relu(x) / sigmoid(x) + x**3"
+    app = Host(parse_program(program))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("e")
+        await pilot.pause()
+        inspector = app.screen.inspector
+        height = inspector.size.height
+        shown = [inspector.render_line(y).text for y in range(height)]
+        assert "more lines" in shown[-1]
+        assert shown[0].strip().startswith("Step")
+        inspector.focus()
+        await pilot.press("down", "down")
+        await pilot.pause()
+        assert inspector.render_line(0).text.strip() == shown[2].strip()
+        await pilot.press("pagedown", "pagedown", "pagedown")
+        await pilot.pause()
+        last = inspector.render_line(height - 1).text
+        assert "more lines" not in last
+        assert inspector.text.rstrip().endswith(last.strip())  # the end of the code is reachable
+        await pilot.press("home")
+        await pilot.pause()
+        assert inspector.render_line(0).text == shown[0]
+
+
 async def test_every_key_has_an_id_a_tooltip_and_a_description():
     app = Host(parse_program(SEEDS))
     async with app.run_test(size=SIZE) as pilot:
