@@ -104,7 +104,6 @@ class GraphTree(Tree[Entry]):
         "graph-tree--current",
         "graph-tree--operand",
         "graph-tree--changed",
-        "graph-tree--reuse",
         "graph-tree--dim",
     }
 
@@ -212,6 +211,8 @@ class GraphTree(Tree[Entry]):
                 pending.extend(node.children)
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[Entry]) -> None:
+        if self._tree_nodes.get(event.node.id) is not event.node:
+            return  # a line of the graph shown before the last `load`
         if self._depth(event.node) >= MAX_DEPTH:
             event.node.collapse()
             self.notify(f"The tree opens at most {MAX_DEPTH} levels deep.", severity="warning")
@@ -370,7 +371,7 @@ class GraphTree(Tree[Entry]):
         if chain[-1] is not self.stepper.root:
             return None
         tree_node = self.root
-        for parent, child in zip(reversed(chain), list(reversed(chain))[1:]):
+        for child in list(reversed(chain))[1:]:
             self._materialize(tree_node)
             if not tree_node.is_expanded:
                 tree_node.expand()
