@@ -1,0 +1,903 @@
+"""The training screen: watch gradient descent work, and watch the classic bugs break it.
+
+``TrainScreen(task, title=...)`` shows one `engine.train.Task`: what is trained (model, data,
+loss, optimiser), a live loss plot, the current step / loss / accuracy, and a table of the
+model's predictions against the targets. For 2-D data (moons, circles, xor) ``v`` swaps the table
+for the decision boundary.
+
+Training runs in a thread worker that steps the engine's `Trainer` and posts what each step
+reported; the screen only draws those reports (the plot is the engine's own loss numbers).
+
+**Bugs side by side**: ``b`` reruns the same task from the same initial weights with a mistake on
+(no zero_grad, = instead of +=, += instead of -=, or a learning rate ten times too high) and
+overlays its loss curve on the correct one. Both runs move in lockstep: a run that is behind
+catches up first. A run whose loss or gradient stops being a finite number ends with the engine's
+reason on screen.
+
+**Into the debugger**: Enter (or ``d``) on a row of the table opens the debugger on that sample's
+loss graph with the current weights.
+
+Keys: space run / pause, ``s`` one step, ``+``/``-`` learning rate, ``r`` reset to the initial
+weights, ``b`` bug run, ``v`` table / boundary, ``z`` layout, ``d`` debugger, ``q`` close. Leaving
+dismisses the screen with True once a full run of the task (without a bug added) has reached its
+end, else False.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from typing import Callable, Sequence
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.widgets import ContentSwitcher, DataTable, Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
+
+from engine.train import Task, Trainer, TrainingStopped
+from engine.value import topological_order
+from tutor.widgets.boundary import DecisionBoundary, predict_grid
+from tutor.widgets.loss_plot import LossPlot
+
+__all__ = [
+    "BUGS",
+    "LEARNING_RATES",
+    "BugPicker",
+    "Run",
+    "SampleProgram",
+    "Snapshot",
+    "TrainScreen",
+    "describe_task",
+]
+
+# key -> (legend label, what it does), in the order the picker lists them
+BUGS = {
+    "no_zero_grad": ("no zero_grad", "zero_grad is skipped: each step's gradients pile onto the last ones"),
+    "overwrite": ("= instead of +=", "backward rules overwrite grads (=) instead of adding to them (+=)"),
+    "ascend": ("+= instead of -=", "the update adds the gradient, so every step climbs the loss"),
+    "high_lr": ("lr ×10", "the correct code with a learning rate ten times too high"),
+}
+HIGH_LR_FACTOR = 10
+MAIN_MARKER = "•"
+BUG_MARKER = "x"
+
+# the steps of ``+`` and ``-``: 1, 2, 5 in every decade
+LEARNING_RATES = tuple(m * 10.0**e for e in range(-4, 3) for m in (1, 2, 5))
+
+_LOSS_NAMES = {"sse": "squared error", "max_margin": "max-margin", "bce": "cross-entropy"}
+_ACTIVATION_NAMES = {"tanh": "tanh", "relu": "ReLU", "sigmoid": "sigmoid", "linear": "linear"}
+
+
+# --------------------------------------------------------------------------- pure helpers
+
+
+def describe_task(task: Task, lr: float | None = None) -> tuple[str, str]:
+    """Two short lines: the model and the data; the loss, the optimiser and the steps."""
+    m, d, loss, o = task.model, task.data, task.loss, task.optimiser
+    inputs = m.inputs if m.inputs is not None else (3 if d.name == "seeds" else 2)
+    sizes = [inputs, *m.layers]
+    params = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+    shape = " → ".join(str(s) for s in sizes)
+    act = _ACTIVATION_NAMES[m.activation] + (", linear out" if m.linear_output else "")
+    data = "the seeds' 4 samples" if d.name == "seeds" else f"{d.name} ×{d.samples}, noise {d.noise:g}"
+    first = f"MLP({shape}) {act} · {params} parameters · {data}"
+    lr = o.lr if lr is None else lr
+    loss_text = _LOSS_NAMES[loss.kind] + (f" + {loss.l2:g}·L2" if loss.l2 else "")
+    opt = "SGD" if o.kind == "sgd" else "Adam"
+    if o.kind == "sgd" and o.momentum:
+        opt += f" momentum {o.momentum:g}"
+    rate = f"lr {lr:g}" + (f" → {lr * 0.1:g} (linear decay)" if o.decay == "linear" else "")
+    second = f"loss {loss_text} · {opt}, {rate} · {task.steps} steps"
+    if task.mistake:
+        second += f" · bug: {BUGS[task.mistake][0]}"
+    return first, second
+
+
+def _activate(kind: str, z: float) -> float:
+    # the same numbers as engine.value's tanh / relu / sigmoid, on plain floats
+    if kind == "tanh":
+        return math.tanh(z)
+    if kind == "relu":
+        return z if z > 0 else 0.0
+    if kind == "sigmoid":
+        return 1 / (1 + math.exp(-z)) if z >= 0 else math.exp(z) / (1 + math.exp(z))
+    return z
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The weights after one step, copied out of the trainer, and what they predict.
+
+    ``output`` runs the network on plain floats (the same arithmetic, in the same order, as the
+    engine's forward pass): drawing a boundary needs hundreds of forward passes, far too many to
+    build a graph of `Value`s for each.
+    """
+
+    step: int
+    values: tuple[float, ...]  # every parameter, in model.parameters() order
+    layers: tuple  # per layer, per neuron: (weights, bias, activation)
+    squash: bool  # bce on a model without a sigmoid at the end: the driver adds one
+    threshold: float  # an output above it says +1: 0.5 for probabilities (bce), else 0
+    outputs: tuple[float, ...]  # the output for every sample of the data
+
+    @classmethod
+    def take(cls, trainer: Trainer) -> "Snapshot":
+        layers = tuple(
+            tuple((tuple(w.data for w in n.w), n.b.data, n.activation) for n in layer.neurons)
+            for layer in trainer.model.layers
+        )
+        bce = trainer.task.loss.kind == "bce"
+        squash = bce and layers[-1][0][2] != "sigmoid"
+        values = tuple(trainer.model.parameter_values())
+        shell = cls(trainer.steps_done, values, layers, squash, 0.5 if bce else 0.0, ())
+        return replace(shell, outputs=tuple(shell.output(x) for x in trainer.data.xs))
+
+    def output(self, x: Sequence[float]) -> float:
+        for layer in self.layers:
+            out = []
+            for w, b, act in layer:
+                z = b
+                for wi, xi in zip(w, x):
+                    z = z + wi * xi
+                out.append(_activate(act, z))
+            x = out
+        return _activate("sigmoid", x[0]) if self.squash else x[0]
+
+    def says_positive(self, out: float) -> bool:
+        return out > self.threshold
+
+    def right(self, out: float, target: float) -> bool:
+        """Whether an output classifies its sample right (the engine's accuracy rule)."""
+        return (out > self.threshold) == (target > self.threshold)
+
+
+@dataclass
+class SampleGraph:
+    """What `SampleProgram.build` returns: the shape the debugger expects of a built program."""
+
+    output: object
+    inputs: dict
+    values: dict = field(default_factory=dict)
+
+
+class SampleProgram:
+    """One sample's loss graph with fixed weights, in the form `DebuggerScreen` takes a program.
+
+    ``build(inputs)`` makes a fresh graph each time (with ``Trainer.sample_graph``); ``inputs``
+    are the network's parameters by label (``w[0][1][2]`` ...), so the debugger's gradient check
+    nudges every weight and bias.
+    """
+
+    def __init__(self, task: Task, weights: Sequence[float], index: int) -> None:
+        self._trainer = Trainer(replace(task, mistake=None))
+        self._params = self._trainer.model.parameters()
+        self._trainer.model.set_parameter_values(weights)
+        self.index = index
+        self.inputs = {p.label: p.data for p in self._params}
+        x = self._trainer.data.xs[index]
+        xs = ", ".join(f"{c:g}" for c in x)
+        self.text = (
+            f"# the loss of sample {index} alone: x = [{xs}], target {self._trainer.targets[index]:g}\n"
+            f"# {len(self._params)} parameters, fixed at their values after the last step"
+        )
+
+    def build(self, inputs=None) -> SampleGraph:
+        values = dict(self.inputs)
+        for name, number in (inputs or {}).items():
+            if name not in values:
+                raise KeyError(f"{name} is not a parameter of this network")
+            values[name] = float(number)
+        self._trainer.model.set_parameter_values([values[p.label] for p in self._params])
+        loss = self._trainer.sample_graph(self.index)
+        found = {v.label: v for v in topological_order(loss) if not v._prev and v.label in values}
+        leaves = {p.label: found[p.label] for p in self._params if p.label in found}
+        return SampleGraph(output=loss, inputs=leaves)
+
+
+@contextmanager
+def _no_cyclic_gc():
+    """Pause Python's cyclic garbage collector for one training step.
+
+    The engine's graphs have no reference cycles (they are freed by reference counting), but a
+    step allocates ~10^5 objects that live until it ends, and the collector keeps walking them:
+    on the moons demo that is about three quarters of the step's time.
+    """
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+@dataclass
+class Run:
+    """One training run on screen: the trainer, and every report the screen has received."""
+
+    key: str  # "main" or "bug"
+    label: str
+    marker: str
+    trainer: Trainer
+    reports: list = field(default_factory=list)
+    stopped: TrainingStopped | None = None
+    snapshot: Snapshot | None = None
+
+    @property
+    def step(self) -> int:
+        return self.reports[-1].step if self.reports else 0
+
+    @property
+    def done(self) -> bool:
+        return self.stopped is not None or self.step >= self.trainer.task.steps
+
+
+@dataclass(frozen=True)
+class _Event:
+    run: Run
+    report: object  # StepReport | None
+    stopped: TrainingStopped | None
+    snapshot: Snapshot
+    grid: tuple | None
+    finished: bool
+
+
+class BugPicker(ModalScreen[str | None]):
+    """Choose the mistake for the comparison run (or remove the comparison)."""
+
+    BINDINGS = [
+        Binding("escape,q", "cancel", "Cancel", id="train.bug.cancel", tooltip="Keep things as they are"),
+    ]
+
+    DEFAULT_CSS = """
+    BugPicker {
+        align: center middle;
+    }
+    BugPicker > Vertical {
+        width: 74;
+        max-width: 100%;
+        height: auto;
+        border: heavy $accent;
+        background: $surface;
+        padding: 0 1;
+    }
+    BugPicker OptionList {
+        height: auto;
+        border: none;
+    }
+    """
+
+    def __init__(self, choices: list[tuple[str, str]], lr: float) -> None:
+        super().__init__()
+        self.choices = choices
+        self.lr = lr
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(
+                Text("Rerun from the same initial weights with a bug in it:", style="bold")
+            )
+            options = []
+            for n, (key, text) in enumerate(self.choices, 1):
+                options.append(Option(Text(f"{n}  {text}"), id=key))
+            yield OptionList(*options, id="bug-options")
+            yield Static(Text("Enter or 1-9 picks, escape cancels.", style="italic"))
+
+    def on_key(self, event) -> None:
+        if event.character and event.character.isdigit():
+            n = int(event.character)
+            if 1 <= n <= len(self.choices):
+                event.stop()
+                self.dismiss(self.choices[n - 1][0])
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+# --------------------------------------------------------------------------- the screen
+
+
+class TrainScreen(Screen[bool]):
+    """Trains one task live, with a bug run beside it on demand."""
+
+    CSS_PATH = "../train.tcss"
+
+    # A run of N steps takes at least this long (each step waits out its share), so a fast task
+    # still draws its curve where the learner can see it. Tests set it to 0.
+    MIN_RUN_SECONDS = 2.0
+    # At most this often while training: status, plot and table (the boundary is slower).
+    REDRAW_SECONDS = 0.25
+    BOUNDARY_SECONDS = 1.0
+
+    HELP_NOTES = (
+        "The plot shows the loss the engine reported at each step (before that step's update). "
+        "b reruns the task from the same initial weights with a classic bug in it and draws its "
+        "curve beside the correct one. Enter on a row of the table opens the debugger on that "
+        "sample's graph with the current weights."
+    )
+
+    BINDINGS = [
+        Binding("space", "toggle_run", "Run/Pause", id="train.run", tooltip="Start training, or pause it after the current step"),
+        Binding("s", "step", "Step", id="train.step", tooltip="Run exactly one training step (forward, zero_grad, backward, update)"),
+        Binding(
+            "plus,equals_sign",
+            "lr_up",
+            "lr",
+            id="train.lr_up",
+            key_display="+/-",
+            tooltip="Raise the learning rate (the run starts again from the initial weights)",
+        ),
+        Binding(
+            "minus",
+            "lr_down",
+            "lr down",
+            id="train.lr_down",
+            key_display="-",
+            show=False,  # the footer shows "+/- lr" on the key above
+            tooltip="Lower the learning rate (the run starts again from the initial weights)",
+        ),
+        Binding("r", "reset", "Reset", id="train.reset", tooltip="Back to the initial weights and step 0; drops the bug run"),
+        Binding("b", "bug", "Bug run", id="train.bug", tooltip="Rerun from the same initial weights with a classic bug, curve beside the correct one"),
+        Binding("v", "swap_view", "Boundary", id="train.view", tooltip="Swap the predictions table and the decision boundary (2-D data)"),
+        Binding("z", "cycle_layout", "Layout", id="train.layout", show=False, tooltip="Both panes, the plot alone, or the table / boundary alone"),
+        Binding("d", "debug", "Debug", id="train.debug", show=False, tooltip="Open the debugger on the selected sample's graph with the current weights"),
+        Binding("q,escape", "leave", "Close", id="train.close", tooltip="Stop training and leave"),
+    ]
+
+    LAYOUTS = ("split", "plot-only", "side-only")
+    SIDE_TITLES = {"predictions": "predictions", "boundary": "decision boundary"}
+
+    class Ticked(Message):
+        """The worker ran one lockstep tick: one event per run that moved."""
+
+        def __init__(self, events: list[_Event]) -> None:
+            super().__init__()
+            self.events = events
+
+    class Failed(Message):
+        """The worker hit something the engine does not report as a stop (a bug in the tutor)."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    class Idle(Message):
+        """The worker thread has returned: nothing touches the trainers any more."""
+
+    def __init__(self, task: Task, *, title: str = "", name=None, id=None, classes=None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.train_task = task
+        self.caption = title
+        self.lr = task.optimiser.lr
+        self.completed = False  # a full run of the task (no added bug) has reached its end
+        self.runs: dict[str, Run] = {}
+        self.layout_mode = "split"
+        self.failure: str | None = None
+        self.two_d = task.data.name != "seeds"
+        self._busy = False  # a worker thread is stepping the trainers
+        self._continuous = False  # ... and it runs until paused (not a single step)
+        self._halt = threading.Event()
+        self._budget = 0  # steps the single-step worker still owes
+        self._budget_lock = threading.Lock()
+        self._when_idle: list[Callable[[], None]] = []
+        self._grid = None
+        self._grid_step = 0
+        self._grid_shape = (38, 14)
+        self._last_grid = 0.0
+        self._last_flush = 0.0
+        self._flush_timer = None
+        self._dirty = False
+        self.title = "Training"
+        self.sub_title = title
+
+    # ------------------------------------------------------------------ building the screen
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="task")
+        yield Static(id="status")
+        with Horizontal(id="body"):
+            self.plot = LossPlot(self.train_task.steps, id="plot")
+            yield self.plot
+            with ContentSwitcher(initial="predictions", id="side"):
+                with Vertical(id="predictions"):
+                    yield Static(id="table-caption")
+                    yield DataTable(id="table", cursor_type="row", zebra_stripes=False)
+                yield DecisionBoundary(id="boundary")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.add_class("split")
+        self.table = self.query_one("#table", DataTable)
+        self.boundary = self.query_one("#boundary", DecisionBoundary)
+        self.query_one("#side").border_title = "predictions"
+        data = Trainer(self.train_task).data
+        if self.two_d:
+            self.boundary.set_data(data.xs, [y > 0 for y in data.ys])
+        self._new_main_run()
+        self._fill_table()
+        self.table.focus()
+        self._show_task()
+        self._flush()
+
+    # ------------------------------------------------------------------ runs
+
+    def _task_with(self, *, lr: float | None = None, mistake: str | None = None, keep_mistake=True) -> Task:
+        o = replace(self.train_task.optimiser, lr=self.lr if lr is None else lr)
+        return replace(self.train_task, optimiser=o, mistake=self.train_task.mistake if keep_mistake else mistake)
+
+    def _main_label(self) -> str:
+        return "correct" if not self.train_task.mistake else BUGS[self.train_task.mistake][0]
+
+    def _new_main_run(self) -> None:
+        trainer = Trainer(self._task_with())
+        run = Run("main", self._main_label(), MAIN_MARKER, trainer)
+        run.snapshot = Snapshot.take(trainer)
+        self.runs = {"main": run}
+        self.plot.add_curve("main", run.label, run.marker)
+        self.plot.remove_curve("bug")
+        self.failure = None
+        self._grid = None
+        if self.two_d:
+            self._grid_now(run.snapshot)
+
+    def _new_bug_run(self, bug: str) -> None:
+        if bug == "none":
+            task, label = self._task_with(keep_mistake=False, mistake=None), "correct"
+        elif bug == "high_lr":
+            task = self._task_with(lr=self.lr * HIGH_LR_FACTOR)
+            label = f"lr {self.lr * HIGH_LR_FACTOR:g} (×{HIGH_LR_FACTOR})"
+        else:
+            task, label = self._task_with(keep_mistake=False, mistake=bug), BUGS[bug][0]
+        trainer = Trainer(task)
+        run = Run("bug", label, BUG_MARKER, trainer)
+        run.snapshot = Snapshot.take(trainer)
+        self.runs["bug"] = run
+        self.plot.add_curve("bug", label, BUG_MARKER)
+
+    @property
+    def main(self) -> Run:
+        return self.runs["main"]
+
+    @property
+    def busy(self) -> bool:
+        """A worker thread is stepping the trainers (until its Idle message is handled)."""
+        return self._busy
+
+    @property
+    def running(self) -> bool:
+        return self._continuous
+
+    def _all_done(self) -> bool:
+        return all(run.done for run in self.runs.values())
+
+    # ------------------------------------------------------------------ one lockstep tick
+
+    def _tick(self, *, grid_due: bool) -> list[_Event]:
+        """Step every unfinished run that is furthest behind (so runs move in lockstep).
+
+        Runs on the worker thread (or, in `advance`, on the caller's): it touches the trainers
+        and returns plain data for the UI.
+        """
+        active = [run for run in self.runs.values() if not run.trainer.finished]
+        if not active:
+            return []
+        lowest = min(run.trainer.steps_done for run in active)
+        events = []
+        for run in active:
+            trainer = run.trainer
+            if trainer.steps_done != lowest:
+                continue
+            report = stopped = None
+            with _no_cyclic_gc():
+                try:
+                    report = trainer.step()
+                except TrainingStopped as stop:
+                    stopped = stop
+            snapshot = Snapshot.take(trainer)
+            grid = None
+            if run.key == "main" and self.two_d and (grid_due or trainer.finished):
+                grid = self._compute_grid(snapshot)
+            events.append(_Event(run, report, stopped, snapshot, grid, trainer.finished))
+        return events
+
+    def _compute_grid(self, snapshot: Snapshot):
+        cols, rows = self._grid_shape
+        return predict_grid(
+            lambda x, y: snapshot.says_positive(snapshot.output((x, y))), self.boundary.bounds, cols, rows
+        )
+
+    def _grid_now(self, snapshot: Snapshot) -> None:
+        self._grid = self._compute_grid(snapshot)
+        self._grid_step = snapshot.step
+        self._show_boundary()
+
+    @work(thread=True, exclusive=True, group="training", exit_on_error=False)
+    def _train(self, continuous: bool) -> None:
+        pace = self.MIN_RUN_SECONDS / max(1, self.train_task.steps)
+        try:
+            while not self._halt.is_set():
+                if not continuous:
+                    with self._budget_lock:
+                        if self._budget <= 0:
+                            break
+                        self._budget -= 1
+                started = time.monotonic()
+                due = started - self._last_grid >= self.BOUNDARY_SECONDS
+                events = self._tick(grid_due=due or not continuous)
+                if not events:
+                    break
+                if any(e.grid is not None for e in events):
+                    self._last_grid = started
+                self.post_message(self.Ticked(events))
+                if continuous:
+                    left = pace - (time.monotonic() - started)
+                    if left > 0:
+                        self._halt.wait(left)
+        except Exception as error:  # never a traceback on screen: say what broke, stop
+            self.post_message(self.Failed(f"{type(error).__name__}: {error}"))
+        finally:
+            self.post_message(self.Idle())
+
+    def _start(self, continuous: bool) -> None:
+        self._busy = True
+        self._continuous = continuous
+        self._halt.clear()
+        self._train(continuous)
+        self._view_changed(now=True)
+        self.refresh_bindings()
+
+    def _pause(self) -> None:
+        self._halt.set()
+        with self._budget_lock:
+            self._budget = 0
+
+    def _then(self, action: Callable[[], None]) -> None:
+        """Run ``action`` once no worker is stepping the trainers (pausing the one that is)."""
+        if not self._busy:
+            action()
+            return
+        self._when_idle.append(action)
+        self._pause()
+
+    def on_train_screen_ticked(self, message: Ticked) -> None:
+        self._apply(message.events)
+
+    def on_train_screen_failed(self, message: Failed) -> None:
+        self.failure = message.text
+
+    def on_train_screen_idle(self, message: Idle) -> None:
+        self._busy = False
+        self._continuous = False
+        pending, self._when_idle = self._when_idle, []
+        with self._budget_lock:
+            owed = self._budget
+        for action in pending:
+            action()
+        if owed > 0 and not self._busy and not pending and not self._all_done():
+            self._start(continuous=False)  # a step pressed just as the last one returned
+        self._view_changed(now=True)
+        self.refresh_bindings()
+
+    def _apply(self, events: list[_Event]) -> None:
+        for event in events:
+            run = event.run
+            if self.runs.get(run.key) is not run:
+                continue  # a run that has been replaced since (reset, new bug)
+            if event.report is not None:
+                run.reports.append(event.report)
+                self.plot.add_point(run.key, event.report.step, event.report.loss)
+            if event.stopped is not None:
+                run.stopped = event.stopped
+            run.snapshot = event.snapshot
+            if event.grid is not None:
+                self._grid = event.grid
+                self._grid_step = event.snapshot.step
+                self._show_boundary()
+            if run.key == "main" and event.finished and run.label == self._main_label():
+                self.completed = True
+        self._view_changed()
+
+    def advance(self, ticks: int = 1) -> None:
+        """Run ``ticks`` lockstep ticks right here, on the calling thread, and redraw at once.
+
+        For tests and demos that need the screen at an exact step; the keys use the worker.
+        """
+        if self._busy:
+            raise RuntimeError("training is running; pause it first")
+        for _ in range(ticks):
+            events = self._tick(grid_due=True)
+            if not events:
+                break
+            self._apply(events)
+        self._view_changed(now=True)
+
+    # ------------------------------------------------------------------ drawing
+
+    def _view_changed(self, *, now: bool = False) -> None:
+        self._dirty = True
+        if now or not self._continuous:
+            self._flush()
+            return
+        if self._flush_timer is None:
+            wait = max(0.0, self.REDRAW_SECONDS - (time.monotonic() - self._last_flush))
+            self._flush_timer = self.set_timer(wait, self._flush)
+
+    def _flush(self) -> None:
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+            self._flush_timer = None
+        self._dirty = False
+        self._last_flush = time.monotonic()
+        self._show_status()
+        self.plot.redraw()
+        self._show_predictions()
+
+    def _show_task(self) -> None:
+        first, second = describe_task(self.train_task, self.lr)
+        self.query_one("#task", Static).update(Text(f"{first}\n{second}", no_wrap=True, overflow="ellipsis"))
+
+    def _run_line(self, run: Run) -> Text:
+        line = Text(no_wrap=False)
+        line.append(f"{run.marker} ", style="bold")
+        line.append(f"{run.label:<16} ", style="bold")
+        line.append(f"step {run.step:>{len(str(self.train_task.steps))}}/{self.train_task.steps}")
+        if run.reports:
+            last = run.reports[-1]
+            line.append(f"  loss {last.loss:<9.4g}")
+            if last.accuracy is not None:
+                line.append(f"  accuracy {last.accuracy:>4.0%}")
+            line.append(f"  lr {last.lr:.3g}")
+        if run.stopped is not None:
+            line.append("\n  ✗ stopped: ", style="bold reverse")
+            line.append(run.stopped.reason, style="bold")
+        elif run.done:
+            line.append("  ✓ done", style="bold")
+        return line
+
+    def _state_line(self) -> Text:
+        if self.failure:
+            return Text(f"Training stopped on an error in the tutor: {self.failure}", style="bold reverse")
+        if self._busy and self._halt.is_set():
+            return Text("… pausing after the current step")
+        if self._continuous:
+            return Text("▶ training… space pauses", style="bold")
+        if self._busy:
+            return Text("… running one step")
+        if self._all_done():
+            hint = "b adds a bug run beside it" if "bug" not in self.runs else "b tries another bug"
+            return Text(f"■ finished: {hint}, r resets, +/- lr")
+        if any(run.step for run in self.runs.values()):
+            return Text("❚❚ paused: space goes on, s runs one step, r resets")
+        return Text("Ready: space trains, s runs one step, b adds a bug run, +/- lr")
+
+    def _show_status(self) -> None:
+        text = Text()
+        for run in self.runs.values():
+            text.append_text(self._run_line(run))
+            text.append("\n")
+        text.append_text(self._state_line())
+        self.query_one("#status", Static).update(text)
+
+    # ------------------------------------------------------------------ predictions table
+
+    def _fill_table(self) -> None:
+        table = self.table
+        table.clear(columns=True)
+        trainer = self.main.trainer
+        table.add_column("#", key="index")
+        table.add_column("input", key="input")
+        table.add_column("y", key="target")
+        table.add_column("out", key="output")
+        table.add_column("", key="mark")
+        bce = self.train_task.loss.kind == "bce"
+        for i, (x, y) in enumerate(zip(trainer.data.xs, trainer.targets)):
+            inputs = " ".join(f"{c:+.2f}" for c in x)
+            target = f"{y:g}" if bce else f"{y:+g}"
+            table.add_row(Text(str(i), justify="right"), inputs, Text(target, justify="right"), "", "", key=str(i))
+
+    @staticmethod
+    def _format_output(out: float) -> str:
+        return f"{out:+.3f}" if abs(out) < 100 else f"{out:+.0e}"
+
+    def _show_predictions(self) -> None:
+        run = self.main
+        snap = run.snapshot
+        if snap is None:
+            return
+        targets = run.trainer.targets
+        right = 0
+        for i, (out, y) in enumerate(zip(snap.outputs, targets)):
+            ok = snap.right(out, y)
+            right += ok
+            self.table.update_cell(str(i), "output", Text(self._format_output(out), justify="right"))
+            self.table.update_cell(str(i), "mark", Text("✓" if ok else "✗", style="" if ok else "bold"))
+        n = len(targets)
+        when = f"after step {snap.step}" if snap.step else "initial weights"
+        caption = Text(f"{when}: {right}/{n} right · ⏎ debugger", no_wrap=True, overflow="ellipsis")
+        self.query_one("#table-caption", Static).update(caption)
+
+    def _show_boundary(self) -> None:
+        if self._grid is not None:
+            self.boundary.show(self._grid, f"step {self._grid_step}")
+
+    def on_decision_boundary_resized(self, message: DecisionBoundary.Resized) -> None:
+        self._boundary_resized()
+
+    def _boundary_resized(self) -> None:
+        shape = self.boundary.grid_shape
+        if shape != self._grid_shape and self.boundary.content_size.width > 1 and self.boundary.content_size.height > 2:
+            self._grid_shape = shape
+            if not self._busy and self.main.snapshot is not None:
+                self._grid_now(self.main.snapshot)
+
+    # ------------------------------------------------------------------ actions
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        if action == "swap_view":
+            return self.two_d
+        if action == "step" and self._continuous:
+            return None
+        if action in ("lr_up", "lr_down") and self._continuous:
+            return None
+        return True
+
+    def action_toggle_run(self) -> None:
+        if self._continuous and not self._halt.is_set():
+            self._pause()
+            self._view_changed(now=True)
+            return
+        if self._busy:  # pausing (or one step) is under way: go on once it has returned
+            self._then(lambda: None if self._all_done() else self._start(continuous=True))
+            return
+        if self._all_done():
+            self.notify("This run is finished: r starts again from the initial weights.", timeout=4)
+            return
+        self._start(continuous=True)
+
+    def action_step(self) -> None:
+        if self._continuous:
+            return
+        if self._all_done() and not self._busy:
+            self.notify("This run is finished: r starts again from the initial weights.", timeout=4)
+            return
+        with self._budget_lock:
+            self._budget += 1
+        if not self._busy:
+            self._start(continuous=False)
+
+    def action_reset(self) -> None:
+        def reset() -> None:
+            self._new_main_run()
+            self._view_changed(now=True)
+            self.notify("Back to the initial weights, step 0.", timeout=3)
+
+        self._then(reset)
+
+    def _change_lr(self, direction: int) -> None:
+        if self._continuous:
+            return
+        if direction > 0:
+            bigger = [r for r in LEARNING_RATES if r > self.lr * 1.0001]
+            if not bigger:
+                self.notify(f"{self.lr:g} is the largest learning rate here.", timeout=3)
+                return
+            new = bigger[0]
+        else:
+            smaller = [r for r in LEARNING_RATES if r < self.lr * 0.9999]
+            if not smaller:
+                self.notify(f"{self.lr:g} is the smallest learning rate here.", timeout=3)
+                return
+            new = smaller[-1]
+
+        def change() -> None:
+            started = any(run.step for run in self.runs.values())
+            self.lr = new
+            self._new_main_run()
+            self._show_task()
+            self._view_changed(now=True)
+            again = " The run starts again from the initial weights." if started else ""
+            self.notify(f"Learning rate {new:g}.{again}", timeout=3)
+
+        self._then(change)
+
+    def action_lr_up(self) -> None:
+        self._change_lr(+1)
+
+    def action_lr_down(self) -> None:
+        self._change_lr(-1)
+
+    def _bug_choices(self) -> list[tuple[str, str]]:
+        choices = []
+        if self.train_task.mistake:
+            choices.append(("none", "no bug: the correct code, to compare with this one"))
+        for key, (label, what) in BUGS.items():
+            if key == self.train_task.mistake:
+                continue
+            if key == "high_lr":
+                what = f"lr {self.lr * HIGH_LR_FACTOR:g} instead of {self.lr:g}: {what}"
+            choices.append((key, f"{label}: {what}"))
+        if "bug" in self.runs:
+            choices.append(("remove", "no comparison: remove the bug run's curve"))
+        return choices
+
+    def action_bug(self) -> None:
+        def picked(choice: str | None) -> None:
+            if choice is None:
+                return
+            self._then(lambda: self.start_bug_run(choice))
+
+        self.app.push_screen(BugPicker(self._bug_choices(), self.lr), picked)
+
+    def start_bug_run(self, bug: str, *, run: bool = True) -> None:
+        """Add the comparison run (a key of `BUGS`, "none" or "remove") and start training."""
+        if self._busy:
+            raise RuntimeError("training is running; pause it first")
+        if bug == "remove":
+            self.runs.pop("bug", None)
+            self.plot.remove_curve("bug")
+            self._view_changed(now=True)
+            return
+        self._new_bug_run(bug)
+        self._view_changed(now=True)
+        if run and not self._all_done():
+            self._start(continuous=True)
+
+    def action_swap_view(self) -> None:
+        if not self.two_d:
+            return
+        switcher = self.query_one("#side", ContentSwitcher)
+        showing = "boundary" if switcher.current == "predictions" else "predictions"
+        switcher.current = showing
+        switcher.border_title = self.SIDE_TITLES[showing]
+        if showing == "boundary":
+            self.call_after_refresh(self._boundary_resized)
+        else:
+            self.table.focus()
+
+    def action_cycle_layout(self) -> None:
+        index = (self.LAYOUTS.index(self.layout_mode) + 1) % len(self.LAYOUTS)
+        self.remove_class(self.layout_mode)
+        self.layout_mode = self.LAYOUTS[index]
+        self.add_class(self.layout_mode)
+        if self.two_d:
+            self.call_after_refresh(self._boundary_resized)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.open_debugger(event.cursor_row)
+
+    def action_debug(self) -> None:
+        self.open_debugger(self.table.cursor_row)
+
+    def open_debugger(self, index: int) -> None:
+        """Pause, then open the debugger on sample ``index``'s loss graph with the current weights."""
+        self._then(lambda: self._open_debugger(index))
+
+    def _open_debugger(self, index: int) -> None:
+        try:
+            from tutor.screens.debugger import DebuggerScreen
+        except ModuleNotFoundError as error:
+            self.notify(f"The debugger is not available in this build ({error.name}).", severity="warning")
+            return
+        snap = self.main.snapshot
+        program = SampleProgram(self.main.trainer.task, snap.values, index)
+        when = f"after step {snap.step}" if snap.step else "initial weights"
+        self.app.push_screen(DebuggerScreen(program, title=f"sample {index}, {when}"))
+
+    def action_leave(self) -> None:
+        self._pause()
+        self.dismiss(self.completed)

@@ -1,0 +1,155 @@
+"""The loss curve(s) of a training run, drawn with plotext through textual-plotext.
+
+A `LossPlot` holds one `Curve` per run (the correct run, and a run with a bug in it to compare)
+and draws them all on one set of axes with a legend. Each curve has its own marker character
+(``•``, ``x``), so the curves stay apart with NO_COLOR too.
+
+Points are added as the runs report them; nothing is drawn until `redraw` is called, so the
+caller decides how often the (not free) plotext rendering happens. What was handed to plotext in
+the last redraw is kept in ``drawn`` (label -> steps, losses), for tests and benchmarks to read.
+
+When a loss climbs far above where the first curve started (a diverging run), the y axis switches
+to a log scale, or every other curve would flatten into the floor; the title says so.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from textual_plotext import PlotextPlot
+
+__all__ = ["Curve", "LossPlot", "LOG_SCALE_RATIO", "MAX_DRAWN_POINTS"]
+
+# Switch to a log y axis once some loss is this many times the first curve's first loss.
+LOG_SCALE_RATIO = 20.0
+# Longer curves are thinned (every k-th point, and always the last) before plotting.
+MAX_DRAWN_POINTS = 1000
+
+
+@dataclass
+class Curve:
+    label: str
+    marker: str
+    steps: list[int] = field(default_factory=list)
+    losses: list[float] = field(default_factory=list)
+
+
+def _thin(steps: list[int], losses: list[float]) -> tuple[list[int], list[float]]:
+    n = len(steps)
+    if n <= MAX_DRAWN_POINTS:
+        return list(steps), list(losses)
+    k = -(-n // MAX_DRAWN_POINTS)
+    keep = list(range(0, n, k))
+    if keep[-1] != n - 1:
+        keep.append(n - 1)
+    return [steps[i] for i in keep], [losses[i] for i in keep]
+
+
+def _ticks(last: int) -> list[int]:
+    """A few round step numbers from 1 to ``last`` for the x axis."""
+    if last <= 1:
+        return [1]
+    for size in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000):
+        if last / size <= 5:
+            break
+    ticks = [1] + list(range(size, last + 1, size))
+    if ticks[-1] != last and last - ticks[-1] > size / 2:
+        ticks.append(last)
+    return sorted(set(ticks))
+
+
+class LossPlot(PlotextPlot):
+    """Loss per step for one or more runs, with a legend."""
+
+    def __init__(
+        self,
+        steps: int = 100,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.steps = steps
+        self.curves: dict[str, Curve] = {}
+        self.drawn: dict[str, tuple[list[int], list[float]]] = {}
+        self.log_scale = False
+
+    # ------------------------------------------------------------------ data
+
+    def add_curve(self, key: str, label: str, marker: str) -> Curve:
+        """Start (or restart, empty) the curve ``key``; the order of adding is the drawing order."""
+        self.curves.pop(key, None)
+        curve = self.curves[key] = Curve(label, marker)
+        return curve
+
+    def remove_curve(self, key: str) -> None:
+        self.curves.pop(key, None)
+
+    def add_point(self, key: str, step: int, loss: float) -> None:
+        curve = self.curves[key]
+        curve.steps.append(step)
+        curve.losses.append(loss)
+
+    # ------------------------------------------------------------------ drawing
+
+    def _wants_log_scale(self) -> bool:
+        """Log scale once some loss has climbed far above where the first curve started."""
+        curves = [c for c in self.curves.values() if c.losses]
+        if not curves:
+            return False
+        every = [x for c in curves for x in c.losses]
+        if min(every) <= 0:
+            return False
+        return max(every) > LOG_SCALE_RATIO * curves[0].losses[0]
+
+    def redraw(self) -> None:
+        """Hand the current curves to plotext and repaint."""
+        plt = self.plt
+        plt.clear_data()
+        self.drawn = {}
+        self.log_scale = self._wants_log_scale()
+        plt.xlim(1, max(self.steps, 2))
+        plt.xticks(_ticks(self.steps))
+        plt.xlabel("step")
+        self.border_title = "loss per step" + (", log scale" if self.log_scale else "")
+        lowest, highest = math.inf, -math.inf
+        for curve in self.curves.values():
+            if not curve.losses:
+                continue
+            steps, losses = _thin(curve.steps, curve.losses)
+            # plotext cannot label an axis that reaches 1e30 and more (its tick labels are written
+            # out in full), so a log scale is drawn as log10 of the loss on a plain axis, with the
+            # ticks labelled as powers of ten
+            ys = [math.log10(x) for x in losses] if self.log_scale else losses
+            plt.plot(steps, ys, marker=curve.marker, label=curve.label)
+            self.drawn[curve.label] = (steps, losses)
+            lowest, highest = min(lowest, *ys), max(highest, *ys)
+        if not self.drawn:
+            plt.ylim(0, 1)
+            plt.yticks([0, 1], ["", ""])
+        elif self.log_scale:
+            plt.ylim()
+            plt.yticks(*_powers_of_ten(lowest, highest))
+        else:  # a loss is never below 0 here (else there would be no log scale to miss)
+            low = min(0.0, lowest)
+            high = highest if highest > low else low + 1.0
+            plt.ylim(low, high)
+            plt.yticks(*_even_ticks(low, high))
+        self.refresh()
+
+
+def _even_ticks(low: float, high: float) -> tuple[list[float], list[str]]:
+    """Five evenly spaced ticks from the lowest to the highest value, labelled shortly."""
+    ticks = [low + (high - low) * i / 4 for i in range(5)]
+    return ticks, [f"{t:.3g}" for t in ticks]
+
+
+def _powers_of_ten(low: float, high: float) -> tuple[list[int], list[str]]:
+    """Ticks at whole powers of ten between two log10 values, at most about five of them."""
+    first, last = math.floor(low), math.ceil(high)
+    stride = max(1, math.ceil((last - first) / 5))
+    ticks = list(range(first, last + 1, stride))
+    labels = ["1" if e == 0 else f"1e{e}" for e in ticks]
+    return ticks, labels
