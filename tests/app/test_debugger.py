@@ -524,6 +524,58 @@ async def test_without_colour_every_view_renders_with_its_markers(monkeypatch):
         assert app.results == []  # still running, nothing raised
 
 
+class SharedLeaves:
+    """A program whose every build reuses the same leaf Values, as a network's parameters are
+    reused by every graph built from it (the training screen opens the debugger on such graphs)."""
+
+    def __init__(self):
+        from engine.value import Value
+
+        self.inputs = {"a": 3.0, "w": 2.0}
+        self.leaves = {name: Value(x, label=name) for name, x in self.inputs.items()}
+
+    def build(self, inputs=None):
+        from types import SimpleNamespace
+
+        for name, x in {**self.inputs, **(inputs or {})}.items():
+            self.leaves[name].data = x
+        a, w = self.leaves["a"], self.leaves["w"]
+        b = a * w + a
+        b.label = "b"
+        return SimpleNamespace(output=b, inputs=dict(self.leaves), values={"b": b, **self.leaves})
+
+
+async def test_other_passes_over_shared_leaves_do_not_leak_into_the_shown_pass():
+    program = SharedLeaves()
+    program.leaves["a"].grad = 99.0  # left over from something else
+    app = Host(program)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert set(grads(app.screen).values()) == {"0.0000"}
+        await pilot.press("n", "n")
+        await pilot.pause()
+        before = rows(app.screen)
+        assert grads(app.screen) == {"b": "1.0000", "n1": "1.0000", "a": "1.0000", "w": "0.0000"}
+        await pilot.press("m")
+        await pilot.pause()
+        text = app.screen.inspector.text
+        assert re.search(r"^a\s+3\.0000\s+2\.0000\s+✗ wrong$", text, re.M)  # += gives w + 1
+        assert re.search(r"^w\s+3\.0000\s+3\.0000$", text, re.M)
+        await pilot.press("g")
+        await pilot.pause()
+        assert re.search(r"^a\s+3\.0000\s+2\.0000\s+3\.0000", app.screen.inspector.text, re.M)
+        await pilot.press("m")
+        await pilot.pause()
+        assert rows(app.screen) == before  # the correct pass, where it was, untouched
+        await pilot.press("g")
+        await pilot.pause()
+        assert program.leaves["w"].data == 2.0
+        assert rows(app.screen) == before
+        await pilot.press("e")
+        await pilot.pause()
+        assert grads(app.screen)["a"] == "3.0000" and grads(app.screen)["w"] == "3.0000"
+
+
 # ----------------------------------------------------------------------------- scale
 
 

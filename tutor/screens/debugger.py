@@ -26,6 +26,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, Tree
 
 from engine.stepper import Stepper, format_number
+from engine.value import topological_order
 from tutor.predict_diagnosis import GradQuestion, diagnose
 from tutor.widgets.graph_tree import MAX_DEPTH, GraphTree, format_cell
 from tutor.widgets.inspector import Inspector, definition
@@ -116,8 +117,8 @@ class DebuggerScreen(Screen[bool]):
         self._tries = 0
         self.last_verdict = None  # the grading of the last predict-mode answer
         try:
-            self.graph = program.build()
-            self.correct_stepper = self.stepper = Stepper(self.graph.output)
+            self.graph, self.correct_stepper = self._fresh()
+            self.stepper = self.correct_stepper
         except Exception as error:  # a program that cannot be evaluated: say so, never crash
             message = getattr(error, "message", None) or str(error) or type(error).__name__
             line = getattr(error, "line", None)
@@ -335,8 +336,29 @@ class DebuggerScreen(Screen[bool]):
 
     # ----------------------------------------------------------------- mistake mode
 
-    def _fresh_graph(self):
-        return self.program.build()
+    def _fresh(self, mistake: str | None = None):
+        """A new build of the program and a stepper over it, every grad starting at 0.
+
+        Zeroing first matters for programs whose builds share leaf Values (a network's
+        parameters, say): what another pass left in them must not count as this pass's start.
+        """
+        graph = self.program.build()
+        for value in topological_order(graph.output):
+            value.grad = 0.0
+        return graph, Stepper(graph.output, mistake=mistake)
+
+    def _resync(self) -> None:
+        """Give the shown graph back the grads its applied steps make, after other passes ran.
+
+        Every pass here starts from grads of 0 (see `_fresh`), so: undo to the start, zero what
+        another build may have left in shared leaves, and apply the steps again with the
+        engine's rules.
+        """
+        position = self.stepper.position
+        self.stepper.go_to(0)
+        for value in self.stepper.nodes:
+            value.grad = 0.0
+        self.stepper.go_to(position)
 
     def action_toggle_mistake(self) -> None:
         if self._stepping_blocked():
@@ -345,48 +367,49 @@ class DebuggerScreen(Screen[bool]):
         self.mistake = not self.mistake
         if not self.mistake:
             self.stepper = self.correct_stepper
+            self._resync()
             self.graph_tree.load(self.stepper)
             self._refresh_view(None, note="Mistake mode off: back to the engine as written.")
             return
-        graph = self._fresh_graph()
-        self.stepper = Stepper(graph.output, mistake="overwrite")
-        self.stepper.run_to_end()
+        graph, stepper = self._fresh("overwrite")
+        stepper.run_to_end()
+        names = [stepper.name(v) for v in self._leaves(graph.output)]
+        wrong = [v.grad for v in self._leaves(graph.output)]
+        correct, _ = self._fresh()
+        correct.output.backward()
+        right = [v.grad for v in self._leaves(correct.output)]
+        self.stepper = stepper
+        self._resync()
         self.graph_tree.load(self.stepper)
         self._refresh_view(None)
-        self._show_mistake_panel(graph)
+        self._show_mistake_panel(names, right, wrong)
 
     def _leaves(self, root) -> list:
         """The graph's inputs, in topological order (constants left out)."""
-        from engine.value import topological_order
-
         return [v for v in topological_order(root) if not v._prev and v.label]
 
-    def _show_mistake_panel(self, graph) -> None:
-        correct = self._fresh_graph()
-        correct.output.backward()
-        good = self._leaves(correct.output)
-        bad = self._leaves(graph.output)
-        name = self.stepper.name
-        width = max([len(name(v)) for v in bad] + [4])
+    def _show_mistake_panel(self, names: list[str], right: list[float], wrong: list[float]) -> None:
+        """Each input's grad with += beside its grad with =."""
+        width = max([len(name) for name in names] + [4])
         body = Text()
         header = f"{'leaf':<{width}}  {'with +=':>10}  {'with =':>10}"
         body.append(header + "\n", style="bold underline")
         plain = [header]
-        wrong = 0
-        for right_leaf, bad_leaf in zip(good, bad):
-            ok = right_leaf.grad == bad_leaf.grad
-            wrong += not ok
+        bad = 0
+        for name, good_grad, bad_grad in zip(names, right, wrong):
+            ok = good_grad == bad_grad
+            bad += not ok
             row = (
-                f"{name(bad_leaf):<{width}}  {format_cell(right_leaf.grad)}  {format_cell(bad_leaf.grad)}"
+                f"{name:<{width}}  {format_cell(good_grad)}  {format_cell(bad_grad)}"
                 + ("" if ok else "  ✗ wrong")
             )
             body.append(row + "\n", style="" if ok else "bold reverse")
             plain.append(row)
-        if not bad:
+        if not names:
             summary = "This graph has no named inputs to compare; the tree shows every grad."
-        elif wrong:
+        elif bad:
             summary = (
-                f"{wrong} of {len(bad)} input grads go wrong: each = keeps only the last share of a "
+                f"{bad} of {len(names)} input grads go wrong: each = keeps only the last share of a "
                 "value used more than once. r then n steps through the buggy pass; m turns it off."
             )
         else:
@@ -418,6 +441,15 @@ class DebuggerScreen(Screen[bool]):
         except Exception as error:  # e.g. a graph given without a program to rebuild it from
             self.notify(f"The gradient check cannot run here: {error}", severity="warning")
             return
+        finally:
+            # The check built and ran many graphs; one more plain build puts back any state the
+            # builds share (a network's weights), then the shown pass gets its own grads back.
+            try:
+                self.program.build()
+            except Exception:
+                pass
+            self._resync()
+            self.graph_tree.show_step(None)
         width = max([len(c.name) for c in checks] + [4])
         head = (
             f"{'leaf':<{width}} {'value':>10} {'backprop':>10} {'numeric':>10} {'rel.err':>8}"
