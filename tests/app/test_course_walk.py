@@ -1,0 +1,182 @@
+"""Walk every built-in lesson end to end with the keyboard, as a learner at 80×24 would.
+
+For each lesson: open it, press ``n`` through every part, and on each card that has a screen press
+Enter and finish it: a debugger block is stepped to the end (answering every prediction in predict
+mode with the engine's number), a quiz is answered with the first right answer its block lists in
+``[[examples]]``, a training block is run to its last step. At the end card the lesson must be
+marked done in the progress store.
+
+Cards whose screen is not in this build (``screen_available`` says no) are left alone, as the
+lesson screen itself does: they do not count towards finishing a lesson.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from textual.widgets import Input
+
+from tests.logic.test_course import PATH
+from tutor.lessons import builtin_lessons_dir, load_catalog
+from tutor.progress import Progress
+from tutor.quiz import grade
+from tutor.screens.lesson import LessonScreen, screen_available
+from tutor.widgets.block_card import BlockCard, EndCard
+
+SIZE = (80, 24)
+MAX_KEYS = 600  # n presses per lesson before the walk gives up (the longest needs about 60)
+TRAIN_TIMEOUT = 600  # seconds for one training run (the moons demo is by far the longest)
+
+
+def the_right_answer(quiz):
+    """The first example the block lists as right; the grader must agree."""
+    answer = next(ex.answer for ex in quiz.examples if ex.verdict == "right")
+    assert grade(quiz, answer).correct
+    return answer
+
+
+async def type_text(pilot, text: str) -> None:
+    await pilot.press(*[{" ": "space"}.get(ch, ch) for ch in str(text)])
+
+
+# ----------------------------------------------------------------------------- the screens
+
+
+async def finish_debugger(pilot, screen) -> None:
+    from engine.stepper import format_number
+
+    for _ in range(10 * len(screen.stepper.steps) + 10):
+        if screen.finished:
+            break
+        if screen.predict:
+            if screen.question is None:
+                await pilot.press("n")  # opens the question for the next step
+            else:
+                await type_text(pilot, format_number(screen.question.after))
+                await pilot.press("enter")
+        else:
+            await pilot.press("e")
+        await pilot.pause()
+    assert screen.finished, "the debugger never reached the end of the backward pass"
+    await pilot.press("q")
+
+
+async def answer_quiz(pilot, screen) -> None:
+    quiz = screen.quiz
+    answer = the_right_answer(quiz)
+    if quiz.kind in ("numeric", "predict", "code"):
+        assert isinstance(screen.focused, Input)
+        await type_text(pilot, answer)
+        await pilot.press("enter")
+    elif quiz.kind == "choice":
+        picks = [int(k) for k in answer] if isinstance(answer, list) else [int(k) for k in str(answer).replace(",", " ").split()]
+        if quiz.multiple:
+            await pilot.press(*[str(k) for k in picks], "enter")
+        else:
+            (pick,) = picks
+            await pilot.press(str(pick))
+    else:
+        await put_in_order(pilot, screen, answer)
+        await pilot.press("enter")
+    await pilot.pause()
+    assert screen.solved, f"the listed right answer {answer!r} was not accepted on screen"
+    await pilot.press("q")
+
+
+async def put_in_order(pilot, screen, answer) -> None:
+    """Arrange the order question's lines as ``answer`` lists them, with the cursor keys."""
+    from textual.widgets import OptionList
+
+    quiz = screen.quiz
+    items = quiz.items
+
+    def item_of(entry) -> int:
+        for i, item in enumerate(items):
+            if entry in (item.text, item.role):
+                return i
+        raise AssertionError(f"no line {entry!r} in the order question")
+
+    wanted = [item_of(e) for e in answer]
+    options = screen.query_one("#quiz-options", OptionList)
+
+    async def cursor_to(row: int) -> None:
+        while options.highlighted != row:
+            await pilot.press("down" if options.highlighted < row else "up")
+
+    # leave out the lines that do not belong (they sink to the bottom)
+    for i in range(len(items)):
+        if i not in wanted and i not in screen.left_out:
+            await cursor_to(screen.rows.index(i))
+            await pilot.press("space")
+    # then bring each wanted line up to its place, top to bottom
+    for place, i in enumerate(wanted):
+        row = screen.rows.index(i)
+        await cursor_to(row)
+        for _ in range(row - place):
+            await pilot.press("u")
+    assert [items[i].text for i in screen.rows if i not in screen.left_out] == [items[i].text for i in wanted]
+
+
+async def finish_training(pilot, screen) -> None:
+    await pilot.press("space")
+    deadline = time.monotonic() + TRAIN_TIMEOUT
+    while not screen.completed and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+        await pilot.pause()
+    assert screen.completed, "the training run did not reach its last step"
+    await pilot.press("q")
+
+
+async def finish(pilot, app, card) -> None:
+    await pilot.press("enter")
+    await pilot.pause()
+    screen = app.screen
+    name = type(screen).__name__
+    if name == "DebuggerScreen":
+        await finish_debugger(pilot, screen)
+    elif name == "QuizScreen":
+        await answer_quiz(pilot, screen)
+    elif name == "TrainScreen":
+        await finish_training(pilot, screen)
+    else:
+        raise AssertionError(f"Enter on a {card.block.kind} card opened {name}")
+    await pilot.pause()
+    assert isinstance(app.screen, LessonScreen)
+
+
+# ----------------------------------------------------------------------------- the walk
+
+
+@pytest.mark.parametrize("lesson_id", [lid for lid, _ in PATH])
+async def test_walk_a_lesson_from_start_to_done(lesson_id, tmp_path):
+    from tutor.app import TutorApp
+
+    catalog = load_catalog([builtin_lessons_dir()])
+    progress = Progress(tmp_path)
+    lesson = catalog.get(lesson_id)
+    openable = [b.index for b in lesson.blocks if b.interactive and screen_available(b.kind)]
+    try:
+        app = TutorApp(catalog, progress, open_lesson=lesson_id)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, LessonScreen) and screen.lesson.id == lesson_id
+            finished = []
+            for _ in range(MAX_KEYS):
+                part = screen.focused
+                if isinstance(part, EndCard):
+                    break
+                if isinstance(part, BlockCard) and part.available and not part.done:
+                    await finish(pilot, app, part)
+                    assert part.block.index in progress.completed_blocks(lesson_id)
+                    finished.append(part.block.index)
+                await pilot.press("n")
+            else:
+                raise AssertionError("n never reached the end card")
+            assert finished == openable
+            await pilot.pause()
+            assert progress.state(lesson_id) == "done"
+    finally:
+        progress.close()
