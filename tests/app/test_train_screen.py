@@ -95,7 +95,7 @@ async def test_a_run_plots_exactly_the_losses_the_engine_reported():
         assert plotted == expected
         shown = text(app)
         assert "step 100/100" in shown
-        assert "✓ done" in shown
+        assert "■ finished" in shown
         assert "4/4 right" in shown
 
 
@@ -221,7 +221,7 @@ async def test_a_bug_run_is_plotted_beside_the_correct_one():
         assert screen.plot.drawn["correct"][1] == correct
         assert screen.plot.drawn["no zero_grad"][1] == buggy
         shown = screen_text(app)
-        assert "•• correct" in shown and "xx no zero_grad" in shown  # the legend, markers and names
+        assert "loss  • correct  x no zero_grad" in shown  # the legend: markers and names
 
 
 async def test_without_zero_grad_the_run_parts_from_the_correct_one_at_step_2():
@@ -308,7 +308,7 @@ async def test_a_too_high_learning_rate_bug_diverges_beside_the_correct_run():
         assert screen.plot.log_scale  # the exploding curve would flatten the correct one
         shown = text(app)
         assert "loss became inf at step 7: the learning rate is too high" in shown
-        assert "log scale" in shown
+        assert "loss (log)  • correct  x lr 0.05 (×10)" in screen_text(app)
 
 
 async def test_a_bug_run_catches_up_with_a_correct_run_already_under_way():
@@ -391,7 +391,7 @@ async def test_two_d_data_has_a_decision_boundary_view():
         expected = predict_grid(lambda x, y: snap.output((x, y)) > 0, boundary.bounds, cols, rows)
         assert boundary.grid == expected
         drawn = screen_text(app)
-        assert "model says +1" in drawn and "step 40" in drawn
+        assert "+ o samples, · says +1, step 40" in drawn
         # xor: the +1 corners are top-left and bottom-right, and the model has learnt them
         assert expected[0][0] and expected[-1][-1] and not expected[0][-1] and not expected[-1][0]
         await pilot.press("v")

@@ -61,10 +61,10 @@ __all__ = [
 
 # key -> (legend label, what it does), in the order the picker lists them
 BUGS = {
-    "no_zero_grad": ("no zero_grad", "zero_grad is skipped: each step's gradients pile onto the last ones"),
-    "overwrite": ("= instead of +=", "backward rules overwrite grads (=) instead of adding to them (+=)"),
-    "ascend": ("+= instead of -=", "the update adds the gradient, so every step climbs the loss"),
-    "high_lr": ("lr ×10", "the correct code with a learning rate ten times too high"),
+    "no_zero_grad": ("no zero_grad", "gradients pile up from step to step"),
+    "overwrite": ("= instead of +=", "backward overwrites grads instead of adding"),
+    "ascend": ("+= instead of -=", "the update climbs the loss"),
+    "high_lr": ("lr ×10", "the same code, a learning rate ten times too high"),
 }
 HIGH_LR_FACTOR = 10
 MAIN_MARKER = "•"
@@ -258,24 +258,6 @@ class BugPicker(ModalScreen[str | None]):
         Binding("escape,q", "cancel", "Cancel", id="train.bug.cancel", tooltip="Keep things as they are"),
     ]
 
-    DEFAULT_CSS = """
-    BugPicker {
-        align: center middle;
-    }
-    BugPicker > Vertical {
-        width: 74;
-        max-width: 100%;
-        height: auto;
-        border: heavy $accent;
-        background: $surface;
-        padding: 0 1;
-    }
-    BugPicker OptionList {
-        height: auto;
-        border: none;
-    }
-    """
-
     def __init__(self, choices: list[tuple[str, str]], lr: float) -> None:
         super().__init__()
         self.choices = choices
@@ -290,7 +272,7 @@ class BugPicker(ModalScreen[str | None]):
             for n, (key, text) in enumerate(self.choices, 1):
                 options.append(Option(Text(f"{n}  {text}"), id=key))
             yield OptionList(*options, id="bug-options")
-            yield Static(Text("Enter or 1-9 picks, escape cancels.", style="italic"))
+            yield Static(Text(f"Enter or 1-{len(self.choices)} picks, escape cancels.", style="italic"))
 
     def on_key(self, event) -> None:
         if event.character and event.character.isdigit():
@@ -633,8 +615,11 @@ class TrainScreen(Screen[bool]):
             self._flush()
             return
         if self._flush_timer is None:
-            wait = max(0.0, self.REDRAW_SECONDS - (time.monotonic() - self._last_flush))
-            self._flush_timer = self.set_timer(wait, self._flush)
+            wait = self.REDRAW_SECONDS - (time.monotonic() - self._last_flush)
+            if wait < 0.01:  # (a Textual timer of 0 s divides by zero and never fires)
+                self._flush()
+            else:
+                self._flush_timer = self.set_timer(wait, self._flush)
 
     def _flush(self) -> None:
         if self._flush_timer is not None:
@@ -665,7 +650,7 @@ class TrainScreen(Screen[bool]):
             line.append("\n  ✗ stopped: ", style="bold reverse")
             line.append(run.stopped.reason, style="bold")
         elif run.done:
-            line.append("  ✓ done", style="bold")
+            line.append("  ✓", style="bold")
         return line
 
     def _state_line(self) -> Text:
@@ -726,8 +711,7 @@ class TrainScreen(Screen[bool]):
             self.table.update_cell(str(i), "output", Text(self._format_output(out), justify="right"))
             self.table.update_cell(str(i), "mark", Text("✓" if ok else "✗", style="" if ok else "bold"))
         n = len(targets)
-        when = f"after step {snap.step}" if snap.step else "initial weights"
-        caption = Text(f"{when}: {right}/{n} right · ⏎ debugger", no_wrap=True, overflow="ellipsis")
+        caption = Text(f"step {snap.step}: {right}/{n} right · ⏎ debugger", no_wrap=True, overflow="ellipsis")
         self.query_one("#table-caption", Static).update(caption)
 
     def _show_boundary(self) -> None:
@@ -823,15 +807,16 @@ class TrainScreen(Screen[bool]):
     def _bug_choices(self) -> list[tuple[str, str]]:
         choices = []
         if self.train_task.mistake:
-            choices.append(("none", "no bug: the correct code, to compare with this one"))
+            choices.append(("none", "correct: the same task without its bug"))
         for key, (label, what) in BUGS.items():
             if key == self.train_task.mistake:
                 continue
             if key == "high_lr":
-                what = f"lr {self.lr * HIGH_LR_FACTOR:g} instead of {self.lr:g}: {what}"
+                label = f"lr {self.lr * HIGH_LR_FACTOR:g}"
+                what = f"{what} (not {self.lr:g})"
             choices.append((key, f"{label}: {what}"))
         if "bug" in self.runs:
-            choices.append(("remove", "no comparison: remove the bug run's curve"))
+            choices.append(("remove", "none: remove the bug run's curve"))
         return choices
 
     def action_bug(self) -> None:

@@ -160,6 +160,6 @@ class DecisionBoundary(Widget):
                     right = mark == MARK_BOTH or (mark == MARK_POSITIVE) == says_positive
                     text.append(mark, bold if right else wrong)
             text.append("\n")
-        legend = f"+ o samples (+1, -1) · model says +1 {self.caption}".rstrip()
+        legend = f"+ o samples, · says +1, {self.caption}".rstrip(", ")
         text.append(legend, self.get_component_rich_style("boundary--legend"))
         return text

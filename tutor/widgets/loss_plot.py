@@ -1,8 +1,9 @@
 """The loss curve(s) of a training run, drawn with plotext through textual-plotext.
 
 A `LossPlot` holds one `Curve` per run (the correct run, and a run with a bug in it to compare)
-and draws them all on one set of axes with a legend. Each curve has its own marker character
-(``•``, ``x``), so the curves stay apart with NO_COLOR too.
+and draws them all on one set of axes. Each curve has its own marker character (``•``, ``x``), so
+the curves stay apart with NO_COLOR too; the legend (marker and name of each curve) is the
+widget's title line, where it never covers the start of a curve as plotext's own legend would.
 
 Points are added as the runs report them; nothing is drawn until `redraw` is called, so the
 caller decides how often the (not free) plotext rendering happens. What was handed to plotext in
@@ -113,7 +114,6 @@ class LossPlot(PlotextPlot):
         plt.xlim(1, max(self.steps, 2))
         plt.xticks(_ticks(self.steps))
         plt.xlabel("step")
-        self.border_title = "loss per step" + (", log scale" if self.log_scale else "")
         lowest, highest = math.inf, -math.inf
         for curve in self.curves.values():
             if not curve.losses:
@@ -123,33 +123,40 @@ class LossPlot(PlotextPlot):
             # out in full), so a log scale is drawn as log10 of the loss on a plain axis, with the
             # ticks labelled as powers of ten
             ys = [math.log10(x) for x in losses] if self.log_scale else losses
-            plt.plot(steps, ys, marker=curve.marker, label=curve.label)
+            plt.plot(steps, ys, marker=curve.marker)
             self.drawn[curve.label] = (steps, losses)
             lowest, highest = min(lowest, *ys), max(highest, *ys)
         if not self.drawn:
             plt.ylim(0, 1)
             plt.yticks([0, 1], ["", ""])
         elif self.log_scale:
-            plt.ylim()
-            plt.yticks(*_powers_of_ten(lowest, highest))
-        else:  # a loss is never below 0 here (else there would be no log scale to miss)
-            low = min(0.0, lowest)
-            high = highest if highest > low else low + 1.0
-            plt.ylim(low, high)
-            plt.yticks(*_even_ticks(low, high))
+            ticks = _round_ticks(lowest, highest, whole=True)
+            plt.ylim(ticks[0], ticks[-1])
+            plt.yticks(ticks, ["1" if e == 0 else f"1e{e:g}" for e in ticks])
+        else:
+            ticks = _round_ticks(min(0.0, lowest), highest)
+            plt.ylim(ticks[0], ticks[-1])
+            plt.yticks(ticks, [f"{t:.6g}" for t in ticks])
+        self.border_title = self.legend()
         self.refresh()
 
+    def legend(self) -> str:
+        """The title line: what the y axis is, then each curve's marker and name."""
+        keys = [f"{c.marker} {c.label}" for c in self.curves.values()]
+        return "  ".join(["loss (log)" if self.log_scale else "loss", *keys])
 
-def _even_ticks(low: float, high: float) -> tuple[list[float], list[str]]:
-    """Five evenly spaced ticks from the lowest to the highest value, labelled shortly."""
-    ticks = [low + (high - low) * i / 4 for i in range(5)]
-    return ticks, [f"{t:.3g}" for t in ticks]
 
-
-def _powers_of_ten(low: float, high: float) -> tuple[list[int], list[str]]:
-    """Ticks at whole powers of ten between two log10 values, at most about five of them."""
-    first, last = math.floor(low), math.ceil(high)
-    stride = max(1, math.ceil((last - first) / 5))
-    ticks = list(range(first, last + 1, stride))
-    labels = ["1" if e == 0 else f"1e{e}" for e in ticks]
-    return ticks, labels
+def _round_ticks(low: float, high: float, *, whole: bool = False) -> list[float]:
+    """At most six round numbers (1, 2, 2.5 or 5 times a power of ten apart) from a tick at or
+    below ``low`` to one at or above ``high``; ``whole`` keeps the spacing a whole number."""
+    if high <= low:
+        high = low + 1.0
+    power = 10.0 ** math.floor(math.log10((high - low) / 5))
+    steps = [m * power for m in (1, 2, 2.5, 5, 10, 20, 25, 50)]
+    if whole:  # log10 ticks: only whole powers of ten
+        steps = [st for st in steps if st >= 1 and float(st).is_integer()] or [1.0]
+    for step in steps:
+        if math.ceil(high / step) - math.floor(low / step) <= 5:
+            break
+    first, last = math.floor(low / step), math.ceil(high / step)
+    return [k * step for k in range(first, last + 1)]
