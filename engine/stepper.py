@@ -403,17 +403,16 @@ class Stepper:
         return self._uses.get(id(node), 0)
 
     def name(self, node: Value) -> str:
-        """The label, a constant's number, or n<k> for an unnamed intermediate value."""
+        """The label, a constant's number, or n<k> for an unnamed intermediate value (numbered in
+        backward order, output first, so every stepper of the same program names it the same)."""
         if node.label:
             return node.label
-        name = self._names.get(id(node))
-        if name is None:
-            if not node._prev:  # a constant such as the -1 in a - b == a + (-1 * b)
-                name = f"({format_number(node.data)})"
-            else:
-                name = f"n{len(self._names) + 1}"
-            self._names[id(node)] = name
-        return name
+        if not node._prev:  # a constant such as the -1 in a - b == a + (-1 * b)
+            return f"({format_number(node.data)})"
+        if not self._names:  # n1, n2, ... in the order the backward pass meets them
+            unnamed = (n for n in reversed(self.nodes) if n._prev and not n.label)
+            self._names = {id(n): f"n{k}" for k, n in enumerate(unnamed, start=1)}
+        return self._names.get(id(node), "n?")
 
     def _chain_rule_line(self, step: Step, change: Change) -> str:
         f = format_number

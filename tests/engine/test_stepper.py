@@ -191,3 +191,15 @@ def test_stepping_matches_backward_and_undo_restores(recipe, moves):
     for step in s.steps[1:]:
         for change in step.changes:
             assert change.after == pytest.approx(change.before + change.local * step.upstream, rel=1e-12, abs=1e-12)
+
+
+def test_unlabelled_names_do_not_depend_on_who_asks_first():
+    def graph():
+        x = Value(0.5, label="x")
+        return (x**3 - x).tanh()
+
+    first, second = Stepper(graph()), Stepper(graph())
+    names_first = [first.name(n) for n in first.nodes]
+    names_second = [second.name(n) for n in reversed(second.nodes)][::-1]
+    assert names_first == names_second
+    assert first.name(first.root) == "n1"  # numbered in backward order, output first
