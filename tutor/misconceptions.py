@@ -40,7 +40,7 @@ def _entries() -> list[Misconception]:
             "larger and larger.",
             "zero-grad",
             "Training screen: rerun the task with the 'no zero_grad' bug on; the two loss curves "
-            "part ways from step 2.",
+            "part ways from step 3 (step 2's update is the first to use piled-up gradients).",
         ),
         Misconception(
             "overwrote-not-accumulated",
