@@ -278,8 +278,10 @@ def _keygen(path: Path) -> None:
                    check=True, capture_output=True)
 
 
-def start_sshd(dir: Path) -> SSHServer:
-    """Start sshd on 127.0.0.1 with keys made in ``dir``; returns once a login works."""
+def start_sshd(dir: Path, extra: str = "", check_login: bool = True) -> SSHServer:
+    """Start sshd on 127.0.0.1 with keys made in ``dir``; returns once it listens and (unless
+    ``check_login`` is false, for a config that forces a command) once ``ssh ... true`` works.
+    ``extra`` is appended to sshd_config (``Match`` blocks, ``ClientAliveInterval``...)."""
     if os.geteuid() == 0:
         # sshd refuses to start as root without its privilege separation directory
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
@@ -293,7 +295,7 @@ def start_sshd(dir: Path) -> SSHServer:
         port = free_port()
         server = SSHServer(dir=dir, port=port, key=dir / "client_key", user=user, tutor=tutor)
         config = dir / "sshd_config"
-        config.write_text(SSHD_CONFIG.format(port=port, dir=dir))
+        config.write_text(SSHD_CONFIG.format(port=port, dir=dir) + extra)
         server.log.write_text("")
         server.process = subprocess.Popen(
             [sshd_path(), "-D", "-f", str(config), "-E", str(server.log)],
@@ -317,7 +319,13 @@ def start_sshd(dir: Path) -> SSHServer:
             if "Address already in use" in last_error:
                 continue
             pytest.fail(f"sshd exited at start-up. Its log:\n{last_error}")
-        check = server.run("true", timeout=20)
+        if not check_login:
+            return server
+        try:
+            check = server.run("true", timeout=20)
+        except BaseException:
+            server.stop()  # never leave sshd (or what it started) behind
+            raise
         if check.returncode != 0:
             log = server.log_text()
             server.stop()
