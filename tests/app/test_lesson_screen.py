@@ -140,7 +140,32 @@ async def test_q_goes_back_to_the_list(make_app):
 # ---------------------------------------------------------------------- cards without a screen
 
 
-async def test_a_training_card_shows_its_config_and_says_coming_soon(make_app, data_dir):
+def no_training_screen(monkeypatch):
+    """Run as a build without the training screen: its cards must still read and never block."""
+    monkeypatch.setattr("tutor.screens.lesson.screen_available", lambda kind: kind in ("debugger", "quiz"))
+
+
+async def test_a_training_card_opens_the_training_screen_and_a_full_run_completes_it(make_app, data_dir):
+    from tutor.screens.train import TrainScreen
+
+    app = make_app(open_lesson="training")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        assert app.screen.focused.block.kind == "train"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, TrainScreen)
+        assert app.screen.train_task.steps == 20
+        app.screen.dismiss(True)  # what the screen answers once a full run has reached its end
+        await pilot.pause()
+        assert isinstance(app.screen, LessonScreen)
+    assert Progress(data_dir).completed_blocks("training") == {1}
+
+
+async def test_a_training_card_without_its_screen_shows_its_config_and_says_coming_soon(
+    make_app, data_dir, monkeypatch
+):
+    no_training_screen(monkeypatch)
     app = make_app(open_lesson="training")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("n")
@@ -177,7 +202,8 @@ async def test_reaching_the_end_with_nothing_openable_left_marks_the_lesson_done
     assert Progress(data_dir).state("slopes") == "done"
 
 
-async def test_a_training_card_never_holds_a_lesson_back(make_app, data_dir):
+async def test_a_card_without_its_screen_never_holds_a_lesson_back(make_app, data_dir, monkeypatch):
+    no_training_screen(monkeypatch)
     app = make_app(open_lesson="training")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("n", "n", "n", "n")
@@ -189,9 +215,10 @@ async def test_a_training_card_never_holds_a_lesson_back(make_app, data_dir):
     assert Progress(data_dir).state("training") == "in progress"
 
 
-async def test_a_quiz_card_opens_the_quiz_and_a_right_answer_completes_it(make_app, data_dir):
-    pytest.importorskip("tutor.screens.quiz")
+async def test_a_quiz_card_opens_the_quiz_and_a_right_answer_completes_it(make_app, data_dir, monkeypatch):
     from tutor.screens.quiz import QuizScreen
+
+    no_training_screen(monkeypatch)  # so the quiz is the last thing the lesson asks for
 
     app = make_app(open_lesson="training")
     async with app.run_test(size=SIZE) as pilot:

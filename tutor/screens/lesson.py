@@ -34,12 +34,14 @@ def _module_exists(name: str) -> bool:
 def screen_available(kind: str) -> bool:
     """Whether an interactive block of this kind has a screen to open in this build.
 
-    Training has no screen yet: its cards say so, and it never counts towards finishing a lesson.
+    A block without one says so on its card and never counts towards finishing a lesson.
     """
     if kind == "debugger":
         return _module_exists("tutor.screens.debugger") and _module_exists("engine.expr")
     if kind == "quiz":
         return _module_exists("tutor.screens.quiz") and _module_exists("tutor.quiz")
+    if kind == "train":
+        return _module_exists("tutor.screens.train") and _module_exists("engine.train")
     return False
 
 
@@ -211,6 +213,8 @@ class LessonScreen(Screen):
             self._open_debugger(card)
         elif card.block.kind == "quiz":
             self._open_quiz(card)
+        elif card.block.kind == "train":
+            self._open_train(card)
 
     def _open_debugger(self, card: BlockCard) -> None:
         from engine.expr import ProgramError, parse_program
@@ -251,6 +255,26 @@ class LessonScreen(Screen):
         screen = QuizScreen(
             quiz, lesson_id=self.lesson.id, block_index=card.block.index, progress=self.progress
         )
+        self.app.push_screen(screen, callback=partial(self._block_finished, card.block.index))
+
+    def _open_train(self, card: BlockCard) -> None:
+        from engine.train import Task, TaskConfigError
+        from tutor.screens.train import TrainScreen
+
+        config = card.block.config or {}
+        try:
+            task = Task.from_config(config)
+        except TaskConfigError as error:
+            self.notify(
+                f"{self.lesson.path}: the training task in part {card.block.index + 1} is not valid "
+                f"({error}). Run `tutor check` on the file to see where.",
+                title="This training task cannot open",
+                severity="error",
+                timeout=10,
+                markup=False,
+            )
+            return
+        screen = TrainScreen(task, title=self.lesson.title)
         self.app.push_screen(screen, callback=partial(self._block_finished, card.block.index))
 
     def _block_finished(self, block_index: int, result) -> None:
