@@ -123,6 +123,7 @@ class TutorApp(App):
         open_lesson: str | None = None,
         step_program=None,
         step_title: str = "",
+        train_task=None,
     ) -> None:
         super().__init__()
         self.catalog = catalog
@@ -130,6 +131,7 @@ class TutorApp(App):
         self._open_at_start = open_lesson
         self._step_program = step_program
         self._step_title = step_title
+        self._train_task = train_task
         self._too_small: TooSmallScreen | None = None
         self._notices_shown: set[str] = set()
 
@@ -142,6 +144,8 @@ class TutorApp(App):
         self.report_progress_notice()
         if self._step_program is not None:
             self._open_step()
+        elif self._train_task is not None:
+            self._open_train()
         elif self._open_at_start:
             self.open_lesson(self._open_at_start)
         self._guard_size(self.size.width, self.size.height)
@@ -164,6 +168,13 @@ class TutorApp(App):
         else:
             screen = DebuggerScreen(self._step_program, title=self._step_title)
         # Stepping through one program is the whole session: leaving the debugger leaves the app.
+        self.push_screen(screen, callback=lambda _result: self.exit(0))
+
+    def _open_train(self) -> None:
+        from tutor.screens.train import TrainScreen
+
+        # Like `tutor step`: training one task is the whole session.
+        screen = TrainScreen(self._train_task, title=self._step_title)
         self.push_screen(screen, callback=lambda _result: self.exit(0))
 
     # ------------------------------------------------------------------ navigation
@@ -223,14 +234,19 @@ def run_app(
     open_lesson: str | None = None,
     step_program=None,
     step_title: str = "",
+    train_task=None,
 ) -> int:
-    """Run the tutor until the learner quits; the exit code for the command line."""
+    """Run the tutor until the learner quits; the exit code for the command line.
+
+    ``step_program`` opens the debugger on it and ``train_task`` the training screen on it
+    (``step_title`` titles either); leaving that screen leaves the app."""
     app = TutorApp(
         catalog,
         progress,
         open_lesson=open_lesson,
         step_program=step_program,
         step_title=step_title,
+        train_task=train_task,
     )
     app.run()
     return app.return_code or 0

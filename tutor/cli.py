@@ -28,7 +28,7 @@ from tutor.progress import Progress, default_data_dir
 
 __all__ = ["main", "build_parser"]
 
-COMMANDS = ("open", "step", "check", "progress", "reset")
+COMMANDS = ("open", "step", "train", "check", "progress", "reset")
 MAX_PROGRAM_BYTES = 1024 * 1024
 
 
@@ -96,6 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("lesson", metavar="LESSON", nargs="?", help="a lesson id (default: every lesson)")
     p.add_argument("--yes", "-y", action="store_true", help="do not ask (for scripts)")
     _add_globals(p, sub=True)
+
+    p = subs.add_parser("train", help="open the training screen on a task file",
+                        description="Open the training screen on a TOML task file: the keys of a "
+                                    "lesson's train block (see docs/lesson-format.md).")
+    p.add_argument("task_file", metavar="TASK_FILE", help="a .toml file holding the task")
+    _add_globals(p, sub=True)
     return parser
 
 
@@ -138,6 +144,8 @@ def main(argv: list[str] | None = None, *, environ=None) -> int:
             return _reset(args, environ)
         if args.command == "step":
             return _step(args, environ)
+        if args.command == "train":
+            return _train(args, environ)
         return _open(args, environ)
     except KeyboardInterrupt:
         print(file=sys.stderr)
@@ -390,6 +398,52 @@ def _open(args, environ) -> int:
     return _launch(catalog, progress, open_lesson=lesson_id)
 
 
+def _read_small_text(where: str, what: str) -> str | None:
+    """A small UTF-8 file's text, or None after saying plainly why it cannot be used."""
+    try:
+        with open(where, "rb") as fh:
+            data = fh.read(MAX_PROGRAM_BYTES + 1)
+    except OSError as err:
+        _err(f"cannot read {where}: {err.strerror or err}")
+        return None
+    if len(data) > MAX_PROGRAM_BYTES:
+        _err(f"{where}: the file is larger than 1 MiB; {what} is a few lines")
+        return None
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as err:
+        _err(f"{where}: byte {err.start} is not UTF-8; save it as UTF-8 text")
+        return None
+
+
+def _train(args, environ) -> int:
+    import tomllib
+
+    from engine.train import Task, TaskConfigError
+    from tutor.lessons import toml_error_position, toml_key_position
+
+    where = args.task_file
+    text = _read_small_text(where, "a task")
+    if text is None:
+        return 1
+    try:
+        config = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        line, col, message = toml_error_position(err, text)
+        print(f"{where}:{line}:{col}: {message}", file=sys.stderr)
+        return 1
+    try:
+        task = Task.from_config(config)
+    except TaskConfigError as err:
+        line, col = toml_key_position(text, tuple(err.keypath))
+        key = ".".join(str(k) for k in err.keypath)
+        print(f"{where}:{line}:{col}: {key + ': ' if key else ''}{err.message}", file=sys.stderr)
+        return 1
+    catalog = _catalog(args, environ)
+    progress = _progress_store(args, environ)
+    return _launch(catalog, progress, train_task=task, step_title=Path(where).name)
+
+
 def _step(args, environ) -> int:
     from engine.expr import ProgramError, parse_program
 
@@ -398,19 +452,8 @@ def _step(args, environ) -> int:
     else:
         where = args.program_file
         title = Path(where).name
-        try:
-            with open(where, "rb") as fh:
-                data = fh.read(MAX_PROGRAM_BYTES + 1)
-        except OSError as err:
-            _err(f"cannot read {where}: {err.strerror or err}")
-            return 1
-        if len(data) > MAX_PROGRAM_BYTES:
-            _err(f"{where}: the file is larger than 1 MiB; a program is a few lines")
-            return 1
-        try:
-            text = data.decode("utf-8").removeprefix("\ufeff")
-        except UnicodeDecodeError as err:
-            _err(f"{where}: byte {err.start} is not UTF-8; save the program as UTF-8 text")
+        text = _read_small_text(where, "a program")
+        if text is None:
             return 1
     try:
         program = parse_program(text)

@@ -323,6 +323,17 @@ def _key_locations(text: str) -> list[tuple[tuple[str, ...], int, int]]:
     return found
 
 
+def toml_error_position(err: tomllib.TOMLDecodeError, text: str = "") -> tuple[int, int, str]:
+    """(line, column, message) of a TOML error in a standalone TOML file."""
+    return _toml_error(err, 1, text.splitlines())
+
+
+def toml_key_position(text: str, keypath) -> tuple[int, int]:
+    """(line, column) of ``keypath`` in a standalone TOML file (1, 1 when it is not written there)."""
+    found = _locate(text, keypath) if keypath else None
+    return found if found is not None else (1, 1)
+
+
 def _locate(text: str, keypath) -> tuple[int, int] | None:
     """Line and column (1-based, inside ``text``) that best match ``keypath``: the key itself,
     or else its deepest enclosing table or key. None when nothing matches."""

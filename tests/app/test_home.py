@@ -243,6 +243,24 @@ async def test_step_mode_opens_the_debugger_and_leaving_it_quits(make_app):
     assert app.return_code == 0
 
 
+async def test_train_mode_opens_the_training_screen_and_leaving_it_quits(make_app):
+    from engine.train import Task
+    from tutor.screens.train import TrainScreen
+
+    task = Task.from_config(
+        {"steps": 5, "model": {"layers": [4, 4, 1]}, "data": {"name": "seeds"}, "loss": {"kind": "sse"},
+         "optimiser": {"kind": "sgd", "lr": 0.1}}
+    )
+    app = make_app(train_task=task, step_title="task.toml")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, TrainScreen)
+        assert "task.toml" in screen_text(app) and "41 parameters" in screen_text(app)
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
 async def test_step_mode_without_the_debugger_shows_the_program(make_app, monkeypatch):
     monkeypatch.setitem(sys.modules, "tutor.screens.debugger", None)  # as if not installed
     app = make_app(step_program=types.SimpleNamespace(text="a = 2; b = -3; L = a * b"))

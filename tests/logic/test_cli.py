@@ -329,3 +329,52 @@ def test_version_and_help(capsys, env):
         assert command in out
     code, _, err = run(capsys, "check", "--frobnicate", env=env)
     assert code == 2 and "unrecognized arguments" in err
+
+
+# ------------------------------------------------------------------------------ train
+
+TASK = """steps = 30
+[model]
+layers = [4, 4, 1]
+[data]
+name = "seeds"
+[loss]
+kind = "sse"
+[optimiser]
+kind = "sgd"
+lr = 0.1
+"""
+
+
+def test_train_opens_the_training_screen_on_a_good_task(capsys, env, launched, tmp_path):
+    task = tmp_path / "task.toml"
+    task.write_text(TASK)
+    assert run(capsys, "train", str(task), env=env)[0] == 0
+    (_, _, kwargs), = launched
+    assert kwargs["train_task"].steps == 30 and kwargs["step_title"] == "task.toml"
+
+
+@pytest.mark.parametrize(
+    "text, where, words",
+    [
+        (TASK.replace('"seeds"', '"seedz"'), "5:1", 'data.name: must be one of "seeds"'),
+        (TASK.replace("lr = 0.1", "lr = -1"), "10:1", "optimiser.lr"),
+        (TASK.replace("steps = 30", "steps = "), "1:9", "Invalid value"),
+        (TASK.replace("[loss]\nkind = \"sse\"\n", ""), "1:1", "loss"),
+    ],
+)
+def test_train_reports_a_bad_task_at_its_line_and_does_not_open(capsys, env, launched, tmp_path, text, where, words):
+    task = tmp_path / "task.toml"
+    task.write_text(text)
+    code, _, err = run(capsys, "train", str(task), env=env)
+    assert code == 1 and launched == []
+    assert err.startswith(f"{task}:{where}: ") and words in err
+
+
+def test_train_refuses_what_it_cannot_read(capsys, env, launched, tmp_path):
+    code, _, err = run(capsys, "train", str(tmp_path / "missing.toml"), env=env)
+    assert code == 1 and "cannot read" in err
+    binary = tmp_path / "task.toml"
+    binary.write_bytes(b"\xff\xfe\x00steps")
+    code, _, err = run(capsys, "train", str(binary), env=env)
+    assert code == 1 and "not UTF-8" in err and launched == []
