@@ -149,10 +149,11 @@ async def test_the_screen_answers_keys_while_training(monkeypatch):
         await pilot.pause(0.1)
         assert screen.running
         await pilot.press("z")
-        assert screen.has_class("plot-only")
-        assert not screen.query_one("#side").display
+        assert screen.layout_mode == "plot-only"
+        assert not screen.query_one("#side").display and screen.plot.display
         await pilot.press("z")
-        assert screen.has_class("side-only")
+        assert screen.layout_mode == "side-only"
+        assert screen.query_one("#side").display and not screen.plot.display
         assert screen.running  # layout changes do not stop the run
         await pilot.press("space")
         await settle(pilot, screen)
@@ -337,12 +338,16 @@ async def test_the_table_marks_each_prediction_against_its_target():
         trainer = Trainer(task)
         for _ in range(40):
             trainer.step()
-        table = screen.table
+        rows = screen.table.rows
+        assert len(rows) == 20
         for i, x in enumerate(trainer.data.xs):
             out = trainer.predict(x)
             right = (out > 0) == (trainer.targets[i] > 0)
-            assert table.get_cell(str(i), "output").plain == f"{out:+.3f}"
-            assert table.get_cell(str(i), "mark").plain == ("✓" if right else "✗")
+            index, a, b, target, shown, mark = rows[i].plain.split()
+            assert (int(index), [float(a), float(b)]) == (i, [round(c, 2) for c in x])
+            assert float(target) == trainer.targets[i]
+            assert shown == f"{out:+.3f}"
+            assert mark == ("✓" if right else "✗")
         assert "step 40: 20/20 right" in text(app)
 
 

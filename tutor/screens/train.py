@@ -40,7 +40,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import ContentSwitcher, DataTable, Footer, Header, OptionList, Static
+from textual.geometry import Size
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widgets import ContentSwitcher, Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from engine.train import Task, Trainer, TrainingStopped
@@ -52,6 +56,7 @@ __all__ = [
     "BUGS",
     "LEARNING_RATES",
     "BugPicker",
+    "PredictionList",
     "Run",
     "SampleProgram",
     "Snapshot",
@@ -251,6 +256,87 @@ class _Event:
     finished: bool
 
 
+class PredictionList(ScrollView, can_focus=True):
+    """One line per sample with a row cursor; Enter (or a click on the cursor row) selects it.
+
+    Only the visible lines are drawn, each from a ready-made `Text`: a DataTable redrew every
+    cell of every visible row on each update, ~0.2 s a time on the moons data, all of it holding
+    the GIL the training thread needs.
+    """
+
+    BINDINGS = [
+        Binding("up", "move(-1)", "Up", show=False),
+        Binding("down", "move(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "move(-1000000)", "First", show=False),
+        Binding("end", "move(1000000)", "Last", show=False),
+        Binding("enter", "select", "Debug sample", show=False),
+    ]
+
+    COMPONENT_CLASSES = {"prediction-list--cursor"}
+
+    cursor = reactive(0, always_update=True)
+
+    class Selected(Message):
+        def __init__(self, index: int) -> None:
+            super().__init__()
+            self.index = index
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.rows: list[Text] = []
+
+    def set_rows(self, rows: list[Text]) -> None:
+        self.rows = rows
+        width = max((r.cell_len for r in rows), default=0)
+        self.virtual_size = Size(width, len(rows))
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        index = int(self.scroll_offset.y) + y
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if not 0 <= index < len(self.rows):
+            return Strip.blank(width, base)
+        strip = Strip(list(self.rows[index].render(self.app.console)))
+        strip = strip.crop(int(self.scroll_offset.x), int(self.scroll_offset.x) + width)
+        strip = strip.adjust_cell_length(width).apply_style(base)
+        if index == self.cursor:
+            strip = strip.apply_style(self.get_component_rich_style("prediction-list--cursor"))
+        return strip
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        if self.rows and not 0 <= new < len(self.rows):
+            self.cursor = max(0, min(new, len(self.rows) - 1))
+            return
+        top = int(self.scroll_offset.y)
+        height = max(1, self.scrollable_content_region.height)
+        if new < top:
+            self.scroll_to(y=new, animate=False)
+        elif new >= top + height:
+            self.scroll_to(y=new - height + 1, animate=False)
+        self.refresh()
+
+    def action_move(self, by: int) -> None:
+        self.cursor = max(0, min(self.cursor + by, len(self.rows) - 1))
+
+    def action_page(self, direction: int) -> None:
+        self.action_move(direction * max(1, self.scrollable_content_region.height - 1))
+
+    def action_select(self) -> None:
+        if self.rows:
+            self.post_message(self.Selected(self.cursor))
+
+    def on_click(self, event) -> None:
+        index = int(self.scroll_offset.y) + event.y
+        if not 0 <= index < len(self.rows):
+            return
+        if index == self.cursor or event.chain > 1:
+            self.post_message(self.Selected(index))
+        self.cursor = index
+
+
 class BugPicker(ModalScreen[str | None]):
     """Choose the mistake for the comparison run (or remove the comparison)."""
 
@@ -382,6 +468,8 @@ class TrainScreen(Screen[bool]):
         self._last_flush = 0.0
         self._flush_timer = None
         self._dirty = False
+        self._status_lines = 0
+        self._row_heads: list[str] = []
         self.title = "Training"
         self.sub_title = title
 
@@ -397,13 +485,13 @@ class TrainScreen(Screen[bool]):
             with ContentSwitcher(initial="predictions", id="side"):
                 with Vertical(id="predictions"):
                     yield Static(id="table-caption")
-                    yield DataTable(id="table", cursor_type="row", zebra_stripes=False)
+                    yield Static(id="table-header")
+                    yield PredictionList(id="table")
                 yield DecisionBoundary(id="boundary")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.add_class("split")
-        self.table = self.query_one("#table", DataTable)
+        self.table = self.query_one("#table", PredictionList)
         self.boundary = self.query_one("#boundary", DecisionBoundary)
         self.query_one("#side").border_title = "predictions"
         data = Trainer(self.train_task).data
@@ -628,8 +716,12 @@ class TrainScreen(Screen[bool]):
         self._dirty = False
         self._last_flush = time.monotonic()
         self._show_status()
-        self.plot.redraw()
-        self._show_predictions()
+        # a pane that is not on screen is brought up to date when it comes back
+        if self.plot.display:
+            self.plot.redraw()
+        side = self.query_one("#side", ContentSwitcher)
+        if side.display and side.current == "predictions":
+            self._show_predictions()
 
     def _show_task(self) -> None:
         first, second = describe_task(self.train_task, self.lr)
@@ -675,24 +767,26 @@ class TrainScreen(Screen[bool]):
             text.append_text(self._run_line(run))
             text.append("\n")
         text.append_text(self._state_line())
-        self.query_one("#status", Static).update(text)
+        status = self.query_one("#status", Static)
+        # a layout pass repaints the whole screen: only ask for one when the height changes
+        lines = len(text.wrap(self.app.console, max(10, status.content_size.width or 78)))
+        status.update(text, layout=lines != self._status_lines)
+        self._status_lines = lines
 
     # ------------------------------------------------------------------ predictions table
 
     def _fill_table(self) -> None:
-        table = self.table
-        table.clear(columns=True)
+        """The fixed part of each row (index, input, target) and the header above them."""
         trainer = self.main.trainer
-        table.add_column("#", key="index")
-        table.add_column("input", key="input")
-        table.add_column("y", key="target")
-        table.add_column("out", key="output")
-        table.add_column("", key="mark")
         bce = self.train_task.loss.kind == "bce"
-        for i, (x, y) in enumerate(zip(trainer.data.xs, trainer.targets)):
-            inputs = " ".join(f"{c:+.2f}" for c in x)
+        inputs = [" ".join(f"{c:+.2f}" for c in x) for x in trainer.data.xs]
+        self._row_heads = []
+        n = len(str(len(inputs) - 1))
+        for i, (x, y) in enumerate(zip(inputs, trainer.targets)):
             target = f"{y:g}" if bce else f"{y:+g}"
-            table.add_row(Text(str(i), justify="right"), inputs, Text(target, justify="right"), "", "", key=str(i))
+            self._row_heads.append(f"{i:>{n}}  {x}  {target:>2}  ")
+        header = f"{'#':>{n}}  {'input':<{len(inputs[0])}}  {'y':>2}  {'out':>7}"
+        self.query_one("#table-header", Static).update(Text(header, style="bold underline"), layout=False)
 
     @staticmethod
     def _format_output(out: float) -> str:
@@ -703,16 +797,19 @@ class TrainScreen(Screen[bool]):
         snap = run.snapshot
         if snap is None:
             return
-        targets = run.trainer.targets
+        rows = []
         right = 0
-        for i, (out, y) in enumerate(zip(snap.outputs, targets)):
+        for head, out, y in zip(self._row_heads, snap.outputs, run.trainer.targets):
             ok = snap.right(out, y)
             right += ok
-            self.table.update_cell(str(i), "output", Text(self._format_output(out), justify="right"))
-            self.table.update_cell(str(i), "mark", Text("✓" if ok else "✗", style="" if ok else "bold"))
-        n = len(targets)
+            row = Text(head, no_wrap=True, end="")
+            row.append(f"{self._format_output(out):>7}  ")
+            row.append("✓" if ok else "✗", style="" if ok else "bold")
+            rows.append(row)
+        self.table.set_rows(rows)
+        n = len(rows)
         caption = Text(f"step {snap.step}: {right}/{n} right · ⏎ debugger", no_wrap=True, overflow="ellipsis")
-        self.query_one("#table-caption", Static).update(caption)
+        self.query_one("#table-caption", Static).update(caption, layout=False)
 
     def _show_boundary(self) -> None:
         if self._grid is not None:
@@ -848,6 +945,7 @@ class TrainScreen(Screen[bool]):
         showing = "boundary" if switcher.current == "predictions" else "predictions"
         switcher.current = showing
         switcher.border_title = self.SIDE_TITLES[showing]
+        self._flush()
         if showing == "boundary":
             self.call_after_refresh(self._boundary_resized)
         else:
@@ -855,18 +953,23 @@ class TrainScreen(Screen[bool]):
 
     def action_cycle_layout(self) -> None:
         index = (self.LAYOUTS.index(self.layout_mode) + 1) % len(self.LAYOUTS)
-        self.remove_class(self.layout_mode)
-        self.layout_mode = self.LAYOUTS[index]
-        self.add_class(self.layout_mode)
+        self.layout_mode = mode = self.LAYOUTS[index]
+        # styles set on the two panes, not a class on the screen: a screen class makes Textual
+        # restyle every widget on it, ~60 ms on a busy machine
+        side = self.query_one("#side")
+        self.plot.display = mode != "side-only"
+        side.display = mode != "plot-only"
+        side.styles.width = "1fr" if mode == "side-only" else None
+        self._flush()
         if self.two_d:
             self.call_after_refresh(self._boundary_resized)
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_prediction_list_selected(self, event: PredictionList.Selected) -> None:
         event.stop()
-        self.open_debugger(event.cursor_row)
+        self.open_debugger(event.index)
 
     def action_debug(self) -> None:
-        self.open_debugger(self.table.cursor_row)
+        self.open_debugger(self.table.cursor)
 
     def open_debugger(self, index: int) -> None:
         """Pause, then open the debugger on sample ``index``'s loss graph with the current weights."""

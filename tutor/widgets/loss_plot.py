@@ -76,6 +76,8 @@ class LossPlot(PlotextPlot):
         self.curves: dict[str, Curve] = {}
         self.drawn: dict[str, tuple[list[int], list[float]]] = {}
         self.log_scale = False
+        self._version = 0  # counts redraws: the cached picture is stale when it moves on
+        self._picture = None  # (version, size, theme) and what plotext built for them
 
     # ------------------------------------------------------------------ data
 
@@ -138,7 +140,16 @@ class LossPlot(PlotextPlot):
             plt.ylim(ticks[0], ticks[-1])
             plt.yticks(ticks, [f"{t:.6g}" for t in ticks])
         self.border_title = self.legend()
+        self._version += 1
         self.refresh()
+
+    def render(self):
+        # plotext rebuilds the whole picture on every render, even when only the screen around
+        # the plot was laid out again (a pane swapped): keep the last one until something changes
+        key = (self._version, self.size, self.app.theme, self.theme)
+        if self._picture is None or self._picture[0] != key:
+            self._picture = (key, super().render())
+        return self._picture[1]
 
     def legend(self) -> str:
         """The title line: what the y axis is, then each curve's marker and name."""
