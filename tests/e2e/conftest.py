@@ -226,11 +226,11 @@ class SSHServer:
     def __post_init__(self) -> None:
         self.log = self.dir / "sshd.log"
 
-    def ssh_argv(self, remote: str, *, send_env: tuple[str, ...] = ()) -> list[str]:
+    def ssh_argv(self, remote: str, *, send_env: tuple[str, ...] = (), key: Path | None = None) -> list[str]:
         """The client command line: one login that runs ``remote`` on the server."""
         argv = [
             "ssh", "-tt", "-F", "/dev/null",
-            "-p", str(self.port), "-i", str(self.key),
+            "-p", str(self.port), "-i", str(key or self.key),
             "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
             "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR",
         ]
@@ -243,9 +243,17 @@ class SSHServer:
         words = [shlex.quote(self.tutor), *(shlex.quote(a) for a in args)]
         return f"TUTOR_HOME={shlex.quote(str(home))} exec {' '.join(words)}"
 
-    def run(self, remote: str, timeout: float = 30) -> subprocess.CompletedProcess:
+    def add_key(self, path: Path, options: str) -> Path:
+        """Make a client key at ``path`` and authorise it with ``options`` (an authorized_keys
+        options field, like ``restrict,pty,command="..."``); returns the private key's path."""
+        _keygen(path)
+        with open(self.dir / "authorized_keys", "a", encoding="utf-8") as fh:
+            fh.write(f"{options} {Path(f'{path}.pub').read_text().strip()}\n")
+        return path
+
+    def run(self, remote: str, timeout: float = 30, key: Path | None = None) -> subprocess.CompletedProcess:
         """Run a command over ssh without a terminal (for `tutor progress --json`)."""
-        argv = self.ssh_argv(remote)
+        argv = self.ssh_argv(remote, key=key)
         argv.remove("-tt")
         return subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
                               stdin=subprocess.DEVNULL)
@@ -472,7 +480,8 @@ class Terminals:
         self.tmux = ["tmux", "-u", "-S", str(dir / "tmux.sock"), "-f", str(conf)]
         self.panes: list[Pane] = []
 
-    def open(self, remote: str, *, term: str = "xterm-256color", no_color: bool = False) -> Pane:
+    def open(self, remote: str, *, term: str = "xterm-256color", no_color: bool = False,
+             key: Path | None = None) -> Pane:
         """A new 80×24 pane running ``ssh -tt`` with ``remote`` as the login's command."""
         name = f"tutor{len(self.panes)}"
         env = [f"TERM={term}"]
@@ -480,7 +489,7 @@ class Terminals:
         if no_color:
             env.append("NO_COLOR=1")
             send_env = ("NO_COLOR",)  # sshd_config has AcceptEnv NO_COLOR
-        argv = ["env", "-u", "NO_COLOR", "-u", "COLORTERM", *env, *self.server.ssh_argv(remote, send_env=send_env)]
+        argv = ["env", "-u", "NO_COLOR", "-u", "COLORTERM", *env, *self.server.ssh_argv(remote, send_env=send_env, key=key)]
         done = subprocess.run(
             [*self.tmux, "new-session", "-d", "-s", name, "-x", str(WIDTH), "-y", str(HEIGHT), "--", *argv],
             capture_output=True, text=True, timeout=10,

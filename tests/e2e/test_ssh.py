@@ -14,6 +14,7 @@ import json
 import os
 import re
 import signal
+from pathlib import Path
 
 import pytest
 
@@ -193,7 +194,8 @@ def progress_json(server, home, lessons) -> dict:
 def quit_cleanly(pane, home) -> None:
     pane.keys("C-q")
     assert poll(lambda: pane.dead, 15), f"ctrl+q did not end the session:\n{pane.screen()}"
-    assert pane.exit_status() == 0  # ssh passes on the tutor's exit status
+    status = poll(lambda: pane.exit_status() is not None, 5) and pane.exit_status()
+    assert status == 0, f"ssh ended with status {status!r}\n{pane.screen()}"  # the tutor's own status
     assert poll(lambda: not tutor_pids(home), 5), f"tutor still running: {tutor_pids(home)}"
 
 
@@ -294,3 +296,42 @@ def test_a_lesson_over_ssh_with_term_xterm_and_no_color(ssh_server, terminals, l
     quit_cleanly(pane, home)
     saved = progress_json(ssh_server, home, lessons)
     assert saved["completed_blocks"] == [DEBUGGER, QUIZ_A]
+
+
+HOSTING = Path(__file__).resolve().parents[2] / "docs" / "hosting.md"
+
+
+def hosting_guide() -> tuple[str, list[str]]:
+    """The tutor-login script and the shared account's authorized_keys lines, as the hosting guide
+    prints them."""
+    text = HOSTING.read_text(encoding="utf-8")
+    script = re.search(r"```sh\n(#!/bin/sh\n# /usr/local/bin/tutor-login.*?)```", text, re.S)
+    lines = [line for line in text.splitlines() if line.startswith('restrict,pty,command="TUTOR_HOME=')]
+    assert script and len(lines) == 2, "docs/hosting.md lost its tutor-login script or key lines"
+    return script.group(1), lines
+
+
+def test_the_hosting_guides_shared_account_lines_work(ssh_server, terminals, tmp_path):
+    script_text, lines = hosting_guide()
+    login = tmp_path / "tutor-login"
+    login.write_text(script_text.replace("/opt/tutor/bin/tutor", ssh_server.tutor), encoding="utf-8")
+    login.chmod(0o755)
+    for n, line in enumerate(lines):
+        home = tmp_path / f"learner{n}"
+        options = line.split(" ssh-ed25519 ")[0]
+        options = re.sub(r"TUTOR_HOME=\S+", f"TUTOR_HOME={home}", options)
+        options = options.replace("/usr/local/bin/tutor-login", str(login))
+        options = options.replace("/opt/tutor/bin/tutor", ssh_server.tutor)
+        key = ssh_server.add_key(tmp_path / f"key{n}", options)
+
+        # with a terminal: the learner asks for a shell and gets the tutor, with their own data
+        pane = terminals.open("bash", key=key)
+        pane.wait_for("tutor — Lessons")
+        assert tutor_pids(home), f"no tutor with TUTOR_HOME={home}: {line}"
+        quit_cleanly(pane, home)
+
+    # without a terminal (ssh server ls, scp): tutor-login says why and nothing is left running
+    done = ssh_server.run("ls", key=key, timeout=20)
+    assert done.returncode == 1
+    assert "needs a terminal" in done.stderr
+    assert poll(lambda: not tutor_pids(home), 5)
