@@ -537,3 +537,37 @@ async def test_an_unexpected_error_in_the_worker_is_a_message_not_a_traceback(mo
         shown = text(app)
         assert "error in the tutor: ZeroDivisionError: something inside broke" in shown
         assert app.screen is screen and app.is_running
+
+
+async def test_the_bug_picker_cancels_with_escape_and_can_remove_the_comparison():
+    screen = TrainScreen(seeds())
+    app = Host(screen)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("b")
+        await pilot.pause()
+        assert isinstance(app.screen, BugPicker)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen and "bug" not in screen.runs
+        screen.start_bug_run("overwrite", run=False)
+        screen.advance(3)
+        await pick_bug(pilot, app, "5")  # with a bug run on screen, a fifth choice removes it
+        await pilot.pause()
+        assert "bug" not in screen.runs
+        assert set(screen.plot.drawn) == {"correct"}
+
+
+async def test_help_in_the_tutor_lists_the_training_keys(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = TrainScreen(seeds(), title="the seeds' task")
+        app.push_screen(screen)
+        await pilot.pause()
+        assert "? Help" in screen_text(app).splitlines()[-1]  # the footer still fits 80 columns
+        await pilot.press("question_mark")
+        await pilot.pause()
+        shown = text(app)
+        for words in ("Run/Pause", "Run exactly one training step", "lr down", "Bug run", "Layout", "Debug"):
+            assert words in shown, words
