@@ -27,8 +27,9 @@ Measured:
 * memory: RSS of the tutor process (``ps -o rss``) and its PSS/USS (/proc/PID/smaps_rollup) at
   the lesson list, in a lesson and in the debugger, and the RSS of the session's sshd processes.
 
-There is no training screen yet; when there is one, add "bytes per second while the loss plot
-updates" here.
+* training (``tutor train TASK``): bytes per second while the loss plot updates, from space
+  (run) until the last step, on the seeds' task of the training-loop lesson and on 40 moons
+  samples with the decision boundary shown.
 """
 
 from __future__ import annotations
@@ -60,6 +61,29 @@ from tests.e2e.conftest import (  # noqa: E402
 from tests.e2e.test_ssh import LESSON  # noqa: E402
 
 SEEDS = "a = 2; b = -3; c = 10; f = -2; e = a * b; d = e + c; L = d * f"
+SEEDS_TASK = """steps = 100
+[model]
+layers = [4, 4, 1]
+[data]
+name = "seeds"
+[loss]
+kind = "sse"
+[optimiser]
+kind = "sgd"
+lr = 0.1
+"""
+MOONS_TASK = """steps = 100
+[model]
+layers = [8, 8, 1]
+[data]
+name = "moons"
+samples = 40
+[loss]
+kind = "sse"
+[optimiser]
+kind = "sgd"
+lr = 0.05
+"""
 NEURON = "x1 = 2; x2 = 0; w1 = -3; w2 = 1; b = 6.8813735870195432; n = x1*w1 + x2*w2 + b; o = tanh(n)"
 
 
@@ -308,10 +332,33 @@ def run(args, server, terms, tmp: Path, lessons: Path) -> None:
         s.pane.keys("q")
         poll(lambda: s.pane.dead, 10)
 
+    # ---------------------------------------------------------------- training
+    for name, task, keys in (("the seeds' task", SEEDS_TASK, ()), ("40 moons samples, boundary shown", MOONS_TASK, ("v",))):
+        home = tmp / f"home-t{len(terms.panes)}"
+        task_file = tmp / f"task{len(terms.panes)}.toml"
+        task_file.write_text(task)
+        s = Session(terms, server, server.tutor_remote(home, "train", str(task_file)),
+                    tmp / f"t{len(terms.panes)}.log", f"t{len(terms.panes)}")
+        s.pane.wait_for("step 0/100")
+        for key in keys:
+            s.pane.keys(key)
+        s.settle()
+        t0, w0, start = s.terminal_bytes(), s.wire_bytes(), time.monotonic()
+        s.pane.keys("space")
+        s.pane.wait_for("step 100/100", timeout=120)
+        seconds = time.monotonic() - start
+        term, wire = s.terminal_bytes() - t0, s.wire_bytes() - w0
+        print(f"\ntraining, {name}: {seconds:.1f} s for 100 steps; {term / seconds:,.0f} B/s to the "
+              f"terminal, {wire / seconds:,.0f} B/s on the wire ({term:,} B in all, {term / 100:,.0f} B per step)")
+        mem_train = memory(tutor_pid(home))
+        s.pane.keys("q")
+        poll(lambda: s.pane.dead, 10)
+
     print("\nmemory of one session on the server")
     print(f"  tutor at the lesson list: {fmt_mem(mem_home)}")
     print(f"  tutor in a lesson:        {fmt_mem(mem_lesson)}")
     print(f"  tutor in the debugger:    {fmt_mem(mem_debugger)}")
+    print(f"  tutor after training moons: {fmt_mem(mem_train)}")
     print(f"  tutor at the lesson list after opening {opened} lessons in turn: {fmt_mem(mem_many)}")
     print(f"  the session's {len(sshd)} sshd processes together: {fmt_mem(mem_sshd)}")
 
