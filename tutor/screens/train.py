@@ -344,10 +344,9 @@ class BugPicker(ModalScreen[str | None]):
         Binding("escape,q", "cancel", "Cancel", id="train.bug.cancel", tooltip="Keep things as they are"),
     ]
 
-    def __init__(self, choices: list[tuple[str, str]], lr: float) -> None:
+    def __init__(self, choices: list[tuple[str, str]]) -> None:
         super().__init__()
         self.choices = choices
-        self.lr = lr
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -406,7 +405,7 @@ class TrainScreen(Screen[bool]):
             "lr",
             id="train.lr_up",
             key_display="+/-",
-            tooltip="Raise the learning rate (the run starts again from the initial weights)",
+            tooltip="+ raises the learning rate, - lowers it (the run starts again from the initial weights)",
         ),
         Binding(
             "minus",
@@ -448,7 +447,6 @@ class TrainScreen(Screen[bool]):
     def __init__(self, task: Task, *, title: str = "", name=None, id=None, classes=None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.train_task = task
-        self.caption = title
         self.lr = task.optimiser.lr
         self.completed = False  # a full run of the task (no added bug) has reached its end
         self.runs: dict[str, Run] = {}
@@ -677,7 +675,7 @@ class TrainScreen(Screen[bool]):
                 self._grid = event.grid
                 self._grid_step = event.snapshot.step
                 self._show_boundary()
-            if run.key == "main" and event.finished and run.label == self._main_label():
+            if run.key == "main" and event.finished:
                 self.completed = True
         self._view_changed()
 
@@ -922,7 +920,7 @@ class TrainScreen(Screen[bool]):
                 return
             self._then(lambda: self.start_bug_run(choice))
 
-        self.app.push_screen(BugPicker(self._bug_choices(), self.lr), picked)
+        self.app.push_screen(BugPicker(self._bug_choices()), picked)
 
     def start_bug_run(self, bug: str, *, run: bool = True) -> None:
         """Add the comparison run (a key of `BUGS`, "none" or "remove") and start training."""
