@@ -2,8 +2,8 @@
 
 The `=`-instead-of-`+=` bug is not simulated with canned numbers. Each op's backward rule in
 `engine/value.py` is taken as source, every ``x.grad += ...`` in it is rewritten to
-``x.grad = ...`` (exactly the typo a learner makes), and the rewritten rule is compiled once and
-bound to the same operands as the original. The engine then runs that rule like any other.
+``x.grad = ...`` (exactly the typo a learner makes), and the rewritten rule is compiled once.
+The engine then runs it on the same nodes like any other rule.
 
 Nothing here executes text from a lesson or a learner: the only source compiled is the engine's
 own, read from its file.
@@ -39,48 +39,24 @@ class _AccumulateToAssign(ast.NodeTransformer):
 
 
 @functools.lru_cache(maxsize=None)
-def _overwriting_code(code: types.CodeType) -> types.CodeType:
-    """The code object of ``code``'s rule with ``+=`` on grads turned into ``=``."""
-    tree = ast.parse(textwrap.dedent(inspect.getsource(code)))
-    rule = tree.body[0]
-    if not isinstance(rule, ast.FunctionDef):
-        raise TypeError(f"not a backward rule: {code.co_name}")
-    rule = _AccumulateToAssign().visit(rule)
-    # Compile the rule inside a function whose parameters are the rule's free variables, so the
-    # compiler gives the rewritten rule the same closure shape as the original.
-    maker = ast.FunctionDef(
-        name="_make_rule",
-        args=ast.arguments(
-            posonlyargs=[],
-            args=[ast.arg(arg=name) for name in code.co_freevars],
-            kwonlyargs=[],
-            kw_defaults=[],
-            defaults=[],
-        ),
-        body=[rule, ast.Return(value=ast.Name(id=rule.name, ctx=ast.Load()))],
-        decorator_list=[],
-        returns=None,
-        type_params=[],
-    )
-    module = ast.fix_missing_locations(ast.Module(body=[maker], type_ignores=[]))
-    compiled = compile(module, f"<{code.co_name} with = instead of +=>", "exec")
-    (maker_code,) = [c for c in compiled.co_consts if isinstance(c, types.CodeType)]
-    (rule_code,) = [c for c in maker_code.co_consts if isinstance(c, types.CodeType)]
-    return rule_code
-
-
 def overwriting_rule(rule):
     """The same backward rule, but written with ``=`` where the engine has ``+=``."""
-    code = _overwriting_code(rule.__code__)
-    cells = dict(zip(rule.__code__.co_freevars, rule.__closure__ or ()))
-    closure = tuple(cells[name] for name in code.co_freevars)
-    return types.FunctionType(code, rule.__globals__, rule.__name__, None, closure)
+    tree = ast.parse(textwrap.dedent(inspect.getsource(rule)))
+    definition = tree.body[0]
+    if not isinstance(definition, ast.FunctionDef):
+        raise TypeError(f"not a backward rule: {rule!r}")
+    definition.decorator_list = []  # @staticmethod belongs to the class, not to the rule
+    definition = _AccumulateToAssign().visit(definition)
+    module = ast.fix_missing_locations(ast.Module(body=[definition], type_ignores=[]))
+    compiled = compile(module, f"<{rule.__name__} with = instead of +=>", "exec")
+    (code,) = [c for c in compiled.co_consts if isinstance(c, types.CodeType)]
+    return types.FunctionType(code, rule.__globals__, rule.__name__)
 
 
 @functools.lru_cache(maxsize=None)
-def overwriting_source(code: types.CodeType) -> str:
+def overwriting_source(rule) -> str:
     """The source a learner would have written with the bug: the engine's rule with ``=``."""
-    source = textwrap.dedent(inspect.getsource(code))
+    source = textwrap.dedent(inspect.getsource(rule)).removeprefix("@staticmethod\n")
     return source.replace(".grad +=", ".grad =")
 
 

@@ -83,8 +83,8 @@ def _op_family(op: str) -> str:
 
 
 @functools.lru_cache(maxsize=None)
-def _rule_source(code) -> str:
-    return textwrap.dedent(inspect.getsource(code))
+def _rule_source(rule) -> str:
+    return textwrap.dedent(inspect.getsource(rule)).removeprefix("@staticmethod\n")
 
 
 @functools.lru_cache(maxsize=1)
@@ -93,13 +93,15 @@ def _seed_source() -> str:
 
 
 class _StandIn:
-    """Plays the output node while a rule is probed for its local derivatives."""
+    """Plays the output node, with grad 1, while its rule is probed for local derivatives."""
 
-    __slots__ = ("data", "grad")
+    __slots__ = ("data", "grad", "_prev", "_exponent")
 
-    def __init__(self, data):
-        self.data = data
+    def __init__(self, node):
+        self.data = node.data
         self.grad = 1.0
+        self._prev = node._prev
+        self._exponent = node._exponent
 
 
 class Change:
@@ -165,7 +167,7 @@ class Step:
         saved = [c.node.grad for c in changes]
         for c in changes:
             c.node.grad = 0.0
-        self._stepper._rule(self.node)(_StandIn(self.node.data))
+        self._stepper._rule(self.node)(_StandIn(self.node))
         for c, grad in zip(changes, saved):
             c._local = c.node.grad
             c.node.grad = grad
@@ -180,10 +182,10 @@ class Step:
         """The source of the code that ran in this step, read from the engine itself."""
         if self.kind == "seed":
             return _seed_source()
-        code = self.node._grad_fn.__code__
+        rule = self.node._grad_fn
         if self.mistake == "overwrite":
-            return overwriting_source(code)
-        return _rule_source(code)
+            return overwriting_source(rule)
+        return _rule_source(rule)
 
     def __repr__(self):
         return f"Step({self.index}, {self.kind}, op={self.op!r})"

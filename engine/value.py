@@ -3,15 +3,17 @@
 Every operation below does two things, side by side:
 
 * the **forward** computation: the new value's ``data`` from its operands' ``data``;
-* the **backward** rule, ``_backward(out)``: the chain rule for this one operation. It adds
+* the **backward** rule, written right under it: the chain rule for this one operation. It adds
   ``local derivative × out.grad`` into each operand's ``grad``. It uses ``+=`` because an operand
   can feed several nodes, and each of them adds its share.
 
-One difference from micrograd: the rule receives ``out`` as an argument instead of capturing it.
-A rule that captures its own node makes a reference cycle (node → rule → node), and then no graph
-is freed until Python's cyclic garbage collector runs, which costs more than the arithmetic on a
-real training step. Passed in, nothing points back up the graph, and a graph is freed the moment
-the last name for it goes away.
+One difference from micrograd: a rule is one plain function per operation that is handed the
+node (``out``) and finds its operands in ``out._prev``; micrograd makes a new closure for every
+node, and that closure points back at the node itself. Such a cycle (node → rule → node) means no
+graph is freed until Python's cyclic garbage collector runs, and the closures are four extra
+objects per node for that collector to walk. Here nothing points back up the graph: a graph is
+freed the moment the last name for it goes away, and each node is just the Value and its tuple of
+operands.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ __all__ = ["Value", "topological_order"]
 class Value:
     """One number in a computation graph, with the gradient of the output with respect to it."""
 
-    __slots__ = ("data", "grad", "label", "_prev", "_op", "_grad_fn", "__weakref__")
+    __slots__ = ("data", "grad", "label", "_prev", "_op", "_grad_fn", "_exponent", "__weakref__")
 
-    def __init__(self, data, _children=(), _op="", label=""):
+    def __init__(self, data, _children=(), _op="", label="", _grad_fn=None):
         if isinstance(data, Value):
             raise TypeError("Value(...) takes a number, not another Value")
         self.data = float(data)
@@ -34,7 +36,8 @@ class Value:
         self.label = label
         self._prev = tuple(_children)  # the operands, in operand order
         self._op = _op  # the operation that produced this value ("" for a leaf)
-        self._grad_fn = None  # this node's backward rule, set by the operation
+        self._grad_fn = _grad_fn  # that operation's backward rule (None for a leaf)
+        self._exponent = None  # k, for a value made by ** k
 
     def __repr__(self):
         if self.label:
@@ -47,30 +50,30 @@ class Value:
             self._grad_fn(self)
 
     # ----------------------------------------------------------------- the operations
+    # Each rule is a plain function of `out`; `self` and `other` name its operands, as in
+    # micrograd, so the lines read the same: self.grad += other.data * out.grad
 
     def __add__(self, other):
         other = other if isinstance(other, Value) else Value(other)
-        out = Value(self.data + other.data, (self, other), "+")
+        return Value(self.data + other.data, (self, other), "+", _grad_fn=Value._add_backward)
 
-        def _backward(out):
-            # d(a+b)/da = 1, d(a+b)/db = 1: add passes the gradient on as it is
-            self.grad += out.grad
-            other.grad += out.grad
-
-        out._grad_fn = _backward
-        return out
+    @staticmethod
+    def _add_backward(out):
+        self, other = out._prev
+        # d(a+b)/da = 1, d(a+b)/db = 1: add passes the gradient on as it is
+        self.grad += out.grad
+        other.grad += out.grad
 
     def __mul__(self, other):
         other = other if isinstance(other, Value) else Value(other)
-        out = Value(self.data * other.data, (self, other), "*")
+        return Value(self.data * other.data, (self, other), "*", _grad_fn=Value._mul_backward)
 
-        def _backward(out):
-            # d(a*b)/da = b, d(a*b)/db = a: each side gets the *other* side
-            self.grad += other.data * out.grad
-            other.grad += self.data * out.grad
-
-        out._grad_fn = _backward
-        return out
+    @staticmethod
+    def _mul_backward(out):
+        self, other = out._prev
+        # d(a*b)/da = b, d(a*b)/db = a: each side gets the *other* side
+        self.grad += other.data * out.grad
+        other.grad += self.data * out.grad
 
     def __pow__(self, k):
         if not isinstance(k, (int, float)) or isinstance(k, bool):
@@ -79,70 +82,66 @@ class Value:
             raise ZeroDivisionError(f"0 raised to the negative power {k}")
         if self.data < 0 and not float(k).is_integer():
             raise ValueError(f"a negative number ({self.data}) to the fractional power {k}")
-        out = Value(self.data**k, (self,), f"**{k}")
-
-        def _backward(out):
-            # power rule: d(a**k)/da = k * a**(k - 1)
-            self.grad += k * self.data ** (k - 1) * out.grad
-
-        out._grad_fn = _backward
+        out = Value(self.data**k, (self,), f"**{k}", _grad_fn=Value._pow_backward)
+        out._exponent = k  # a plain number, not a node: it gets no gradient
         return out
+
+    @staticmethod
+    def _pow_backward(out):
+        (self,) = out._prev
+        k = out._exponent
+        # power rule: d(a**k)/da = k * a**(k - 1)
+        self.grad += k * self.data ** (k - 1) * out.grad
 
     def tanh(self):
-        t = math.tanh(self.data)
-        out = Value(t, (self,), "tanh")
+        return Value(math.tanh(self.data), (self,), "tanh", _grad_fn=Value._tanh_backward)
 
-        def _backward(out):
-            # d tanh(x)/dx = 1 - tanh(x)**2, and tanh(x) is out.data
-            self.grad += (1 - out.data**2) * out.grad
-
-        out._grad_fn = _backward
-        return out
+    @staticmethod
+    def _tanh_backward(out):
+        (self,) = out._prev
+        # d tanh(x)/dx = 1 - tanh(x)**2, and tanh(x) is out.data
+        self.grad += (1 - out.data**2) * out.grad
 
     def exp(self):
-        out = Value(math.exp(self.data), (self,), "exp")
+        return Value(math.exp(self.data), (self,), "exp", _grad_fn=Value._exp_backward)
 
-        def _backward(out):
-            # d e**x/dx = e**x: the derivative is the output itself
-            self.grad += out.data * out.grad
-
-        out._grad_fn = _backward
-        return out
+    @staticmethod
+    def _exp_backward(out):
+        (self,) = out._prev
+        # d e**x/dx = e**x: the derivative is the output itself
+        self.grad += out.data * out.grad
 
     def log(self):
         if self.data <= 0:
             raise ValueError(f"log of a non-positive number ({self.data})")
-        out = Value(math.log(self.data), (self,), "log")
+        return Value(math.log(self.data), (self,), "log", _grad_fn=Value._log_backward)
 
-        def _backward(out):
-            # d ln(x)/dx = 1 / x
-            self.grad += (1 / self.data) * out.grad
-
-        out._grad_fn = _backward
-        return out
+    @staticmethod
+    def _log_backward(out):
+        (self,) = out._prev
+        # d ln(x)/dx = 1 / x
+        self.grad += (1 / self.data) * out.grad
 
     def relu(self):
-        out = Value(self.data if self.data > 0 else 0.0, (self,), "relu")
+        return Value(self.data if self.data > 0 else 0.0, (self,), "relu", _grad_fn=Value._relu_backward)
 
-        def _backward(out):
-            # slope 1 where the unit is on (output > 0), 0 where it is off
-            self.grad += (out.data > 0) * out.grad
-
-        out._grad_fn = _backward
-        return out
+    @staticmethod
+    def _relu_backward(out):
+        (self,) = out._prev
+        # slope 1 where the unit is on (output > 0), 0 where it is off
+        self.grad += (out.data > 0) * out.grad
 
     def sigmoid(self):
         x = self.data
         # two forms of 1 / (1 + e**-x), each safe from overflow on its own side of 0
         s = 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x))
-        out = Value(s, (self,), "sigmoid")
+        return Value(s, (self,), "sigmoid", _grad_fn=Value._sigmoid_backward)
 
-        def _backward(out):
-            # d sigmoid(x)/dx = s * (1 - s), with s the output
-            self.grad += out.data * (1 - out.data) * out.grad
-
-        out._grad_fn = _backward
-        return out
+    @staticmethod
+    def _sigmoid_backward(out):
+        (self,) = out._prev
+        # d sigmoid(x)/dx = s * (1 - s), with s the output
+        self.grad += out.data * (1 - out.data) * out.grad
 
     # ------------------------------------------- built from the operations above
 
