@@ -185,16 +185,8 @@ def test_micrograds_moons_demo_reaches_full_training_accuracy():
     t = Trainer(Task.from_config(MOONS_DEMO_TASK))
     assert repr(t.model).startswith("MLP of [Layer of [ReLUNeuron(2)")
     assert repr(t.model).endswith("Layer of [LinearNeuron(16)]]")
-    # The graphs have no reference cycles, so they are freed without the cyclic collector;
-    # switching it off here only saves time.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        reports = list(t.run())
-        final_loss, final_accuracy = t.forward()
-    finally:
-        if was_enabled:
-            gc.enable()
+    reports = list(t.run())  # each step pauses the cyclic collector itself
+    final_loss, final_accuracy = t.forward()
     assert reports[0].accuracy < 1.0
     assert final_accuracy == 1.0
     assert final_loss.data < reports[0].loss / 10
@@ -456,3 +448,25 @@ def test_any_value_is_either_accepted_or_refused_with_a_config_error(value, path
         Task.from_config(c)
     except TaskConfigError as err:
         assert err.keypath[: len(path)] == path or err.keypath == ("model", "activation")
+
+
+def test_a_step_pauses_the_cyclic_collector_and_restores_it_even_when_it_stops():
+    t = Trainer(Task.from_config(SEEDS_TASK))
+    assert gc.isenabled()
+    seen = []
+    forward = t.forward
+    t.forward = lambda: (seen.append(gc.isenabled()), forward())[1]
+    t.step()
+    assert seen == [False] and gc.isenabled()
+    t.forward = lambda: (_ for _ in ()).throw(OverflowError())  # a loss too big for a float
+    with pytest.raises(TrainingStopped):
+        t.step()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        t.reset()
+        t.forward = forward
+        t.step()
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()

@@ -13,10 +13,8 @@ demo (about a minute on its own) has its own single test at the bottom.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import functools
-import gc
 import math
 import struct
 import sys
@@ -225,26 +223,12 @@ def _run(config_key, mistake):
     config = _thaw(config_key)
     trainer = Trainer(Task.from_config(config), mistake)
     reports, stopped = [], None
-    with _no_cyclic_gc():
-        try:
-            for report in trainer.run():
-                reports.append(report)
-        except TrainingStopped as err:
-            stopped = err.reason
-    return reports, trainer, stopped
-
-
-@contextlib.contextmanager
-def _no_cyclic_gc():
-    """Engine graphs hold no reference cycles, so the cyclic collector has nothing to free in a
-    training run; switching it off only saves its time (most of a run's time on big graphs)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
     try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+        for report in trainer.run():
+            reports.append(report)
+    except TrainingStopped as err:
+        stopped = err.reason
+    return reports, trainer, stopped
 
 
 def _freeze(obj):
@@ -765,9 +749,8 @@ def test_moons_demo_reaches_100_percent_in_100_steps():
     """micrograd's demo, exactly as lesson 12's train block runs it (about a minute)."""
     (block,) = blocks("activations-and-losses", "train")
     trainer = Trainer(Task.from_config(block.config))
-    with _no_cyclic_gc():
-        for _ in trainer.run():
-            pass
-        loss, accuracy = trainer.forward()
+    for _ in trainer.run():
+        pass
+    loss, accuracy = trainer.forward()
     assert accuracy == 1.0
     assert "100 % training accuracy" in text_of("activations-and-losses")

@@ -25,11 +25,9 @@ end, else False.
 
 from __future__ import annotations
 
-import gc
 import math
 import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
@@ -208,21 +206,6 @@ class SampleProgram:
         return SampleGraph(output=loss, inputs=leaves)
 
 
-@contextmanager
-def _no_cyclic_gc():
-    """Pause Python's cyclic garbage collector for one training step.
-
-    The engine's graphs have no reference cycles (they are freed by reference counting), but a
-    step allocates ~10^5 objects that live until it ends, and the collector keeps walking them:
-    on the moons demo that is about three quarters of the step's time.
-    """
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
 
 
 @dataclass
@@ -570,11 +553,10 @@ class TrainScreen(Screen[bool]):
             if trainer.steps_done != lowest:
                 continue
             report = stopped = None
-            with _no_cyclic_gc():
-                try:
-                    report = trainer.step()
-                except TrainingStopped as stop:
-                    stopped = stop
+            try:  # Trainer.step pauses the cyclic collector itself (its graphs have no cycles)
+                report = trainer.step()
+            except TrainingStopped as stop:
+                stopped = stop
             snapshot = Snapshot.take(trainer)
             grid = None
             if run.key == "main" and self.two_d and (grid_due or trainer.finished):
