@@ -363,6 +363,11 @@ def _reset(args, environ) -> int:
 
 
 def _launch(catalog: Catalog, progress: Progress, **kwargs) -> int:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        # Without a terminal the app could never be used or told to quit: it would outlive an
+        # `ssh host tutor` (no -t) on the server.
+        _err("the app needs a terminal; over SSH use ssh -t (tutor check, progress and reset work anywhere)")
+        return 1
     try:
         from tutor.app import run_app
     except ImportError as err:

@@ -378,3 +378,12 @@ def test_train_refuses_what_it_cannot_read(capsys, env, launched, tmp_path):
     binary.write_bytes(b"\xff\xfe\x00steps")
     code, _, err = run(capsys, "train", str(binary), env=env)
     assert code == 1 and "not UTF-8" in err and launched == []
+
+
+def test_the_app_refuses_to_start_without_a_terminal(capsys, env, monkeypatch):
+    # `ssh host tutor` without -t: no terminal, so the app could never be used or quit; it must
+    # say so and end instead of lingering on the server. (Under capsys stdout is not a terminal.)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    code, out, err = run(capsys, env=env)
+    assert code == 1 and out == ""
+    assert "needs a terminal" in err and "ssh -t" in err

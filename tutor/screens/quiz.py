@@ -148,7 +148,9 @@ class QuizScreen(Screen[bool]):
             yield program
             if q.kind in _TEXT_KINDS:
                 # no placeholder: without colour it would read like text already typed
-                yield Input(max_length=_MAX_INPUT, id="quiz-input")
+                answer = Input(max_length=_MAX_INPUT, id="quiz-input")
+                answer.cursor_blink = False  # a blinking cursor is the only steady traffic over SSH
+                yield answer
             else:
                 yield OptionList(id="quiz-options")
             yield Static(id="quiz-help")

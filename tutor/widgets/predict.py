@@ -40,6 +40,7 @@ class AnswerBox(Vertical):
         super().__init__(id=id)
         self.question = Static(id="answer-question")
         self.input = Input(placeholder="a number, e.g. -4 or 0.5", max_length=40, id="answer-input")
+        self.input.cursor_blink = False  # no steady redraws over SSH
         self.feedback = Static(id="answer-feedback")
         self.feedback_text = ""
         self.question_text = ""
