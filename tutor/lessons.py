@@ -29,6 +29,7 @@ It imports neither ``textual`` nor ``rich``, so ``tutor check`` and the tests ru
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import re
 import tomllib
@@ -288,7 +289,8 @@ def _split_dotted(key: str) -> tuple[str, ...]:
     return tuple(p[1:-1] if p[:1] in "\"'" else p for p in parts)
 
 
-def _key_locations(text: str) -> list[tuple[tuple[str, ...], int, int]]:
+@functools.lru_cache(maxsize=32)  # one scan per text, however many keys are looked up in it
+def _key_locations(text: str) -> tuple[tuple[tuple[str, ...], int, int], ...]:
     """(key path, 1-based line, 1-based column) for every table header and `key =` line.
 
     Arrays of tables get their index as a path part: the second ``[[examples]]`` is
@@ -320,7 +322,7 @@ def _key_locations(text: str) -> list[tuple[tuple[str, ...], int, int]]:
                 if rest.count(quote) % 2 == 1:
                     in_string = quote
                     break
-    return found
+    return tuple(found)
 
 
 def toml_error_position(err: tomllib.TOMLDecodeError, text: str = "") -> tuple[int, int, str]:
