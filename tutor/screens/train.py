@@ -206,8 +206,6 @@ class SampleProgram:
         return SampleGraph(output=loss, inputs=leaves)
 
 
-
-
 @dataclass
 class Run:
     """One training run on screen: the trainer, and every report the screen has received."""
