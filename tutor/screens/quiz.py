@@ -54,52 +54,7 @@ _KIND_NAMES = {
 class QuizScreen(Screen[bool]):
     """One quiz question; dismissed with True once it is answered right."""
 
-    DEFAULT_CSS = """
-    QuizScreen {
-        layout: vertical;
-    }
-    QuizScreen #quiz-body {
-        height: auto;
-        padding: 0 1;
-    }
-    QuizScreen #quiz-status {
-        text-style: bold;
-    }
-    QuizScreen #quiz-prompt {
-        margin-top: 1;
-    }
-    QuizScreen #quiz-program {
-        margin: 0 0 0 2;
-        color: $text-muted;
-    }
-    QuizScreen #quiz-input {
-        margin-top: 1;
-    }
-    QuizScreen #quiz-options {
-        margin-top: 1;
-        height: auto;
-        max-height: 11;
-        border: none;
-        padding: 0;
-    }
-    QuizScreen #quiz-options > .option-list--option-highlighted {
-        text-style: bold;
-    }
-    QuizScreen #quiz-help {
-        color: $text-muted;
-        text-style: italic;
-    }
-    QuizScreen #quiz-feedback-box {
-        height: 1fr;
-        min-height: 4;
-        border-top: solid $primary;
-        padding: 0 1;
-        scrollbar-size-vertical: 1;
-    }
-    QuizScreen #quiz-feedback-box:focus {
-        border-top: heavy $accent;
-    }
-    """
+    CSS_PATH = "../quiz.tcss"
 
     BINDINGS = [
         Binding("h", "hint", "Hint", id="quiz.hint", tooltip="Show the next hint; hints come one at a time"),
