@@ -29,7 +29,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import Tree
-from textual.widgets.tree import TreeNode
+from textual.widgets.tree import TreeNode, UnknownNodeID
 
 if TYPE_CHECKING:
     from engine.stepper import Stepper
@@ -211,7 +211,11 @@ class GraphTree(Tree[Entry]):
                 pending.extend(node.children)
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[Entry]) -> None:
-        if self._tree_nodes.get(event.node.id) is not event.node:
+        try:
+            current = self.get_node_by_id(event.node.id)
+        except UnknownNodeID:
+            current = None
+        if current is not event.node:
             return  # a line of the graph shown before the last `load`
         if self._depth(event.node) >= MAX_DEPTH:
             event.node.collapse()
