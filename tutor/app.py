@@ -142,6 +142,9 @@ class TutorApp(App):
 
     def on_mount(self) -> None:
         self.report_progress_notice()
+        if getattr(self.catalog, "unchecked", None):
+            # The list went up from the front matter alone; check the blocks once it is drawn.
+            self.call_after_refresh(self._check_lessons)
         if self._step_program is not None:
             self._open_step()
         elif self._train_task is not None:
@@ -157,6 +160,23 @@ class TutorApp(App):
         if notice and notice not in self._notices_shown:
             self._notices_shown.add(notice)
             self.notify(str(notice), title="Progress", severity="warning", timeout=12, markup=False)
+
+    def _check_lessons(self) -> None:
+        self.run_worker(self._check_lessons_in_thread, thread=True, group="check-lessons",
+                        name="check lessons", exit_on_error=False)
+
+    def _check_lessons_in_thread(self) -> None:
+        """Check every lesson's blocks (a thread: it is tens of milliseconds of Python); when some
+        lesson turns out broken, redraw the list so that it says so."""
+        broken = False
+        for lesson in self.catalog.unchecked:
+            broken = bool(self.catalog.check(lesson)) or broken
+        if broken:
+            self.call_from_thread(self._lessons_checked)
+
+    def _lessons_checked(self) -> None:
+        if isinstance(self.screen, HomeScreen):
+            self.screen.refresh_list()  # other screens: the list is rebuilt when home comes back
 
     def _open_step(self) -> None:
         try:
@@ -187,6 +207,8 @@ class TutorApp(App):
             return
         if self._too_small is not None:
             return
+        if not getattr(lesson, "checked", True):
+            self.catalog.check(lesson)  # the start-up check has not reached it yet
         from tutor.screens.lesson import LessonScreen, ProblemsScreen
 
         while len(self.screen_stack) > 1 and not isinstance(self.screen, HomeScreen):

@@ -17,7 +17,6 @@ Only opening the app imports Textual; every other command runs without it.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -156,8 +155,8 @@ def _err(message: str) -> None:
     print(f"tutor: {message}", file=sys.stderr)
 
 
-def _catalog(args, environ, files=(), *, grade_examples=False) -> Catalog:
-    return load_catalog(lesson_dirs(args.lessons, environ), files, grade_examples=grade_examples)
+def _catalog(args, environ, files=(), *, grade_examples=False, check=True) -> Catalog:
+    return load_catalog(lesson_dirs(args.lessons, environ), files, grade_examples=grade_examples, check=check)
 
 
 def _progress_store(args, environ) -> Progress:
@@ -287,6 +286,8 @@ def _progress(args, environ) -> int:
                 "misconceptions": tags,
                 "notice": progress.notice,
             }
+            import json
+
             print(json.dumps(data, indent=2))
             return 0
         width = max([len(l.id) for l in catalog.lessons] + [len(i) for i in others] + [10])
@@ -390,7 +391,8 @@ def _open(args, environ) -> int:
             files.append(path)
         else:
             lesson_id = target
-    catalog = _catalog(args, environ, files)
+    # the app checks the lessons' blocks after its first screen is drawn (start-up time)
+    catalog = _catalog(args, environ, files, check=False)
     if files:
         resolved = files[0].resolve()
         lesson = next((l for l in catalog.lessons if l.path.resolve() == resolved), None)

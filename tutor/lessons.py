@@ -32,6 +32,7 @@ import difflib
 import functools
 import os
 import re
+import threading
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,7 @@ __all__ = [
     "Lesson",
     "Problem",
     "builtin_lessons_dir",
+    "check_blocks",
     "lesson_dirs",
     "lesson_files",
     "load_catalog",
@@ -136,10 +138,19 @@ class Lesson:
     problems: list[Problem] = field(default_factory=list)
     # line of each front-matter key in the file, for problems found later (duplicate ids, ...)
     key_lines: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+    # interactive blocks whose contents are not checked yet (see ``load_lesson(check=False)``)
+    unchecked: list[Block] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def broken(self) -> bool:
+        """True when the lesson has a problem. Until :func:`check_blocks` has run on a lesson
+        loaded with ``check=False``, only the problems of its front matter and TOML count."""
         return bool(self.problems)
+
+    @property
+    def checked(self) -> bool:
+        """Whether every block has been checked (always, unless loaded with ``check=False``)."""
+        return not self.unchecked
 
     @property
     def first_problem(self) -> Problem | None:
@@ -156,6 +167,22 @@ class Catalog:
 
     lessons: list[Lesson] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    @property
+    def unchecked(self) -> list[Lesson]:
+        """The lessons whose blocks are still to be checked, in list order."""
+        return [lesson for lesson in self.lessons if lesson.unchecked]
+
+    def check(self, lesson: Lesson) -> list[Problem]:
+        """Check ``lesson``'s blocks if they are not yet (see ``load_catalog(check=False)``) and
+        return the problems that found. Safe to call from several threads: the app checks in a
+        worker while the learner may open a lesson, which checks it first."""
+        with self._lock:
+            found = check_blocks(lesson)
+            if found:
+                self.problems = sorted([*self.problems, *found], key=lambda p: (p.path, p.line, p.col))
+            return found
 
     def sections(self) -> list[tuple[str, list[Lesson]]]:
         """The lessons grouped by section, sections in the order of their first lesson."""
@@ -539,10 +566,13 @@ def _block_key_position(block: Block, keypath) -> tuple[int, int]:
 # ------------------------------------------------------------------------ the whole lesson
 
 
-def load_lesson(path, *, grade_examples: bool = False) -> Lesson:
+def load_lesson(path, *, grade_examples: bool = False, check: bool = True) -> Lesson:
     """Read and check one lesson file. Never raises: problems go into ``Lesson.problems``.
 
-    ``grade_examples`` also grades each quiz's example answers, as ``tutor check`` does."""
+    ``grade_examples`` also grades each quiz's example answers, as ``tutor check`` does.
+    ``check=False`` reads the front matter and finds the blocks but leaves their contents (TOML,
+    programs, tasks, quizzes) for :func:`check_blocks`: that is most of the cost, and the app's
+    list of lessons needs only the front matter to appear."""
     path = Path(path)
     where = str(path)
     problems: list[Problem] = []
@@ -578,23 +608,38 @@ def load_lesson(path, *, grade_examples: bool = False) -> Lesson:
     for kind, line, body, lang in _split_body(lines[close + 1 :], close + 2, where, problems):
         block = Block(kind=kind, index=len(lesson.blocks), line=line, text=body, lang=lang)
         lesson.blocks.append(block)
-        if not block.interactive:
-            continue
-        try:
-            block.config = tomllib.loads(body)
-        except tomllib.TOMLDecodeError as err:
-            line, col, msg = _toml_error(err, block.line + 1, body.splitlines())
-            problems.append(Problem(where, line, col, f"the {kind} block is not valid TOML: {msg}"))
-            continue
-        if kind == "debugger":
-            _check_debugger(block, where, problems)
-        elif kind == "train":
-            _check_with(block, where, problems, "engine.train", "Task.from_config", "TaskConfigError", "train")
-        else:
-            _check_with(block, where, problems, "tutor.quiz", "parse_quiz", "QuizConfigError", "quiz",
-                        grade_examples)
+        if block.interactive:
+            lesson.unchecked.append(block)
     problems.sort(key=lambda p: (p.line, p.col))
+    if check:
+        check_blocks(lesson, grade_examples=grade_examples)
     return lesson
+
+
+def check_blocks(lesson: Lesson, *, grade_examples: bool = False) -> list[Problem]:
+    """Check the contents of the blocks :func:`load_lesson` left unchecked; return the problems
+    found, which are also merged into ``lesson.problems`` (replaced in one assignment, so another
+    thread reading it sees the old list or the new one). A lesson checked before gives ``[]``."""
+    blocks, lesson.unchecked = lesson.unchecked, []
+    where = str(lesson.path)
+    found: list[Problem] = []
+    for block in blocks:
+        try:
+            block.config = tomllib.loads(block.text)
+        except tomllib.TOMLDecodeError as err:
+            line, col, msg = _toml_error(err, block.line + 1, block.text.splitlines())
+            found.append(Problem(where, line, col, f"the {block.kind} block is not valid TOML: {msg}"))
+            continue
+        if block.kind == "debugger":
+            _check_debugger(block, where, found)
+        elif block.kind == "train":
+            _check_with(block, where, found, "engine.train", "Task.from_config", "TaskConfigError", "train")
+        else:
+            _check_with(block, where, found, "tutor.quiz", "parse_quiz", "QuizConfigError", "quiz",
+                        grade_examples)
+    if found:
+        lesson.problems = sorted([*lesson.problems, *found], key=lambda p: (p.line, p.col))
+    return found
 
 
 def _check_front_matter(lesson: Lesson, front: dict, fm_text: str, where: str, problems: list[Problem]) -> None:
@@ -641,10 +686,13 @@ def _check_front_matter(lesson: Lesson, front: dict, fm_text: str, where: str, p
 # ------------------------------------------------------------------------ the catalog
 
 
-def load_catalog(dirs, files=(), *, grade_examples: bool = False) -> Catalog:
+def load_catalog(dirs, files=(), *, grade_examples: bool = False, check: bool = True) -> Catalog:
     """Load every lesson of ``dirs`` (see :func:`lesson_files`) and the single ``files``, check
     what only the whole set can show (unique ids, prerequisites that exist, no prerequisite
     cycles), and sort them: sections by their smallest ``order``, lessons by ``order`` then id.
+
+    ``check=False`` leaves each lesson's blocks unchecked (see :func:`load_lesson`); the app
+    lists the lessons at once and checks them with :meth:`Catalog.check` right after.
 
     A file reached twice (the same directory given twice) is loaded once. When two lessons share an
     id, the one loaded later gets the problem (directories are loaded in the order given, so the
@@ -678,7 +726,7 @@ def load_catalog(dirs, files=(), *, grade_examples: bool = False) -> Catalog:
     for f in files:
         add(Path(f))
 
-    lessons = [load_lesson(p, grade_examples=grade_examples) for p in paths]
+    lessons = [load_lesson(p, grade_examples=grade_examples, check=check) for p in paths]
     _check_cross_file(lessons)
 
     first_order: dict[str, int] = {}

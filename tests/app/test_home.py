@@ -298,3 +298,74 @@ async def test_a_click_on_a_lesson_opens_it(make_app):
         await pilot.pause()
         assert isinstance(app.screen, LessonScreen)
         assert app.screen.lesson.id == "training"
+
+
+# ------------------------------------------------------- lessons listed first, checked just after
+
+
+def _lazy_catalog(tmp_path):
+    """The fixture lessons plus one whose front matter is fine but whose program is not, loaded
+    as `tutor` loads them: blocks unchecked, for the first screen to appear sooner."""
+    import shutil
+
+    from tests.app.conftest import LESSONS
+    from tutor.lessons import load_catalog
+
+    for path in LESSONS.glob("*.md"):
+        shutil.copy(path, tmp_path / path.name)
+    (tmp_path / "50-later.md").write_text(
+        '+++\nid = "later"\ntitle = "Broken inside"\nsection = "Going further"\norder = 50\n'
+        'summary = "Its program uses a name it never sets."\nprerequisites = []\n+++\n\n'
+        '```debugger\nprogram = "a = 2; L = a * zz"\n```\n',
+        encoding="utf-8",
+    )
+    return load_catalog([tmp_path], check=False)
+
+
+async def test_a_lesson_broken_inside_shows_broken_once_checked(tmp_path, data_dir):
+    from tutor.app import TutorApp
+
+    catalog = _lazy_catalog(tmp_path)
+    assert not catalog.get("later").broken  # not yet known when the list is first drawn
+    progress = Progress(data_dir)
+    app = TutorApp(catalog, progress)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert catalog.unchecked == []
+            text = screen_text(app)
+            assert "✗" in row_of(text, "Broken inside") and "broken" in row_of(text, "Broken inside")
+            assert "broken: 50-later.md:11:27: in the program: unknown name 'zz'" in text
+            # the good lessons stayed good
+            assert "not started" in row_of(text, "One step back at a time")
+    finally:
+        progress.close()
+
+
+async def test_opening_a_lesson_before_the_check_reaches_it_checks_it_first(tmp_path, data_dir, monkeypatch):
+    from tutor.app import TutorApp
+
+    monkeypatch.setattr(TutorApp, "_check_lessons", lambda self: None)  # the background check never runs
+    catalog = _lazy_catalog(tmp_path)
+    progress = Progress(data_dir)
+    app = TutorApp(catalog, progress)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            assert "not started" in row_of(screen_text(app), "Broken inside")
+            await pilot.press("end")  # the last row
+            assert "▶" in row_of(screen_text(app), "Broken inside")
+            await pilot.press("enter")
+            assert isinstance(app.screen, ProblemsScreen)
+            assert "zz" in squash(screen_text(app))
+            await pilot.press("q")
+            assert "✗" in row_of(screen_text(app), "Broken inside")  # and the list now says so
+            # a good lesson opened the same way gets its checked blocks
+            await pilot.press("home")
+            await pilot.press("enter")
+            assert isinstance(app.screen, LessonScreen)
+            assert catalog.get("slopes").checked
+    finally:
+        progress.close()

@@ -496,3 +496,60 @@ def test_windows_line_endings_give_the_same_lines(tmp_path):
     path.write_bytes(text.replace("\n", "\r\n").encode())
     p = only_problem(load_lesson(path))
     assert (p.line, p.col) == (line_of(text, "b = a * q"), 9)
+
+
+# ----------------------------------------------------------------------- checking blocks later
+
+
+def _lesson_with_a_bad_program(tmp_path: Path) -> Path:
+    text = front(id='"later"') + (
+        "\nProse.\n\n```debugger\nprogram = \"a = 2; b = a * zz\"\n```\n\n"
+        "```quiz\nkind = \"choice\"\n```\n"
+    )
+    return write(tmp_path, text, "later.md")
+
+
+def test_unchecked_lessons_list_first_and_find_block_problems_when_checked(tmp_path):
+    path = _lesson_with_a_bad_program(tmp_path)
+    full = load_catalog([tmp_path])
+    lazy = load_catalog([tmp_path], check=False)
+    lesson = lazy.get("later")
+    # the front matter is read, so the list can show the lesson; its blocks wait
+    assert lesson.title == "A sample" and not lesson.broken and not lesson.checked
+    assert lazy.unchecked == [lesson] and lazy.problems == []
+
+    found = lazy.check(lesson)
+    # the same problems, at the same places, as a catalogue checked at once
+    assert found == full.get("later").problems and len(found) >= 2
+    program_line = line_of(path.read_text(), "program =")
+    assert str(found[0]).startswith(f"{path}:{program_line}:")  # the program's line in the file
+    assert "zz" in found[0].message
+    assert lesson.broken and lesson.checked and lesson.problems == found
+    assert lazy.problems == full.problems and lazy.unchecked == []
+    assert lazy.check(lesson) == [] and len(lesson.problems) == len(found)  # checked once only
+
+
+def test_checking_from_two_threads_reports_each_problem_once(tmp_path):
+    import threading
+
+    _lesson_with_a_bad_program(tmp_path)
+    expected = load_catalog([tmp_path]).problems
+    for _ in range(20):
+        lazy = load_catalog([tmp_path], check=False)
+        lesson = lazy.get("later")
+        threads = [threading.Thread(target=lazy.check, args=(lesson,)) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert lazy.problems == expected and lesson.problems == expected
+
+
+def test_builtin_lessons_checked_later_have_no_problems():
+    lazy = load_catalog([builtin_lessons_dir()], check=False)
+    assert len(lazy.unchecked) == len(lazy.lessons) >= 13
+    for lesson in lazy.unchecked:
+        assert lazy.check(lesson) == []
+    # the debugger blocks got their defaults, as when checked at once
+    debuggers = [b for l in lazy.lessons for b in l.blocks if b.kind == "debugger"]
+    assert debuggers and all("predict" in b.config for b in debuggers)
