@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 MAX_LESSON_BYTES = 1024 * 1024  # a lesson is prose and a few small blocks; anything bigger is a mistake
-INTERACTIVE_KINDS = ("debugger", "train", "quiz")
+INTERACTIVE_KINDS = ("debugger", "train", "quiz", "pytorch")
 BROKEN_SECTION = "Unsorted"  # where a lesson whose front matter cannot be read is listed
 BROKEN_ORDER = 1_000_000  # ... and it sorts after every well-formed lesson
 
@@ -74,6 +74,13 @@ DEBUGGER_KEYS: dict[str, tuple[type, bool, str]] = {
     "output": (str, False, "a string: the name of the node whose gradient is computed"),
     "predict": (bool, False, "true or false"),
     "caption": (str, False, "a string shown above the debugger"),
+}
+
+# The keys of a ```pytorch block (the program run in the engine and in PyTorch, side by side).
+PYTORCH_KEYS: dict[str, tuple[type, bool, str]] = {
+    "program": (str, True, "a string holding an expression program"),
+    "output": (str, False, "a string: the name of the node whose backward() runs"),
+    "caption": (str, False, "a string shown above the comparison"),
 }
 
 
@@ -104,8 +111,8 @@ class Block:
     """One part of a lesson, in reading order.
 
     ``kind`` is "markdown" (prose), "code" (a fence shown as code; ``lang`` is its info string),
-    or one of the interactive kinds "debugger", "train", "quiz" (``config`` is the block's parsed
-    TOML; for a debugger block the optional keys are filled with their defaults).
+    or one of the interactive kinds "debugger", "train", "quiz", "pytorch" (``config`` is the
+    block's parsed TOML; for a debugger block the optional keys are filled with their defaults).
     ``index`` is the block's position in ``Lesson.blocks`` (progress is keyed by it); ``line`` is
     the 1-based line where the block starts in the file (the opening fence for fenced blocks);
     ``text`` is the block's text without its fences.
@@ -431,7 +438,15 @@ def _type_name(value) -> str:
 
 
 def _check_debugger(block: Block, where: str, problems: list[Problem]) -> None:
+    if _check_program_block(block, where, problems, DEBUGGER_KEYS):
+        block.config.setdefault("predict", False)
+
+
+def _check_program_block(block: Block, where: str, problems: list[Problem], keys: dict) -> bool:
+    """Check a block made of an expression program and options (debugger, pytorch): its keys
+    against ``keys``, and that the program parses and evaluates. True when it has no problem."""
     cfg = block.config
+    kind = block.kind
     first = block.line + 1  # file line of the block's first TOML line
 
     def at(key) -> tuple[int, int]:
@@ -440,15 +455,15 @@ def _check_debugger(block: Block, where: str, problems: list[Problem]) -> None:
 
     ok = True
     for key in cfg:
-        if key not in DEBUGGER_KEYS:
+        if key not in keys:
             line, col = at(key)
-            problems.append(Problem(where, line, col, f"unknown key '{key}' in a debugger block; "
-                                                      f"allowed: {', '.join(DEBUGGER_KEYS)}"))
+            problems.append(Problem(where, line, col, f"unknown key '{key}' in a {kind} block; "
+                                                      f"allowed: {', '.join(keys)}"))
             ok = False
-    for key, (typ, required, desc) in DEBUGGER_KEYS.items():
+    for key, (typ, required, desc) in keys.items():
         if key not in cfg:
             if required:
-                problems.append(Problem(where, block.line, 1, f"the debugger block has no '{key}' key; "
+                problems.append(Problem(where, block.line, 1, f"the {kind} block has no '{key}' key; "
                                                                f"add {key} = {desc}"))
                 ok = False
             continue
@@ -457,15 +472,14 @@ def _check_debugger(block: Block, where: str, problems: list[Problem]) -> None:
             line, col = at(key)
             problems.append(Problem(where, line, col, f"'{key}' must be {desc}, not {_type_name(value)}"))
             ok = False
-    cfg.setdefault("predict", False)
     if not ok:
-        return
+        return False
 
     try:
         from engine.expr import ProgramError, parse_program
     except ImportError as err:
         problems.append(Problem(where, block.line, 1, f"this version of tutor cannot check programs ({err})"))
-        return
+        return False
 
     program_text = cfg["program"]
     output = cfg.get("output")
@@ -476,16 +490,19 @@ def _check_debugger(block: Block, where: str, problems: list[Problem]) -> None:
             names = ", ".join(program.names)
             problems.append(Problem(where, line, col, f"output '{output}' is not a name the program assigns "
                                                       f"(it assigns: {names})"))
-            return
+            return False
         if output is not None:
             program = parse_program(program_text, output=output)
         program.build()
     except ProgramError as err:
         line, col = _program_position(block, err.line, err.col)
         problems.append(Problem(where, line, col, f"in the program: {err.message}"))
+        return False
     except Exception as err:  # never let a bug in the parser stop the app or `tutor check`
         problems.append(Problem(where, block.line, 1, f"the program could not be checked "
                                                       f"({type(err).__name__}: {err}); please report this"))
+        return False
+    return True
 
 
 def _program_position(block: Block, line: int, col: int) -> tuple[int, int]:
@@ -632,6 +649,8 @@ def check_blocks(lesson: Lesson, *, grade_examples: bool = False) -> list[Proble
             continue
         if block.kind == "debugger":
             _check_debugger(block, where, found)
+        elif block.kind == "pytorch":
+            _check_program_block(block, where, found, PYTORCH_KEYS)
         elif block.kind == "train":
             _check_with(block, where, found, "engine.train", "Task.from_config", "TaskConfigError", "train")
         else:

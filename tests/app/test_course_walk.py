@@ -129,6 +129,19 @@ async def finish_training(pilot, screen) -> None:
     await pilot.press("q")
 
 
+async def finish_pytorch(pilot, app, screen) -> None:
+    """With PyTorch installed the numbers must agree; without it the screen must say how to
+    install it. Either way the part counts once that is on screen."""
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    assert screen.shown
+    if screen.comparison is not None:
+        assert screen.comparison.agrees, screen.comparison.summary()
+    else:
+        assert "pip install torch" in screen.problem, screen.problem
+    await pilot.press("q")
+
+
 async def finish(pilot, app, card) -> None:
     await pilot.press("enter")
     await pilot.pause()
@@ -140,6 +153,8 @@ async def finish(pilot, app, card) -> None:
         await answer_quiz(pilot, screen)
     elif name == "TrainScreen":
         await finish_training(pilot, screen)
+    elif name == "PytorchScreen":
+        await finish_pytorch(pilot, app, screen)
     else:
         raise AssertionError(f"Enter on a {card.block.kind} card opened {name}")
     await pilot.pause()

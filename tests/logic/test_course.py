@@ -104,9 +104,8 @@ def test_prerequisites_only_point_back_along_the_path():
 def test_every_lesson_has_a_quiz_and_interactive_work_to_do():
     for lid, _ in PATH:
         assert quizzes(lid), f"{lid} has no quiz"
-        others = blocks(lid, "debugger") + blocks(lid, "train")
-        if lid != "pytorch":
-            assert others, f"{lid} has no debugger or train block"
+        others = blocks(lid, "debugger") + blocks(lid, "train") + blocks(lid, "pytorch")
+        assert others, f"{lid} has no debugger, train or pytorch block"
 
 
 def test_every_quiz_lists_a_right_answer_and_passes_its_examples():

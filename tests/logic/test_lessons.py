@@ -272,6 +272,24 @@ def test_output_must_be_a_name_of_the_program(tmp_path):
     assert load_lesson(write(tmp_path, ok, name="ok.md")).problems == []
 
 
+def test_pytorch_block_is_checked_like_a_program_block_without_needing_pytorch(tmp_path):
+    text = (front() + '\n```pytorch\ncaption = "no program"\n```\n\n```pytorch\nprogram = "a = 2; b = a * q"\n'
+            'predict = true\n```\n\n```pytorch\nprogram = "a = 2; b = tanh(a)"\noutput = "c"\n```\n')
+    lesson = load_lesson(write(tmp_path, text))
+    got = [(p.line, p.message.split(";")[0]) for p in lesson.problems]
+    assert got == [
+        (line_of(text, "```pytorch"), "the pytorch block has no 'program' key"),
+        (line_of(text, "predict = true"), "unknown key 'predict' in a pytorch block"),
+        (line_of(text, 'output = "c"'), "output 'c' is not a name the program assigns (it assigns: a, b)"),
+    ]
+    bad_program = front() + '\n```pytorch\nprogram = "a = 2; b = a * q"\n```\n'
+    p = only_problem(load_lesson(write(tmp_path, bad_program, name="bad.md")))
+    assert p.line == line_of(bad_program, "program =") and "unknown name 'q'" in p.message
+    good = front() + '\n```pytorch\nprogram = "a = 2; b = tanh(a)"\ncaption = "c"\n```\n'
+    lesson = load_lesson(write(tmp_path, good, name="good.md"))
+    assert lesson.problems == [] and [b.kind for b in lesson.interactive_blocks] == ["pytorch"]
+
+
 def test_train_block_problem_points_at_the_key_inside_its_table(tmp_path):
     good = (TEACHER / "10-chain-rule.md").read_text()
     text = good.replace("lr = 0.1", 'lr = "fast"')
@@ -488,6 +506,17 @@ def test_the_complete_example_in_the_lesson_format_doc_passes(tmp_path):
     catalog = load_catalog([builtin_lessons_dir()], files=[lesson.path])
     assert [str(p) for p in catalog.problems] == []
     assert [b.kind for b in catalog.get("one-neuron").interactive_blocks] == ["debugger", "train", "quiz"]
+
+
+def test_the_block_examples_in_the_format_guide_pass_the_check(tmp_path):
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "lesson-format.md").read_text()
+    examples = [part.split("\n````\n", 1)[0] for part in doc.split("````markdown\n")[1:]]
+    # (the train example lists every key with its options, so it is a reference, not a lesson)
+    blocks = [e for e in examples if e.startswith(("```debugger", "```pytorch"))]
+    assert any(b.startswith("```pytorch") for b in blocks)
+    for i, block in enumerate(blocks):
+        lesson = load_lesson(write(tmp_path, front() + "\n" + block + "\n", name=f"example{i}.md"))
+        assert [str(p) for p in lesson.problems] == [], block
 
 
 def test_windows_line_endings_give_the_same_lines(tmp_path):

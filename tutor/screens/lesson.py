@@ -42,6 +42,8 @@ def screen_available(kind: str) -> bool:
         return _module_exists("tutor.screens.quiz") and _module_exists("tutor.quiz")
     if kind == "train":
         return _module_exists("tutor.screens.train") and _module_exists("engine.train")
+    if kind == "pytorch":
+        return _module_exists("tutor.screens.pytorch") and _module_exists("engine.expr")
     return False
 
 
@@ -68,7 +70,7 @@ class LessonScreen(Screen):
     ]
 
     HELP_NOTES = (
-        "Enter on a framed card (debugger, quiz, training) opens it. The lesson remembers the part "
+        "Enter on a framed card (debugger, quiz, training, PyTorch) opens it. The lesson remembers the part "
         "you are on, and counts as done once you reach its end with every card that opens finished."
     )
 
@@ -215,14 +217,27 @@ class LessonScreen(Screen):
             self._open_quiz(card)
         elif card.block.kind == "train":
             self._open_train(card)
+        elif card.block.kind == "pytorch":
+            self._open_pytorch(card)
 
     def _open_debugger(self, card: BlockCard) -> None:
-        from engine.expr import ProgramError, parse_program
         from tutor.screens.debugger import DebuggerScreen
 
         config = card.block.config or {}
+        program = self._program_of(card)
+        if program is None:
+            return
+        title = str(config.get("caption") or self.lesson.title)
+        screen = DebuggerScreen(program, title=title, predict=bool(config.get("predict", False)))
+        self.app.push_screen(screen, callback=partial(self._block_finished, card.block.index))
+
+    def _program_of(self, card: BlockCard):
+        """The card's expression program, or None after saying why it cannot open."""
+        from engine.expr import ProgramError, parse_program
+
+        config = card.block.config or {}
         try:
-            program = parse_program(str(config.get("program", "")), output=config.get("output"))
+            return parse_program(str(config.get("program", "")), output=config.get("output"))
         except ProgramError as error:
             self.notify(
                 f"{self.lesson.path}: the program in part {card.block.index + 1} does not parse "
@@ -232,9 +247,16 @@ class LessonScreen(Screen):
                 timeout=10,
                 markup=False,
             )
+            return None
+
+    def _open_pytorch(self, card: BlockCard) -> None:
+        from tutor.screens.pytorch import PytorchScreen
+
+        program = self._program_of(card)
+        if program is None:
             return
-        title = str(config.get("caption") or self.lesson.title)
-        screen = DebuggerScreen(program, title=title, predict=bool(config.get("predict", False)))
+        caption = str((card.block.config or {}).get("caption") or "")
+        screen = PytorchScreen(program, title=self.lesson.title, caption=caption)
         self.app.push_screen(screen, callback=partial(self._block_finished, card.block.index))
 
     def _open_quiz(self, card: BlockCard) -> None:

@@ -27,7 +27,7 @@ __all__ = [
     "make_part",
 ]
 
-KIND_NAMES = {"debugger": "Debugger", "train": "Training", "quiz": "Quiz"}
+KIND_NAMES = {"debugger": "Debugger", "train": "Training", "quiz": "Quiz", "pytorch": "PyTorch"}
 
 
 def _code(text: str, lang: str) -> Syntax:
@@ -40,6 +40,21 @@ def _code(text: str, lang: str) -> Syntax:
         background_color="default",
         word_wrap=True,
     )
+
+
+def _pytorch_listing(config: dict) -> str:
+    """The block's program as the PyTorch code the tutor runs (the program itself if it does not
+    parse: `tutor check` reports that)."""
+    from engine.expr import ProgramError, parse_program
+    from tutor.screens.pytorch import LEAF_NOTE
+    from tutor.torch_compare import torch_listing
+
+    text = str(config.get("program", ""))
+    try:
+        program = parse_program(text, output=config.get("output"))
+    except ProgramError:
+        return text
+    return "\n".join(["import torch", f"# {LEAF_NOTE}", *torch_listing(program)])
 
 
 class PlainFence(MarkdownFence):
@@ -117,6 +132,12 @@ class BlockCard(Part):
             return f"Done. Enter: open the {self.kind_name.lower()} again"
         if kind == "debugger":
             return "Enter: open the debugger"
+        if kind == "pytorch":
+            from tutor.torch_compare import torch_installed
+
+            if torch_installed():
+                return "Enter: run it in the engine and in PyTorch, and compare the numbers"
+            return "Enter: see the engine's numbers (PyTorch is not installed; the screen says how)"
         if kind == "quiz":
             return "Enter: answer the quiz"
         return f"Enter: open the {self.kind_name.lower()}"
@@ -137,6 +158,8 @@ class BlockCard(Part):
                 notes.append("predict mode: you type each gradient before the step runs")
             if notes:
                 yield Static(Text("\n".join(notes)), classes="card-notes")
+        elif kind == "pytorch":
+            yield Static(_code(_pytorch_listing(config), "python"), classes="code-body")
         elif kind == "quiz":
             # Show the question only: the rest of the block holds the answers.
             prompt = config.get("prompt") or config.get("question") or ""
