@@ -369,3 +369,20 @@ async def test_opening_a_lesson_before_the_check_reaches_it_checks_it_first(tmp_
             assert catalog.get("slopes").checked
     finally:
         progress.close()
+
+
+async def test_keys_typed_in_one_burst_are_applied_in_order(make_app):
+    """Down Down Enter arriving together (a fast typist, a paste, a laggy SSH link) opens the
+    lesson two rows down, not the one the cursor started on."""
+    from textual import events
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "▶" in row_of(screen_text(app), "Slopes by nudging")
+        for key, char in (("down", None), ("down", None), ("enter", "\r")):
+            app.post_message(events.Key(key, char))  # all queued before any is handled
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, LessonScreen)
+        assert app.screen.lesson.id == "training"  # Slopes -> One step back -> (heading) -> Training
