@@ -48,7 +48,7 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from engine.value import Value
+from engine.value import Value, topological_order
 
 __all__ = [
     "ProgramError",
@@ -149,6 +149,31 @@ class Program:
             regs[dest] = out
         values = {name: regs[reg] for name, reg in code.named}
         return Graph(output=values[self.output], values=values, inputs=leaves)
+
+    def check_backward(self) -> None:
+        """Build the graph and run its backward pass once, as the debugger will.
+
+        Some graphs evaluate but cannot be differentiated where they stand: ``x ** 0.5`` at
+        ``x = 0`` needs ``0 ** -0.5``. Such a rule raises ProgramError naming the operation, at the
+        line of the first name whose expression contains it."""
+        graph = self.build()
+        order = topological_order(graph.output)
+        graph.output.grad = 1.0
+        for node in reversed(order):
+            try:
+                node._backward()
+            except (ArithmeticError, ValueError) as exc:
+                operands = ", ".join(f"{_fmt(child.data)}" for child in node._prev)
+                message = (f"the backward pass cannot be computed: the rule of {node._op or 'an operation'} "
+                           f"fails at {operands} ({exc}); the derivative is not finite there, so choose "
+                           f"other input values")
+                raise ProgramError(message, *self._line_of_node(graph, node)) from exc
+
+    def _line_of_node(self, graph: Graph, node: Value) -> tuple[int, int]:
+        for name, value in graph.values.items():
+            if value is node or node in topological_order(value):
+                return self._code.where[name]
+        return 1, 1
 
     # ------------------------------------------------------------------ helpers
 

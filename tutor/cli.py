@@ -464,7 +464,7 @@ def _step(args, environ) -> int:
             return 1
     try:
         program = parse_program(text)
-        program.build()  # runtime errors (log of -1, overflow) are found before the app opens
+        program.check_backward()  # log of -1, overflow, 0 ** -0.5: found before the app opens
     except ProgramError as err:
         print(f"{where}:{err.line}:{err.col}: {err.message}", file=sys.stderr)
         return 1

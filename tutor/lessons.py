@@ -493,7 +493,7 @@ def _check_program_block(block: Block, where: str, problems: list[Problem], keys
             return False
         if output is not None:
             program = parse_program(program_text, output=output)
-        program.build()
+        program.check_backward()  # evaluates it, and finds a rule that cannot be computed
     except ProgramError as err:
         line, col = _program_position(block, err.line, err.col)
         problems.append(Problem(where, line, col, f"in the program: {err.message}"))

@@ -688,3 +688,13 @@ def test_random_programs_match_plain_float_arithmetic(generated):
         assert math.isclose(got, want, rel_tol=1e-6, abs_tol=1e-6 * scale), (name, got, want, lines)
         assert graph.values[name].label == name
     assert graph.output is graph.values[list(env)[-1]]
+
+
+def test_a_graph_whose_backward_pass_cannot_be_computed_is_reported_at_its_line():
+    program = parse_program("x = 1\ny = x * 2\nz = (y - 2) ** 0.5 * 3")
+    program.build()  # it evaluates: z = 0
+    with pytest.raises(ProgramError) as err:
+        program.check_backward()
+    assert (err.value.line, err.value.col) == (3, 1)
+    assert "backward pass cannot be computed" in err.value.message and "**0.5" in err.value.message
+    parse_program("a = 2; b = a ** 0.5").check_backward()  # fine away from 0

@@ -286,6 +286,12 @@ def test_step_reports_runtime_errors_before_opening(capsys, env, launched, tmp_p
     assert err.startswith(f"{program}:4:5: ") and "log" in err
 
 
+def test_step_refuses_a_graph_whose_backward_pass_cannot_be_computed(capsys, env, launched):
+    code, _, err = run(capsys, "step", "-e", "x = 0; y = x ** 0.5", env=env)
+    assert code == 1 and launched == []
+    assert err.startswith("-e:1:8: the backward pass cannot be computed")
+
+
 def test_step_opens_the_debugger_on_a_good_program(capsys, env, launched, tmp_path):
     code, _, _ = run(capsys, "step", "-e", "a = 2; b = -3; L = a * b", env=env)
     assert code == 0

@@ -582,3 +582,9 @@ def test_builtin_lessons_checked_later_have_no_problems():
     # the debugger blocks got their defaults, as when checked at once
     debuggers = [b for l in lazy.lessons for b in l.blocks if b.kind == "debugger"]
     assert debuggers and all("predict" in b.config for b in debuggers)
+
+
+def test_a_program_whose_backward_pass_fails_is_a_problem_not_a_crash_later(tmp_path):
+    text = front() + '\n```debugger\nprogram = """\nx = 0\ny = x ** 0.5\n"""\n```\n'
+    p = only_problem(load_lesson(write(tmp_path, text)))
+    assert p.line == line_of(text, "y = x ** 0.5") and "backward pass cannot be computed" in p.message

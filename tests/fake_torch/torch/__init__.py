@@ -39,6 +39,8 @@ class Tensor:
     # the operations a program can use
     def _wrap(self, value, *others):
         needs = self.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in others)
+        if not needs:  # like PyTorch: arithmetic on constants records nothing for backward
+            value = _Value(value.data)
         return Tensor(value, requires_grad=needs, leaf=False)
 
     @staticmethod
