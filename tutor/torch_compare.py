@@ -34,6 +34,7 @@ from engine.expr import FUNCTIONS, Program
 
 __all__ = [
     "INSTALL_COMMAND",
+    "LEAF_NOTE",
     "Comparison",
     "Row",
     "TorchUnavailable",
@@ -50,6 +51,7 @@ __all__ = [
 ]
 
 INSTALL_COMMAND = "pip install torch"
+LEAF_NOTE = "leaf(x) is torch.tensor(x, dtype=torch.float64, requires_grad=True)"
 # Numbers from two libraries agree when they differ by no more than this, relative to their size:
 # a few units in the last place of a float64 (tanh, exp and division are not always rounded alike).
 TOLERANCE = 1e-12

@@ -14,7 +14,6 @@ machine that will never have PyTorch.
 
 from __future__ import annotations
 
-import importlib
 import subprocess
 
 from rich.syntax import Syntax
@@ -27,11 +26,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from tutor import torch_compare
-from tutor.torch_compare import Comparison, TorchUnavailable
+from tutor.torch_compare import LEAF_NOTE, Comparison, TorchUnavailable
 
 __all__ = ["PytorchScreen", "format_number"]
-
-LEAF_NOTE = "leaf(x) is torch.tensor(x, dtype=torch.float64, requires_grad=True)"
 
 
 def format_number(x: float | None) -> str:
@@ -73,6 +70,7 @@ class PytorchScreen(Screen[bool]):
         self.waiting = False  # for PyTorch's numbers (not `loading`: Textual's own attribute)
         self._engine = torch_compare.run_in_engine(program)
         self._child: subprocess.Popen | None = None
+        self._left = False  # set when the learner leaves; a child started after that is killed
 
     # ------------------------------------------------------------------ layout
 
@@ -107,7 +105,6 @@ class PytorchScreen(Screen[bool]):
                         exit_on_error=False)
 
     def _compare_in_thread(self) -> None:
-        importlib.invalidate_caches()  # PyTorch may have been installed since the last try
         try:
             comparison = torch_compare.compare_in_subprocess(self.program, started=self._started)
         except TorchUnavailable as err:
@@ -120,6 +117,8 @@ class PytorchScreen(Screen[bool]):
 
     def _started(self, child: subprocess.Popen) -> None:
         self._child = child
+        if self._left:  # the learner left before the child was running
+            self._stop_child()
 
     def _stop_child(self) -> None:
         child, self._child = self._child, None
@@ -184,8 +183,10 @@ class PytorchScreen(Screen[bool]):
     # ------------------------------------------------------------------ leaving
 
     def action_leave(self) -> None:
+        self._left = True
         self._stop_child()
         self.dismiss(self.shown)
 
     def on_unmount(self) -> None:
+        self._left = True
         self._stop_child()  # the app is closing with PyTorch still starting

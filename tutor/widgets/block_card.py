@@ -46,8 +46,7 @@ def _pytorch_listing(config: dict) -> str:
     """The block's program as the PyTorch code the tutor runs (the program itself if it does not
     parse: `tutor check` reports that)."""
     from engine.expr import ProgramError, parse_program
-    from tutor.screens.pytorch import LEAF_NOTE
-    from tutor.torch_compare import torch_listing
+    from tutor.torch_compare import LEAF_NOTE, torch_listing
 
     text = str(config.get("program", ""))
     try:
