@@ -151,7 +151,7 @@ class Lesson:
     @property
     def broken(self) -> bool:
         """True when the lesson has a problem. Until :func:`check_blocks` has run on a lesson
-        loaded with ``check=False``, only the problems of its front matter and TOML count."""
+        loaded with ``check=False``, only the problems of its file and front matter count."""
         return bool(self.problems)
 
     @property
@@ -183,7 +183,7 @@ class Catalog:
 
     def check(self, lesson: Lesson) -> list[Problem]:
         """Check ``lesson``'s blocks if they are not yet (see ``load_catalog(check=False)``) and
-        return the problems that found. Safe to call from several threads: the app checks in a
+        return the problems found. Safe to call from several threads: the app checks in a
         worker while the learner may open a lesson, which checks it first."""
         with self._lock:
             found = check_blocks(lesson)
