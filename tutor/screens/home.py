@@ -72,10 +72,6 @@ class _Row:
             yield Text("    ") + part
 
 
-def _row(lesson, state: str, highlighted: bool) -> _Row:
-    return _Row(lesson, state, highlighted)
-
-
 class LessonList(OptionList):
     """The list itself. Enter is the list's own "select" (shown as Open), not a binding of the
     screen: keys typed in one burst, like Down Down Enter, then reach the list in the order typed.
@@ -124,7 +120,7 @@ class HomeScreen(Screen):
             options.append(Option(Text(section, style="bold underline"), disabled=True))
             for lesson in lessons:
                 state = lesson_state(lesson, app.progress)
-                options.append(Option(_row(lesson, state, len(options) == marked)))
+                options.append(Option(_Row(lesson, state, len(options) == marked)))
         return options
 
     def _highlighted_id(self) -> str | None:
@@ -177,7 +173,7 @@ class HomeScreen(Screen):
             if lesson_id is None:
                 continue
             lesson = self.app.catalog.get(lesson_id)
-            option_list.replace_option_prompt_at_index(row, _row(lesson, lesson_state(lesson, self.app.progress), marked))
+            option_list.replace_option_prompt_at_index(row, _Row(lesson, lesson_state(lesson, self.app.progress), marked))
         self._marked = index
 
     def _show_details(self) -> None:
