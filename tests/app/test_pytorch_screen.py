@@ -104,8 +104,7 @@ async def test_the_part_shows_both_listings_and_every_node_agreeing(make_app, to
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        card_text = screen_text(app)
-        await pilot.press("n")
+        await pilot.press("n")  # the prose, then the card
         card_text = screen_text(app)
         assert "o = torch.tanh(n)" in card_text and "import torch" in card_text
         await pilot.press("enter")
