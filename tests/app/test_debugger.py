@@ -654,3 +654,23 @@ async def test_a_step_deeper_than_the_tree_opens_is_still_described():
         await pilot.press("r", "n", "n")
         await pilot.pause()
         assert current(screen) == ["loss"]
+
+
+async def test_each_prediction_and_the_end_of_the_pass_are_reported_as_they_happen():
+    attempts, ends = [], []
+    app = Host(parse_program(SEEDS), on_attempt=lambda *a: attempts.append(a),
+               on_finished=lambda: ends.append(True))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await _ask_at(pilot, screen, 3)
+        await answer(pilot, "abc")  # unreadable: not an attempt
+        assert attempts == []
+        await pilot.press("backspace", "backspace", "backspace")
+        await answer(pilot, "-3")  # forgot the upstream
+        await pilot.press("backspace", "backspace")
+        await answer(pilot, "6")
+        assert attempts == [("-3", False, ["forgot-upstream"]), ("6", True, [])]
+        assert ends == [True]  # e's rule was the last step: reported before the learner leaves
+        await pilot.press("t", "r", "e")  # reaching the end again reports nothing more
+        await pilot.pause()
+        assert ends == [True] and app.results == []

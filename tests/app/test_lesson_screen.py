@@ -37,7 +37,7 @@ class FakeProgramError(Exception):
 class FakeDebugger(Screen):
     opened: list = []
 
-    def __init__(self, program, *, title="", predict=False):
+    def __init__(self, program, *, title="", predict=False, **hooks):
         super().__init__()
         FakeDebugger.opened.append((program, title, predict))
 
@@ -364,6 +364,34 @@ async def test_the_real_debugger_opens_from_the_card(make_app, data_dir):
         await pilot.pause()
         assert isinstance(app.screen, LessonScreen)
     assert Progress(data_dir).completed_blocks("chain") == set()
+
+
+async def test_predictions_and_the_finished_pass_are_saved_while_the_debugger_is_open(make_app, data_dir):
+    """A dropped connection in the debugger loses neither the predictions made (with the mistake
+    each one showed, for `tutor progress`) nor a backward pass already run to its end."""
+    from tutor.screens.debugger import DebuggerScreen
+
+    app = make_app(open_lesson="chain")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DebuggerScreen)
+        await pilot.press("n", "n", "n", "t", "n")  # three steps, then predict the next
+        await pilot.pause()
+        await pilot.press("minus", "3", "enter")  # b.data alone: forgot the upstream
+        await pilot.pause()
+        other = Progress(data_dir)  # what another session (or a restart) reads right now
+        try:
+            (attempt,) = other.attempts("chain")
+            assert (attempt.answer, attempt.correct, attempt.block_index) == ("-3", False, 1)
+            assert attempt.tags == ["forgot-upstream"]
+            assert other.completed_blocks("chain") == set()
+            await pilot.press("escape", "t", "e")  # skip the question, run to the end
+            await pilot.pause()
+            assert isinstance(app.screen, DebuggerScreen)  # still in it
+            assert other.completed_blocks("chain") == {1}
+        finally:
+            other.close()
 
 
 # ---------------------------------------------------------------------- a part taller than the screen

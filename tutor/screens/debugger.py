@@ -12,12 +12,14 @@ tree alone and the inspector alone.
 Keys: ``n`` next step, ``p`` previous (undo), ``r`` reset, ``e`` run to the end, Enter on a tree
 line runs until that node is done; ``t`` predict mode; ``m`` mistake mode (= instead of +=);
 ``g`` gradient check; ``z`` layout; ``q``/escape leave. Leaving dismisses the screen with True
-once the learner has reached the end of the (correct) backward pass, else False.
+once the learner has reached the end of the (correct) backward pass, else False. The optional
+``on_attempt`` and ``on_finished`` hooks hear each predict-mode answer and the first end of the
+pass when they happen; the lesson screen writes both to progress.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -37,6 +39,7 @@ __all__ = ["DebuggerScreen", "LAYOUTS"]
 LAYOUTS = ("split", "tree-only", "inspector-only")
 _TRACK_CHANGES_UP_TO = 64  # jumps longer than this rescan the shown lines instead
 _TRIES_BEFORE_REVEAL = 2
+_MAX_RECORDED = 500  # characters of a predict-mode answer kept in progress
 
 
 class DebuggerScreen(Screen[bool]):
@@ -98,12 +101,19 @@ class DebuggerScreen(Screen[bool]):
         *,
         title: str | None = None,
         predict: bool = False,
+        on_attempt: Callable[[str, bool, list[str]], None] | None = None,
+        on_finished: Callable[[], None] | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
+        """``on_attempt(answer, correct, tags)`` hears every readable predict-mode answer and
+        ``on_finished()`` the first time the correct pass reaches its end, as they happen (a
+        lesson writes both to progress at once, so a dropped connection loses neither)."""
         super().__init__(name=name, id=id, classes=classes)
         self.program = program
+        self._on_attempt = on_attempt
+        self._on_finished = on_finished
         self.caption = title
         self.predict = bool(predict)
         self.mistake = False
@@ -180,8 +190,10 @@ class DebuggerScreen(Screen[bool]):
 
     def _refresh_view(self, changed: Iterable | None, *, note: str = "") -> None:
         stepper = self.stepper
-        if stepper is self.correct_stepper and stepper.done:
+        if stepper is self.correct_stepper and stepper.done and not self.finished:
             self.finished = True
+            if self._on_finished is not None:
+                self._on_finished()
         self.graph_tree.show_step(changed)
         step = stepper.current
         node = step.node if step is not None else stepper.root
@@ -304,6 +316,9 @@ class DebuggerScreen(Screen[bool]):
         if verdict.tag == "unreadable":
             self.answer.say(verdict.message)
             return
+        if self._on_attempt is not None:
+            self._on_attempt(message.text.strip()[:_MAX_RECORDED], verdict.correct,
+                             [verdict.tag] if verdict.tag else [])
         if verdict.correct:
             self._run_predicted_step(f"✓ {verdict.message}")
             return

@@ -228,7 +228,15 @@ class LessonScreen(Screen):
         if program is None:
             return
         title = str(config.get("caption") or self.lesson.title)
-        screen = DebuggerScreen(program, title=title, predict=bool(config.get("predict", False)))
+        lesson_id, index = self.lesson.id, card.block.index
+        screen = DebuggerScreen(
+            program,
+            title=title,
+            predict=bool(config.get("predict", False)),
+            # written as they happen: predictions (with the mistake each one shows) and the end
+            on_attempt=partial(self.progress.record_attempt, lesson_id, index),
+            on_finished=partial(self.progress.complete_block, lesson_id, index),
+        )
         self.app.push_screen(screen, callback=partial(self._block_finished, card.block.index))
 
     def _program_of(self, card: BlockCard):
