@@ -571,3 +571,38 @@ async def test_help_in_the_tutor_lists_the_training_keys(make_app):
         shown = text(app)
         for words in ("Run/Pause", "Run exactly one training step", "lr down", "Bug run", "Layout", "Debug"):
             assert words in shown, words
+
+
+async def test_a_sample_with_zero_loss_says_why_its_pass_is_all_zeros():
+    """Max-margin on a sample already past the margin: its loss, and so every gradient, is 0;
+    the learner is told to pick a ✗ row instead of staring at zeros."""
+    from tutor.screens.debugger import DebuggerScreen
+
+    task = Task.from_config({
+        "steps": 10, "model": {"layers": [4, 4, 1], "linear_output": True}, "data": {"name": "seeds"},
+        "loss": {"kind": "max_margin"}, "optimiser": {"kind": "sgd", "lr": 0.1},
+    })
+    trainer = Trainer(task)
+    for _ in range(2):
+        trainer.step()
+    assert trainer.sample_graph(0).data == 0.0 and trainer.sample_graph(1).data > 0
+    screen = TrainScreen(task)
+    app = Host(screen)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.pause()
+        for _ in range(2):
+            await pilot.press("s")
+            await settle(pilot, screen)
+        await pilot.press("enter")  # sample 0
+        await pilot.pause()
+        assert isinstance(app.screen, DebuggerScreen)
+        assert app.screen.graph.output.data == 0.0
+        assert "Sample 0's loss is 0, so every gradient" in toast_text(app)
+        assert "open a sample marked ✗" in toast_text(app)
+        await pilot.press("q")
+        await pilot.pause()
+        app.clear_notifications()
+        await pilot.press("down", "enter")  # sample 1 has a loss: no such notice
+        await pilot.pause()
+        assert isinstance(app.screen, DebuggerScreen)
+        assert "loss is 0" not in toast_text(app)

@@ -963,6 +963,16 @@ class TrainScreen(Screen[bool]):
         program = SampleProgram(self.main.trainer.task, snap.values, index)
         when = f"after step {snap.step}" if snap.step else "initial weights"
         self.app.push_screen(DebuggerScreen(program, title=f"sample {index}, {when}"))
+        if program.build().output.data == 0.0:
+            # e.g. max-margin on a sample already beyond the margin: a whole pass of zeros
+            self.notify(
+                f"Sample {index}'s loss is 0, so every gradient in its backward pass is 0 too: "
+                "it asks nothing of the weights. To watch gradients flow, go back (q) and open "
+                "a sample marked ✗.",
+                title="Nothing to push back",
+                timeout=10,
+                markup=False,
+            )
 
     def action_leave(self) -> None:
         self._pause()
