@@ -597,7 +597,7 @@ async def test_a_sample_with_zero_loss_says_why_its_pass_is_all_zeros():
         await pilot.pause()
         assert isinstance(app.screen, DebuggerScreen)
         assert app.screen.graph.output.data == 0.0
-        assert "Sample 0's loss is 0, so every gradient" in toast_text(app)
+        assert "Sample 0's loss is 0, so every weight's gradient from it is 0" in toast_text(app)
         assert "open a sample marked ✗" in toast_text(app)
         await pilot.press("q")
         await pilot.pause()

@@ -966,7 +966,7 @@ class TrainScreen(Screen[bool]):
         if program.build().output.data == 0.0:
             # e.g. max-margin on a sample already beyond the margin: a whole pass of zeros
             self.notify(
-                f"Sample {index}'s loss is 0, so every gradient in its backward pass is 0 too: "
+                f"Sample {index}'s loss is 0, so every weight's gradient from it is 0 too: "
                 "it asks nothing of the weights. To watch gradients flow, go back (q) and open "
                 "a sample marked ✗.",
                 title="Nothing to push back",
