@@ -13,8 +13,11 @@ What a program may contain:
 
 * ``name = expression`` lines; ``;`` separates several on one line; ``#`` starts a comment.
 * numbers (``2``, ``-3.0``, ``1e-3``), names assigned on an earlier line, ``+ - * / **``,
-  unary ``-`` and ``+``, parentheses, and the functions ``tanh exp log relu sigmoid``, called
-  either as functions, ``tanh(x)``, or as methods, ``x.tanh()`` / ``(a*b + c).tanh()``.
+  unary ``-`` and ``+``, parentheses, and the engine's functions (``tanh exp log relu
+  leaky_relu sigmoid``, every call op of `engine.ops`), called either as functions, ``tanh(x)``,
+  or as methods, ``x.tanh()`` / ``(a*b + c).tanh()``. A function that takes a plain number
+  besides its operand gets it second: ``leaky_relu(x, 0.1)`` or ``x.leaky_relu(0.1)`` (left out,
+  its default: 0.01).
 * A name given a plain number (``a = 2``, ``b = -3``) is an **input**: a leaf of the graph whose
   value the caller can change. Every other name labels the node its expression computes.
 * The exponent of ``**`` must be a plain number (``x ** 2``, ``x ** -1``, ``x ** 0.5``).
@@ -48,6 +51,7 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from engine.ops import FUNCTIONS, OPS, label_of
 from engine.value import Value, topological_order
 
 __all__ = [
@@ -64,11 +68,10 @@ __all__ = [
     "MAX_NAME_CHARS",
 ]
 
-FUNCTIONS = ("tanh", "exp", "log", "relu", "sigmoid")
 MAX_PROGRAM_CHARS = 20_000  # characters of program text
 MAX_PARTS = 10_000  # numbers, name uses, operators and calls, over the whole program
 MAX_DEPTH = 200  # how deeply one expression may nest (a + b + c + ... counts one level per +)
-MAX_EXPONENT = 1000  # largest |k| in x ** k
+MAX_EXPONENT = int(OPS["**"].arg_range[1])  # largest |k| in x ** k
 MAX_NAME_CHARS = 40
 
 _NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
@@ -164,7 +167,7 @@ class Program:
                 node._backward()
             except (ArithmeticError, ValueError) as exc:
                 operands = ", ".join(f"{_fmt(child.data)}" for child in node._prev)
-                message = (f"the backward pass cannot be computed: the rule of {node._op or 'an operation'} "
+                message = (f"the backward pass cannot be computed: the rule of {label_of(node) or 'an operation'} "
                            f"fails at {operands} ({exc}); the derivative is not finite there, so choose "
                            f"other input values")
                 raise ProgramError(message, *self._line_of_node(graph, node)) from exc
@@ -592,7 +595,12 @@ class _Compiler:
         if isinstance(node, ast.Call):
             func = node.func
             if isinstance(func, ast.Name) and func.id in FUNCTIONS:
-                if len(node.args) != 1 or node.keywords:
+                op = OPS[func.id]
+                most = 2 if op.arg else 1
+                if not 1 <= len(node.args) <= most or node.keywords:
+                    if op.arg:
+                        raise self.error_at(f"{func.id} takes x and, if you like, its {op.arg}: "
+                                            f"{func.id}(x) or {func.id}(x, {op.arg_default})", node)
                     raise self.error_at(f"{func.id} takes exactly one argument, e.g. {func.id}(x)", node)
                 return [node.args[0]]
             if isinstance(func, ast.Attribute):
@@ -628,16 +636,37 @@ class _Compiler:
             if kind == "/" and right[0] == "c" and right[1] == 0:
                 raise self.error(_explain("/", ZeroDivisionError(), None, 0), *where)
             return self.apply(fn, kind, left, right, where)
-        # a call: tanh(x) or x.tanh()
+        # a call: tanh(x) or x.tanh(), leaky_relu(x, 0.1) or x.leaky_relu(0.1)
         func = node.func
         if isinstance(func, ast.Attribute):
             at = self.attribute_position(func)
             if func.attr not in FUNCTIONS:
                 raise self.error(_unsupported(f"method calls other than {_METHOD_LIST}"), *at)
-            if node.args or node.keywords:
-                raise self.error(f".{func.attr}() takes no arguments", *at)
-            return self.apply(getattr(Value, func.attr), func.attr, args[0], None, at)
-        return self.apply(getattr(Value, func.id), func.id, args[0], None, (node.lineno, node.col_offset))
+            op = OPS[func.attr]
+            if node.keywords or len(node.args) > (1 if op.arg else 0):
+                if op.arg:
+                    raise self.error(f".{op.name}() takes at most one number, its {op.arg}: "
+                                     f".{op.name}({op.arg_default})", *at)
+                raise self.error(f".{op.name}() takes no arguments", *at)
+            extra = node.args
+        else:
+            op, at = OPS[func.id], (node.lineno, node.col_offset)
+            extra = node.args[1:]
+        arg = self.op_argument(op, extra[0]) if extra else None
+        return self.apply(getattr(Value, op.name), op.name, args[0], arg, at)
+
+    def op_argument(self, op, node: ast.expr) -> tuple[str, float]:
+        """The plain number an op takes besides its operand (leaky_relu's slope), checked."""
+        value = self.literal_number(node)
+        low, high = op.arg_range
+        if value is None:
+            raise self.error_at(f"the {op.arg} of {op.name} must be a plain number such as {op.arg_default} "
+                                f"(not a name or an expression)", node)
+        if not low <= value <= high:
+            raise self.error_at(f"the {op.arg} of {op.name} must lie between {_fmt(low)} and {_fmt(high)}, "
+                                f"not {_fmt(value)}", node)
+        self.count(node)
+        return ("c", value)
 
     def apply(self, fn, kind: str, x, y, where: tuple[int, int]) -> tuple[str, object]:
         """Emit a step, or work the operation out now when every operand is a number."""

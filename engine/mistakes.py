@@ -1,15 +1,21 @@
-"""Classic backprop bugs, switched on for real so a learner can see what they do.
+"""The classic backprop mistakes, one registry, and the two the engine itself can make for real.
 
-The `=`-instead-of-`+=` bug is not simulated with canned numbers. Each op's backward rule in
-`engine/value.py` is taken as source, every ``x.grad += ...`` in it is rewritten to
-``x.grad = ...`` (exactly the typo a learner makes), and the rewritten rule is compiled once.
-The engine then runs it on the same nodes like any other rule.
+`MISTAKES` is the one list of mistakes the tutor can switch on: each has one key (what lesson
+files, the stepper and the trainer use), one short label (legends and menus) and one line saying
+what it does. Where a mistake applies:
 
-Nothing here executes text from a lesson or a learner: the only source compiled is the engine's
-own, read from its file.
+* to the **backward pass** (the stepper and the debugger): ``overwrite`` and ``no_seed``;
+* to **training** (the trainer and the training screen): ``no_zero_grad``, ``overwrite``,
+  ``ascend`` and ``high_lr``.
 
-The other classic bugs belong to the training loop (`engine.train`): skipping ``zero_grad``, and
-updating with ``+=`` instead of ``-=``.
+The ``=``-instead-of-``+=`` mistake is not simulated with canned numbers. Each op's backward rule
+in `engine/value.py` is taken as source, every ``x.grad += ...`` in it is rewritten to
+``x.grad = ...`` (exactly the typo a learner makes), and the rewritten rule is compiled once. The
+engine then runs it on the same nodes like any other rule. Nothing here executes text from a
+lesson or a learner: the only source compiled is the engine's own, read from its file.
+
+The training mistakes (skipping ``zero_grad``, ``+=`` in the update, a learning rate ten times too
+high) are carried out by `engine.train`.
 """
 
 from __future__ import annotations
@@ -19,10 +25,67 @@ import functools
 import inspect
 import textwrap
 import types
+from dataclasses import dataclass
 
 from engine.value import Value, topological_order
 
-__all__ = ["overwriting_rule", "overwriting_source", "backward_overwriting", "backward_unseeded"]
+__all__ = [
+    "Mistake",
+    "MISTAKES",
+    "BACKWARD",
+    "TRAINING",
+    "HIGH_LR_FACTOR",
+    "mistake_key",
+    "overwriting_rule",
+    "overwriting_source",
+    "backward_overwriting",
+    "backward_unseeded",
+]
+
+HIGH_LR_FACTOR = 10
+
+
+@dataclass(frozen=True)
+class Mistake:
+    key: str  # what lesson files, the stepper and the trainer call it
+    label: str  # a few words for legends and menus
+    what: str  # what it does, in one line
+    backward: bool = False  # the stepper can run a backward pass with it
+    training: bool = False  # the trainer can run with it
+
+
+MISTAKES: dict[str, Mistake] = {
+    m.key: m
+    for m in (
+        Mistake("overwrite", "= instead of +=",
+                "every backward rule uses = instead of +=, so a value used twice keeps only its last share",
+                backward=True, training=True),
+        Mistake("no_seed", "no seed", "backward() forgets to seed the output's grad with 1.0, so every grad stays 0",
+                backward=True),
+        Mistake("no_zero_grad", "no zero_grad", "zero_grad is skipped, so gradients pile up from step to step",
+                training=True),
+        Mistake("ascend", "+= instead of -=", "the update uses += instead of -=, so it climbs the loss",
+                training=True),
+        Mistake("high_lr", f"lr ×{HIGH_LR_FACTOR}",
+                f"the same code with a learning rate {HIGH_LR_FACTOR} times too high", training=True),
+    )
+}
+BACKWARD = tuple(key for key, m in MISTAKES.items() if m.backward)
+TRAINING = tuple(key for key, m in MISTAKES.items() if m.training)
+
+# how lesson files say "no mistake"
+NO_MISTAKE = "none"
+
+
+def mistake_key(value: str | None, allowed: tuple[str, ...]) -> str | None:
+    """The registry key for ``value`` (None for ``"none"`` or None); ValueError naming the
+    choices for anything else, or for a mistake that does not apply where ``allowed`` lists."""
+    if value is None or value == NO_MISTAKE:
+        return None
+    if value in allowed:
+        return value
+    choices = ", ".join(f'"{k}"' for k in (NO_MISTAKE, *allowed))
+    raise ValueError(f"unknown mistake {value!r}; use one of {choices}")
 
 
 class _AccumulateToAssign(ast.NodeTransformer):

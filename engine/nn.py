@@ -21,19 +21,14 @@ from __future__ import annotations
 
 import random
 
+from engine import ops
 from engine.value import Value
 
 __all__ = ["ACTIVATIONS", "Module", "Neuron", "Layer", "MLP"]
 
-# name -> what a neuron does to its weighted sum z
-ACTIVATIONS = {
-    "tanh": Value.tanh,  # squashes into (-1, 1), the seeds' choice
-    "relu": Value.relu,  # max(0, z), micrograd's choice
-    "sigmoid": Value.sigmoid,  # squashes into (0, 1)
-    "linear": None,  # z unchanged
-}
-
-_DISPLAY_NAMES = {"tanh": "Tanh", "relu": "ReLU", "sigmoid": "Sigmoid", "linear": "Linear"}
+# name -> what a neuron does to its weighted sum z: every activation op of engine.ops, and "linear"
+ACTIVATIONS = {name: getattr(Value, name) for name in ops.ACTIVATIONS} | {"linear": None}
+_DISPLAY_NAMES = {name: ops.OPS[name].activation for name in ops.ACTIVATIONS} | {"linear": "Linear"}
 
 
 class Module:

@@ -25,61 +25,14 @@ import inspect
 import textwrap
 from collections.abc import Sequence
 
-from engine.mistakes import overwriting_rule, overwriting_source
+from engine.mistakes import BACKWARD, overwriting_rule, overwriting_source
+from engine.numfmt import fmt, relation
+from engine.ops import OPS, op_of
 from engine.value import Value, topological_order
 
-__all__ = ["Stepper", "Step", "Change", "format_number", "MISTAKES"]
+__all__ = ["Stepper", "Step", "Change"]
 
-MISTAKES = {
-    None: "the engine as written",
-    "overwrite": "every backward rule uses = instead of +=",
-    "no_seed": "backward() forgets to seed the output's grad with 1.0",
-}
-
-_RULES_IN_WORDS = {
-    "seed": "seed: the output's gradient with respect to itself is 1",
-    "+": "add: each operand gets the upstream gradient unchanged (local derivative 1)",
-    "*": "multiply: each operand gets the OTHER operand's value × the upstream gradient",
-    "**": "power: x**k passes k · x**(k-1) × the upstream gradient",
-    "tanh": "tanh: passes (1 - out²) × the upstream gradient, out being tanh's output",
-    "exp": "exp: passes out × the upstream gradient (e**x is its own derivative)",
-    "log": "log: passes (1 / x) × the upstream gradient",
-    "relu": "relu: passes the upstream gradient where the output is positive, 0 elsewhere",
-    "sigmoid": "sigmoid: passes out · (1 - out) × the upstream gradient",
-}
-
-# How each rule's line reads with the names put in: s = the operand receiving gradient,
-# o = the other operand, out = the node whose rule runs. They mirror engine/value.py.
-_SYMBOLIC = {
-    "+": "{s}.grad += {out}.grad",
-    "*": "{s}.grad += {o}.data * {out}.grad",
-    "**": "{s}.grad += {k} * {s}.data**{k_1} * {out}.grad",
-    "tanh": "{s}.grad += (1 - {out}.data**2) * {out}.grad",
-    "exp": "{s}.grad += {out}.data * {out}.grad",
-    "log": "{s}.grad += (1 / {s}.data) * {out}.grad",
-    "relu": "{s}.grad += ({out}.data > 0) * {out}.grad",
-    "sigmoid": "{s}.grad += {out}.data * (1 - {out}.data) * {out}.grad",
-}
-
-
-def format_number(x: float) -> str:
-    """A short, readable form: -3.0, 0.7071, 1.2e-05."""
-    if x != x or x in (float("inf"), float("-inf")):
-        return str(x)
-    if x == 0:
-        return "0.0"
-    if abs(x) >= 1e6 or abs(x) < 1e-4:
-        return f"{x:.4g}"
-    text = f"{x:.4f}".rstrip("0")
-    return text + "0" if text.endswith(".") else text
-
-
-def _exponent(k: float) -> str:
-    return str(int(k)) if k.is_integer() else format_number(k)
-
-
-def _op_family(op: str) -> str:
-    return "**" if op.startswith("**") else op
+SEED_WORDS = "seed: the output's gradient with respect to itself is 1"
 
 
 @functools.lru_cache(maxsize=None)
@@ -95,13 +48,13 @@ def _seed_source() -> str:
 class _StandIn:
     """Plays the output node, with grad 1, while its rule is probed for local derivatives."""
 
-    __slots__ = ("data", "grad", "_prev", "_exponent")
+    __slots__ = ("data", "grad", "_prev", "_arg")
 
     def __init__(self, node):
         self.data = node.data
         self.grad = 1.0
         self._prev = node._prev
-        self._exponent = node._exponent
+        self._arg = node._arg
 
 
 class Change:
@@ -175,7 +128,9 @@ class Step:
     @property
     def rule_text(self) -> str:
         """The op's rule in words."""
-        return _RULES_IN_WORDS.get(_op_family(self.op), self.op)
+        if self.kind == "seed":
+            return SEED_WORDS
+        return OPS[self.op].words
 
     @property
     def source(self) -> str:
@@ -222,12 +177,13 @@ class _Steps(Sequence):
 class Stepper:
     """The backward pass of ``root`` as a list of steps you can move through.
 
-    ``mistake`` switches on a classic bug for the whole pass (see `MISTAKES`).
+    ``mistake`` switches on a classic bug for the whole pass: a key of `engine.mistakes.MISTAKES`
+    that applies to the backward pass (``"overwrite"`` or ``"no_seed"``), or None.
     """
 
     def __init__(self, root: Value, *, mistake: str | None = None):
-        if mistake not in MISTAKES:
-            raise ValueError(f"unknown mistake {mistake!r}; choose one of {list(MISTAKES)}")
+        if mistake is not None and mistake not in BACKWARD:
+            raise ValueError(f"unknown mistake {mistake!r}; choose one of {[None, *BACKWARD]}")
         self.root = root
         self.mistake = mistake
         self.nodes = topological_order(root)
@@ -410,45 +366,42 @@ class Stepper:
         if node.label:
             return node.label
         if not node._prev:  # a constant such as the -1 in a - b == a + (-1 * b)
-            return f"({format_number(node.data)})"
+            return f"({fmt(node.data)})"
         if not self._names:  # n1, n2, ... in the order the backward pass meets them
             unnamed = (n for n in reversed(self.nodes) if n._prev and not n.label)
             self._names = {id(n): f"n{k}" for k, n in enumerate(unnamed, start=1)}
         return self._names.get(id(node), "n?")
 
     def _chain_rule_line(self, step: Step, change: Change) -> str:
-        f = format_number
+        out = self.name(step.node)
         if step.kind == "seed":
             if self.mistake == "no_seed":
-                return f"(skipped) {self.name(step.node)}.grad = 1.0   stays {f(change.after)}"
-            return f"{self.name(step.node)}.grad = 1.0   d{self.name(step.node)}/d{self.name(step.node)} = 1"
+                return f"(skipped) {out}.grad = 1.0   stays {fmt(change.after)}"
+            return f"{out}.grad = 1.0   d{out}/d{out} = 1"
         node = step.node
-        family = _op_family(step.op)
-        names = {"s": self.name(change.node), "out": self.name(node)}
-        if family == "**":
-            k = float(step.op[2:])
-            names.update(k=_exponent(k), k_1=_exponent(k - 1))
+        op = op_of(node)
+        overwrite = self.mistake == "overwrite"
         slot_lines = []
         for slot in change.slots:
             other = node._prev[1 - slot] if len(node._prev) == 2 else node
-            symbolic = _SYMBOLIC.get(family, "{s}.grad += ? * {out}.grad")
-            line = symbolic.format(o=self.name(other), **names)
+            o = self.name(other)
+            line = op.rule_line(self.name(change.node), o, out, node._arg)
             if not other._prev and not other.label:  # a constant: its number, not "(2.0).data"
-                line = line.replace(f"{self.name(other)}.data", self.name(other))
-            slot_lines.append(line)
-        if self.mistake == "overwrite":
-            slot_lines = [line.replace(".grad +=", ".grad =") for line in slot_lines]
+                line = line.replace(f"{o}.data", o)
+            slot_lines.append(line.replace(".grad +=", ".grad =") if overwrite else line)
         symbolic = "; ".join(slot_lines)
-        up = f"({f(step.upstream)})"
         # An operand used in both slots (a + a, a * a) gets one equal share per slot: for both
         # two-operand ops, + and *, the two local derivatives are the same when the operands are.
         # With = instead of +=, the probe already saw only the last write.
-        share = change.local if self.mistake == "overwrite" else change.local / len(change.slots)
-        terms = [up if family == "+" else f"({f(share)}){up}" for _ in change.slots]
-        if self.mistake == "overwrite":
-            numbers = f"{terms[-1]} = {f(change.after)}"
+        share = change.local if overwrite else change.local / len(change.slots)
+        plain_add = op.name == "+"  # its local derivative is 1: the term is the upstream alone
+        factors = [(step.upstream,) if plain_add else (share, step.upstream) for _ in change.slots]
+        terms = [f"({fmt(f[0])})" if plain_add else f"({fmt(f[0])})({fmt(f[1])})" for f in factors]
+        if overwrite:
+            numbers = f"{terms[-1]} {relation(0.0, factors[-1:], change.after)} {fmt(change.after)}"
             if len(terms) > 1:
                 numbers += "  (the second write replaces the first)"
         else:
-            numbers = f"{f(change.before)} + " + " + ".join(terms) + f" = {f(change.after)}"
+            sign = relation(change.before, factors, change.after)
+            numbers = f"{fmt(change.before)} + " + " + ".join(terms) + f" {sign} {fmt(change.after)}"
         return f"{symbolic}   {numbers}"

@@ -1,19 +1,33 @@
-"""A scalar that remembers how it was computed, so gradients can flow back through it.
+"""A number that remembers how it was computed, so the gradient can flow back through it.
 
-Every operation below does two things, side by side:
+This is the file the tutor is teaching. Each operation below is written in two parts, side by side:
 
 * the **forward** computation: the new value's ``data`` from its operands' ``data``;
-* the **backward** rule, written right under it: the chain rule for this one operation. It adds
-  ``local derivative × out.grad`` into each operand's ``grad``. It uses ``+=`` because an operand
-  can feed several nodes, and each of them adds its share.
+* its **backward rule**, right under it: the chain rule for this one operation. It adds
+  ``local derivative × out.grad`` into each operand's ``grad``, with ``+=`` because an operand
+  can feed several nodes and each of them adds its share.
 
-One difference from micrograd: a rule is one plain function per operation that is handed the
-node (``out``) and finds its operands in ``out._prev``; micrograd makes a new closure for every
-node, and that closure points back at the node itself. Such a cycle (node → rule → node) means no
-graph is freed until Python's cyclic garbage collector runs, and the closures are four extra
-objects per node for that collector to walk. Here nothing points back up the graph: a graph is
-freed the moment the last name for it goes away, and each node is just the Value and its tuple of
-operands.
+When the debugger highlights a step, the rule it shows is the function below that ran, read from
+this file; the ``=`` mistake mode is that same function with one character changed (``+=`` made
+``=``, see `engine.mistakes`), run on the same nodes. The names are micrograd's: ``_prev`` holds a
+node's operands, ``_op`` the operation that made it, ``_backward`` runs its rule, and inside a rule
+``self`` and ``other`` are the operands and ``out`` the node it made.
+
+One thing is written differently from micrograd, and the end of this docstring says why: a rule is
+one plain function per operation, handed the node (``out``), that finds its operands in
+``out._prev``, instead of a new closure made for every node. An operation that takes a plain
+number besides its operands (the ``k`` of ``x ** k``, the slope of ``leaky_relu``) keeps it in
+``out._arg``: it is not a node, so it gets no gradient.
+
+What the rest of the tutor says about each operation (its rule in words, its symbol, its
+derivative in symbols, what PyTorch calls it) is in one table, `engine.ops`.
+
+Why one function per operation, not a closure per node: micrograd's closure points back at the
+node that holds it, and such a cycle (node → rule → node) means no graph is freed until Python's
+cyclic garbage collector runs; the closures are also four more objects per node for that collector
+to walk. Here nothing points back up the graph, so a graph is freed the moment the last name for
+it goes away, and each node is just the Value and its tuple of operands (benchmarks/README.md has
+the figures).
 """
 
 from __future__ import annotations
@@ -26,9 +40,9 @@ __all__ = ["Value", "topological_order"]
 class Value:
     """One number in a computation graph, with the gradient of the output with respect to it."""
 
-    __slots__ = ("data", "grad", "label", "_prev", "_op", "_grad_fn", "_exponent", "__weakref__")
+    __slots__ = ("data", "grad", "label", "_prev", "_op", "_grad_fn", "_arg", "__weakref__")
 
-    def __init__(self, data, _children=(), _op="", label="", _grad_fn=None):
+    def __init__(self, data, _children=(), _op="", label="", _grad_fn=None, _arg=None):
         if isinstance(data, Value):
             raise TypeError("Value(...) takes a number, not another Value")
         self.data = float(data)
@@ -37,7 +51,7 @@ class Value:
         self._prev = tuple(_children)  # the operands, in operand order
         self._op = _op  # the operation that produced this value ("" for a leaf)
         self._grad_fn = _grad_fn  # that operation's backward rule (None for a leaf)
-        self._exponent = None  # k, for a value made by ** k
+        self._arg = _arg  # the op's plain-number argument (k of x ** k), if it takes one
 
     def __repr__(self):
         if self.label:
@@ -82,14 +96,12 @@ class Value:
             raise ZeroDivisionError(f"0 raised to the negative power {k}")
         if self.data < 0 and not float(k).is_integer():
             raise ValueError(f"a negative number ({self.data}) to the fractional power {k}")
-        out = Value(self.data**k, (self,), f"**{k}", _grad_fn=Value._pow_backward)
-        out._exponent = k  # a plain number, not a node: it gets no gradient
-        return out
+        return Value(self.data**k, (self,), "**", _grad_fn=Value._pow_backward, _arg=k)
 
     @staticmethod
     def _pow_backward(out):
         (self,) = out._prev
-        k = out._exponent
+        k = out._arg  # a plain number, not a node: it gets no gradient
         # power rule: d(a**k)/da = k * a**(k - 1)
         self.grad += k * self.data ** (k - 1) * out.grad
 
@@ -130,6 +142,20 @@ class Value:
         (self,) = out._prev
         # slope 1 where the unit is on (output > 0), 0 where it is off
         self.grad += (out.data > 0) * out.grad
+
+    def leaky_relu(self, slope=0.01):
+        if not isinstance(slope, (int, float)) or isinstance(slope, bool) or not 0 <= slope <= 1:
+            raise ValueError(f"the slope of leaky_relu must be a number from 0 to 1, not {slope!r}")
+        x = self.data
+        return Value(x if x > 0 else slope * x, (self,), "leaky_relu", _grad_fn=Value._leaky_relu_backward,
+                     _arg=slope)
+
+    @staticmethod
+    def _leaky_relu_backward(out):
+        (self,) = out._prev
+        slope = out._arg
+        # slope 1 where the input is positive, `slope` (a small number) where it is not
+        self.grad += (1 if self.data > 0 else slope) * out.grad
 
     def sigmoid(self):
         x = self.data

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from engine import Value, topological_order
+from engine.ops import FUNCTIONS, label_of
 from engine.expr import (
     MAX_DEPTH,
     MAX_EXPONENT,
@@ -134,15 +135,38 @@ def test_division_and_reflected_forms_match_the_engine():
     assert graph.values["q"].data == 2.0
 
 
-def test_power_keeps_an_integer_exponent_in_the_op_name():
+def test_power_keeps_its_exponent_as_the_ops_argument():
     graph = run_program("x = 3\ny = x ** 2\nz = x ** -1\nw = x ** 0.5")
-    assert graph.values["y"]._op == "**2"
-    assert graph.values["z"]._op == "**-1"
-    assert graph.values["w"]._op == "**0.5"
+    assert [graph.values[n]._op for n in "yzw"] == ["**", "**", "**"]
+    assert [graph.values[n]._arg for n in "yzw"] == [2, -1, 0.5]
+    assert [label_of(graph.values[n]) for n in "yzw"] == ["**2", "**-1", "**0.5"]
     assert graph.values["w"].data == pytest.approx(math.sqrt(3))
 
 
-@pytest.mark.parametrize("fn", ["tanh", "exp", "log", "relu", "sigmoid"])
+def test_leaky_relu_takes_its_slope_as_a_second_number():
+    graph = run_program("x = -2\ny = leaky_relu(x, 0.1)\nz = x.leaky_relu(0.2)\nw = leaky_relu(x)")
+    assert [graph.values[n].data for n in "yzw"] == [pytest.approx(-0.2), pytest.approx(-0.4), pytest.approx(-0.02)]
+    assert [graph.values[n]._arg for n in "yzw"] == [0.1, 0.2, 0.01]
+    assert label_of(graph.values["y"]) == "leaky_relu(0.1)" and label_of(graph.values["w"]) == "leaky_relu"
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("x = 1\ny = leaky_relu(x, 2)", "the slope of leaky_relu must lie between 0 and 1, not 2"),
+        ("x = 1\nk = 0.1\ny = leaky_relu(x, k)", "the slope of leaky_relu must be a plain number"),
+        ("x = 1\ny = leaky_relu(x, 0.1, 0.2)", "leaky_relu takes x and, if you like, its slope"),
+        ("x = 1\ny = x.leaky_relu(0.1, 0.2)", ".leaky_relu() takes at most one number"),
+        ("x = 1\ny = tanh(x, 2)", "tanh takes exactly one argument"),
+    ],
+)
+def test_leaky_relu_arguments_are_checked(text, message):
+    with pytest.raises(ProgramError) as caught:
+        parse_program(text)
+    assert message in caught.value.message
+
+
+@pytest.mark.parametrize("fn", FUNCTIONS)
 def test_functions_and_methods_build_the_same_graph(fn):
     as_function = run_program(f"x = 0.7\nw = 2\ny = {fn}(x * w + 1)")
     as_method = run_program(f"x = 0.7\nw = 2\ny = (x * w + 1).{fn}()")
@@ -269,12 +293,12 @@ ERRORS = [
      f"the name aaaaaaaaaaaa... is too long ({MAX_NAME_CHARS + 1} characters; the limit is {MAX_NAME_CHARS})"),
     # unsupported syntax, named plainly
     ("__import__('os').system('x')", 1, 1,
-     "not supported: function calls other than tanh, exp, log, relu, sigmoid"),
-    ("a = 1\nb = print(a)", 2, 5, "not supported: function calls other than tanh, exp, log, relu, sigmoid"),
+     "not supported: function calls other than tanh, exp, log, relu, leaky_relu, sigmoid"),
+    ("a = 1\nb = print(a)", 2, 5, "not supported: function calls other than tanh, exp, log, relu, leaky_relu, sigmoid"),
     ("a = 1; b = a.__class__", 1, 14, "not supported: attribute access"),
     ("a = 1; b = a.tanh", 1, 14, "not supported: attribute access; to call the method write .tanh()"),
     ("a = 1; b = a.backward()", 1, 14,
-     "not supported: method calls other than .tanh(), .exp(), .log(), .relu(), .sigmoid()"),
+     "not supported: method calls other than .tanh(), .exp(), .log(), .relu(), .leaky_relu(), .sigmoid()"),
     ("a = 1; b = tanh(a, a)", 1, 12, "tanh takes exactly one argument, e.g. tanh(x)"),
     ("a = 1; b = tanh()", 1, 12, "tanh takes exactly one argument, e.g. tanh(x)"),
     ("a = 1; b = exp(x=a)", 1, 12, "exp takes exactly one argument, e.g. exp(x)"),

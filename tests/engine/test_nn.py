@@ -117,6 +117,7 @@ def _by_hand(activation, z):
     return {
         "tanh": math.tanh,
         "relu": lambda v: max(v, 0.0),
+        "leaky_relu": lambda v: v if v > 0 else 0.01 * v,
         "sigmoid": lambda v: 1 / (1 + math.exp(-v)),
         "linear": lambda v: v,
     }[activation](z)

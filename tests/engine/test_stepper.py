@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from engine import Value, topological_order
 from engine.mistakes import backward_overwriting, backward_unseeded
-from engine.stepper import Stepper, format_number
+from engine.stepper import Stepper
 from tests.engine.graphs import build, recipes
 from tests.engine.test_value import seeds_expression
 
@@ -159,11 +159,30 @@ def test_power_line_shows_the_exponent():
     assert s.steps[1].changes[0].line.startswith("x.grad += 3 * x.data**2 * n1.grad")
 
 
-@pytest.mark.parametrize(
-    "x, text", [(-3.0, "-3.0"), (6, "6.0"), (0.70710678, "0.7071"), (1.2e-5, "1.2e-05"), (0.0, "0.0"), (2.5e7, "2.5e+07")]
-)
-def test_format_number(x, text):
-    assert format_number(x) == text
+def test_a_chain_rule_line_says_approximately_when_the_rounding_shows():
+    # 1/750 is shown as 0.0013333: 0.0013333 + (-3.0)(0.0013333) is -0.0026666 as shown, while the
+    # true grad rounds to -0.0026667, so the line must not claim the shown numbers add up
+    x, w = Value(2.0, label="x"), Value(1 / 750, label="w")
+    y = x * -3.0
+    z = x + y
+    L = z * w
+    L.label = "L"
+    s = Stepper(L)
+    s.run_to_end()
+    lines = [c.line for step in s.steps[1:] for c in step.changes if c.node is x]
+    assert lines[-1].endswith("0.0013333 + (-3.0)(0.0013333) ≈ -0.0026667")
+    assert all("=" in line.split("   ")[1] for line in lines[:-1])
+
+
+def test_leaky_relu_steps_with_its_slope_in_the_line():
+    x = Value(-2.0, label="x")
+    y = x.leaky_relu(0.1)
+    y.label = "y"
+    s = Stepper(y)
+    step = s.forward() and s.forward()
+    assert step.rule_text.startswith("leaky_relu:")
+    assert step.changes[0].line == "x.grad += (1 if x.data > 0 else 0.1) * y.grad   0.0 + (0.1)(1.0) = 0.1"
+    assert "slope = out._arg" in step.source
 
 
 @settings(max_examples=150, deadline=None)
