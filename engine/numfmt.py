@@ -1,8 +1,8 @@
 """How every number is written on screen: one rule, by significant figures.
 
 ``fmt(x)`` writes a float with ``DIGITS`` (5) significant figures, as Python's ``g`` format does,
-and keeps a ``.0`` on a float that is a whole number so it still reads as one: ``6.0``,
-``-2.4731``, ``0.70711``, ``0.0013333``, ``12346``, ``1.2346e-05``. The graph tree, the inspector,
+and keeps a ``.0`` on a number that rounds to a short whole number so it still reads as a float:
+``6.0``, ``-2.4731``, ``0.70711``, ``0.0013333``, ``12346``, ``1.2346e-05``. The graph tree, the inspector,
 the chain-rule lines, quiz feedback and the PyTorch table all write numbers this way (the PyTorch
 table asks for more digits, to show how far two engines agree).
 
@@ -30,8 +30,8 @@ def fmt(x: float, digits: int = DIGITS) -> str:
     if x == 0:
         return "0.0"  # and never "-0.0"
     text = f"{x:.{digits}g}"
-    if "e" not in text and "." not in text and x == int(x):
-        text += ".0"
+    if "e" not in text and "." not in text and len(text.lstrip("-")) < digits:
+        text += ".0"  # a whole number still reads as a float: 6.0, and 4.0 for 3.9999999
     return text
 
 

@@ -22,6 +22,9 @@ import random
 from dataclasses import dataclass, field
 from typing import Callable
 
+from engine.numfmt import fmt
+from engine.ops import OPS
+
 __all__ = [
     "MAX_LINE_CHARS",
     "RULES",
@@ -71,20 +74,6 @@ def _binary(op: Callable[[float, float], float]):
             "out.grad": _signed(rng),
         }
         env["out.data"] = op(env["self.data"], env["other.data"])
-        return env
-
-    return sample
-
-
-def _unary(fn: Callable[[float], float], *, positive=False, both_signs=False, extra=None):
-    def sample(rng: random.Random, trial: int) -> dict[str, float]:
-        x = rng.uniform(0.3, 1.8)
-        if not positive:
-            x = x * (-1 if (trial % 2 if both_signs else rng.random() < 0.5) else 1)
-        env = {"self.data": x, "self.grad": _signed(rng), "out.grad": _signed(rng)}
-        env["out.data"] = fn(x)
-        if extra:
-            env.update(extra(env, rng, trial))
         return env
 
     return sample
@@ -142,15 +131,42 @@ class Rule:
         return ", ".join(parts)
 
 
-def _sigmoid(x: float) -> float:
-    return 1 / (1 + math.exp(-x))
-
-
 _MUL_SWAPS = {
     ("other.data", "self.data"): "own-input-in-mul",
     ("self.data", "other.data"): "own-input-in-mul",
 }
 _TANH_SWAPS = {("out.data", "self.data"): "tanh-on-input", ("t", "self.data"): "tanh-on-input"}
+
+
+def _op_rule(op) -> Rule:
+    """The code-line setting of one single-operand op of the engine's op table: its operand
+    drawn where the op is defined (both signs for a kink at 0), its argument drawn too."""
+    scalars = ("t",) if op.name == "tanh" else ()  # learners often write t for tanh's output
+    if op.arg is not None:
+        scalars += (op.arg,)
+    low, high = op.arg_range or (0.0, 0.0)
+
+    def sample(rng: random.Random, trial: int) -> dict[str, float]:
+        x = rng.uniform(0.3, 1.8)
+        if op.domain != "positive":
+            negative = trial % 2 if op.kink_at_zero else rng.random() < 0.5
+            x = -x if negative else x
+        env = {"self.data": x, "self.grad": _signed(rng), "out.grad": _signed(rng)}
+        if op.arg is not None:
+            arg = rng.uniform(max(low, 0.01), min(high, 0.3))
+            env[op.arg] = arg
+            env["out.data"] = op.forward(x, arg)
+        else:
+            env["out.data"] = op.forward(x)
+        if op.name == "tanh":
+            env["t"] = env["out.data"]
+        return env
+
+    described = f"{op.name}(self, {op.arg})" if op.arg else f"{op.name}(self)"
+    note = " (t is out.data)" if op.name == "tanh" else ""
+    return Rule(op.name, f"the backward rule of out = {described}{note}", ("self", "out"), scalars, sample,
+                swap_tags=_TANH_SWAPS if op.name == "tanh" else {})
+
 
 RULES: dict[str, Rule] = {
     r.name: r
@@ -161,16 +177,7 @@ RULES: dict[str, Rule] = {
              _binary(lambda a, b: a * b), swap_tags=_MUL_SWAPS),
         Rule("pow", "the backward rule of out = self ** k (k a number; micrograd calls it other)",
              ("self", "out"), ("k", "other"), _pow_sample),
-        Rule("tanh", "the backward rule of out = tanh(self) (t is out.data)", ("self", "out"), ("t",),
-             _unary(math.tanh, extra=lambda env, rng, trial: {"t": env["out.data"]}),
-             swap_tags=_TANH_SWAPS),
-        Rule("exp", "the backward rule of out = exp(self)", ("self", "out"), (), _unary(math.exp)),
-        Rule("log", "the backward rule of out = log(self)", ("self", "out"), (),
-             _unary(math.log, positive=True)),
-        Rule("relu", "the backward rule of out = relu(self)", ("self", "out"), (),
-             _unary(lambda x: max(0.0, x), both_signs=True)),
-        Rule("sigmoid", "the backward rule of out = sigmoid(self)", ("self", "out"), (),
-             _unary(_sigmoid)),
+        *[_op_rule(op) for op in OPS.values() if op.operands == 1 and op.syntax == "call"],
         Rule("update", "the update of one parameter p with learning rate lr", ("p",), ("lr",),
              _update_sample, sign_tag="update-wrong-sign", overwrite_tag=None,
              scale_name="lr", scale_tag="forgot-learning-rate"),
@@ -458,10 +465,6 @@ class LineVerdict:
     kind: str  # "right" | "wrong" | "unreadable"
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.4g}"
-
-
 def judge_line(answer: str, expect: Line | str, rule: Rule | str) -> LineVerdict:
     """Judge the learner's ``answer`` against the expected line in ``rule``'s setting.
 
@@ -560,15 +563,15 @@ def _diagnose(line, expect, rule, samples, learner, wanted) -> LineVerdict:
     i = next((i for i, (g, s) in enumerate(zip(got, share)) if not _close(g, s)), 0)
     env = samples[i]
     used = line.refs | expect.refs | ({expect.target} if not expect_adds else set())
-    shown = ", ".join(f"{k} = {_fmt(env[k])}" for k in rule.refs if k in used)
+    shown = ", ".join(f"{k} = {fmt(env[k])}" for k in rule.refs if k in used)
     if expect_adds:
         notes.append(
-            f"with {shown} your line adds {_fmt(got[i])} to {expect.target}; the rule adds {_fmt(share[i])}"
+            f"with {shown} your line adds {fmt(got[i])} to {expect.target}; the rule adds {fmt(share[i])}"
         )
     else:
         notes.append(
-            f"with {shown} your line leaves {expect.target} = {_fmt(learner[i])}; "
-            f"it should become {_fmt(wanted[i])}"
+            f"with {shown} your line leaves {expect.target} = {fmt(learner[i])}; "
+            f"it should become {fmt(wanted[i])}"
         )
     return LineVerdict(False, tags, _join(notes), "wrong")
 

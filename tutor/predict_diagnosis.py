@@ -28,6 +28,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from engine.numfmt import fmt
+
 __all__ = [
     "GradQuestion",
     "Verdict",
@@ -49,7 +51,7 @@ TAGS = {
     "forgot-seed": "forgot to seed the output's gradient with 1",
 }
 
-ABS_TOLERANCE = 5e-5  # half the last of the four decimals on screen
+ABS_TOLERANCE = 5e-5  # half the last of four decimals
 REL_TOLERANCE = 1e-6
 
 _MAX_LENGTH = 40
@@ -98,18 +100,12 @@ def parse_number(text: str) -> float | None:
 
 
 def close_enough(typed: float, expected: float) -> bool:
-    """Equal to the four decimals shown on screen, or to one part in a million."""
+    """The number the screen shows for ``expected`` (its five significant figures), or within
+    5e-5 of it, or equal to one part in a million."""
     diff = abs(typed - expected)
-    return diff <= ABS_TOLERANCE * (1 + 1e-9) or diff <= REL_TOLERANCE * max(abs(typed), abs(expected))
-
-
-def _fmt(x: float) -> str:
-    if x == 0:
-        return "0"
-    if abs(x) >= 1e6 or abs(x) < 1e-4:
-        return f"{x:.4g}"
-    text = f"{x:.4f}".rstrip("0").rstrip(".")
-    return text if text not in ("-0", "") else "0"
+    if diff <= ABS_TOLERANCE * (1 + 1e-9) or diff <= REL_TOLERANCE * max(abs(typed), abs(expected)):
+        return True
+    return fmt(typed) == fmt(expected)
 
 
 def _candidates(q: GradQuestion):
@@ -133,9 +129,9 @@ def _candidates(q: GradQuestion):
             (
                 "overwrote-not-accumulated",
                 q.contribution,
-                f"That is only what this step adds. {s}.grad already holds {_fmt(before)} from "
+                f"That is only what this step adds. {s}.grad already holds {fmt(before)} from "
                 f"an earlier step ({s} is used more than once), and the rule adds with +=, so "
-                f"the answer is {_fmt(before)} + {_fmt(q.contribution)}.",
+                f"the answer is {fmt(before)} + {fmt(q.contribution)}.",
             )
         )
     if q.slots > 1:
@@ -145,7 +141,7 @@ def _candidates(q: GradQuestion):
                 "overwrote-not-accumulated",
                 before + share,
                 f"{s} fills {q.slots} operand slots of {n}, and each slot runs its own += line: "
-                f"both shares of {_fmt(share)} land in {s}.grad, the second does not replace the first.",
+                f"both shares of {fmt(share)} land in {s}.grad, the second does not replace the first.",
             )
         )
     if q.local is not None and not close_enough(up, 1.0):
@@ -153,8 +149,8 @@ def _candidates(q: GradQuestion):
             (
                 "forgot-upstream",
                 before + q.local,
-                f"{_fmt(q.local)} is the local derivative d{n}/d{s}. The chain rule multiplies it "
-                f"by the upstream gradient {n}.grad = {_fmt(up)}.",
+                f"{fmt(q.local)} is the local derivative d{n}/d{s}. The chain rule multiplies it "
+                f"by the upstream gradient {n}.grad = {fmt(up)}.",
             )
         )
         if before != 0:
@@ -162,8 +158,8 @@ def _candidates(q: GradQuestion):
                 (
                     "forgot-upstream",
                     q.local,
-                    f"{_fmt(q.local)} is the local derivative d{n}/d{s}; multiply it by "
-                    f"{n}.grad = {_fmt(up)} and add it to the {_fmt(before)} already there.",
+                    f"{fmt(q.local)} is the local derivative d{n}/d{s}; multiply it by "
+                    f"{n}.grad = {fmt(up)} and add it to the {fmt(before)} already there.",
                 )
             )
     if q.op == "*" and q.slots == 1 and q.own_data is not None and q.other_data is not None:
@@ -172,7 +168,7 @@ def _candidates(q: GradQuestion):
                 "own-input-in-mul",
                 before + q.own_data * up,
                 f"In a multiply each side gets the OTHER side's value times the upstream grad: "
-                f"{s}.grad += (other operand's data) × {n}.grad, not {s}'s own data {_fmt(q.own_data)}.",
+                f"{s}.grad += (other operand's data) × {n}.grad, not {s}'s own data {fmt(q.own_data)}.",
             )
         )
     if q.op == "+" and q.slots == 1 and q.n_operands >= 2:
@@ -182,7 +178,7 @@ def _candidates(q: GradQuestion):
                     "split-add-gradient",
                     before + up / parts,
                     f"Addition does not share the gradient out: d{n}/d{s} = 1, so {s} gets the "
-                    f"whole upstream {_fmt(up)}, and so does every other operand.",
+                    f"whole upstream {fmt(up)}, and so does every other operand.",
                 )
             )
     if q.after != 0:
@@ -197,7 +193,7 @@ def diagnose(question: GradQuestion, text: str) -> Verdict:
         return Verdict(False, UNREADABLE, "unreadable")
     expected = question.after
     if close_enough(typed, expected):
-        return Verdict(True, f"Right: {question.operand}.grad = {_fmt(expected)}.", None, typed)
+        return Verdict(True, f"Right: {question.operand}.grad = {fmt(expected)}.", None, typed)
     for tag, wrong, explanation in _candidates(question):
         if close_enough(typed, wrong) and not close_enough(wrong, expected):
             named = f"Not quite: {TAGS[tag]}." if tag else "Not quite."
@@ -207,7 +203,7 @@ def diagnose(question: GradQuestion, text: str) -> Verdict:
         hint = f"The backward pass starts by setting {q.operand}.grad = 1."
     else:
         hint = (
-            f"{q.operand}.grad after the step = what it holds now ({_fmt(q.before)}) + "
-            f"local derivative d{q.node}/d{q.operand} × upstream {q.node}.grad ({_fmt(q.upstream)})."
+            f"{q.operand}.grad after the step = what it holds now ({fmt(q.before)}) + "
+            f"local derivative d{q.node}/d{q.operand} × upstream {q.node}.grad ({fmt(q.upstream)})."
         )
     return Verdict(False, f"Not quite. {hint}", None, typed)

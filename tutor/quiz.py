@@ -34,6 +34,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.numfmt import fmt
 from tutor import codeline
 from tutor.misconceptions import CATALOGUE
 from tutor.predict_diagnosis import UNREADABLE as NUMBER_UNREADABLE
@@ -249,7 +250,7 @@ class Quiz:
     def solution(self) -> str:
         """The right answer, written out for the learner (shown after giving up)."""
         if self.kind == "numeric":
-            return f"The answer is {_fmt(self.answer)}."
+            return f"The answer is {fmt(self.answer)}."
         if self.kind == "choice":
             right = [f"{i}. {o.text}" for i, o in enumerate(self.options, 1) if o.correct]
             head = "The right options are:" if len(right) > 1 else "The right option is:"
@@ -259,7 +260,7 @@ class Quiz:
         if self.kind == "order":
             return "The loop in order:\n" + "\n".join(f"{i}. {s.text}" for i, s in enumerate(self.steps, 1))
         q, line = _predict_question(self)
-        return f"{q.operand}.grad = {_fmt(q.after)} after {q.node}'s step: {line}"
+        return f"{q.operand}.grad = {fmt(q.after)} after {q.node}'s step: {line}"
 
 
 # ----------------------------------------------------------------------------- parsing
@@ -360,7 +361,7 @@ def _parse_wrong_numbers(config: dict, quiz: Quiz, equals_right) -> list[WrongAn
         tag = _tag(table, path)
         feedback = _need(table, "feedback", str, path, "what to tell a learner who gives this answer")
         if equals_right(value):
-            raise _err(path + ["answer"], f"this wrong answer ({_fmt(value)}) is the right answer, within the tolerance")
+            raise _err(path + ["answer"], f"this wrong answer ({fmt(value)}) is the right answer, within the tolerance")
         out.append(WrongAnswer(value, tag, feedback.strip()))
     return out
 
@@ -668,7 +669,7 @@ def _grade_numeric(quiz: Quiz, answer) -> Verdict:
     if value is None:
         return _unreadable_number()
     if _numbers_close(value, quiz.answer, quiz):
-        return Verdict(True, [], f"Right: the answer is {_fmt(quiz.answer)}.", "right")
+        return Verdict(True, [], f"Right: the answer is {fmt(quiz.answer)}.", "right")
     for w in quiz.wrong:
         if _numbers_close(value, w.value, quiz):
             return Verdict(False, _tags(w.tag), w.feedback, "wrong")
@@ -937,8 +938,8 @@ def _run_summary(roles: tuple[str, ...], right: tuple[str, ...]) -> str:
     if stopped:
         yours = f"  your order:  {stopped}"
     else:
-        yours = f"  your order:  loss {_fmt(mine[0])} → {_fmt(mine[-1])}, gradient size at the end {_fmt(mine_norm)}"
-    ours = f"  right order: loss {_fmt(good[0])} → {_fmt(good[-1])}, gradient size at the end {_fmt(good_norm)}"
+        yours = f"  your order:  loss {fmt(mine[0])} → {fmt(mine[-1])}, gradient size at the end {fmt(mine_norm)}"
+    ours = f"  right order: loss {fmt(good[0])} → {fmt(good[-1])}, gradient size at the end {fmt(good_norm)}"
     lines = [head, yours, ours]
     if not stopped and all(x == mine[0] for x in mine):
         lines.append("The loss never moves: the updates never see a gradient.")
@@ -981,16 +982,3 @@ def check_examples(quiz: Quiz) -> list[tuple[int, str]]:
                 have = ", ".join(v.tags) or "no tag"
                 problems.append((i, f"example {shown} should hit {want} but the grader found {have}"))
     return problems
-
-
-def _fmt(x: float) -> str:
-    """A number as a learner would write it: 6, -0.5, 0.7071."""
-    if x is None:
-        return "?"
-    if not math.isfinite(x):
-        return str(x)
-    if x == int(x) and abs(x) < 1e12:
-        return str(int(x))
-    if abs(x) >= 1e6 or abs(x) < 1e-4:
-        return f"{x:.4g}"
-    return f"{x:.4f}".rstrip("0").rstrip(".")

@@ -30,7 +30,8 @@ import sys
 import warnings
 from dataclasses import dataclass
 
-from engine.expr import FUNCTIONS, Program
+from engine.expr import Program
+from engine.ops import FUNCTIONS, OPS
 
 __all__ = [
     "INSTALL_COMMAND",
@@ -100,13 +101,31 @@ def _statements(program: Program) -> list[ast.stmt]:
     return ast.parse(program.text).body
 
 
+def _tensor_method(op) -> bool:
+    """Whether PyTorch tensors have the op as a method of the same name (``x.tanh()``)."""
+    return op.torch == f"torch.{op.name}"
+
+
+def _dotted(path: str) -> ast.expr:
+    parts = path.split(".")
+    node: ast.expr = ast.Name(parts[0], ast.Load())
+    for part in parts[1:]:
+        node = ast.Attribute(value=node, attr=part, ctx=ast.Load())
+    return node
+
+
 class _ToTorch(ast.NodeTransformer):
-    """``tanh(x)`` -> ``torch.tanh(x)``; methods (``x.tanh()``) already exist on tensors."""
+    """``tanh(x)`` -> ``torch.tanh(x)`` (each op's PyTorch name, from the op table); a method
+    stays a method where tensors have it (``x.tanh()``), else becomes the function
+    (``x.leaky_relu(0.1)`` -> ``torch.nn.functional.leaky_relu(x, 0.1)``)."""
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)
-        if isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS:
-            node.func = ast.Attribute(value=ast.Name("torch", ast.Load()), attr=node.func.id, ctx=ast.Load())
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in FUNCTIONS:
+            node.func = _dotted(OPS[func.id].torch)
+        elif isinstance(func, ast.Attribute) and func.attr in FUNCTIONS and not _tensor_method(OPS[func.attr]):
+            node = ast.Call(func=_dotted(OPS[func.attr].torch), args=[func.value, *node.args], keywords=[])
         return node
 
 
@@ -232,17 +251,18 @@ def run_in_torch(program: Program, torch) -> dict[str, tuple[float, float | None
                 return x ** y
             return _BINARY[type(node.op)](x, y)
         if isinstance(node, ast.Call):
-            if isinstance(node.func, ast.Attribute):  # x.tanh()
-                x = evaluate(node.func.value)
-                name = node.func.attr
-            else:  # tanh(x)
-                x = evaluate(node.args[0])
-                name = node.func.id
+            if isinstance(node.func, ast.Attribute):  # x.tanh(), x.leaky_relu(0.1)
+                x, name, extra = evaluate(node.func.value), node.func.attr, node.args
+            else:  # tanh(x), leaky_relu(x, 0.1)
+                x, name, extra = evaluate(node.args[0]), node.func.id, node.args[1:]
             if name not in FUNCTIONS:
                 raise ValueError(f"not an operation of the engine: {name}")
             if not isinstance(x, torch.Tensor):
                 x = torch.tensor(x, dtype=torch.float64)
-            return getattr(torch, name)(x)
+            function = torch
+            for part in OPS[name].torch.split(".")[1:]:
+                function = getattr(function, part)
+            return function(x, *(evaluate(a) for a in extra))
         raise ValueError(f"not part of an expression program: {type(node).__name__}")
 
     for stmt in _statements(program):

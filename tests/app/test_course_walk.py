@@ -45,7 +45,7 @@ async def type_text(pilot, text: str) -> None:
 
 
 async def finish_debugger(pilot, screen) -> None:
-    from engine.stepper import format_number
+    from engine.numfmt import fmt as format_number
 
     for _ in range(10 * len(screen.stepper.steps) + 10):
         if screen.finished:

@@ -116,8 +116,8 @@ async def test_the_part_shows_both_listings_and_every_node_agreeing(make_app, to
         text = screen_text(app)
         assert "x1 = Value(2.0)" in text and "x1 = leaf(2.0)" in text
         assert "o = tanh(n)" in text and "o = torch.tanh(n)" in text
-        assert row(text, "o") == ["o", "0.707106781187", "0.707106781187", "1", "1", "✓"]
-        assert row(text, "x1") == ["x1", "2", "2", "-1.5", "-1.5", "✓"]
+        assert row(text, "o") == ["o", "0.707106781187", "0.707106781187", "1.0", "1.0", "✓"]
+        assert row(text, "x1") == ["x1", "2.0", "2.0", "-1.5", "-1.5", "✓"]
         assert "✓ All 14 numbers agree exactly" in squash(text)
         assert len(torch_runs) == 1 and torch_runs[0].output == "o"
         await pilot.press("q")
@@ -155,7 +155,7 @@ async def test_without_pytorch_the_screen_says_how_to_install_it_and_the_part_co
         assert "✗ No PyTorch numbers. PyTorch is not installed" in text
         assert "-m pip install torch" in text and "counts as done either way" in text
         # the engine's side is there all the same, PyTorch's columns empty
-        assert row(screen_text(app), "x1") == ["x1", "2", "—", "-1.5", "—"]
+        assert row(screen_text(app), "x1") == ["x1", "2.0", "—", "-1.5", "—"]
         await pilot.press("r")  # after installing it, say
         await app.workers.wait_for_complete()
         assert len(calls) == 2

@@ -119,11 +119,14 @@ def test_plain_numbers_are_read(text, value):
     assert parse_number(text) == value
 
 
-def test_tolerance_accepts_the_four_decimals_on_screen_and_no_more():
-    assert close_enough(0.4200, 0.41997)  # 0.4200 is what the screen shows for 0.41997
+def test_tolerance_accepts_what_the_screen_shows_and_no_more():
+    assert close_enough(0.4200, 0.41997)  # within 5e-5, as before
+    assert close_enough(-2.4731, -2.473114)  # the five figures the screen shows
+    assert close_enough(12.346, 12.34567)  # ... also where they are 3 decimals (more than 5e-5 off)
+    assert not close_enough(12.35, 12.34567)
     assert not close_enough(0.4199, 0.41997 + 1e-4)
     assert close_enough(1_000_000.5, 1_000_000.0)  # one part in a million for large numbers
-    assert not close_enough(1_000_010.0, 1_000_000.0)
+    assert not close_enough(1_000_100.0, 1_000_000.0)  # 1.0001e+06 is not 1e+06
 
 
 @settings(max_examples=150, deadline=None)

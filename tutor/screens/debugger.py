@@ -27,7 +27,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, Tree
 
-from engine.stepper import Stepper, format_number
+from engine.numfmt import fmt as format_number
+from engine.stepper import Stepper
 from engine.value import topological_order
 from tutor.predict_diagnosis import GradQuestion, diagnose
 from tutor.widgets.graph_tree import MAX_DEPTH, GraphTree, format_cell

@@ -25,17 +25,19 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from engine.numfmt import fmt
 from tutor import torch_compare
 from tutor.torch_compare import LEAF_NOTE, Comparison, TorchUnavailable
 
 __all__ = ["PytorchScreen", "format_number"]
 
 
+TABLE_DIGITS = 12  # the engine's number rule with more figures: enough to see two engines agree
+
+
 def format_number(x: float | None) -> str:
-    """Up to 12 significant digits: enough to see agreement, narrow enough for 80 columns."""
-    if x is None:
-        return "None"
-    return f"{x:.12g}"
+    """The engine's number rule at 12 significant figures, narrow enough for 80 columns."""
+    return "None" if x is None else fmt(x, TABLE_DIGITS)
 
 
 def _code(lines: list[str]) -> Syntax:

@@ -21,7 +21,6 @@ The widget reads the engine's `Stepper` (names, uses, steps); it never runs a ba
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable
 
@@ -30,6 +29,9 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode, UnknownNodeID
+
+from engine.numfmt import cell
+from engine.ops import label_of
 
 if TYPE_CHECKING:
     from engine.stepper import Stepper
@@ -44,19 +46,14 @@ CHANGED_MARK = " ←"
 REUSE_MARK = "↺"
 SEE_ABOVE = "↑"
 
-_NUMBER_WIDTH = 10
 _MAX_NAME_COLUMN = 40  # lines deeper than this stop aligning rather than push numbers off screen
 _EXPAND_ALL_UP_TO = 60  # graphs with at most this many values open fully expanded
 MAX_DEPTH = 200  # the tree is not opened deeper than this (Textual's Tree walks its lines recursively)
 
 
 def format_cell(x: float) -> str:
-    """A number in a fixed-width column: 4 decimals, or exponent form when it would not fit."""
-    if math.isfinite(x) and (x == 0 or 1e-4 <= abs(x) < 1e6):
-        return f"{x:>{_NUMBER_WIDTH}.4f}"
-    if math.isfinite(x):
-        return f"{x:>{_NUMBER_WIDTH}.3e}"
-    return f"{x!s:>{_NUMBER_WIDTH}}"
+    """A number in the tree's fixed-width data and grad columns (the engine's one number rule)."""
+    return cell(x)
 
 
 @dataclass(frozen=True)
@@ -128,7 +125,7 @@ class GraphTree(Tree[Entry]):
         self._changed: set[int] = set()
         self._name_column = 0
         self._styles: dict[str, Style] = {}
-        self._op_width = max([len(node._op) for node in stepper.nodes] + [2])
+        self._op_width = max([len(label_of(node)) for node in stepper.nodes] + [2])
         self._find_homes(stepper.root)
 
     def load(self, stepper: "Stepper") -> None:
@@ -288,7 +285,7 @@ class GraphTree(Tree[Entry]):
             text.append(NO_MARK)
             text.append(name)
         text.append(" " * pad)
-        text.append(f"{value._op:<{self._op_width}} ", self._style("graph-tree--dim"))
+        text.append(f"{label_of(value):<{self._op_width}} ", self._style("graph-tree--dim"))
         text.append(format_cell(value.data))
         text.append(" ")
         grad = format_cell(value.grad)

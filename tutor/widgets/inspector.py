@@ -26,7 +26,8 @@ from textual.binding import Binding
 from textual.strip import Strip
 from textual.widget import Widget
 
-from engine.stepper import format_number
+from engine.numfmt import fmt
+from engine.ops import op_of
 
 if TYPE_CHECKING:
     from engine.stepper import Step, Stepper
@@ -34,54 +35,31 @@ if TYPE_CHECKING:
 __all__ = ["Inspector", "definition", "local_derivatives"]
 
 
-def _num(x: float) -> str:
-    return format_number(x)
-
-
 def definition(stepper: "Stepper", node) -> str:
     """The forward definition of ``node``: ``e = a * b``, ``o = tanh(n)``, ``y = x**2``."""
-    name = stepper.name
-    ops = [name(p) for p in node._prev]
-    op = node._op
-    if not op:
-        return f"{name(node)} = {_num(node.data)}"
-    if len(ops) == 2:
-        return f"{name(node)} = {ops[0]} {op} {ops[1]}"
-    if op.startswith("**"):
-        return f"{name(node)} = {ops[0]}{op}"
-    return f"{name(node)} = {op}({', '.join(ops)})"
+    op = op_of(node)
+    if op is None:
+        return f"{stepper.name(node)} = {fmt(node.data)}"
+    return op.definition(stepper.name(node), [stepper.name(p) for p in node._prev], node._arg)
 
 
 def local_derivatives(stepper: "Stepper", step: "Step") -> str:
     """The op's rule in symbols, with the graph's names: ``∂e/∂a = b   ∂e/∂b = a``."""
     name = stepper.name
-    n = name(step.node)
+    node = step.node
+    n = name(node)
     if step.kind == "seed":
         return f"∂{n}/∂{n} = 1"
-    ops = [name(p) for p in step.node._prev]
-    op = step.op
-    if op == "+":
-        return "   ".join(f"∂{n}/∂{x} = 1" for x in dict.fromkeys(ops))
-    if op == "*":
-        a, b = ops
-        if a == b:
-            return f"∂{n}/∂{a} = 2·{a}"
-        return f"∂{n}/∂{a} = {b}   ∂{n}/∂{b} = {a}"
-    x = ops[0] if ops else "x"
-    if op.startswith("**"):
-        k = op[2:]
-        try:
-            k1 = _num(float(k) - 1).removesuffix(".0")
-        except ValueError:
-            k1 = f"{k}-1"
-        return f"∂{n}/∂{x} = {k}·{x}**{k1}"
-    return {
-        "tanh": f"∂{n}/∂{x} = 1 - {n}²   ({n} = tanh({x}))",
-        "exp": f"∂{n}/∂{x} = {n}   ({n} = e**{x})",
-        "log": f"∂{n}/∂{x} = 1/{x}",
-        "relu": f"∂{n}/∂{x} = 1 if {n} > 0 else 0",
-        "sigmoid": f"∂{n}/∂{x} = {n}·(1 - {n})",
-    }.get(op, f"∂{n}/∂{x}")
+    op = op_of(node)
+    operands = [name(p) for p in node._prev]
+    parts = []
+    for slot, s in enumerate(operands):
+        if s in operands[:slot]:
+            continue  # a + a: one line for the operand, with both slots' shares
+        o = operands[1 - slot] if len(operands) == 2 else n
+        shared = operands.count(s) > 1
+        parts.append(f"∂{n}/∂{s} = {op.local_derivative(s, o, n, node._arg, shared=shared)}")
+    return "   ".join(parts)
 
 
 @functools.lru_cache(maxsize=1)
@@ -240,7 +218,7 @@ class Inspector(Widget, can_focus=True):
         else:
             head = (
                 f"Step {step.index + 1} of {total}: the rule of {definition(stepper, step.node)}"
-                f" ran, upstream {n}.grad = {_num(step.upstream)}"
+                f" ran, upstream {n}.grad = {fmt(step.upstream)}"
             )
         if stepper.done:
             head += " · pass complete"

@@ -68,6 +68,7 @@ class Tensor:
     def log(self): return self._wrap(self._value.log())
     def relu(self): return self._wrap(self._value.relu())
     def sigmoid(self): return self._wrap(self._value.sigmoid())
+    def _leaky_relu(self, slope): return self._wrap(self._value.leaky_relu(slope))
 
     # autograd
     def retain_grad(self):
@@ -96,3 +97,13 @@ def exp(t): return t.exp()
 def log(t): return t.log()
 def relu(t): return t.relu()
 def sigmoid(t): return t.sigmoid()
+
+
+class _Functional:
+    @staticmethod
+    def leaky_relu(t, negative_slope=0.01):
+        return t._leaky_relu(negative_slope)
+
+
+class nn:  # noqa: N801 - torch.nn.functional.leaky_relu, as PyTorch spells it
+    functional = _Functional
