@@ -15,10 +15,11 @@ Screens:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import partial
 
 from rich.text import Text
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SuspendNotSupported, SystemCommand
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import VerticalScroll
@@ -137,6 +138,39 @@ class TutorApp(App):
 
     def get_default_screen(self) -> Screen:
         return HomeScreen()
+
+    # ------------------------------------------------------------------ nothing leaves the app
+    # On a class server the tutor is all a learner may run. Textual can start programs (a link
+    # opens a web browser, which on a server may be a console browser with a shell escape), write
+    # files (the palette's screenshot command) and suspend to the shell; here each one is off.
+
+    def open_url(self, url: str, *, new_tab: bool = True) -> None:
+        """Never launch a browser: show the address, for the learner's own machine."""
+        from tutor.widgets.block_card import link_message
+
+        self.notify(link_message(url), title="Link", timeout=15, markup=False)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's palette commands, without the one that writes a screenshot file."""
+        for command in super().get_system_commands(screen):
+            if command.title != "Screenshot":
+                yield command
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        self._refuse("saving screenshots")
+
+    def deliver_screenshot(self, filename=None, path=None, time_format=None) -> str | None:
+        self._refuse("saving screenshots")
+        return None
+
+    def action_suspend_process(self) -> None:
+        self._refuse("suspending to the shell")
+
+    def suspend(self):
+        raise SuspendNotSupported("the tutor never suspends to a shell")
+
+    def _refuse(self, what: str) -> None:
+        self.notify(f"The tutor does not allow {what}.", severity="warning", markup=False)
 
     # ------------------------------------------------------------------ start-up
 
