@@ -244,6 +244,22 @@ async def test_a_quiz_card_opens_the_quiz_and_a_right_answer_completes_it(make_a
     assert Progress(data_dir).state("training") == "done"
 
 
+async def test_a_right_answer_is_a_finished_part_before_the_quiz_is_left(make_app, data_dir):
+    """A connection that drops right after "✓ Right" (the quiz still open) must not ask again."""
+    from tutor.screens.quiz import QuizScreen
+
+    app = make_app(open_lesson="training")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", "n", "n", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, QuizScreen)
+        await pilot.press("6", "enter")
+        await pilot.pause()
+        assert "✓ Right" in screen_text(app)
+        # read by another process, while the quiz is still on screen
+        assert Progress(data_dir).completed_blocks("training") == {3}
+
+
 async def test_open_is_in_the_footer_only_on_a_card(make_app):
     app = make_app(open_lesson="chain")
     async with app.run_test(size=SIZE) as pilot:
