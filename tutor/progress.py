@@ -63,6 +63,11 @@ the file where it is: when the file cannot be read normally (a full disk leaves 
 file can be created or opened at all (a read-only or missing directory) is progress kept in
 memory for the session, and ``notice`` says that instead.
 
+Permissions: the data directory is created 0700 (an existing one that is ours and open to group
+or others is tightened to 0700; its parents are left alone), the database file is created 0600
+before SQLite opens it (so its ``-wal`` and ``-shm`` files get 0600 too) and an existing looser
+file of ours is tightened to 0600.
+
 No Textual here: the command line and the tests use it directly.
 """
 
@@ -72,6 +77,7 @@ import atexit
 import json
 import os
 import sqlite3
+import stat
 import sys
 import threading
 import time
@@ -314,6 +320,10 @@ class Progress:
         except OSError as err:
             return self._in_memory(f"cannot create the progress directory {self.data_dir}: {_describe(err)}")
         try:
+            self._prepare_file()
+        except OSError as err:
+            return self._in_memory(f"cannot create the progress file {self.path}: {_describe(err)}")
+        try:
             needs_schema = self._open_reader()
         except sqlite3.Error as err:
             if _is_corrupt(err):
@@ -327,7 +337,40 @@ class Progress:
             self._try_writer()
 
     def _prepare_dir(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        """Create the data directory 0700; tighten it (not its parents) if it is ours and open."""
+        try:
+            self.data_dir.mkdir(mode=0o700, parents=True)
+        except FileExistsError:
+            pass
+        st = os.stat(self.data_dir)
+        if not stat.S_ISDIR(st.st_mode):
+            raise NotADirectoryError(20, "Not a directory", str(self.data_dir))
+        if st.st_uid == os.geteuid() and st.st_mode & 0o077:
+            try:
+                os.chmod(self.data_dir, 0o700)
+            except OSError:
+                pass  # not fatal: the file itself is still 0600
+
+    def _prepare_file(self) -> None:
+        """Create the database file 0600 before SQLite does (its -wal and -shm take its mode);
+        tighten an existing file of ours (and its -wal, -shm) that others can read."""
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+        except FileExistsError:
+            pass
+        else:
+            os.close(fd)
+        for suffix in ("", "-wal", "-shm"):
+            target = self.path.with_name(DB_NAME + suffix)
+            try:
+                st = os.stat(target)
+            except FileNotFoundError:
+                continue
+            if stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid() and st.st_mode & 0o077:
+                try:
+                    os.chmod(target, stat.S_IMODE(st.st_mode) & 0o700)
+                except OSError:
+                    pass
 
     def _connect(self, target: str, busy_ms: int, *, uri: bool = False) -> sqlite3.Connection:
         conn = sqlite3.connect(target, timeout=busy_ms / 1000, isolation_level=None, check_same_thread=False,
@@ -445,6 +488,7 @@ class Progress:
                 extra = self.path.with_name(DB_NAME + suffix)
                 if extra.exists():
                     os.replace(extra, aside.with_name(aside.name + suffix))
+            self._prepare_file()
             self._open_reader()
         except (OSError, sqlite3.Error) as err2:
             return self._in_memory(f"the progress file {self.path} could not be read ({err}) nor replaced "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 import subprocess
 import sys
 import textwrap
@@ -309,6 +310,65 @@ def test_a_write_tried_again_after_it_landed_is_stored_once(tmp_path):
     assert stored_answers(tmp_path / "data") == ["6", "6"]
     stamps = [_now() for _ in range(1000)]
     assert len(set(stamps)) == 1000 and stamps == sorted(stamps)
+
+
+# ---------------------------------------------------------------------- other learners
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+@pytest.fixture
+def usual_umask():
+    old = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def test_progress_is_private_to_its_learner(tmp_path, usual_umask):
+    data = tmp_path / "parent" / "data"
+    progress = Progress(data)
+    try:
+        assert mode(data) == 0o700 and mode(data / DB_NAME) == 0o600
+        progress.record_attempt("chain", 1, "6", True, [])
+        assert progress.flush(timeout=10)
+        for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm"):
+            assert (data / name).exists() and mode(data / name) == 0o600, name
+        assert mode(tmp_path / "parent") == 0o755  # only the data directory itself
+    finally:
+        progress.close()
+
+
+def test_an_existing_open_store_is_tightened(tmp_path, usual_umask):
+    parent = tmp_path / "shared"
+    data = parent / "data"
+    with Progress(data) as progress:
+        progress.complete_lesson("chain")
+    parent.chmod(0o755)
+    data.chmod(0o755)
+    (data / DB_NAME).chmod(0o644)
+    with Progress(data) as progress:
+        assert mode(data) == 0o700 and mode(data / DB_NAME) == 0o600
+        assert progress.state("chain") == "done"
+        progress.record_attempt("chain", 1, "6", True, [])
+        assert progress.flush(timeout=10)
+        assert mode(data / (DB_NAME + "-wal")) == 0o600 and mode(data / (DB_NAME + "-shm")) == 0o600
+    assert mode(parent) == 0o755  # never the parents
+
+
+def test_a_loose_wal_left_behind_is_tightened(tmp_path, usual_umask):
+    data = tmp_path / "data"
+    with Progress(data) as progress:
+        progress.complete_lesson("chain")
+    for suffix in ("-wal", "-shm"):
+        (data / (DB_NAME + suffix)).write_bytes(b"")
+        (data / (DB_NAME + suffix)).chmod(0o644)
+    with Progress(data) as progress:
+        assert mode(data / (DB_NAME + "-wal")) == 0o600 and mode(data / (DB_NAME + "-shm")) == 0o600
+        assert progress.state("chain") == "done"
 
 
 # ---------------------------------------------------------------------- damaged or unusable files
