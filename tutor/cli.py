@@ -220,33 +220,16 @@ def _missing(raw: str) -> Problem:
 
 
 def _tag_summary(progress: Progress) -> list[dict]:
-    """Each misconception tag met in an attempt: how often, and whether the same block was later
-    answered right."""
-    summary: dict[str, dict] = {}
-    attempts = progress.attempts()
-    for i, attempt in enumerate(attempts):
-        for tag in attempt.tags:
-            entry = summary.setdefault(tag, {"tag": tag, "hits": 0, "lessons": [], "resolved": False})
-            entry["hits"] += 1
-            if attempt.lesson_id not in entry["lessons"]:
-                entry["lessons"].append(attempt.lesson_id)
-            later_right = any(a.correct and a.lesson_id == attempt.lesson_id and a.block_index == attempt.block_index
-                              for a in attempts[i + 1 :])
-            # resolved if every block where it showed up was later answered right
-            entry.setdefault("_open", set())
-            key = (attempt.lesson_id, attempt.block_index)
-            if later_right:
-                entry["_open"].discard(key)
-            else:
-                entry["_open"].add(key)
-    out = []
-    for entry in summary.values():
-        entry["resolved"] = not entry.pop("_open")
-        out.append(entry)
+    """Each misconception tag met in an attempt: how often, in which lessons, whether every block
+    where it showed was later answered right (:func:`tutor.progress.tag_summary`, one pass over
+    the attempts), and its title from the catalogue."""
+    from tutor.progress import tag_summary
+
+    out = tag_summary(progress.attempts())
     titles = _misconception_titles()
     for entry in out:
         entry["title"] = titles.get(entry["tag"], "")
-    return sorted(out, key=lambda e: (-e["hits"], e["tag"]))
+    return out
 
 
 def _misconception_titles() -> dict[str, str]:
