@@ -334,9 +334,15 @@ def _reset(args, environ) -> int:
                 print("Nothing was reset.")
                 return 1
         progress.reset(args.lesson)
-        if progress.notice and "could not be saved" in progress.notice:
-            _err(progress.notice)
-            return 1
+        # the store writes on its own thread: wait for the reset to be committed, and say so
+        # plainly if it was not (the store gives up on it when closed, so it never lands later)
+        from tutor import progress as store
+
+        if not progress.flush(timeout=store.COMMAND_WAIT_S):
+            error = progress.error
+            if progress.close(timeout=0) is not None:
+                _err(f"nothing was reset: the progress file could not be written ({error or 'unknown error'}).")
+                return 1
         print(f"Reset {what}.")
         return 0
     finally:
