@@ -17,15 +17,20 @@ that fails (another process holds the write lock, the disk is full, an I/O error
 file) stays at the head of the queue and is tried again, after a short busy timeout and a backoff
 that grows to ``BACKOFF_MAX_S``, until it succeeds: writes land in the order they were made and
 each lands once (an answer is stored with a timestamp unique to this process, and storing it again
-is a no-op). So:
+is a no-op). What that guarantees:
 
-* quitting normally (or ``close()``) waits for the queue, up to a timeout, and says plainly what
-  could not be written (at interpreter exit, on stderr);
-* a process that is killed (``kill -9``, a dropped SSH connection that kills the tutor) loses
-  exactly the writes still in its queue, which is none while the disk is writable and nobody
-  holds the lock (a write takes milliseconds), and everything given since the trouble began
-  otherwise;
-* nothing is ever reported saved that is not: ``pending`` counts the writes not committed yet.
+* a write call never waits for the disk, for another process's lock or for a failing write: it
+  takes only the queue's lock, which is never held across I/O;
+* nothing is reported saved that is not: ``pending`` counts the writes not committed yet, and
+  ``status``/``notice`` say why they wait;
+* ``close(timeout)`` (default ``CLOSE_TIMEOUT_S``) waits for the queue, then gives up on what is
+  left and returns a sentence saying what was not written; a store the program never closed (the
+  app's exit does not) is flushed the same way when the interpreter exits, and what could not be
+  written is said on stderr;
+* a process that is killed (``kill -9``, or a dropped SSH connection whose SIGHUP ends it) loses
+  exactly the writes still in its queue: none that were committed, which normally is every write
+  but the last few milliseconds' (a commit takes milliseconds), and, while the disk is full or
+  another process holds the lock, every write made since the trouble began.
 
 Reading
 -------
@@ -37,18 +42,25 @@ in this session, saved or not. Another process sees only what is committed.
 What the app shows (the writer thread keeps these up to date)
 --------------------------------------------------------------
 * ``pending``: how many writes are waiting (0 when everything is saved);
-* ``error``: the real error of the last failed attempt to write (e.g. "database or disk is
-  full", "database is locked"), or None once a write went through;
+* ``error``: while something waits, the real error of the last failed try to write it (e.g.
+  "database or disk is full", "database is locked"); None when nothing waits or the last try
+  went through;
 * ``status``: None while writes go through; while anything waits because writing failed, one
   short line saying how much waits and why, e.g. "2 answers waiting to be saved: database or
   disk is full";
-* ``notice``: ``status`` when there is one, else what happened at start-up (a corrupt file moved
-  aside, progress kept in memory), else None;
+* ``notice``: ``status`` when there is one, else why the file could not be read just now, else
+  what happened at start-up or at close (a corrupt file moved aside, progress kept in memory,
+  writes given up on), else None;
 * ``on_status_change(callback)``: ``callback(progress)`` is called from the writer thread each
   time ``status`` changes (including back to None when everything is saved); it returns a
   function that unregisters the callback;
-* ``flush(timeout) -> bool``: wait until the queue is empty; ``close(timeout)``: flush, stop the
-  writer, and return None when everything was saved, else a sentence saying what was not.
+* ``flush(timeout) -> bool``: wait until the queue is empty (True) or the timeout passes
+  (False); ``close(timeout)``: flush, stop the writer, and return None when everything was
+  saved, else a sentence saying what was not (e.g. "2 answers could not be saved and are lost:
+  database is locked.").
+
+A writer thread with nothing to do ends after a moment and the next write starts another, so a
+store that is dropped without ``close()`` does not keep a thread alive.
 
 Opening
 -------
@@ -83,10 +95,10 @@ import threading
 import time
 import weakref
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Iterable
 
 __all__ = ["Attempt", "DB_NAME", "Progress", "default_data_dir", "tag_summary"]
 
@@ -277,15 +289,15 @@ class _Write:
         if self.kind == "position":
             out.append(("UPDATE lesson SET position = ? WHERE id = ?", (self.block_index, self.lesson_id)))
         elif self.kind == "block":
-            out.append(("INSERT INTO block (lesson_id, block_index, completed_at) VALUES (?, ?, ?) "
-                        "ON CONFLICT DO NOTHING", (self.lesson_id, self.block_index, self.at)))
+            out.append(("INSERT INTO block (lesson_id, block_index, completed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                        (self.lesson_id, self.block_index, self.at)))
         elif self.kind == "done":
             out.append(("UPDATE lesson SET done_at = coalesce(done_at, ?) WHERE id = ?", (self.at, self.lesson_id)))
         elif self.kind == "attempt":
             # the same answer (same lesson, block, text and stamp) is never stored twice
-            out.append(("INSERT INTO attempt (lesson_id, block_index, answer, correct, tags, at) "
-                        "SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM attempt WHERE lesson_id = ? "
-                        "AND block_index = ? AND at = ? AND answer = ?)",
+            out.append((("INSERT INTO attempt (lesson_id, block_index, answer, correct, tags, at) "
+                         "SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM attempt WHERE lesson_id = ? "
+                         "AND block_index = ? AND at = ? AND answer = ?)"),
                         (self.lesson_id, self.block_index, self.answer, int(self.correct), json.dumps(list(self.tags)),
                          self.at, self.lesson_id, self.block_index, self.at, self.answer)))
         return out
@@ -311,7 +323,7 @@ def _describe_writes(writes: list[_Write]) -> str:
 
 # ---------------------------------------------------------------------- the store
 
-_open_stores: "weakref.WeakSet[Progress]" = weakref.WeakSet()
+_open_stores: weakref.WeakSet[Progress] = weakref.WeakSet()
 
 
 class Progress:
@@ -582,7 +594,7 @@ class Progress:
     def notice(self, value: str | None) -> None:
         self._notice = value
 
-    def on_status_change(self, callback: Callable[["Progress"], object]) -> Callable[[], None]:
+    def on_status_change(self, callback: Callable[[Progress], object]) -> Callable[[], None]:
         """Call ``callback(self)`` each time ``status`` changes (from the writer thread, never
         with a lock held: read ``status``, ``pending``, ``error`` in it). Keep it short and
         non-blocking: post a message (Textual's ``post_message`` is thread-safe) rather than

@@ -405,3 +405,34 @@ def test_a_file_sqlite_cannot_open_is_left_where_it_is(tmp_path):
         progress.complete_lesson("x")
         assert progress.state("x") == "done"
     assert aside_files(data) == [] and (data / DB_NAME / "keep").read_text() == "mine"
+
+
+# ---------------------------------------------------------------------- reads while writes land
+
+
+def test_a_read_sees_each_write_once_while_the_writer_commits(tmp_path):
+    """Reads overlay the queue on the database: a write that commits meanwhile must show once,
+    never twice (in the file and still queued) nor not at all (gone from the queue, not yet seen)."""
+    with Progress(tmp_path / "data") as progress:
+        seen, problems = [], []
+
+        def reader():
+            last = 0
+            while len(seen) < 1 or last < 300:
+                answers = [a.answer for a in progress.attempts()]
+                if answers != [str(i) for i in range(len(answers))] or len(answers) < last:
+                    problems.append(answers)
+                    return
+                last = len(answers)
+                seen.append(last)
+
+        thread = threading.Thread(target=reader)
+        thread.start()
+        for i in range(300):
+            progress.record_attempt("chain", i % 3, str(i), True, [])
+            if i % 50 == 0:
+                time.sleep(0.01)
+        thread.join(timeout=60)
+        assert not thread.is_alive() and problems == []
+        assert progress.flush(timeout=30)
+    assert stored_answers(tmp_path / "data") == [str(i) for i in range(300)]
