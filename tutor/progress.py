@@ -392,7 +392,7 @@ class Progress:
         st = os.stat(self.data_dir)
         if not stat.S_ISDIR(st.st_mode):
             raise NotADirectoryError(20, "Not a directory", str(self.data_dir))
-        if st.st_uid == os.geteuid() and st.st_mode & 0o077:
+        if _ours(st) and st.st_mode & 0o077:
             try:
                 os.chmod(self.data_dir, 0o700)
             except OSError:
@@ -413,7 +413,7 @@ class Progress:
                 st = os.stat(target)
             except FileNotFoundError:
                 continue
-            if stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid() and st.st_mode & 0o077:
+            if stat.S_ISREG(st.st_mode) and _ours(st) and st.st_mode & 0o077:
                 try:
                     os.chmod(target, stat.S_IMODE(st.st_mode) & 0o700)
                 except OSError:
@@ -895,6 +895,12 @@ def _validate(conn: sqlite3.Connection) -> bool:
     if check != "ok":
         raise _Corrupt(f"the database failed its integrity check ({check})")
     return version < SCHEMA_VERSION or not set(_TABLES) <= tables
+
+
+def _ours(st: os.stat_result) -> bool:
+    """Is the file ours (so ours to tighten)? Never on a system without user ids."""
+    geteuid = getattr(os, "geteuid", None)
+    return geteuid is not None and st.st_uid == geteuid()
 
 
 def _rollback(conn: sqlite3.Connection) -> None:
