@@ -220,33 +220,16 @@ def _missing(raw: str) -> Problem:
 
 
 def _tag_summary(progress: Progress) -> list[dict]:
-    """Each misconception tag met in an attempt: how often, and whether the same block was later
-    answered right."""
-    summary: dict[str, dict] = {}
-    attempts = progress.attempts()
-    for i, attempt in enumerate(attempts):
-        for tag in attempt.tags:
-            entry = summary.setdefault(tag, {"tag": tag, "hits": 0, "lessons": [], "resolved": False})
-            entry["hits"] += 1
-            if attempt.lesson_id not in entry["lessons"]:
-                entry["lessons"].append(attempt.lesson_id)
-            later_right = any(a.correct and a.lesson_id == attempt.lesson_id and a.block_index == attempt.block_index
-                              for a in attempts[i + 1 :])
-            # resolved if every block where it showed up was later answered right
-            entry.setdefault("_open", set())
-            key = (attempt.lesson_id, attempt.block_index)
-            if later_right:
-                entry["_open"].discard(key)
-            else:
-                entry["_open"].add(key)
-    out = []
-    for entry in summary.values():
-        entry["resolved"] = not entry.pop("_open")
-        out.append(entry)
+    """Each misconception tag met in an attempt: how often, in which lessons, whether every block
+    where it showed was later answered right (:func:`tutor.progress.tag_summary`, one pass over
+    the attempts), and its title from the catalogue."""
+    from tutor.progress import tag_summary
+
+    out = tag_summary(progress.attempts())
     titles = _misconception_titles()
     for entry in out:
         entry["title"] = titles.get(entry["tag"], "")
-    return sorted(out, key=lambda e: (-e["hits"], e["tag"]))
+    return out
 
 
 def _misconception_titles() -> dict[str, str]:
@@ -351,9 +334,15 @@ def _reset(args, environ) -> int:
                 print("Nothing was reset.")
                 return 1
         progress.reset(args.lesson)
-        if progress.notice and "could not be saved" in progress.notice:
-            _err(progress.notice)
-            return 1
+        # the store writes on its own thread: wait for the reset to be committed, and say so
+        # plainly if it was not (the store gives up on it when closed, so it never lands later)
+        from tutor import progress as store
+
+        if not progress.flush(timeout=store.COMMAND_WAIT_S):
+            error = progress.error
+            if progress.close(timeout=0) is not None:
+                _err(f"nothing was reset: the progress file could not be written ({error or 'unknown error'}).")
+                return 1
         print(f"Reset {what}.")
         return 0
     finally:

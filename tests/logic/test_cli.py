@@ -393,3 +393,28 @@ def test_the_app_refuses_to_start_without_a_terminal(capsys, env, monkeypatch):
     code, out, err = run(capsys, env=env)
     assert code == 1 and out == ""
     assert "needs a terminal" in err and "ssh -t" in err
+
+
+def test_reset_says_so_when_it_could_not_be_written(capsys, env, monkeypatch):
+    """Another session holds the write lock for longer than reset waits: the real error, exit 1,
+    and the reset never lands later."""
+    import subprocess
+    import sys
+
+    from tutor import progress as store
+
+    _some_progress(env)
+    db = Path(env["TUTOR_HOME"]) / "progress.sqlite3"
+    locker = subprocess.Popen(
+        [sys.executable, "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+         "c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); sys.stdin.readline()", str(db)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert locker.stdout.readline().strip() == "locked"
+        monkeypatch.setattr(store, "COMMAND_WAIT_S", 1.0)
+        code, out, err = run(capsys, "reset", "--yes", env=env)
+        assert code == 1 and "Reset" not in out
+        assert "nothing was reset" in err and "database is locked" in err
+    finally:
+        locker.communicate("go\n", timeout=30)
+    assert _states(env) == ("done", "in progress")
