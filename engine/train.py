@@ -53,6 +53,11 @@ The task config (what a lesson's ```train block holds, as TOML)
 Targets are +1/-1 for "sse" and "max_margin" and 1/0 for "bce" (the driver maps the data's
 +1/-1 to 1/0). "bce" needs probabilities: if the last layer is not a sigmoid, its output is put
 through one.
+
+Besides each key's own range, a task must fit the budget of `engine.cost`: at most
+1,000,000 values per step (`MAX_VALUES_PER_STEP`, memory) and 50,000,000 values over the whole
+run (`MAX_VALUE_STEPS`, time). micrograd's moons demo builds 66,014 values per step, 100 steps.
+Both `Task.from_config` and `Trainer` refuse a task over it, saying what to shrink.
 """
 
 from __future__ import annotations
@@ -63,6 +68,7 @@ import math
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from engine.cost import over_budget
 from engine.data import DATASETS, make_dataset
 from engine.losses import bce, l2_penalty, max_margin, sign_accuracy, sse, threshold_accuracy
 from engine.mistakes import backward_overwriting
@@ -207,7 +213,14 @@ def _read_task(config) -> Task:
     model = _read_model(top.table("model", MODEL_KEYS, hint="a [model] table with layers = [4, 4, 1]"), data)
     loss = _read_loss(top.table("loss", LOSS_KEYS, hint='a [loss] table with kind = "sse" or similar'), model)
     optimiser = _read_optimiser(top.table("optimiser", OPTIMISER_KEYS, hint='an [optimiser] table, kind = "sgd"'))
-    return Task(model, data, loss, optimiser, steps, seed, None if mistake == "none" else mistake)
+    task = Task(model, data, loss, optimiser, steps, seed, None if mistake == "none" else mistake)
+    problem = over_budget(task)
+    if problem is not None:
+        keypath, message = problem
+        if keypath == ("data", "samples") and "samples" not in config["data"]:
+            keypath = ("model", "layers")  # point at a line the config has
+        raise TaskConfigError(keypath, message)
+    return task
 
 
 def _read_data(t: "_Table") -> DataSpec:
@@ -408,6 +421,9 @@ class Trainer:
         mistake = mistake if mistake is not None else task.mistake
         if mistake is not None and mistake not in MISTAKES:
             raise ValueError(f"unknown mistake {mistake!r}; use one of {', '.join(MISTAKES)}")
+        problem = over_budget(task)  # the same budget as Task.from_config, for a Task built directly
+        if problem is not None:
+            raise TaskConfigError(*problem)
         self.task = task
         self.mistake = mistake
         d = task.data
