@@ -87,6 +87,9 @@ ERROR_CASES = [
     ("bad-block-key", FRONT + '\n```debugger\nprogram = "a = 1"\nanimate = true\n```\n', "animate = true", 1,
      "unknown key 'animate'"),
     ("bad-train", FRONT + '\n```train\nsteps = "many"\n```\n', 'steps = "many"', 1, "train block, steps"),
+    ("over-budget-train", FRONT + '\n```train\nsteps = 100\n[model]\nlayers = [64, 64, 64, 1]\n[data]\nname = "moons"\n'
+     'samples = 1000\n[loss]\nkind = "sse"\n[optimiser]\nkind = "sgd"\nlr = 0.1\n```\n', "samples = 1000", 1,
+     "train block, data.samples: this task builds about 17,000,000 values per step"),
     ("bad-quiz", FRONT + '\n```quiz\nkind = "numeric"\nprompt = "2 + 2?"\nanswer = "four"\n```\n', 'answer = "four"', 1,
      "quiz block, answer: must be a number"),
     ("unclosed-block", FRONT + '\n```debugger\nprogram = "a = 1"\n', "```debugger", 1, "never closed"),
@@ -375,6 +378,16 @@ def test_train_reports_a_bad_task_at_its_line_and_does_not_open(capsys, env, lau
     code, _, err = run(capsys, "train", str(task), env=env)
     assert code == 1 and launched == []
     assert err.startswith(f"{task}:{where}: ") and words in err
+
+
+def test_train_refuses_a_task_over_the_budget_at_its_samples_line(capsys, env, launched, tmp_path):
+    task = tmp_path / "big.toml"
+    task.write_text(TASK.replace('layers = [4, 4, 1]', "layers = [64, 64, 64, 1]")
+                    .replace('name = "seeds"', 'name = "moons"\nsamples = 1000'))
+    code, _, err = run(capsys, "train", str(task), env=env)
+    assert code == 1 and launched == []
+    assert err.startswith(f"{task}:6:1: data.samples: this task builds about 17,000,000 values per step")
+    assert "the limit is 1,000,000" in err and "use fewer samples (1000 → 58)" in err
 
 
 def test_train_refuses_what_it_cannot_read(capsys, env, launched, tmp_path):
