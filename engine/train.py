@@ -68,13 +68,14 @@ import math
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from engine.cancel import CHECK_EVERY, Cancelled
 from engine.cost import over_budget
 from engine.data import DATASETS, make_dataset
 from engine.losses import bce, l2_penalty, max_margin, sign_accuracy, sse, threshold_accuracy
-from engine.mistakes import backward_overwriting
+from engine.mistakes import backward_overwriting, overwriting_rule
 from engine.nn import ACTIVATIONS, MLP
 from engine.optim import DECAYS, SGD, Adam
-from engine.value import Value
+from engine.value import Value, topological_order
 
 __all__ = [
     "MISTAKES",
@@ -90,6 +91,7 @@ __all__ = [
     "TaskConfigError",
     "StepReport",
     "TrainingStopped",
+    "Cancelled",
     "Trainer",
 ]
 
@@ -414,6 +416,26 @@ def cyclic_collector_paused():
             gc.enable()
 
 
+def _backward_stoppable(root: Value, should_stop, *, overwrite: bool = False) -> None:
+    """``root.backward()`` (or `backward_overwriting` with ``overwrite``), asking ``should_stop``
+    every `CHECK_EVERY` nodes and raising `Cancelled` when it says so.
+
+    The same topological order, the same seed and the same rules in the same order as those two,
+    so the grads come out bit for bit the same; only the checks are added between the rules.
+    """
+    order = topological_order(root, should_stop=should_stop)
+    root.grad = 1.0
+    nodes = order[::-1]  # every node after all the nodes that use it
+    for start in range(0, len(nodes), CHECK_EVERY):
+        if should_stop():
+            raise Cancelled("the step was cancelled during the backward pass")
+        for node in nodes[start : start + CHECK_EVERY]:
+            if not overwrite:
+                node._backward()
+            elif node._grad_fn is not None:
+                overwriting_rule(node._grad_fn)(node)
+
+
 class Trainer:
     """Runs a `Task` one step at a time. ``mistake`` overrides the task's own mistake mode."""
 
@@ -484,7 +506,15 @@ class Trainer:
 
     def forward(self):
         """The loss over every sample with the current weights, and the accuracy."""
-        outputs = [self._outputs(self.model, x) for x in self.data.xs]
+        return self._forward(None)
+
+    def _forward(self, should_stop):
+        """`forward`, asking ``should_stop`` (if given) before each sample: raises `Cancelled`."""
+        outputs = []
+        for x in self.data.xs:
+            if should_stop is not None and should_stop():
+                raise Cancelled("the step was cancelled during the forward pass")
+            outputs.append(self._outputs(self.model, x))
         loss = self._data_loss(outputs, self.targets)
         if self.task.loss.l2:
             loss = loss + l2_penalty(self.model.parameters(), self.task.loss.l2)
@@ -497,35 +527,51 @@ class Trainer:
 
     # ------------------------------------------------------------------- a step
 
-    def step(self) -> StepReport:
-        """forward, zero_grad, backward, update: one step of gradient descent."""
-        with cyclic_collector_paused():
-            return self._step()
+    def step(self, should_stop=None) -> StepReport:
+        """forward, zero_grad, backward, update: one step of gradient descent.
 
-    def _step(self) -> StepReport:
+        ``should_stop`` (optional, see `engine.cancel`) is asked between the samples of the
+        forward pass and every few thousand values of the backward pass; when it returns True
+        the step raises `Cancelled` and leaves the trainer as it was before the step (weights,
+        grads, optimiser and step count), so the same step can run again later. A step that is
+        not cancelled runs the same rules in the same order as ``loss.backward()``.
+        """
+        with cyclic_collector_paused():
+            return self._step(should_stop)
+
+    def _step(self, should_stop=None) -> StepReport:
         if self.stopped is not None:
             raise self.stopped
         if self.steps_done >= self.task.steps:
             raise RuntimeError(f"all {self.task.steps} steps are done; reset() to start again")
         k = self.steps_done + 1
         lr = self.optimiser.lr
+        params = self.model.parameters()
+        grads_before = [p.grad for p in params] if should_stop is not None else None
         try:
-            loss, accuracy = self.forward()
-        except OverflowError:
-            raise self._stop(k, "loss", math.inf)
-        if not math.isfinite(loss.data):
-            raise self._stop(k, "loss", loss.data)
+            try:
+                loss, accuracy = self.forward() if should_stop is None else self._forward(should_stop)
+            except OverflowError:
+                raise self._stop(k, "loss", math.inf)
+            if not math.isfinite(loss.data):
+                raise self._stop(k, "loss", loss.data)
 
-        if self.mistake != "no_zero_grad":
-            self.optimiser.zero_grad()
-        try:
-            if self.mistake == "overwrite":
-                backward_overwriting(loss)
-            else:
-                loss.backward()
-        except OverflowError:
-            raise self._stop(k, "gradient", math.inf)
-        grad_norm = math.hypot(*(p.grad for p in self.model.parameters()))
+            if self.mistake != "no_zero_grad":
+                self.optimiser.zero_grad()
+            try:
+                if should_stop is not None:
+                    _backward_stoppable(loss, should_stop, overwrite=self.mistake == "overwrite")
+                elif self.mistake == "overwrite":
+                    backward_overwriting(loss)
+                else:
+                    loss.backward()
+            except OverflowError:
+                raise self._stop(k, "gradient", math.inf)
+        except Cancelled:
+            for p, grad in zip(params, grads_before):  # as before the step: no half-filled grads
+                p.grad = grad
+            raise
+        grad_norm = math.hypot(*(p.grad for p in params))
         if not math.isfinite(grad_norm):
             raise self._stop(k, "gradient", grad_norm)
 
