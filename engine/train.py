@@ -537,7 +537,15 @@ class Trainer:
         not cancelled runs the same rules in the same order as ``loss.backward()``.
         """
         with cyclic_collector_paused():
-            return self._step(should_stop)
+            try:
+                return self._step(should_stop)
+            except (Cancelled, TrainingStopped) as stop:
+                # The traceback (and the error this was raised from) hold the step's frames, and
+                # so its whole graph: let go of them while the collector is still paused. Else the
+                # collector walks every value of it once it is back on (a second near the
+                # budget), and a stopped trainer, which keeps its TrainingStopped, keeps the graph.
+                stop.__context__ = None
+                raise stop.with_traceback(None)
 
     def _step(self, should_stop=None) -> StepReport:
         if self.stopped is not None:

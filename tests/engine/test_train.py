@@ -537,3 +537,32 @@ def test_a_cancelled_step_leaves_the_trainer_as_it_was(call, phase, mistake):
     reference.step()
     assert t.step() == reference.step()
     assert _state(t) == _state(reference)
+
+
+def _values_alive() -> int:
+    gc.collect()
+    return sum(isinstance(o, Value) for o in gc.get_objects())
+
+
+def test_a_stopped_or_cancelled_step_keeps_none_of_its_graph():
+    # the exception's traceback held the step's frames, so the whole graph: a stopped trainer
+    # (which keeps its TrainingStopped) kept its last graph, and the collector, back on after
+    # the step, walked all of it (a second near the budget) before a leaving learner was let go
+    from engine.train import Cancelled
+
+    before = _values_alive()
+    t = trainer(SMALL_MOONS, optimiser={"lr": 1e6})
+    params = len(t.model.parameters())
+    with pytest.raises(TrainingStopped):
+        for _ in t.run():
+            pass
+    assert t.stopped is not None
+    assert _values_alive() - before <= params
+    t.reset()
+    should_stop, _ = _stop_at(38)  # during the backward pass
+    try:
+        t.step(should_stop=should_stop)
+    except Cancelled as err:
+        kept = err
+    assert _values_alive() - before <= 2 * params  # the old and the new model's parameters
+    assert kept.__context__ is None
