@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import math
 import os
-import sys
 import time
 import tomllib
 from pathlib import Path
@@ -20,7 +19,7 @@ from textual.app import App
 
 from engine.cost import MAX_VALUES_PER_STEP, values_per_step
 from engine.train import SEEDS_TASK, Task, Trainer, TrainingStopped
-from tests.app.conftest import screen_text, squash, toast_text
+from tests.app.conftest import screen_text, squash, threads_in, toast_text
 from tutor.screens.train import BugPicker, SampleProgram, Snapshot, TrainScreen, describe_task
 from tutor.widgets.boundary import predict_grid
 
@@ -536,19 +535,6 @@ NEAR_THE_BUDGET = {
     "loss": {"kind": "sse"},
     "optimiser": {"kind": "sgd", "lr": 0.01},
 }
-
-
-def threads_in(function_name: str, filename: str) -> list[int]:
-    """The threads whose stack is inside that function right now."""
-    found = []
-    for ident, frame in sys._current_frames().items():
-        while frame is not None:
-            code = frame.f_code
-            if code.co_name == function_name and code.co_filename.endswith(filename):
-                found.append(ident)
-                break
-            frame = frame.f_back
-    return found
 
 
 def stepping() -> list[int]:
