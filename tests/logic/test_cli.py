@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 from pathlib import Path
 
@@ -406,3 +407,49 @@ def test_the_app_refuses_to_start_without_a_terminal(capsys, env, monkeypatch):
     code, out, err = run(capsys, env=env)
     assert code == 1 and out == ""
     assert "needs a terminal" in err and "ssh -t" in err
+
+
+# ------------------------------------------------------------------------------ not a regular file
+
+
+def run_promptly(capsys, *argv, env, fifo):
+    """`run`, failing instead of hanging if the command blocks on the FIFO."""
+    from tests.logic.test_files import promptly
+
+    code = promptly(lambda: main(list(argv), environ=env), fifo=fifo)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("command, what", [("step", "a program"), ("train", "a task")])
+def test_step_and_train_refuse_a_fifo_at_once(capsys, env, launched, tmp_path, command, what):
+    fifo = tmp_path / "input"
+    os.mkfifo(fifo)
+    code, _, err = run_promptly(capsys, command, str(fifo), env=env, fifo=fifo)
+    assert code == 1 and launched == []
+    assert err == (f"tutor: {fifo} is not a regular file (a FIFO); "
+                   f"give the path of a text file holding {what}\n")
+
+
+def test_step_refuses_a_directory_the_same_way(capsys, env, launched, tmp_path):
+    code, _, err = run(capsys, "step", str(tmp_path), env=env)
+    assert code == 1 and launched == []
+    assert f"{tmp_path} is not a regular file (a directory)" in err
+
+
+def test_check_refuses_a_fifo_lesson_at_once(capsys, env, tmp_path):
+    fifo = tmp_path / "lesson.md"
+    os.mkfifo(fifo)
+    code, out, _ = run_promptly(capsys, "check", str(fifo), env=env, fifo=fifo)
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0] == (f"{fifo}: file refused: it is not a regular file (a FIFO); "
+                        "give the path of a lesson's text file")
+    assert lines[-1] == "checked 1 lesson: 1 problem"
+
+
+def test_a_fifo_given_as_a_lessons_directory_is_refused_at_once(capsys, env, tmp_path):
+    fifo = tmp_path / "lessons"
+    os.mkfifo(fifo)
+    code, out, _ = run_promptly(capsys, "--lessons", str(fifo), "check", env=env, fifo=fifo)
+    assert code == 1 and f"{fifo}: file refused: it is not a regular file (a FIFO)" in out
