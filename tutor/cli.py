@@ -396,9 +396,13 @@ def _open(args, environ) -> int:
 
 def _read_small_text(where: str, what: str) -> str | None:
     """A small UTF-8 file's text, or None after saying plainly why it cannot be used."""
+    from tutor.files import NotARegularFile, read_regular
+
     try:
-        with open(where, "rb") as fh:
-            data = fh.read(MAX_PROGRAM_BYTES + 1)
+        data = read_regular(where, MAX_PROGRAM_BYTES)  # a FIFO would block open() for good
+    except NotARegularFile as err:
+        _err(f"{where} is not a regular file ({err.kind}); give the path of a text file holding {what}")
+        return None
     except OSError as err:
         _err(f"cannot read {where}: {err.strerror or err}")
         return None
