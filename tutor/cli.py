@@ -353,18 +353,22 @@ def _reset(args, environ) -> int:
 
 
 def _launch(catalog: Catalog, progress: Progress, **kwargs) -> int:
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        # Without a terminal the app could never be used or told to quit: it would outlive an
-        # `ssh host tutor` (no -t) on the server.
-        _err("the app needs a terminal; over SSH use ssh -t (tutor check, progress and reset work anywhere)")
-        return 1
+    """Run the app; afterwards wait for the answers still being written, and say plainly (once
+    the terminal is back) if some could not be."""
     try:
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            # Without a terminal the app could never be used or told to quit: it would outlive an
+            # `ssh host tutor` (no -t) on the server.
+            _err("the app needs a terminal; over SSH use ssh -t (tutor check, progress and reset work anywhere)")
+            return 1
         from tutor.app import run_app
-    except ImportError as err:
-        _err(f"the app cannot start: {err}")
-        return 1
-    result = run_app(catalog, progress, **kwargs)
-    return int(result or 0)
+
+        result = run_app(catalog, progress, **kwargs)
+        return int(result or 0)
+    finally:
+        lost = progress.close()
+        if lost:
+            _err(lost)
 
 
 def _open(args, environ) -> int:
