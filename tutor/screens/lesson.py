@@ -309,7 +309,7 @@ class LessonScreen(Screen):
                 markup=False,
             )
             return
-        screen = TrainScreen(task, title=self.lesson.title)
+        screen = TrainScreen(task, title=self.lesson.title, on_complete=self._recorder(card.block.index))
         self.app.push_screen(screen, callback=partial(self._block_finished, card.block.index))
 
     def _recorder(self, block_index: int):

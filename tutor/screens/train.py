@@ -432,11 +432,15 @@ class TrainScreen(Screen[bool]):
     class Idle(Message):
         """The worker thread has returned: nothing touches the trainers any more."""
 
-    def __init__(self, task: Task, *, title: str = "", name=None, id=None, classes=None) -> None:
+    def __init__(self, task: Task, *, title: str = "", on_complete: Callable[[], None] | None = None,
+                 name=None, id=None, classes=None) -> None:
+        """``on_complete()`` hears the first time a full run of the task reaches its end (a lesson
+        records the part as done then, not when the learner leaves)."""
         super().__init__(name=name, id=id, classes=classes)
         self.train_task = task
         self.lr = task.optimiser.lr
         self.completed = False  # a full run of the task (no added bug) has reached its end
+        self._on_complete = on_complete
         self.runs: dict[str, Run] = {}
         self.layout_mode = "split"
         self.failure: str | None = None
@@ -677,8 +681,10 @@ class TrainScreen(Screen[bool]):
                 self._grid = event.grid
                 self._grid_step = event.snapshot.step
                 self._show_boundary()
-            if run.key == "main" and event.finished:
+            if run.key == "main" and event.finished and not self.completed:
                 self.completed = True
+                if self._on_complete is not None:
+                    self._on_complete()
         self._view_changed()
 
     def advance(self, ticks: int = 1) -> None:
