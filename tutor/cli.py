@@ -17,7 +17,9 @@ Only opening the app imports Textual; every other command runs without it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -363,12 +365,34 @@ def _launch(catalog: Catalog, progress: Progress, **kwargs) -> int:
             return 1
         from tutor.app import run_app
 
-        result = run_app(catalog, progress, **kwargs)
+        with _saved_on_hangup(progress):
+            result = run_app(catalog, progress, **kwargs)
         return int(result or 0)
     finally:
         lost = progress.close()
         if lost:
             _err(lost)
+
+
+HANGUP_WAIT_S = 3.0  # how long a hung-up tutor waits for its last answers to be written
+
+
+@contextlib.contextmanager
+def _saved_on_hangup(progress: Progress):
+    """A dropped SSH connection hangs the tutor up (SIGHUP) and a shutting-down server sends
+    SIGTERM; either would end the process at once, before the writer thread has written an answer
+    given a moment before. Wait (a little) for the queue first, then end as the signal would."""
+    def handler(signum, _frame):
+        progress.flush(HANGUP_WAIT_S)
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGHUP, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def _open(args, environ) -> int:
