@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
+from engine.cancel import Cancelled
 from engine.value import Value
 
 __all__ = ["numeric_derivative", "LeafCheck", "check_gradients", "check_program"]
@@ -52,6 +53,7 @@ def check_gradients(
     h: float = 1e-5,
     tolerance: float = 1e-4,
     backward: Callable[[Value], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> list[LeafCheck]:
     """Compare backprop with central differences for every input.
 
@@ -59,12 +61,17 @@ def check_gradients(
     the analytic gradients are computed: ``Value.backward`` unless a mistake mode is being shown.
     A gradient passes when it is within ``tolerance`` of the measured one, relative to its size
     (or absolutely, for gradients smaller than 1).
+
+    ``should_stop`` (optional, see `engine.cancel`) is asked before each input is nudged (each
+    costs two more builds); when it returns True the check raises `Cancelled`.
     """
     inputs = dict(inputs)
     output, leaves = build(inputs)
     (backward or Value.backward)(output)
     results = []
     for name, x in inputs.items():
+        if should_stop is not None and should_stop():
+            raise Cancelled(f"the gradient check was cancelled after {len(results)} of {len(inputs)} inputs")
         analytic = leaves[name].grad
 
         def f(v, name=name):
@@ -83,11 +90,13 @@ def check_gradients(
     return results
 
 
-def check_program(program, *, h: float = 1e-5, tolerance: float = 1e-4, mistake: str | None = None):
+def check_program(
+    program, *, h: float = 1e-5, tolerance: float = 1e-4, mistake: str | None = None, should_stop=None
+):
     """`check_gradients` for an expression program (`engine.expr.Program`).
 
     ``mistake="overwrite"`` computes the analytic side with ``=`` instead of ``+=``, so the check
-    shows where that bug gives wrong gradients.
+    shows where that bug gives wrong gradients. ``should_stop`` is passed on.
     """
     backward = None
     if mistake == "overwrite":
@@ -99,4 +108,6 @@ def check_program(program, *, h: float = 1e-5, tolerance: float = 1e-4, mistake:
         graph = program.build(values)
         return graph.output, graph.inputs
 
-    return check_gradients(build, program.inputs, h=h, tolerance=tolerance, backward=backward)
+    return check_gradients(
+        build, program.inputs, h=h, tolerance=tolerance, backward=backward, should_stop=should_stop
+    )

@@ -53,6 +53,11 @@ The task config (what a lesson's ```train block holds, as TOML)
 Targets are +1/-1 for "sse" and "max_margin" and 1/0 for "bce" (the driver maps the data's
 +1/-1 to 1/0). "bce" needs probabilities: if the last layer is not a sigmoid, its output is put
 through one.
+
+Besides each key's own range, a task must fit the budget of `engine.cost`: at most
+1,000,000 values per step (`MAX_VALUES_PER_STEP`, memory) and 50,000,000 values over the whole
+run (`MAX_VALUE_STEPS`, time). micrograd's moons demo builds 66,014 values per step, 100 steps.
+Both `Task.from_config` and `Trainer` refuse a task over it, saying what to shrink.
 """
 
 from __future__ import annotations
@@ -63,12 +68,14 @@ import math
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from engine.cancel import CHECK_EVERY, Cancelled
+from engine.cost import over_budget
 from engine.data import DATASETS, make_dataset
 from engine.losses import bce, l2_penalty, max_margin, sign_accuracy, sse, threshold_accuracy
-from engine.mistakes import backward_overwriting
+from engine.mistakes import backward_overwriting, overwriting_rule
 from engine.nn import ACTIVATIONS, MLP
 from engine.optim import DECAYS, SGD, Adam
-from engine.value import Value
+from engine.value import Value, topological_order
 
 __all__ = [
     "MISTAKES",
@@ -84,6 +91,7 @@ __all__ = [
     "TaskConfigError",
     "StepReport",
     "TrainingStopped",
+    "Cancelled",
     "Trainer",
 ]
 
@@ -207,7 +215,14 @@ def _read_task(config) -> Task:
     model = _read_model(top.table("model", MODEL_KEYS, hint="a [model] table with layers = [4, 4, 1]"), data)
     loss = _read_loss(top.table("loss", LOSS_KEYS, hint='a [loss] table with kind = "sse" or similar'), model)
     optimiser = _read_optimiser(top.table("optimiser", OPTIMISER_KEYS, hint='an [optimiser] table, kind = "sgd"'))
-    return Task(model, data, loss, optimiser, steps, seed, None if mistake == "none" else mistake)
+    task = Task(model, data, loss, optimiser, steps, seed, None if mistake == "none" else mistake)
+    problem = over_budget(task)
+    if problem is not None:
+        keypath, message = problem
+        if keypath == ("data", "samples") and "samples" not in config["data"]:
+            keypath = ("model", "layers")  # point at a line the config has
+        raise TaskConfigError(keypath, message)
+    return task
 
 
 def _read_data(t: "_Table") -> DataSpec:
@@ -401,6 +416,26 @@ def cyclic_collector_paused():
             gc.enable()
 
 
+def _backward_stoppable(root: Value, should_stop, *, overwrite: bool = False) -> None:
+    """``root.backward()`` (or `backward_overwriting` with ``overwrite``), asking ``should_stop``
+    every `CHECK_EVERY` nodes and raising `Cancelled` when it says so.
+
+    The same topological order, the same seed and the same rules in the same order as those two,
+    so the grads come out bit for bit the same; only the checks are added between the rules.
+    """
+    order = topological_order(root, should_stop=should_stop)
+    root.grad = 1.0
+    nodes = order[::-1]  # every node after all the nodes that use it
+    for start in range(0, len(nodes), CHECK_EVERY):
+        if should_stop():
+            raise Cancelled("the step was cancelled during the backward pass")
+        for node in nodes[start : start + CHECK_EVERY]:
+            if not overwrite:
+                node._backward()
+            elif node._grad_fn is not None:
+                overwriting_rule(node._grad_fn)(node)
+
+
 class Trainer:
     """Runs a `Task` one step at a time. ``mistake`` overrides the task's own mistake mode."""
 
@@ -408,6 +443,9 @@ class Trainer:
         mistake = mistake if mistake is not None else task.mistake
         if mistake is not None and mistake not in MISTAKES:
             raise ValueError(f"unknown mistake {mistake!r}; use one of {', '.join(MISTAKES)}")
+        problem = over_budget(task)  # the same budget as Task.from_config, for a Task built directly
+        if problem is not None:
+            raise TaskConfigError(*problem)
         self.task = task
         self.mistake = mistake
         d = task.data
@@ -468,7 +506,15 @@ class Trainer:
 
     def forward(self):
         """The loss over every sample with the current weights, and the accuracy."""
-        outputs = [self._outputs(self.model, x) for x in self.data.xs]
+        return self._forward(None)
+
+    def _forward(self, should_stop):
+        """`forward`, asking ``should_stop`` (if given) before each sample: raises `Cancelled`."""
+        outputs = []
+        for x in self.data.xs:
+            if should_stop is not None and should_stop():
+                raise Cancelled("the step was cancelled during the forward pass")
+            outputs.append(self._outputs(self.model, x))
         loss = self._data_loss(outputs, self.targets)
         if self.task.loss.l2:
             loss = loss + l2_penalty(self.model.parameters(), self.task.loss.l2)
@@ -481,35 +527,59 @@ class Trainer:
 
     # ------------------------------------------------------------------- a step
 
-    def step(self) -> StepReport:
-        """forward, zero_grad, backward, update: one step of gradient descent."""
-        with cyclic_collector_paused():
-            return self._step()
+    def step(self, should_stop=None) -> StepReport:
+        """forward, zero_grad, backward, update: one step of gradient descent.
 
-    def _step(self) -> StepReport:
+        ``should_stop`` (optional, see `engine.cancel`) is asked between the samples of the
+        forward pass and every few thousand values of the backward pass; when it returns True
+        the step raises `Cancelled` and leaves the trainer as it was before the step (weights,
+        grads, optimiser and step count), so the same step can run again later. A step that is
+        not cancelled runs the same rules in the same order as ``loss.backward()``.
+        """
+        with cyclic_collector_paused():
+            try:
+                return self._step(should_stop)
+            except (Cancelled, TrainingStopped) as stop:
+                # The traceback (and the error this was raised from) hold the step's frames, and
+                # so its whole graph: let go of them while the collector is still paused. Else the
+                # collector walks every value of it once it is back on (a second near the
+                # budget), and a stopped trainer, which keeps its TrainingStopped, keeps the graph.
+                stop.__context__ = None
+                raise stop.with_traceback(None)
+
+    def _step(self, should_stop=None) -> StepReport:
         if self.stopped is not None:
             raise self.stopped
         if self.steps_done >= self.task.steps:
             raise RuntimeError(f"all {self.task.steps} steps are done; reset() to start again")
         k = self.steps_done + 1
         lr = self.optimiser.lr
+        params = self.model.parameters()
+        grads_before = [p.grad for p in params] if should_stop is not None else None
         try:
-            loss, accuracy = self.forward()
-        except OverflowError:
-            raise self._stop(k, "loss", math.inf)
-        if not math.isfinite(loss.data):
-            raise self._stop(k, "loss", loss.data)
+            try:
+                loss, accuracy = self.forward() if should_stop is None else self._forward(should_stop)
+            except OverflowError:
+                raise self._stop(k, "loss", math.inf)
+            if not math.isfinite(loss.data):
+                raise self._stop(k, "loss", loss.data)
 
-        if self.mistake != "no_zero_grad":
-            self.optimiser.zero_grad()
-        try:
-            if self.mistake == "overwrite":
-                backward_overwriting(loss)
-            else:
-                loss.backward()
-        except OverflowError:
-            raise self._stop(k, "gradient", math.inf)
-        grad_norm = math.hypot(*(p.grad for p in self.model.parameters()))
+            if self.mistake != "no_zero_grad":
+                self.optimiser.zero_grad()
+            try:
+                if should_stop is not None:
+                    _backward_stoppable(loss, should_stop, overwrite=self.mistake == "overwrite")
+                elif self.mistake == "overwrite":
+                    backward_overwriting(loss)
+                else:
+                    loss.backward()
+            except OverflowError:
+                raise self._stop(k, "gradient", math.inf)
+        except Cancelled:
+            for p, grad in zip(params, grads_before):  # as before the step: no half-filled grads
+                p.grad = grad
+            raise
+        grad_norm = math.hypot(*(p.grad for p in params))
         if not math.isfinite(grad_norm):
             raise self._stop(k, "gradient", grad_norm)
 

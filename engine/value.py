@@ -34,6 +34,8 @@ from __future__ import annotations
 
 import math
 
+from engine.cancel import CHECK_EVERY, Cancelled
+
 __all__ = ["Value", "topological_order"]
 
 
@@ -202,16 +204,20 @@ class Value:
             node._backward()
 
 
-def topological_order(root):
+def topological_order(root, should_stop=None):
     """Every value ``root`` depends on, each listed after all of its operands.
 
     The same depth-first walk as micrograd's recursive ``build_topo``, operands in operand order,
     so the order is the same in every run. It keeps its own stack instead of recursing, so a chain
     of a million values does not hit Python's recursion limit.
+
+    ``should_stop`` (optional, see `engine.cancel`) is asked every few thousand values placed; the
+    walk raises `Cancelled` when it returns True. It does not change the order.
     """
     order = []
     visited = {root}
     stack = [(root, iter(root._prev))]
+    check_at = CHECK_EVERY if should_stop is not None else -1
     while stack:
         node, operands = stack[-1]
         for child in operands:
@@ -222,4 +228,8 @@ def topological_order(root):
         else:  # every operand of node is placed: node can follow them
             stack.pop()
             order.append(node)
+            if len(order) == check_at:
+                check_at += CHECK_EVERY
+                if should_stop():
+                    raise Cancelled("the graph walk was cancelled")
     return order

@@ -15,13 +15,15 @@ Screens:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import partial
 
 from rich.text import Text
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SuspendNotSupported, SystemCommand
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
@@ -134,13 +136,49 @@ class TutorApp(App):
         self._train_task = train_task
         self._too_small: TooSmallScreen | None = None
         self._notices_shown: set[str] = set()
+        self._waiting_error: str | None = None  # why answers wait to be written, while they do
+        self._unwatch_saving = None
 
     def get_default_screen(self) -> Screen:
         return HomeScreen()
 
+    # ------------------------------------------------------------------ nothing leaves the app
+    # On a class server the tutor is all a learner may run. Textual can start programs (a link
+    # opens a web browser, which on a server may be a console browser with a shell escape), write
+    # files (the palette's screenshot command) and suspend to the shell; here each one is off.
+
+    def open_url(self, url: str, *, new_tab: bool = True) -> None:
+        """Never launch a browser: show the address, for the learner's own machine."""
+        from tutor.widgets.block_card import link_message
+
+        self.notify(link_message(url), title="Link", timeout=15, markup=False)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's palette commands, without the one that writes a screenshot file."""
+        for command in super().get_system_commands(screen):
+            if command.title != "Screenshot":
+                yield command
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        self._refuse("saving screenshots")
+
+    def deliver_screenshot(self, filename=None, path=None, time_format=None) -> str | None:
+        self._refuse("saving screenshots")
+        return None
+
+    def action_suspend_process(self) -> None:
+        self._refuse("suspending to the shell")
+
+    def suspend(self):
+        raise SuspendNotSupported("the tutor never suspends to a shell")
+
+    def _refuse(self, what: str) -> None:
+        self.notify(f"The tutor does not allow {what}.", severity="warning", markup=False)
+
     # ------------------------------------------------------------------ start-up
 
     def on_mount(self) -> None:
+        self._watch_saving()
         self.report_progress_notice()
         if getattr(self.catalog, "unchecked", None):
             # The list went up from the front matter alone; check the blocks once it is drawn.
@@ -154,12 +192,45 @@ class TutorApp(App):
         self._guard_size(self.size.width, self.size.height)
 
     def report_progress_notice(self) -> None:
-        """Show what the progress store has to say (a corrupt file moved aside at start, a write
-        that failed later), once per message."""
-        notice = getattr(self.progress, "notice", None)
-        if notice and notice not in self._notices_shown:
+        """Show what the progress store has to say (a corrupt file moved aside at start, progress
+        kept in memory), once per message. Answers waiting to be written are `SaveStatus`'s."""
+        notice = self.progress.notice
+        if notice and notice != self.progress.status and notice not in self._notices_shown:
             self._notices_shown.add(notice)
             self.notify(str(notice), title="Progress", severity="warning", timeout=12, markup=False)
+
+    class SaveStatus(Message):
+        """The progress store's writer: answers wait to be written (``status``), or none do."""
+
+        def __init__(self, status: str | None, error: str | None) -> None:
+            super().__init__()
+            self.status = status
+            self.error = error
+
+    def _watch_saving(self) -> None:
+        # called on the store's writer thread: post_message is safe from there, and never waits
+        self._unwatch_saving = self.progress.on_status_change(
+            lambda progress: self.post_message(self.SaveStatus(progress.status, progress.error))
+        )
+
+    def on_tutor_app_save_status(self, message: SaveStatus) -> None:
+        """A quiet notice when answers start waiting (with the real error), another when they are
+        all written: the verdicts themselves never wait for the disk."""
+        if message.status is None:
+            if self._waiting_error is not None:
+                self._waiting_error = None
+                self.notify("Everything you answered is saved now.", title="Saved", timeout=4, markup=False)
+            return
+        if message.error == self._waiting_error:
+            return  # one more answer waiting for the same reason: the notice already says so
+        self._waiting_error = message.error
+        self.notify(
+            f"{message.status}. Nothing is lost: they are kept and written as soon as the file allows.",
+            title="Not saved yet",
+            severity="warning",
+            timeout=10,
+            markup=False,
+        )
 
     def _check_lessons(self) -> None:
         self.run_worker(self._check_lessons_in_thread, thread=True, group="check-lessons",
@@ -270,5 +341,9 @@ def run_app(
         step_title=step_title,
         train_task=train_task,
     )
-    app.run()
+    try:
+        app.run()
+    finally:
+        if app._unwatch_saving is not None:
+            app._unwatch_saving()
     return app.return_code or 0

@@ -17,7 +17,9 @@ Only opening the app imports Textual; every other command runs without it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -220,33 +222,16 @@ def _missing(raw: str) -> Problem:
 
 
 def _tag_summary(progress: Progress) -> list[dict]:
-    """Each misconception tag met in an attempt: how often, and whether the same block was later
-    answered right."""
-    summary: dict[str, dict] = {}
-    attempts = progress.attempts()
-    for i, attempt in enumerate(attempts):
-        for tag in attempt.tags:
-            entry = summary.setdefault(tag, {"tag": tag, "hits": 0, "lessons": [], "resolved": False})
-            entry["hits"] += 1
-            if attempt.lesson_id not in entry["lessons"]:
-                entry["lessons"].append(attempt.lesson_id)
-            later_right = any(a.correct and a.lesson_id == attempt.lesson_id and a.block_index == attempt.block_index
-                              for a in attempts[i + 1 :])
-            # resolved if every block where it showed up was later answered right
-            entry.setdefault("_open", set())
-            key = (attempt.lesson_id, attempt.block_index)
-            if later_right:
-                entry["_open"].discard(key)
-            else:
-                entry["_open"].add(key)
-    out = []
-    for entry in summary.values():
-        entry["resolved"] = not entry.pop("_open")
-        out.append(entry)
+    """Each misconception tag met in an attempt: how often, in which lessons, whether every block
+    where it showed was later answered right (:func:`tutor.progress.tag_summary`, one pass over
+    the attempts), and its title from the catalogue."""
+    from tutor.progress import tag_summary
+
+    out = tag_summary(progress.attempts())
     titles = _misconception_titles()
     for entry in out:
         entry["title"] = titles.get(entry["tag"], "")
-    return sorted(out, key=lambda e: (-e["hits"], e["tag"]))
+    return out
 
 
 def _misconception_titles() -> dict[str, str]:
@@ -351,9 +336,15 @@ def _reset(args, environ) -> int:
                 print("Nothing was reset.")
                 return 1
         progress.reset(args.lesson)
-        if progress.notice and "could not be saved" in progress.notice:
-            _err(progress.notice)
-            return 1
+        # the store writes on its own thread: wait for the reset to be committed, and say so
+        # plainly if it was not (the store gives up on it when closed, so it never lands later)
+        from tutor import progress as store
+
+        if not progress.flush(timeout=store.COMMAND_WAIT_S):
+            error = progress.error
+            if progress.close(timeout=0) is not None:
+                _err(f"nothing was reset: the progress file could not be written ({error or 'unknown error'}).")
+                return 1
         print(f"Reset {what}.")
         return 0
     finally:
@@ -364,18 +355,44 @@ def _reset(args, environ) -> int:
 
 
 def _launch(catalog: Catalog, progress: Progress, **kwargs) -> int:
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        # Without a terminal the app could never be used or told to quit: it would outlive an
-        # `ssh host tutor` (no -t) on the server.
-        _err("the app needs a terminal; over SSH use ssh -t (tutor check, progress and reset work anywhere)")
-        return 1
+    """Run the app; afterwards wait for the answers still being written, and say plainly (once
+    the terminal is back) if some could not be."""
     try:
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            # Without a terminal the app could never be used or told to quit: it would outlive an
+            # `ssh host tutor` (no -t) on the server.
+            _err("the app needs a terminal; over SSH use ssh -t (tutor check, progress and reset work anywhere)")
+            return 1
         from tutor.app import run_app
-    except ImportError as err:
-        _err(f"the app cannot start: {err}")
-        return 1
-    result = run_app(catalog, progress, **kwargs)
-    return int(result or 0)
+
+        with _saved_on_hangup(progress):
+            result = run_app(catalog, progress, **kwargs)
+        return int(result or 0)
+    finally:
+        lost = progress.close()
+        if lost:
+            _err(lost)
+
+
+HANGUP_WAIT_S = 3.0  # how long a hung-up tutor waits for its last answers to be written
+
+
+@contextlib.contextmanager
+def _saved_on_hangup(progress: Progress):
+    """A dropped SSH connection hangs the tutor up (SIGHUP) and a shutting-down server sends
+    SIGTERM; either would end the process at once, before the writer thread has written an answer
+    given a moment before. Wait (a little) for the queue first, then end as the signal would."""
+    def handler(signum, _frame):
+        progress.flush(HANGUP_WAIT_S)
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGHUP, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def _open(args, environ) -> int:
@@ -407,9 +424,13 @@ def _open(args, environ) -> int:
 
 def _read_small_text(where: str, what: str) -> str | None:
     """A small UTF-8 file's text, or None after saying plainly why it cannot be used."""
+    from tutor.files import NotARegularFile, read_regular
+
     try:
-        with open(where, "rb") as fh:
-            data = fh.read(MAX_PROGRAM_BYTES + 1)
+        data = read_regular(where, MAX_PROGRAM_BYTES)  # a FIFO would block open() for good
+    except NotARegularFile as err:
+        _err(f"{where} is not a regular file ({err.kind}); give the path of a text file holding {what}")
+        return None
     except OSError as err:
         _err(f"cannot read {where}: {err.strerror or err}")
         return None

@@ -37,6 +37,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tutor.files import NotARegularFile, read_regular
+
 __all__ = [
     "MAX_LESSON_BYTES",
     "Block",
@@ -258,10 +260,13 @@ def _read_text(path: Path, problems: list[Problem]) -> str | None:
     """The file's text, or None with a problem saying why it was refused."""
     where = str(path)
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_LESSON_BYTES + 1)
-    except IsADirectoryError:
-        problems.append(Problem(where, 0, 0, "this is a directory, not a lesson file"))
+        data = read_regular(path, MAX_LESSON_BYTES)  # a FIFO would block open() for good
+    except NotARegularFile as err:
+        if err.kind == "a directory":
+            problems.append(Problem(where, 0, 0, "this is a directory, not a lesson file"))
+        else:
+            problems.append(Problem(where, 0, 0, f"file refused: it is not a regular file ({err.kind}); "
+                                                 "give the path of a lesson's text file"))
         return None
     except OSError as err:
         reason = err.strerror or str(err)

@@ -57,3 +57,18 @@ def toast_text(app) -> str:
     """The text of the notifications on screen (they sit at the bottom right, after a ▌ bar)."""
     parts = [line.rsplit("▌", 1)[1] for line in screen_text(app).splitlines() if "▌" in line]
     return squash(" ".join(parts))
+
+
+def threads_in(function_name: str, filename: str) -> list[int]:
+    """The threads whose stack is inside that function right now (``filename`` ends its path)."""
+    import sys
+
+    found = []
+    for ident, frame in sys._current_frames().items():
+        while frame is not None:
+            code = frame.f_code
+            if code.co_name == function_name and code.co_filename.endswith(filename):
+                found.append(ident)
+                break
+            frame = frame.f_back
+    return found

@@ -7,7 +7,9 @@ program.
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 from dataclasses import dataclass
 
 import pytest
@@ -17,6 +19,7 @@ from engine.expr import parse_program
 from engine.numfmt import fmt
 from engine.stepper import Stepper
 from engine.value import topological_order
+from tests.app.conftest import threads_in
 from tutor.screens.debugger import DebuggerScreen
 
 SEEDS = "a = 2; b = -3; c = 10; f = -2\ne = a * b\nd = e + c\nL = d * f"
@@ -672,3 +675,117 @@ async def test_each_prediction_and_the_end_of_the_pass_are_reported_as_they_happ
         await pilot.press("t", "r", "e")  # reaching the end again reports nothing more
         await pilot.pause()
         assert ends == [True] and app.results == []
+
+
+# ----------------------------------------------------------------------------- a long gradient check
+
+
+def _network_sample(layers):
+    """One moons sample's loss graph through a tanh network: every weight and bias an input."""
+    from engine.train import Task, Trainer
+    from tutor.screens.train import SampleProgram
+
+    task = Task.from_config({
+        "steps": 10,
+        "model": {"layers": layers},
+        "data": {"name": "moons", "samples": 20},
+        "loss": {"kind": "sse"},
+        "optimiser": {"kind": "sgd", "lr": 0.01},
+    })
+    return SampleProgram(task, Trainer(task).model.parameter_values(), 0)
+
+
+def checking() -> list[int]:
+    return threads_in("check_gradients", "gradcheck.py")
+
+
+async def _start_a_long_check(pilot, screen) -> None:
+    assert len(screen.program.inputs) > 1000  # 2 builds of ~25 ms each: about a minute in all
+    await pilot.press("g")
+    deadline = time.monotonic() + 30
+    while not checking():
+        assert time.monotonic() < deadline, "the check never started"
+        await pilot.pause(0.01)
+    assert "Checking…" in screen.inspector.text
+
+
+async def _check_gone_within(seconds: float, since: float, pause) -> None:
+    while checking():
+        assert time.monotonic() - since < seconds, "the gradient check is still running"
+        await pause(0.01)
+
+
+async def test_a_long_gradient_check_runs_beside_the_keys_and_g_stops_it():
+    app = Host(_network_sample([32, 32, 1]))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        await _start_a_long_check(pilot, screen)
+        await pilot.press("n")  # the screen answers while the check goes on
+        assert screen.stepper.position == 1
+        assert "The gradient check is running (g stops it)." in screen.inspector.text
+        assert checking()  # still going: the key was not waiting for it
+        assert screen.check_action("toggle_mistake", ()) is None  # mistake mode builds too
+        pressed = time.monotonic()
+        await pilot.press("g")
+        await _check_gone_within(1.0, pressed, pilot.pause)
+        await pilot.pause()
+        assert "Gradient check stopped." in screen.inspector.text
+        assert screen.inspector.panel is None and screen.stepper.position == 1
+        assert screen.check_action("toggle_mistake", ()) is True
+        # the shown pass kept its own numbers: the same grads as a fresh build stepped once
+        fresh = Stepper(screen.program.build().output)
+        fresh.forward()
+        assert [v.grad for v in screen.stepper.nodes] == [v.grad for v in fresh.nodes]
+
+
+async def test_q_first_stops_a_running_check_then_leaves():
+    app = Host(_network_sample([32, 32, 1]))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        await _start_a_long_check(pilot, screen)
+        pressed = time.monotonic()
+        await pilot.press("q")
+        await _check_gone_within(1.0, pressed, pilot.pause)
+        assert "q again leaves" in screen.inspector.text and app.results == []
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.results == [False]
+
+
+async def test_leaving_or_quitting_during_a_check_ends_its_worker():
+    app = Host(_network_sample([32, 32, 1]))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await _start_a_long_check(pilot, app.screen)
+        app.screen.dismiss(False)  # leaving by any way unmounts the screen and cancels its worker
+        pressed = time.monotonic()
+        await _check_gone_within(1.0, pressed, pilot.pause)
+        assert app.results == [False]
+        app.push_screen(DebuggerScreen(_network_sample([32, 32, 1])))
+        await pilot.pause()
+        await _start_a_long_check(pilot, app.screen)
+        quit_at = time.monotonic()
+        app.exit()
+    await _check_gone_within(1.0, quit_at, asyncio.sleep)
+
+
+async def test_a_finished_check_on_a_network_shows_every_weight_against_its_slope():
+    app = Host(_network_sample([4, 1]))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("n", "n", "g")
+        deadline = time.monotonic() + 30
+        while screen.inspector.panel != "check":
+            assert time.monotonic() < deadline, "the check never finished"
+            await pilot.pause(0.02)
+        assert "All 17 gradients match the measured slope" in screen.inspector.text
+        assert re.search(r"^w\[0\]\[0\]\[0\]\s", screen.inspector.text, re.M)
+        # the check's builds did not disturb the shown pass, nor the weights it was built with
+        fresh = Stepper(screen.program.build().output)
+        fresh.forward()
+        fresh.forward()
+        assert [v.grad for v in screen.stepper.nodes] == [v.grad for v in fresh.nodes]
+        assert [v.data for v in screen.stepper.nodes] == [v.data for v in fresh.nodes]

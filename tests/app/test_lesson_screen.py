@@ -162,6 +162,21 @@ async def test_a_training_card_opens_the_training_screen_and_a_full_run_complete
     assert Progress(data_dir).completed_blocks("training") == {1}
 
 
+async def test_a_finished_run_is_a_finished_part_before_the_training_screen_is_left(make_app, data_dir):
+    from tutor.screens.train import TrainScreen
+
+    app = make_app(open_lesson="training")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, TrainScreen)
+        app.screen.advance(19)
+        assert app.progress.flush(5) and Progress(data_dir).completed_blocks("training") == set()
+        app.screen.advance(1)  # the 20th and last step
+        assert app.progress.flush(5)
+        assert Progress(data_dir).completed_blocks("training") == {1}  # the screen still open
+
+
 async def test_a_training_card_without_its_screen_shows_its_config_and_says_coming_soon(
     make_app, data_dir, monkeypatch
 ):
@@ -242,6 +257,23 @@ async def test_a_quiz_card_opens_the_quiz_and_a_right_answer_completes_it(make_a
         await pilot.pause()
     assert Progress(data_dir).completed_blocks("training") == {3}
     assert Progress(data_dir).state("training") == "done"
+
+
+async def test_a_right_answer_is_a_finished_part_before_the_quiz_is_left(make_app, data_dir):
+    """A connection that drops right after "✓ Right" (the quiz still open) must not ask again."""
+    from tutor.screens.quiz import QuizScreen
+
+    app = make_app(open_lesson="training")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", "n", "n", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, QuizScreen)
+        await pilot.press("6", "enter")
+        await pilot.pause()
+        assert "✓ Right" in screen_text(app)
+        # read by another process, while the quiz is still on screen
+        assert app.progress.flush(5)
+        assert Progress(data_dir).completed_blocks("training") == {3}
 
 
 async def test_open_is_in_the_footer_only_on_a_card(make_app):

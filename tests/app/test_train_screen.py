@@ -7,7 +7,9 @@ same losses (same seed, same initial weights), so the screen must show exactly t
 
 from __future__ import annotations
 
+import asyncio
 import math
+import os
 import time
 import tomllib
 from pathlib import Path
@@ -15,8 +17,9 @@ from pathlib import Path
 import pytest
 from textual.app import App
 
+from engine.cost import MAX_VALUES_PER_STEP, values_per_step
 from engine.train import SEEDS_TASK, Task, Trainer, TrainingStopped
-from tests.app.conftest import screen_text, squash, toast_text
+from tests.app.conftest import screen_text, squash, threads_in, toast_text
 from tutor.screens.train import BugPicker, SampleProgram, Snapshot, TrainScreen, describe_task
 from tutor.widgets.boundary import predict_grid
 
@@ -523,8 +526,68 @@ async def test_leaving_after_a_full_run_reports_completed():
     assert app.results == [True]
 
 
+# A task near the budget of engine.cost: 32-wide tanh layers on 420 moons, ~970,000 values a
+# step, a few seconds each (the boundary and the table stay cheap: the network is small).
+NEAR_THE_BUDGET = {
+    "steps": 10,
+    "model": {"layers": [32, 32, 1]},
+    "data": {"name": "moons", "samples": 420},
+    "loss": {"kind": "sse"},
+    "optimiser": {"kind": "sgd", "lr": 0.01},
+}
+
+
+def stepping() -> list[int]:
+    return threads_in("_step", os.path.join("engine", "train.py"))
+
+
+def training_worker() -> list[int]:
+    return threads_in("_train", os.path.join("screens", "train.py"))
+
+
+async def _start_a_long_step(pilot, screen) -> None:
+    assert values_per_step(screen.train_task) > 0.9 * MAX_VALUES_PER_STEP
+    await pilot.press("s")
+    deadline = time.monotonic() + 30
+    while not stepping():
+        assert time.monotonic() < deadline, "the step never started"
+        await pilot.pause(0.01)
+
+
+async def _gone_within(seconds: float, since: float, pause) -> float:
+    while training_worker() or stepping():
+        assert time.monotonic() - since < seconds, "the worker thread is still training"
+        await pause(0.01)
+    return time.monotonic() - since
+
+
+async def test_leaving_in_the_middle_of_a_long_step_stops_the_worker_within_a_second():
+    screen = TrainScreen(Task.from_config(NEAR_THE_BUDGET))
+    app = Host(screen)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await _start_a_long_step(pilot, screen)
+        pressed = time.monotonic()
+        await pilot.press("q")
+        await _gone_within(1.0, pressed, pilot.pause)
+        assert app.results == [False]
+        assert screen.main.trainer.steps_done == 0  # abandoned, not finished behind our back
+
+
+async def test_quitting_the_app_in_the_middle_of_a_long_step_stops_the_worker_within_a_second():
+    screen = TrainScreen(Task.from_config(NEAR_THE_BUDGET))
+    app = Host(screen)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await _start_a_long_step(pilot, screen)
+        quit_at = time.monotonic()
+        app.exit()
+    await _gone_within(1.0, quit_at, asyncio.sleep)
+    assert screen.main.trainer.steps_done == 0
+
+
 async def test_an_unexpected_error_in_the_worker_is_a_message_not_a_traceback(monkeypatch):
-    def broken(self):
+    def broken(self, should_stop=None):  # the worker hands every step its should_stop
         raise ZeroDivisionError("something inside broke")
 
     monkeypatch.setattr(Trainer, "step", broken)

@@ -286,10 +286,16 @@ def _keygen(path: Path) -> None:
                    check=True, capture_output=True)
 
 
-def start_sshd(dir: Path, extra: str = "", check_login: bool = True) -> SSHServer:
+# What a stock Debian sshd allows and SSHD_CONFIG turns off: a server set up as the hosting guide
+# says has these on, so a test of what the guide's key options refuse must run with them on.
+FORWARDING_OFF = ("X11Forwarding no\n", "AllowTcpForwarding no\n", "AllowAgentForwarding no\n")
+
+
+def start_sshd(dir: Path, extra: str = "", check_login: bool = True, *, forwarding: bool = False) -> SSHServer:
     """Start sshd on 127.0.0.1 with keys made in ``dir``; returns once it listens and (unless
     ``check_login`` is false, for a config that forces a command) once ``ssh ... true`` works.
-    ``extra`` is appended to sshd_config (``Match`` blocks, ``ClientAliveInterval``...)."""
+    ``extra`` is appended to sshd_config (``Match`` blocks, ``ClientAliveInterval``...).
+    ``forwarding`` leaves TCP, agent and X11 forwarding on, as a stock Debian sshd has them."""
     if os.geteuid() == 0:
         # sshd refuses to start as root without its privilege separation directory
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
@@ -303,7 +309,11 @@ def start_sshd(dir: Path, extra: str = "", check_login: bool = True) -> SSHServe
         port = free_port()
         server = SSHServer(dir=dir, port=port, key=dir / "client_key", user=user, tutor=tutor)
         config = dir / "sshd_config"
-        config.write_text(SSHD_CONFIG.format(port=port, dir=dir) + extra)
+        text = SSHD_CONFIG.format(port=port, dir=dir)
+        if forwarding:
+            for line in FORWARDING_OFF:
+                text = text.replace(line, "")
+        config.write_text(text + extra)
         server.log.write_text("")
         server.process = subprocess.Popen(
             [sshd_path(), "-D", "-f", str(config), "-E", str(server.log)],

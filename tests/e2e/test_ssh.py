@@ -256,8 +256,16 @@ def test_a_lesson_over_ssh_in_256_colours_survives_a_dropped_connection(ssh_serv
     assert answer_box(screen) == ""  # the half-typed 7 went with the old session; answers stay
     type_answer(pane, "2")
     pane.wait_for("✓ Right")
+    # the connection drops again, right after the right answer, the quiz still open: it is done
+    os.kill(pane.pid, signal.SIGKILL)
+    assert poll(lambda: pane.dead, 10)
+    assert poll(lambda: not tutor_pids(home), 5), f"tutor still running: {tutor_pids(home)}"
+    assert progress_json(ssh_server, home, lessons)["completed_blocks"] == [DEBUGGER, QUIZ_A, QUIZ_B]
+
+    pane = terminals.open(ssh_server.tutor_remote(home, "--lessons", str(lessons)), term="xterm-256color")
+    pane.wait_for("Gradients over SSH", "in progress")
     pane.keys("Enter")
-    pane.wait_for(f"part {QUIZ_B + 1} of {PARTS}")
+    pane.wait_for(f"part {QUIZ_B + 1} of {PARTS}", "Quiz ✓ done")
     go_to_part(pane, PARTS + 1)
     pane.wait_for("You have finished it")
     pane.keys("q")

@@ -470,3 +470,99 @@ def test_a_step_pauses_the_cyclic_collector_and_restores_it_even_when_it_stops()
         assert not gc.isenabled()  # left as the caller had it
     finally:
         gc.enable()
+
+
+# ------------------------------------------------------------------ cancelling a step
+
+
+def _state(t: Trainer):
+    return (
+        [p.data for p in t.model.parameters()],
+        [p.grad for p in t.model.parameters()],
+        t.steps_done,
+        t.optimiser.lr,
+    )
+
+
+SMALL_MOONS = config(MOONS_DEMO_TASK, data={"samples": 30}, steps=20)
+
+
+@pytest.mark.parametrize("mistake", [None, "no_zero_grad", "overwrite", "ascend"])
+@pytest.mark.parametrize("base", [SEEDS_TASK, SMALL_MOONS], ids=["seeds", "moons"])
+def test_a_step_that_is_never_stopped_is_bit_identical_to_a_plain_step(base, mistake):
+    plain, watched = trainer(base, mistake), trainer(base, mistake)
+    asked = []
+    for _ in range(4):
+        a = plain.step()
+        b = watched.step(should_stop=lambda: asked.append(1) and False)
+        assert a == b  # every float of the report, exactly
+        assert _state(plain) == _state(watched)
+    assert asked  # it really was asked
+
+
+def test_topological_order_with_should_stop_is_the_same_order():
+    loss, _ = trainer(SMALL_MOONS).forward()
+    from engine.value import topological_order
+
+    assert topological_order(loss, should_stop=lambda: False) == topological_order(loss)
+
+
+def _stop_at(n: int):
+    calls = []
+
+    def should_stop():
+        calls.append(1)
+        return len(calls) >= n
+
+    return should_stop, calls
+
+
+# moons demo with 30 samples: the forward pass asks 30 times, the walk every 4096 values placed
+# (~5 times for its ~20,000 values), the backward pass once per 4096 nodes
+@pytest.mark.parametrize("call, phase", [(1, "forward"), (20, "forward"), (32, "graph walk"), (38, "backward")])
+@pytest.mark.parametrize("mistake", [None, "no_zero_grad", "overwrite"])
+def test_a_cancelled_step_leaves_the_trainer_as_it_was(call, phase, mistake):
+    from engine.train import Cancelled
+
+    t = trainer(SMALL_MOONS, mistake)
+    t.step()  # grads from a step before: no_zero_grad must find them again, not a half pass
+    before = _state(t)
+    should_stop, calls = _stop_at(call)
+    with pytest.raises(Cancelled, match=phase):
+        t.step(should_stop=should_stop)
+    assert len(calls) == call
+    assert _state(t) == before
+    # and the same step runs again as if nothing had happened
+    reference = trainer(SMALL_MOONS, mistake)
+    reference.step()
+    assert t.step() == reference.step()
+    assert _state(t) == _state(reference)
+
+
+def _values_alive() -> int:
+    gc.collect()
+    return sum(isinstance(o, Value) for o in gc.get_objects())
+
+
+def test_a_stopped_or_cancelled_step_keeps_none_of_its_graph():
+    # the exception's traceback held the step's frames, so the whole graph: a stopped trainer
+    # (which keeps its TrainingStopped) kept its last graph, and the collector, back on after
+    # the step, walked all of it (a second near the budget) before a leaving learner was let go
+    from engine.train import Cancelled
+
+    before = _values_alive()
+    t = trainer(SMALL_MOONS, optimiser={"lr": 1e6})
+    params = len(t.model.parameters())
+    with pytest.raises(TrainingStopped):
+        for _ in t.run():
+            pass
+    assert t.stopped is not None
+    assert _values_alive() - before <= params
+    t.reset()
+    should_stop, _ = _stop_at(38)  # during the backward pass
+    try:
+        t.step(should_stop=should_stop)
+    except Cancelled as err:
+        kept = err
+    assert _values_alive() - before <= 2 * params  # the old and the new model's parameters
+    assert kept.__context__ is None

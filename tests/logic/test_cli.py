@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 from pathlib import Path
 
@@ -87,6 +88,9 @@ ERROR_CASES = [
     ("bad-block-key", FRONT + '\n```debugger\nprogram = "a = 1"\nanimate = true\n```\n', "animate = true", 1,
      "unknown key 'animate'"),
     ("bad-train", FRONT + '\n```train\nsteps = "many"\n```\n', 'steps = "many"', 1, "train block, steps"),
+    ("over-budget-train", FRONT + '\n```train\nsteps = 100\n[model]\nlayers = [64, 64, 64, 1]\n[data]\nname = "moons"\n'
+     'samples = 1000\n[loss]\nkind = "sse"\n[optimiser]\nkind = "sgd"\nlr = 0.1\n```\n', "samples = 1000", 1,
+     "train block, data.samples: this task builds about 17,000,000 values per step"),
     ("bad-quiz", FRONT + '\n```quiz\nkind = "numeric"\nprompt = "2 + 2?"\nanswer = "four"\n```\n', 'answer = "four"', 1,
      "quiz block, answer: must be a number"),
     ("unclosed-block", FRONT + '\n```debugger\nprogram = "a = 1"\n', "```debugger", 1, "never closed"),
@@ -377,6 +381,16 @@ def test_train_reports_a_bad_task_at_its_line_and_does_not_open(capsys, env, lau
     assert err.startswith(f"{task}:{where}: ") and words in err
 
 
+def test_train_refuses_a_task_over_the_budget_at_its_samples_line(capsys, env, launched, tmp_path):
+    task = tmp_path / "big.toml"
+    task.write_text(TASK.replace('layers = [4, 4, 1]', "layers = [64, 64, 64, 1]")
+                    .replace('name = "seeds"', 'name = "moons"\nsamples = 1000'))
+    code, _, err = run(capsys, "train", str(task), env=env)
+    assert code == 1 and launched == []
+    assert err.startswith(f"{task}:6:1: data.samples: this task builds about 17,000,000 values per step")
+    assert "the limit is 1,000,000" in err and "use fewer samples (1000 → 58)" in err
+
+
 def test_train_refuses_what_it_cannot_read(capsys, env, launched, tmp_path):
     code, _, err = run(capsys, "train", str(tmp_path / "missing.toml"), env=env)
     assert code == 1 and "cannot read" in err
@@ -393,3 +407,74 @@ def test_the_app_refuses_to_start_without_a_terminal(capsys, env, monkeypatch):
     code, out, err = run(capsys, env=env)
     assert code == 1 and out == ""
     assert "needs a terminal" in err and "ssh -t" in err
+
+
+def test_reset_says_so_when_it_could_not_be_written(capsys, env, monkeypatch):
+    """Another session holds the write lock for longer than reset waits: the real error, exit 1,
+    and the reset never lands later."""
+    import subprocess
+    import sys
+
+    from tutor import progress as store
+
+    _some_progress(env)
+    db = Path(env["TUTOR_HOME"]) / "progress.sqlite3"
+    locker = subprocess.Popen(
+        [sys.executable, "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+         "c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); sys.stdin.readline()", str(db)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert locker.stdout.readline().strip() == "locked"
+        monkeypatch.setattr(store, "COMMAND_WAIT_S", 1.0)
+        code, out, err = run(capsys, "reset", "--yes", env=env)
+        assert code == 1 and "Reset" not in out
+        assert "nothing was reset" in err and "database is locked" in err
+    finally:
+        locker.communicate("go\n", timeout=30)
+    assert _states(env) == ("done", "in progress")
+
+
+# ------------------------------------------------------------------------------ not a regular file
+
+
+def run_promptly(capsys, *argv, env, fifo):
+    """`run`, failing instead of hanging if the command blocks on the FIFO."""
+    from tests.logic.test_files import promptly
+
+    code = promptly(lambda: main(list(argv), environ=env), fifo=fifo)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("command, what", [("step", "a program"), ("train", "a task")])
+def test_step_and_train_refuse_a_fifo_at_once(capsys, env, launched, tmp_path, command, what):
+    fifo = tmp_path / "input"
+    os.mkfifo(fifo)
+    code, _, err = run_promptly(capsys, command, str(fifo), env=env, fifo=fifo)
+    assert code == 1 and launched == []
+    assert err == (f"tutor: {fifo} is not a regular file (a FIFO); "
+                   f"give the path of a text file holding {what}\n")
+
+
+def test_step_refuses_a_directory_the_same_way(capsys, env, launched, tmp_path):
+    code, _, err = run(capsys, "step", str(tmp_path), env=env)
+    assert code == 1 and launched == []
+    assert f"{tmp_path} is not a regular file (a directory)" in err
+
+
+def test_check_refuses_a_fifo_lesson_at_once(capsys, env, tmp_path):
+    fifo = tmp_path / "lesson.md"
+    os.mkfifo(fifo)
+    code, out, _ = run_promptly(capsys, "check", str(fifo), env=env, fifo=fifo)
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0] == (f"{fifo}: file refused: it is not a regular file (a FIFO); "
+                        "give the path of a lesson's text file")
+    assert lines[-1] == "checked 1 lesson: 1 problem"
+
+
+def test_a_fifo_given_as_a_lessons_directory_is_refused_at_once(capsys, env, tmp_path):
+    fifo = tmp_path / "lessons"
+    os.mkfifo(fifo)
+    code, out, _ = run_promptly(capsys, "--lessons", str(fifo), "check", env=env, fifo=fifo)
+    assert code == 1 and f"{fifo}: file refused: it is not a regular file (a FIFO)" in out

@@ -588,3 +588,17 @@ def test_a_program_whose_backward_pass_fails_is_a_problem_not_a_crash_later(tmp_
     text = front() + '\n```debugger\nprogram = """\nx = 0\ny = x ** 0.5\n"""\n```\n'
     p = only_problem(load_lesson(write(tmp_path, text)))
     assert p.line == line_of(text, "y = x ** 0.5") and "backward pass cannot be computed" in p.message
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path):
+    import os
+
+    from tests.logic.test_files import promptly
+
+    fifo = tmp_path / "lesson.md"
+    os.mkfifo(fifo)
+    lesson = promptly(lambda: load_lesson(fifo), fifo=fifo)
+    assert lesson.broken
+    assert lesson.first_problem.message == ("file refused: it is not a regular file (a FIFO); "
+                                            "give the path of a lesson's text file")
+    assert str(lesson.first_problem).startswith(f"{fifo}: ")

@@ -154,6 +154,8 @@ def test_two_sessions_at_once_lose_nothing(tmp_path):
             one.record_attempt("lesson", i, f"one-{i}", True, [])
             two.record_attempt("lesson", i, f"two-{i}", False, [])
             (one if i % 2 else two).complete_block("lesson", i)
+        # writes are queued: each session sees the other's once they are committed
+        assert one.flush(30) and two.flush(30)
         assert len(one.attempts()) == 40 and len(two.attempts()) == 40
         assert one.completed_blocks("lesson") == set(range(20))
 
@@ -195,6 +197,7 @@ HANGUP = textwrap.dedent(
     progress = Progress(sys.argv[1])
     progress.record_attempt("lesson", 2, "6", True, [])
     progress.complete_block("lesson", 2)
+    assert progress.flush(30)  # writes are queued: "written" once they are committed
     print("written", flush=True)
     time.sleep(60)
     """

@@ -13,7 +13,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 # Pure modules of the tutor package, present or not yet written; each one found is checked.
 PURE_TUTOR_MODULES = ["tutor", "tutor.lessons", "tutor.progress", "tutor.cli", "tutor.quiz",
-                      "tutor.misconceptions", "tutor.codeline", "tutor.predict_diagnosis", "tutor.torch_compare"]
+                      "tutor.misconceptions", "tutor.codeline", "tutor.predict_diagnosis", "tutor.torch_compare",
+                      "tutor.files"]
 
 
 def _imported_after(code: str) -> dict:

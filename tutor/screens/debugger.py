@@ -12,21 +12,33 @@ tree alone and the inspector alone.
 Keys: ``n`` next step, ``p`` previous (undo), ``r`` reset, ``e`` run to the end, Enter on a tree
 line runs until that node is done; ``t`` predict mode; ``m`` mistake mode (= instead of +=);
 ``g`` gradient check; ``z`` layout; ``q``/escape leave. Leaving dismisses the screen with True
-once the learner has reached the end of the (correct) backward pass, else False. The optional
+once the learner has reached the end of the (correct) backward pass, else False.
+
+The gradient check rebuilds the graph twice per input, which on a network's sample graph is
+hundreds of builds (seconds): it runs in a thread worker, on builds of its own, while the screen
+keeps answering keys. ``g`` again, ``q`` or escape stop it (``q`` again then leaves); ``m``
+waits until it has ended, since mistake mode builds the program too. What the check changed in
+state its builds share (a network's weights, shared leaves) is put back on the UI thread when
+the worker has returned. The optional
 ``on_attempt`` and ``on_finished`` hooks hear each predict-mode answer and the first end of the
 pass when they happen; the lesson screen writes both to progress.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Callable, Iterable
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, Tree
+from textual.worker import Worker, get_current_worker
 
+from engine.cancel import Cancelled
 from engine.numfmt import fmt as format_number
 from engine.stepper import Stepper
 from engine.value import topological_order
@@ -41,6 +53,7 @@ LAYOUTS = ("split", "tree-only", "inspector-only")
 _TRACK_CHANGES_UP_TO = 64  # jumps longer than this rescan the shown lines instead
 _TRIES_BEFORE_REVEAL = 2
 _MAX_RECORDED = 500  # characters of a predict-mode answer kept in progress
+_CHECKING_NOTE = "The gradient check is running (g stops it)."
 
 
 class DebuggerScreen(Screen[bool]):
@@ -96,6 +109,16 @@ class DebuggerScreen(Screen[bool]):
         ),
     ]
 
+    class GradientChecked(Message):
+        """A gradient-check worker has returned: its results, its error, or neither (stopped)."""
+
+        def __init__(self, worker: Worker, checks: list | None, error: Exception | None, mistake: bool) -> None:
+            super().__init__()
+            self.worker = worker
+            self.checks = checks
+            self.error = error
+            self.mistake = mistake
+
     def __init__(
         self,
         program: Any,
@@ -127,6 +150,9 @@ class DebuggerScreen(Screen[bool]):
         self.question: GradQuestion | None = None
         self._tries = 0
         self.last_verdict = None  # the grading of the last predict-mode answer
+        self._check_worker: Worker | None = None  # the gradient check whose results are wanted
+        self._check_workers: set[Worker] = set()  # every check worker that has not returned yet
+        self._check_lock = threading.Lock()  # one check builds the program at a time
         try:
             self.graph, self.correct_stepper = self._fresh()
             self.stepper = self.correct_stepper
@@ -205,6 +231,8 @@ class DebuggerScreen(Screen[bool]):
                 f"opens ({MAX_DEPTH}); the numbers below are the step's."
             )
             note = f"{note}\n{deep}" if note else deep
+        if self._check_worker is not None:
+            note = f"{note}\n{_CHECKING_NOTE}" if note else _CHECKING_NOTE
         self.inspector.show_step(stepper, predict=self.predict and not self.mistake, note=note)
         self._show_columns()
 
@@ -376,8 +404,13 @@ class DebuggerScreen(Screen[bool]):
             value.grad = 0.0
         self.stepper.go_to(position)
 
+    def check_action(self, action: str, parameters) -> bool | None:
+        if action == "toggle_mistake" and self._check_workers:
+            return None  # mistake mode builds the program, which a check's worker is building
+        return True
+
     def action_toggle_mistake(self) -> None:
-        if self._stepping_blocked():
+        if self._stepping_blocked() or self._check_workers:
             return
         self._close_question()
         self.mistake = not self.mistake
@@ -447,25 +480,88 @@ class DebuggerScreen(Screen[bool]):
     def action_gradient_check(self) -> None:
         if self._stepping_blocked():
             return
+        if self._check_worker is not None:
+            self._stop_check()
+            return
         if self.inspector.panel == "check":
             self.inspector.show_step(self.stepper, predict=self.predict and not self.mistake)
             return
+        self._check_worker = self._check_in_thread(self.mistake)
+        self._check_workers.add(self._check_worker)
+        self.refresh_bindings()
+        count = len(getattr(self.program, "inputs", ()) or ())
+        inputs = f"{count} input{'s' if count != 1 else ''}" if count else "the inputs"
+        line = (
+            f"Checking… nudging each of {inputs} up and down and rebuilding the graph twice. "
+            "The other keys work meanwhile; g or escape stops the check."
+        )
+        self.inspector.show_panel("checking", self._check_title(self.mistake), Text(line), line)
+
+    def _stop_check(self, note: str = "Gradient check stopped.") -> None:
+        """Cancel the running check; its worker ends before the next input and reports back."""
+        worker, self._check_worker = self._check_worker, None
+        if worker is not None:
+            worker.cancel()
+        self._refresh_view(None, note=note)
+
+    @work(thread=True, exclusive=True, group="gradient-check", exit_on_error=False)
+    def _check_in_thread(self, mistake: bool) -> None:
+        """The check itself, on a worker thread: only the program's own new builds are touched."""
         from engine.gradcheck import check_program
 
-        try:
-            checks = check_program(self.program, mistake="overwrite" if self.mistake else None)
-        except Exception as error:  # e.g. a graph given without a program to rebuild it from
-            self.notify(f"The gradient check cannot run here: {error}", severity="warning")
-            return
-        finally:
-            # The check built and ran many graphs; one more plain build puts back any state the
-            # builds share (a network's weights), then the shown pass gets its own grads back.
+        worker = get_current_worker()
+        app = self.app
+
+        def should_stop() -> bool:
+            return worker.is_cancelled or app.return_code is not None
+
+        checks = error = None
+        with self._check_lock:
             try:
-                self.program.build()
-            except Exception:
+                checks = check_program(
+                    self.program, mistake="overwrite" if mistake else None, should_stop=should_stop
+                )
+            except Cancelled:
                 pass
-            self._resync()
-            self.graph_tree.show_step(None)
+            except Exception as exc:  # e.g. a graph given without a program to rebuild it from
+                error = exc
+            finally:
+                # The check built and ran many graphs; one more plain build puts back any state
+                # the builds share (a network's weights), before anything else builds again.
+                try:
+                    self.program.build()
+                except Exception:
+                    pass
+        self.post_message(self.GradientChecked(worker, checks, error, mistake))
+
+    def on_debugger_screen_gradient_checked(self, message: GradientChecked) -> None:
+        message.stop()
+        self._check_workers.discard(message.worker)
+        self.refresh_bindings()
+        if self.stepper is None:
+            return
+        wanted = message.worker is self._check_worker
+        if wanted:
+            self._check_worker = None
+        # the shown pass gets its own grads back (builds may share leaves with it)
+        self._resync()
+        self.graph_tree.show_step(None)
+        if not wanted:
+            return  # stopped: the step view is already back
+        if message.error is not None:
+            self._refresh_view(None)
+            self.notify(f"The gradient check cannot run here: {message.error}", severity="warning")
+            return
+        if message.checks is None:
+            return
+        self._show_check_panel(message.checks, message.mistake)
+
+    @staticmethod
+    def _check_title(mistake: bool) -> str:
+        mode = "with = instead of +=" if mistake else "as the engine is written"
+        return f"Gradient check: backprop ({mode}, whole pass) vs nudging each input"
+
+    def _show_check_panel(self, checks: list, mistake: bool) -> None:
         width = max([len(c.name) for c in checks] + [4])
         head = (
             f"{'leaf':<{width}} {'value':>10} {'backprop':>10} {'numeric':>10} {'rel.err':>8}"
@@ -486,7 +582,7 @@ class DebuggerScreen(Screen[bool]):
             if c.note:
                 body.append(f"   {c.note}\n")
             plain.append(row)
-        mode = "with = instead of +=" if self.mistake else "as the engine is written"
+        mode = "with = instead of +=" if mistake else "as the engine is written"
         if not checks:
             summary = "This program has no inputs to nudge, so there is nothing to check."
         elif bad:
@@ -495,12 +591,7 @@ class DebuggerScreen(Screen[bool]):
             summary = f"All {len(checks)} gradients match the measured slope (f(x+h) - f(x-h)) / 2h."
         body.append(summary)
         plain.append(summary)
-        self.inspector.show_panel(
-            "check",
-            f"Gradient check: backprop ({mode}, whole pass) vs nudging each input",
-            body,
-            "\n".join(plain),
-        )
+        self.inspector.show_panel("check", self._check_title(mistake), body, "\n".join(plain))
 
     # ----------------------------------------------------------------- layout and leaving
 
@@ -519,5 +610,8 @@ class DebuggerScreen(Screen[bool]):
     def action_leave(self) -> None:
         if self.stepper is not None and self.answer.is_open:
             self._close_question()
+            return
+        if self._check_worker is not None:  # first stop the check, as with an open question
+            self._stop_check("Gradient check stopped; q again leaves.")
             return
         self.dismiss(self.finished)

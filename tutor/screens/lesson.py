@@ -235,7 +235,7 @@ class LessonScreen(Screen):
             predict=bool(config.get("predict", False)),
             # written as they happen: predictions (with the mistake each one shows) and the end
             on_attempt=partial(self.progress.record_attempt, lesson_id, index),
-            on_finished=partial(self.progress.complete_block, lesson_id, index),
+            on_finished=self._recorder(index),
         )
         self.app.push_screen(screen, callback=partial(self._block_finished, card.block.index))
 
@@ -264,7 +264,8 @@ class LessonScreen(Screen):
         if program is None:
             return
         caption = str((card.block.config or {}).get("caption") or "")
-        screen = PytorchScreen(program, title=self.lesson.title, caption=caption)
+        screen = PytorchScreen(program, title=self.lesson.title, caption=caption,
+                               on_shown=self._recorder(card.block.index))
         self.app.push_screen(screen, callback=partial(self._block_finished, card.block.index))
 
     def _open_quiz(self, card: BlockCard) -> None:
@@ -283,7 +284,11 @@ class LessonScreen(Screen):
             )
             return
         screen = QuizScreen(
-            quiz, lesson_id=self.lesson.id, block_index=card.block.index, progress=self.progress
+            quiz,
+            lesson_id=self.lesson.id,
+            block_index=card.block.index,
+            progress=self.progress,
+            on_solved=self._recorder(card.block.index),
         )
         self.app.push_screen(screen, callback=partial(self._block_finished, card.block.index))
 
@@ -304,8 +309,14 @@ class LessonScreen(Screen):
                 markup=False,
             )
             return
-        screen = TrainScreen(task, title=self.lesson.title)
+        screen = TrainScreen(task, title=self.lesson.title, on_complete=self._recorder(card.block.index))
         self.app.push_screen(screen, callback=partial(self._block_finished, card.block.index))
+
+    def _recorder(self, block_index: int):
+        """What a block's screen calls the moment its part is finished (a right answer, the end of
+        the pass, an outcome shown): the part is recorded as done then, not when the learner
+        leaves the screen, so a dropped connection cannot undo it."""
+        return partial(self.progress.complete_block, self.lesson.id, block_index)
 
     def _block_finished(self, block_index: int, result) -> None:
         if result is not True:

@@ -15,6 +15,7 @@ machine that will never have PyTorch.
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 
 from rich.syntax import Syntax
 from rich.table import Table
@@ -61,9 +62,12 @@ class PytorchScreen(Screen[bool]):
         "PyTorch is optional: without it the screen says how to install it, and the part still counts."
     )
 
-    def __init__(self, program, *, title: str = "", caption: str = "") -> None:
-        """``caption`` (the block's) replaces the generic subtitle."""
+    def __init__(self, program, *, title: str = "", caption: str = "",
+                 on_shown: Callable[[], None] | None = None) -> None:
+        """``caption`` (the block's) replaces the generic subtitle; ``on_shown()`` hears the first
+        time an outcome is on screen (the part counts as done from then on)."""
         super().__init__()
+        self._on_shown = on_shown
         self.program = program
         self.title = title or "PyTorch"
         self.sub_title = caption or "the same computation in PyTorch"
@@ -129,12 +133,15 @@ class PytorchScreen(Screen[bool]):
 
     def _finished(self, comparison: Comparison | None, problem: str | None) -> None:
         self._child = None
-        if not self.is_attached:  # the learner left while PyTorch was starting
+        if self._left or not self.is_attached:  # the learner left while PyTorch was starting
             return
         self.waiting = False
+        first = not self.shown
         self.comparison = comparison
         self.problem = problem
         self._show()
+        if first and self._on_shown is not None:
+            self._on_shown()
 
     # ------------------------------------------------------------------ what is shown
 

@@ -25,6 +25,8 @@ Everything reads without colour: the verdict carries ✓ ✗ ? markers and bold,
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -75,9 +77,13 @@ class QuizScreen(Screen[bool]):
     ]
 
     def __init__(self, quiz: Quiz, *, lesson_id: str, block_index: int, progress=None,
+                 on_solved: Callable[[], None] | None = None,
                  name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        """``on_solved()`` hears the right answer the moment it is given (a lesson records the part
+        as done then, so a connection dropped before the learner leaves the quiz loses nothing)."""
         super().__init__(name=name, id=id, classes=classes)
         self.quiz = quiz
+        self._on_solved = on_solved
         self.lesson_id = lesson_id
         self.block_index = block_index
         self.progress = progress
@@ -271,6 +277,8 @@ class QuizScreen(Screen[bool]):
             self._record(answer, verdict)
             if verdict.correct:
                 self.solved = True
+                if self._on_solved is not None:
+                    self._on_solved()
             else:
                 self.tries += 1
                 if self.quiz.max_tries and self.tries >= self.quiz.max_tries and not self.revealed:

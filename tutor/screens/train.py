@@ -21,6 +21,11 @@ Keys: space run / pause, ``s`` one step, ``+``/``-`` learning rate, ``r`` reset 
 weights, ``b`` bug run, ``v`` table / boundary, ``z`` layout, ``d`` debugger, ``q`` close. Leaving
 dismisses the screen with True once a full run of the task (without a bug added) has reached its
 end, else False.
+
+Pausing lets the current step finish. Leaving (or quitting the app) abandons it instead: the
+worker hands the engine a ``should_stop`` that says yes once its worker is cancelled or the app
+has been told to exit, so even a step near the budget of `engine.cost` (seconds long) ends
+within a fraction of a second, with the trainer as it was before that step.
 """
 
 from __future__ import annotations
@@ -44,7 +49,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import ContentSwitcher, Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
 
+from engine.cancel import Cancelled
 from engine.train import Task, Trainer, TrainingStopped
 from engine.value import topological_order
 from tutor.widgets.boundary import DecisionBoundary, predict_grid
@@ -425,11 +432,15 @@ class TrainScreen(Screen[bool]):
     class Idle(Message):
         """The worker thread has returned: nothing touches the trainers any more."""
 
-    def __init__(self, task: Task, *, title: str = "", name=None, id=None, classes=None) -> None:
+    def __init__(self, task: Task, *, title: str = "", on_complete: Callable[[], None] | None = None,
+                 name=None, id=None, classes=None) -> None:
+        """``on_complete()`` hears the first time a full run of the task reaches its end (a lesson
+        records the part as done then, not when the learner leaves)."""
         super().__init__(name=name, id=id, classes=classes)
         self.train_task = task
         self.lr = task.optimiser.lr
         self.completed = False  # a full run of the task (no added bug) has reached its end
+        self._on_complete = on_complete
         self.runs: dict[str, Run] = {}
         self.layout_mode = "split"
         self.failure: str | None = None
@@ -535,11 +546,12 @@ class TrainScreen(Screen[bool]):
 
     # ------------------------------------------------------------------ one lockstep tick
 
-    def _tick(self, *, grid_due: bool) -> list[_Event]:
+    def _tick(self, *, grid_due: bool, should_stop: Callable[[], bool] | None = None) -> list[_Event]:
         """Step every unfinished run that is furthest behind (so runs move in lockstep).
 
         Runs on the worker thread (or, in `advance`, on the caller's): it touches the trainers
-        and returns plain data for the UI.
+        and returns plain data for the UI. ``should_stop`` goes to each step and to the boundary's
+        grid; when it says stop, `Cancelled` comes out and the step that was running is undone.
         """
         active = [run for run in self.runs.values() if not run.trainer.finished]
         if not active:
@@ -552,21 +564,26 @@ class TrainScreen(Screen[bool]):
                 continue
             report = stopped = None
             try:  # Trainer.step pauses the cyclic collector itself (its graphs have no cycles)
-                report = trainer.step()
+                report = trainer.step(should_stop=should_stop)
             except TrainingStopped as stop:
                 stopped = stop
             snapshot = Snapshot.take(trainer)
             grid = None
             if run.key == "main" and self.two_d and (grid_due or trainer.finished):
-                grid = self._compute_grid(snapshot)
+                grid = self._compute_grid(snapshot, should_stop)
             events.append(_Event(run, report, stopped, snapshot, grid, trainer.finished))
         return events
 
-    def _compute_grid(self, snapshot: Snapshot):
+    def _compute_grid(self, snapshot: Snapshot, should_stop: Callable[[], bool] | None = None):
         cols, rows = self._grid_shape
-        return predict_grid(
-            lambda x, y: snapshot.says_positive(snapshot.output((x, y))), self.boundary.bounds, cols, rows
-        )
+
+        def positive(x: float, y: float) -> bool:
+            # a wide network costs milliseconds a cell: a leaving learner must not wait for ~500
+            if should_stop is not None and should_stop():
+                raise Cancelled("the decision boundary was abandoned")
+            return snapshot.says_positive(snapshot.output((x, y)))
+
+        return predict_grid(positive, self.boundary.bounds, cols, rows)
 
     def _grid_now(self, snapshot: Snapshot) -> None:
         self._grid = self._compute_grid(snapshot)
@@ -576,6 +593,13 @@ class TrainScreen(Screen[bool]):
     @work(thread=True, exclusive=True, group="training", exit_on_error=False)
     def _train(self, continuous: bool) -> None:
         pace = self.MIN_RUN_SECONDS / max(1, self.train_task.steps)
+        worker = get_current_worker()  # cancelled when the screen is left
+        app = self.app
+
+        def should_stop() -> bool:
+            # the app cancels its workers only late in shutting down: return_code is set at once
+            return worker.is_cancelled or app.return_code is not None
+
         try:
             while not self._halt.is_set():
                 if not continuous:
@@ -585,7 +609,7 @@ class TrainScreen(Screen[bool]):
                         self._budget -= 1
                 started = time.monotonic()
                 due = started - self._last_grid >= self.BOUNDARY_SECONDS
-                events = self._tick(grid_due=due or not continuous)
+                events = self._tick(grid_due=due or not continuous, should_stop=should_stop)
                 if not events:
                     break
                 if any(e.grid is not None for e in events):
@@ -595,6 +619,8 @@ class TrainScreen(Screen[bool]):
                     left = pace - (time.monotonic() - started)
                     if left > 0:
                         self._halt.wait(left)
+        except Cancelled:
+            pass  # the screen is being left: the step in hand was undone, nothing to report
         except Exception as error:  # never a traceback on screen: say what broke, stop
             self.post_message(self.Failed(f"{type(error).__name__}: {error}"))
         finally:
@@ -655,8 +681,10 @@ class TrainScreen(Screen[bool]):
                 self._grid = event.grid
                 self._grid_step = event.snapshot.step
                 self._show_boundary()
-            if run.key == "main" and event.finished:
+            if run.key == "main" and event.finished and not self.completed:
                 self.completed = True
+                if self._on_complete is not None:
+                    self._on_complete()
         self._view_changed()
 
     def advance(self, ticks: int = 1) -> None:
@@ -976,4 +1004,5 @@ class TrainScreen(Screen[bool]):
 
     def action_leave(self) -> None:
         self._pause()
+        self.workers.cancel_group(self, "training")  # abandon the step in hand, however long
         self.dismiss(self.completed)

@@ -22,6 +22,7 @@ __all__ = [
     "CodePart",
     "EndCard",
     "LessonMarkdown",
+    "link_message",
     "MarkdownPart",
     "Part",
     "make_part",
@@ -66,10 +67,25 @@ class PlainFence(MarkdownFence):
         return super().highlight(code, language or "text", ansi=ansi, dark=dark)
 
 
+def link_message(url: str) -> str:
+    """What the learner sees on following a link: its address, for a browser of their own."""
+    return f"{url}\nThe tutor never opens links itself: copy the address into a browser on your own computer."
+
+
 class LessonMarkdown(Markdown):
-    """Textual's Markdown widget with :class:`PlainFence` for fences."""
+    """Textual's Markdown widget with :class:`PlainFence` for fences, and links that only show
+    their address: Textual's would start a web browser on the machine the tutor runs on, which on
+    a class server can be a console browser with a shell escape."""
 
     BLOCKS = {**Markdown.BLOCKS, "fence": PlainFence, "code_block": PlainFence}
+
+    def __init__(self, markdown: str | None = None, **kwargs) -> None:
+        super().__init__(markdown, open_links=False, **kwargs)
+
+    def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
+        event.prevent_default()  # Markdown's own handler would call app.open_url
+        event.stop()
+        self.notify(link_message(event.href), title="Link", timeout=15, markup=False)
 
 
 class Part(Vertical, can_focus=True):
