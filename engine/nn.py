@@ -24,11 +24,21 @@ import random
 from engine import ops
 from engine.value import Value
 
-__all__ = ["ACTIVATIONS", "Module", "Neuron", "Layer", "MLP"]
+__all__ = ["ACTIVATIONS", "DISPLAY_NAMES", "float_activation", "Module", "Neuron", "Layer", "MLP"]
 
 # name -> what a neuron does to its weighted sum z: every activation op of engine.ops, and "linear"
 ACTIVATIONS = {name: getattr(Value, name) for name in ops.ACTIVATIONS} | {"linear": None}
-_DISPLAY_NAMES = {name: ops.OPS[name].activation for name in ops.ACTIVATIONS} | {"linear": "Linear"}
+DISPLAY_NAMES = {name: ops.OPS[name].activation for name in ops.ACTIVATIONS} | {"linear": "Linear"}
+
+
+def float_activation(name: str):
+    """The activation on a plain float, from the op table (the training screen's fast sample view)."""
+    if name == "linear":
+        return lambda z: z
+    op = ops.OPS[name]
+    if op.arg is None:
+        return op.forward
+    return lambda z: op.forward(z, op.arg_default)
 
 
 class Module:
@@ -94,7 +104,7 @@ class Neuron(Module):
         return self.w + [self.b]
 
     def __repr__(self):
-        return f"{_DISPLAY_NAMES[self.activation]}Neuron({len(self.w)})"
+        return f"{DISPLAY_NAMES[self.activation]}Neuron({len(self.w)})"
 
 
 class Layer(Module):

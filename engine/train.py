@@ -13,17 +13,18 @@ classic mistake switched on, for real, so the learner sees what the bug does:
 * ``"no_zero_grad"``: move 2 is skipped, so each step's gradients pile onto the last ones;
 * ``"overwrite"``: backward rules use ``=`` instead of ``+=`` (`engine.mistakes`), so a weight
   used by many samples keeps only the last sample's gradient;
-* ``"ascend"``: the update says ``+=`` instead of ``-=`` and climbs the loss.
+* ``"ascend"``: the update says ``+=`` instead of ``-=`` and climbs the loss;
+* ``"high_lr"``: the same code with a learning rate ten times too high.
 
-A learning rate that is too high needs no mistake mode: it is just a config, and the run stops
-with a plain reason when the loss stops being a finite number.
+Each is a key of the one mistake registry, `engine.mistakes.MISTAKES`. A run whose loss or
+gradient stops being a finite number stops with a plain reason.
 
 The task config (what a lesson's ```train block holds, as TOML)
 ---------------------------------------------------------------
 
     steps = 100                # required: 1 to 10000 training steps
     seed = 1                   # optional (1): the seed of the initial weights
-    mistake = "none"           # optional: "none", "no_zero_grad", "overwrite" or "ascend"
+    mistake = "none"           # optional: "none", "no_zero_grad", "overwrite", "ascend", "high_lr"
 
     [model]
     layers = [4, 4, 1]         # required: neurons per layer (1 to 8 layers of 1 to 64);
@@ -72,7 +73,7 @@ from engine.cancel import CHECK_EVERY, Cancelled
 from engine.cost import over_budget
 from engine.data import DATASETS, make_dataset
 from engine.losses import bce, l2_penalty, max_margin, sign_accuracy, sse, threshold_accuracy
-from engine.mistakes import backward_overwriting, overwriting_rule
+from engine.mistakes import HIGH_LR_FACTOR, TRAINING, backward_overwriting, overwriting_rule
 from engine.nn import ACTIVATIONS, MLP
 from engine.optim import DECAYS, SGD, Adam
 from engine.value import Value, topological_order
@@ -95,11 +96,7 @@ __all__ = [
     "Trainer",
 ]
 
-MISTAKES = {
-    "no_zero_grad": "zero_grad is skipped, so gradients pile up from step to step",
-    "overwrite": "backward rules use = instead of +=, so shared weights keep one share",
-    "ascend": "the update uses += instead of -=, so it climbs the loss",
-}
+MISTAKES = TRAINING  # the registry's keys that apply to training
 LOSSES = ("sse", "max_margin", "bce")
 OPTIMISERS = ("sgd", "adam")
 
@@ -466,12 +463,13 @@ class Trainer:
         self.model = self._new_model()
         o = self.task.optimiser
         ascend = self.mistake == "ascend"
+        lr = o.lr * HIGH_LR_FACTOR if self.mistake == "high_lr" else o.lr
         params = self.model.parameters()
         schedule = dict(decay=o.decay, steps=self.task.steps, ascend=ascend)
         if o.kind == "adam":
-            self.optimiser = Adam(params, o.lr, beta1=o.beta1, beta2=o.beta2, **schedule)
+            self.optimiser = Adam(params, lr, beta1=o.beta1, beta2=o.beta2, **schedule)
         else:
-            self.optimiser = SGD(params, o.lr, momentum=o.momentum, **schedule)
+            self.optimiser = SGD(params, lr, momentum=o.momentum, **schedule)
         self.steps_done = 0
         self.stopped: TrainingStopped | None = None
 

@@ -30,7 +30,6 @@ within a fraction of a second, with the trainer as it was before that step.
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -52,6 +51,8 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from engine.cancel import Cancelled
+from engine.mistakes import HIGH_LR_FACTOR, MISTAKES, TRAINING
+from engine.nn import DISPLAY_NAMES, float_activation
 from engine.train import Task, Trainer, TrainingStopped
 from engine.value import topological_order
 from tutor.widgets.boundary import DecisionBoundary, predict_grid
@@ -69,14 +70,8 @@ __all__ = [
     "describe_task",
 ]
 
-# key -> (legend label, what it does), in the order the picker lists them
-BUGS = {
-    "no_zero_grad": ("no zero_grad", "gradients pile up from step to step"),
-    "overwrite": ("= instead of +=", "backward overwrites grads instead of adding"),
-    "ascend": ("+= instead of -=", "the update climbs the loss"),
-    "high_lr": ("lr ×10", "the same code, a learning rate ten times too high"),
-}
-HIGH_LR_FACTOR = 10
+# key -> (legend label, what it does), in the order the picker lists them: the mistake registry's
+BUGS = {key: (MISTAKES[key].label, MISTAKES[key].what) for key in TRAINING}
 MAIN_MARKER = "•"
 BUG_MARKER = "x"
 
@@ -84,7 +79,6 @@ BUG_MARKER = "x"
 LEARNING_RATES = tuple(m * 10.0**e for e in range(-4, 3) for m in (1, 2, 5))
 
 _LOSS_NAMES = {"sse": "squared error", "max_margin": "max-margin", "bce": "cross-entropy"}
-_ACTIVATION_NAMES = {"tanh": "tanh", "relu": "ReLU", "sigmoid": "sigmoid", "linear": "linear"}
 
 
 # --------------------------------------------------------------------------- pure helpers
@@ -97,7 +91,7 @@ def describe_task(task: Task, lr: float | None = None) -> tuple[str, str]:
     sizes = [inputs, *m.layers]
     params = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
     shape = " → ".join(str(s) for s in sizes)
-    act = _ACTIVATION_NAMES[m.activation] + (", linear out" if m.linear_output else "")
+    act = DISPLAY_NAMES[m.activation] + (", linear out" if m.linear_output else "")
     data = "the seeds' 4 samples" if d.name == "seeds" else f"{d.name} ×{d.samples}, noise {d.noise:g}"
     first = f"MLP({shape}) {act} · {params} parameters · {data}"
     lr = o.lr if lr is None else lr
@@ -110,17 +104,6 @@ def describe_task(task: Task, lr: float | None = None) -> tuple[str, str]:
     if task.mistake:
         second += f" · bug: {BUGS[task.mistake][0]}"
     return first, second
-
-
-def _activate(kind: str, z: float) -> float:
-    # the same numbers as engine.value's tanh / relu / sigmoid, on plain floats
-    if kind == "tanh":
-        return math.tanh(z)
-    if kind == "relu":
-        return z if z > 0 else 0.0
-    if kind == "sigmoid":
-        return 1 / (1 + math.exp(-z)) if z >= 0 else math.exp(z) / (1 + math.exp(z))
-    return z
 
 
 @dataclass(frozen=True)
@@ -158,9 +141,9 @@ class Snapshot:
                 z = b
                 for wi, xi in zip(w, x):
                     z = z + wi * xi
-                out.append(_activate(act, z))
+                out.append(float_activation(act)(z))
             x = out
-        return _activate("sigmoid", x[0]) if self.squash else x[0]
+        return float_activation("sigmoid")(x[0]) if self.squash else x[0]
 
     def says_positive(self, out: float) -> bool:
         return out > self.threshold
@@ -518,7 +501,7 @@ class TrainScreen(Screen[bool]):
         if bug == "none":
             task, label = self._task_with(keep_mistake=False, mistake=None), "correct"
         elif bug == "high_lr":
-            task = self._task_with(lr=self.lr * HIGH_LR_FACTOR)
+            task = self._task_with(keep_mistake=False, mistake=bug)
             label = f"lr {self.lr * HIGH_LR_FACTOR:g} (×{HIGH_LR_FACTOR})"
         else:
             task, label = self._task_with(keep_mistake=False, mistake=bug), BUGS[bug][0]
