@@ -59,6 +59,7 @@ def run_micrograd(data, steps, seed):
     random.seed(seed)
     model = MLP(2, [16, 16, 1])
     initial = [p.data for p in model.parameters()]
+
     def step(k):
         return demo_step_micrograd(model, Value, data["xs"], data["ys"], k, steps)
 
@@ -247,8 +248,11 @@ def max_abs_diff(a, b):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--micrograd-python", default="/tmp/mgvenv/bin/python",
-                        help="a Python with micrograd==0.1.0 installed (default: %(default)s)")
+    parser.add_argument(
+        "--micrograd-python",
+        default="/tmp/mgvenv/bin/python",
+        help="a Python with micrograd==0.1.0 installed (default: %(default)s)",
+    )
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1337, help="micrograd's random.seed (the demo's 1337)")
     parser.add_argument("--data-seed", type=int, default=1)
@@ -307,21 +311,29 @@ def main(argv=None):
     }
     print(f"Python {figures['python']}, gc thresholds {figures['gc_threshold']} in both workers")
     print(f"micrograd 0.1.0       {mg_step:.4f} s per step (median of {len(mg['times'])}); {_gc_line(mg)}")
-    print(f"ours (demo loop)      {our_step:.4f} s per step   -> {mg_step / our_step:.1f}x faster; "
-          f"{_gc_line(ours)}")
+    print(
+        f"ours (demo loop)      {our_step:.4f} s per step   -> {mg_step / our_step:.1f}x faster; "
+        f"{_gc_line(ours)}"
+    )
     print(f"ours (Trainer.step)   {trainer_step:.4f} s per step   -> {mg_step / trainer_step:.1f}x faster")
     verdict = "agree" if max(loss_diff, grad_diff) <= 1e-9 else "DISAGREE"
-    print(f"first {COMPARE_STEPS} steps: max |loss diff| {loss_diff:.2e}, "
-          f"max |grad diff| {grad_diff:.2e} ({verdict} to 1e-9)")
-    print(f"after {args.steps} steps: loss {mg['losses'][-1]:.6f} vs {ours['losses'][-1]:.6f}, "
-          f"accuracy {mg['final_accuracy']:.2f} vs {ours['final_accuracy']:.2f}")
+    print(
+        f"first {COMPARE_STEPS} steps: max |loss diff| {loss_diff:.2e}, "
+        f"max |grad diff| {grad_diff:.2e} ({verdict} to 1e-9)"
+    )
+    print(
+        f"after {args.steps} steps: loss {mg['losses'][-1]:.6f} vs {ours['losses'][-1]:.6f}, "
+        f"accuracy {mg['final_accuracy']:.2f} vs {ours['final_accuracy']:.2f}"
+    )
     st = ours["stepper"]
     if st is None:
         print("engine.stepper not found: stepper timing skipped")
     else:
-        print(f"backward() {st['backward']:.4f} s; Stepper(loss) records it in {st['stepper_record']:.4f} s "
-              f"({st['stepper_record'] / st['backward']:.2f}x); run_to_end {st['stepper_run_to_end']:.4f} s "
-              f"({st['stepper_run_to_end'] / st['backward']:.2f}x)")
+        print(
+            f"backward() {st['backward']:.4f} s; Stepper(loss) records it in {st['stepper_record']:.4f} s "
+            f"({st['stepper_record'] / st['backward']:.2f}x); run_to_end {st['stepper_run_to_end']:.4f} s "
+            f"({st['stepper_run_to_end'] / st['backward']:.2f}x)"
+        )
     if args.json:
         with open(args.json, "w") as f:
             json.dump(figures, f, indent=2)

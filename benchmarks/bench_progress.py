@@ -27,8 +27,15 @@ from pathlib import Path
 def seed(data_dir: Path, count: int) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     # the schema the tutor writes (created here so the script works on any version of the store)
-    subprocess.run([sys.executable, "-c", "import sys; from tutor.progress import Progress; Progress(sys.argv[1]).close()",
-                    str(data_dir)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from tutor.progress import Progress; Progress(sys.argv[1]).close()",
+            str(data_dir),
+        ],
+        check=True,
+    )
     rng = random.Random(1)
     rows = []
     for i in range(count):
@@ -36,11 +43,15 @@ def seed(data_dir: Path, count: int) -> None:
         never_right = block % 2 == 1
         correct = not never_right and rng.random() < 1 / 3
         tags = [] if correct else [f"tag-{rng.randrange(8)}"]
-        rows.append((lesson, block, str(i), int(correct), json.dumps(tags), f"2026-01-01T00:00:00.{i:06d}+00:00"))
+        rows.append(
+            (lesson, block, str(i), int(correct), json.dumps(tags), f"2026-01-01T00:00:00.{i:06d}+00:00")
+        )
     conn = sqlite3.connect(data_dir / "progress.sqlite3", isolation_level=None)
     conn.execute("BEGIN")
-    conn.executemany("INSERT INTO attempt (lesson_id, block_index, answer, correct, tags, at) VALUES (?, ?, ?, ?, ?, ?)",
-                     rows)
+    conn.executemany(
+        "INSERT INTO attempt (lesson_id, block_index, answer, correct, tags, at) VALUES (?, ?, ?, ?, ?, ?)",
+        rows,
+    )
     conn.execute("COMMIT")
     conn.close()
 

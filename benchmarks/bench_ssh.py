@@ -95,10 +95,27 @@ class Session:
         self.log = log
         self.before = set(descendants(server.process.pid))
         ssh = shlex.join(server.ssh_argv(remote))
-        argv = ["env", "-u", "COLORTERM", "-u", "NO_COLOR", "TERM=xterm-256color", *env,
-                "script", "-q", "-f", "-O", str(log), "-c", ssh]
-        subprocess.run([*terms.tmux, "new-session", "-d", "-s", name, "-x", str(WIDTH),
-                        "-y", str(HEIGHT), "--", *argv], check=True, capture_output=True)
+        argv = [
+            "env",
+            "-u",
+            "COLORTERM",
+            "-u",
+            "NO_COLOR",
+            "TERM=xterm-256color",
+            *env,
+            "script",
+            "-q",
+            "-f",
+            "-O",
+            str(log),
+            "-c",
+            ssh,
+        ]
+        subprocess.run(
+            [*terms.tmux, "new-session", "-d", "-s", name, "-x", str(WIDTH), "-y", str(HEIGHT), "--", *argv],
+            check=True,
+            capture_output=True,
+        )
         self.pane = Pane(terms.tmux, name)
         terms.panes.append(self.pane)
         self.sshd_pid: int | None = None
@@ -124,9 +141,13 @@ class Session:
         return self.sshd_pid
 
     def sshd_pids(self) -> list[int]:
-        return [p for p in descendants(self.server.process.pid) if p not in self.before
-                and Path(f"/proc/{p}/cmdline").exists()
-                and Path(f"/proc/{p}/cmdline").read_bytes().startswith(b"sshd:")]
+        return [
+            p
+            for p in descendants(self.server.process.pid)
+            if p not in self.before
+            and Path(f"/proc/{p}/cmdline").exists()
+            and Path(f"/proc/{p}/cmdline").read_bytes().startswith(b"sshd:")
+        ]
 
     def wire_bytes(self) -> int:
         pid = self.find_sshd()
@@ -195,8 +216,10 @@ def fmt_mem(m: dict[str, int]) -> str:
 def summary(samples: list[tuple[int, int]]) -> str:
     term = [s[0] for s in samples]
     wire = [s[1] for s in samples]
-    return (f"terminal median {statistics.median(term):,.0f} B (min {min(term):,}, max {max(term):,}); "
-            f"wire median {statistics.median(wire):,.0f} B  [{len(samples)} samples]")
+    return (
+        f"terminal median {statistics.median(term):,.0f} B (min {min(term):,}, max {max(term):,}); "
+        f"wire median {statistics.median(wire):,.0f} B  [{len(samples)} samples]"
+    )
 
 
 def tutor_pid(home: Path) -> int:
@@ -241,8 +264,10 @@ def run(args, server, terms, tmp: Path, lessons: Path) -> None:
     s.pane.wait_for("tutor — Lessons")
     shown = time.monotonic() - t
     s.settle()
-    print(f"\nstart-up: lesson list on screen after {shown:.2f} s; "
-          f"{s.terminal_bytes():,} B to the terminal, {s.wire_bytes():,} B on the wire")
+    print(
+        f"\nstart-up: lesson list on screen after {shown:.2f} s; "
+        f"{s.terminal_bytes():,} B to the terminal, {s.wire_bytes():,} B on the wire"
+    )
     pid = tutor_pid(home)
     mem_home = memory(pid)
     print(f"CPU time of the tutor to get there: {cpu_seconds(pid):.2f} s")
@@ -303,8 +328,9 @@ def run(args, server, terms, tmp: Path, lessons: Path) -> None:
         s.pane.wait_for("Enter checks")
         if delay is None:
             term, wire = s.idle(args.idle)
-            print(f"idle in a quiz's answer box (blinking cursor): {term:.1f} B/s terminal, "
-                  f"{wire:.1f} B/s wire")
+            print(
+                f"idle in a quiz's answer box (blinking cursor): {term:.1f} B/s terminal, {wire:.1f} B/s wire"
+            )
         escape_latency(s, "ESCDELAY unset (100 ms)" if delay is None else f"ESCDELAY={delay}")
         s.pane.keys("C-q")
         poll(lambda: s.pane.dead, 10)
@@ -314,12 +340,16 @@ def run(args, server, terms, tmp: Path, lessons: Path) -> None:
         home = tmp / f"home-{len(terms.panes)}"
         log = tmp / f"d{len(terms.panes)}.log"
         t = time.monotonic()
-        s = Session(terms, server, server.tutor_remote(home, "step", "-e", program), log, f"d{len(terms.panes)}")
+        s = Session(
+            terms, server, server.tutor_remote(home, "step", "-e", program), log, f"d{len(terms.panes)}"
+        )
         s.pane.wait_for("Step 0 of")
         s.settle()
         total = int(s.pane.flat().split("Step 0 of ")[1].split(":")[0])
-        print(f"\ndebugger on {name} ({total} steps): open {s.terminal_bytes():,} B terminal, "
-              f"{s.wire_bytes():,} B wire, on screen after {time.monotonic() - t:.2f} s")
+        print(
+            f"\ndebugger on {name} ({total} steps): open {s.terminal_bytes():,} B terminal, "
+            f"{s.wire_bytes():,} B wire, on screen after {time.monotonic() - t:.2f} s"
+        )
         samples = []
         for k in range(1, total + 1):
             samples.append(s.measure(lambda: s.pane.keys("n"), f"Step {k} of {total}"))
@@ -333,12 +363,20 @@ def run(args, server, terms, tmp: Path, lessons: Path) -> None:
         poll(lambda: s.pane.dead, 10)
 
     # ---------------------------------------------------------------- training
-    for name, task, keys in (("the seeds' task", SEEDS_TASK, ()), ("40 moons samples, boundary shown", MOONS_TASK, ("v",))):
+    for name, task, keys in (
+        ("the seeds' task", SEEDS_TASK, ()),
+        ("40 moons samples, boundary shown", MOONS_TASK, ("v",)),
+    ):
         home = tmp / f"home-t{len(terms.panes)}"
         task_file = tmp / f"task{len(terms.panes)}.toml"
         task_file.write_text(task)
-        s = Session(terms, server, server.tutor_remote(home, "train", str(task_file)),
-                    tmp / f"t{len(terms.panes)}.log", f"t{len(terms.panes)}")
+        s = Session(
+            terms,
+            server,
+            server.tutor_remote(home, "train", str(task_file)),
+            tmp / f"t{len(terms.panes)}.log",
+            f"t{len(terms.panes)}",
+        )
         s.pane.wait_for("step 0/100")
         for key in keys:
             s.pane.keys(key)
@@ -348,8 +386,10 @@ def run(args, server, terms, tmp: Path, lessons: Path) -> None:
         s.pane.wait_for("step 100/100", timeout=120)
         seconds = time.monotonic() - start
         term, wire = s.terminal_bytes() - t0, s.wire_bytes() - w0
-        print(f"\ntraining, {name}: {seconds:.1f} s for 100 steps; {term / seconds:,.0f} B/s to the "
-              f"terminal, {wire / seconds:,.0f} B/s on the wire ({term:,} B in all, {term / 100:,.0f} B per step)")
+        print(
+            f"\ntraining, {name}: {seconds:.1f} s for 100 steps; {term / seconds:,.0f} B/s to the "
+            f"terminal, {wire / seconds:,.0f} B/s on the wire ({term:,} B in all, {term / 100:,.0f} B per step)"
+        )
         mem_train = memory(tutor_pid(home))
         s.pane.keys("q")
         poll(lambda: s.pane.dead, 10)
@@ -378,7 +418,9 @@ def escape_latency(s: Session, label: str, tries: int = 5) -> None:
         s.pane.keys("a")  # back into the box
         s.pane.wait_for("Enter checks")
         plain.append(time.monotonic() - t)
-    ms = lambda xs: f"median {statistics.median(xs) * 1000:.0f} ms (min {min(xs) * 1000:.0f}, max {max(xs) * 1000:.0f})"  # noqa: E731
+    ms = lambda xs: (
+        f"median {statistics.median(xs) * 1000:.0f} ms (min {min(xs) * 1000:.0f}, max {max(xs) * 1000:.0f})"
+    )  # noqa: E731
     print(f"key to screen change, {label}: Escape {ms(escape)}; the a key {ms(plain)}")
 
 

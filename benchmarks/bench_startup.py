@@ -64,18 +64,23 @@ def launch_once(tutor: str, home: str, session: str = "tutor-bench-startup") -> 
 
 
 def summary(name: str, times: list[float]) -> str:
-    return (f"{name}: median {statistics.median(times):.3f} s, min {min(times):.3f} s, "
-            f"max {max(times):.3f} s")
+    return f"{name}: median {statistics.median(times):.3f} s, min {min(times):.3f} s, max {max(times):.3f} s"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--tutor", default=shutil.which("tutor") or "tutor")
-    parser.add_argument("--floor", action="store_true",
-                        help="also time a bare Textual app with the same widgets, alternating runs")
-    parser.add_argument("--python", default=None,
-                        help="the Python (with Textual) for --floor; default: the one beside --tutor")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also time a bare Textual app with the same widgets, alternating runs",
+    )
+    parser.add_argument(
+        "--python",
+        default=None,
+        help="the Python (with Textual) for --floor; default: the one beside --tutor",
+    )
     args = parser.parse_args()
     commands = {"tutor": args.tutor}
     with tempfile.TemporaryDirectory() as home:

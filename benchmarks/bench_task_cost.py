@@ -120,7 +120,9 @@ def main() -> int:
     for name in names:
         child = subprocess.run(
             [sys.executable, __file__, "--one", name, "--repeat", str(args.repeat)],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         row = json.loads(child.stdout)
         rows.append(row)
@@ -132,11 +134,15 @@ def main() -> int:
     per_value = [r["bytes_per_value"] for r in rows]
     per_second = [r["seconds_per_value_step"] for r in rows]
     print()
-    print(f"bytes per value:        {min(per_value):.0f} to {max(per_value):.0f}  "
-          f"(engine.cost.BYTES_PER_VALUE = {BYTES_PER_VALUE})")
-    print(f"µs per value-step:      {min(per_second) * 1e6:.2f} to {max(per_second) * 1e6:.2f}, "
-          f"median {statistics.median(per_second) * 1e6:.2f}  "
-          f"(engine.cost.SECONDS_PER_VALUE_STEP = {SECONDS_PER_VALUE_STEP * 1e6:g} µs)")
+    print(
+        f"bytes per value:        {min(per_value):.0f} to {max(per_value):.0f}  "
+        f"(engine.cost.BYTES_PER_VALUE = {BYTES_PER_VALUE})"
+    )
+    print(
+        f"µs per value-step:      {min(per_second) * 1e6:.2f} to {max(per_second) * 1e6:.2f}, "
+        f"median {statistics.median(per_second) * 1e6:.2f}  "
+        f"(engine.cost.SECONDS_PER_VALUE_STEP = {SECONDS_PER_VALUE_STEP * 1e6:g} µs)"
+    )
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))
     return 0

@@ -86,6 +86,7 @@ async def in_app(task: Task, every: float) -> dict:
             redraw()
 
         screen.plot.redraw = counted_redraw
+
         async def press_and_wait() -> float:
             shown = state()
             seen = len(paints)
@@ -152,16 +153,22 @@ def main(argv=None) -> None:
     task = Task.from_config(TASKS[args.task])
     r = asyncio.run(in_app(task, args.every))
     d = r["delays_ms"]
-    print(f"task {args.task}: {r['steps']} steps in the app in {r['total_s']:.1f} s "
-          f"({r['steps'] / r['total_s']:.2f} steps/s); final loss {r['final_loss']:.4g}, "
-          f"accuracy {r['accuracy']:.0%}")
+    print(
+        f"task {args.task}: {r['steps']} steps in the app in {r['total_s']:.1f} s "
+        f"({r['steps'] / r['total_s']:.2f} steps/s); final loss {r['final_loss']:.4g}, "
+        f"accuracy {r['accuracy']:.0%}"
+    )
     print(f"plot redraws {r['redraws']}, repaints {r['paints']}")
     i = r["idle_ms"]
-    print(f"key-to-repaint before training:   median {statistics.median(i):.1f} ms, "
-          f"worst {max(i):.1f} ms over {len(i)} presses of {r['key']}")
+    print(
+        f"key-to-repaint before training:   median {statistics.median(i):.1f} ms, "
+        f"worst {max(i):.1f} ms over {len(i)} presses of {r['key']}"
+    )
     if d:
-        print(f"key-to-repaint while training: median {statistics.median(d):.1f} ms, "
-              f"worst {max(d):.1f} ms over {len(d)} presses of {r['key']}")
+        print(
+            f"key-to-repaint while training: median {statistics.median(d):.1f} ms, "
+            f"worst {max(d):.1f} ms over {len(d)} presses of {r['key']}"
+        )
     if args.engine:
         paused = engine_alone(task, pause_gc=True)
         print(f"engine alone, gc paused per step: {paused:.1f} s")

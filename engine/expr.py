@@ -166,9 +166,11 @@ class Program:
                 node._backward()
             except (ArithmeticError, ValueError) as exc:
                 operands = ", ".join(f"{_fmt(child.data)}" for child in node._prev)
-                message = (f"the backward pass cannot be computed: the rule of {label_of(node) or 'an operation'} "
-                           f"fails at {operands} ({exc}); the derivative is not finite there, so choose "
-                           f"other input values")
+                message = (
+                    f"the backward pass cannot be computed: the rule of {label_of(node) or 'an operation'} "
+                    f"fails at {operands} ({exc}); the derivative is not finite there, so choose "
+                    f"other input values"
+                )
                 raise ProgramError(message, *self._line_of_node(graph, node)) from exc
 
     def _line_of_node(self, graph: Graph, node: Value) -> tuple[int, int]:
@@ -191,8 +193,9 @@ class Program:
             if name not in self.inputs:
                 if name in self._code.where:
                     line, col = self._code.where[name]
-                    raise ProgramError(f"{name} is computed by the program, not an input; "
-                                       f"the inputs are {known}", line, col)
+                    raise ProgramError(
+                        f"{name} is computed by the program, not an input; the inputs are {known}", line, col
+                    )
                 raise ProgramError(f"unknown input {name!r}; the inputs are {known}")
             line, col = self._code.where[name]
             if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -234,8 +237,11 @@ def parse_program(text: str, *, output: str | None = None) -> Program:
         raise ProgramError(f"the program must be text (str), not {type(text).__name__}")
     if len(text) > MAX_PROGRAM_CHARS:
         line, col = _position_of_index(text, MAX_PROGRAM_CHARS)
-        raise ProgramError(f"the program is too long ({len(text):,} characters; the limit is "
-                           f"{MAX_PROGRAM_CHARS:,})", line, col)
+        raise ProgramError(
+            f"the program is too long ({len(text):,} characters; the limit is {MAX_PROGRAM_CHARS:,})",
+            line,
+            col,
+        )
     bad = _BAD_CHAR.search(text)
     if bad:
         ch = bad.group()
@@ -251,8 +257,9 @@ def parse_program(text: str, *, output: str | None = None) -> Program:
     except SyntaxError as exc:
         raise _syntax_error(exc) from None
     except (RecursionError, MemoryError):
-        raise ProgramError(f"an expression is nested too deeply (more than {MAX_DEPTH} levels); "
-                           f"break it into named steps") from None
+        raise ProgramError(
+            f"an expression is nested too deeply (more than {MAX_DEPTH} levels); break it into named steps"
+        ) from None
     except (ValueError, OverflowError) as exc:  # not seen on 3.11 for str input; kept as a net
         raise ProgramError(f"syntax error: {exc}") from None
     from engine.expr_compiler import Compiler  # it builds this module's Program and errors
@@ -320,6 +327,5 @@ def _explain(kind: str, exc: BaseException, x, y) -> str:
     if kind == "log":
         return f"log of a non-positive number ({_fmt(x)}); log is only defined above 0"
     if kind == "**":
-        return (f"a negative number ({_fmt(x)}) raised to the fractional power {_fmt(y)} "
-                f"has no real value")
+        return f"a negative number ({_fmt(x)}) raised to the fractional power {_fmt(y)} has no real value"
     return f"could not compute {kind}: {exc}"

@@ -38,35 +38,73 @@ __all__ = ["Compiler"]
 # ---------------------------------------------------------------------- what is not supported
 
 _STATEMENTS = {
-    "Import": "import", "ImportFrom": "import", "FunctionDef": "function definitions (def)",
-    "AsyncFunctionDef": "function definitions (def)", "ClassDef": "classes", "Return": "return",
-    "Delete": "del", "AugAssign": "augmented assignment (+=, -=, ...); assign a new name instead",
-    "AnnAssign": "type annotations", "For": "loops (for)", "AsyncFor": "loops (for)",
-    "While": "loops (while)", "If": "if statements", "With": "with statements",
-    "AsyncWith": "with statements", "Match": "match statements", "Raise": "raise",
-    "Try": "try statements", "TryStar": "try statements", "Assert": "assert",
-    "Global": "global", "Nonlocal": "nonlocal", "Pass": "pass", "Break": "break",
-    "Continue": "continue", "TypeAlias": "type aliases",
+    "Import": "import",
+    "ImportFrom": "import",
+    "FunctionDef": "function definitions (def)",
+    "AsyncFunctionDef": "function definitions (def)",
+    "ClassDef": "classes",
+    "Return": "return",
+    "Delete": "del",
+    "AugAssign": "augmented assignment (+=, -=, ...); assign a new name instead",
+    "AnnAssign": "type annotations",
+    "For": "loops (for)",
+    "AsyncFor": "loops (for)",
+    "While": "loops (while)",
+    "If": "if statements",
+    "With": "with statements",
+    "AsyncWith": "with statements",
+    "Match": "match statements",
+    "Raise": "raise",
+    "Try": "try statements",
+    "TryStar": "try statements",
+    "Assert": "assert",
+    "Global": "global",
+    "Nonlocal": "nonlocal",
+    "Pass": "pass",
+    "Break": "break",
+    "Continue": "continue",
+    "TypeAlias": "type aliases",
 }
 _EXPRESSIONS = {
-    "BoolOp": "and / or", "NamedExpr": "the walrus operator (:=)", "Lambda": "lambda",
-    "IfExp": "conditional expressions (a if b else c)", "Dict": "dictionaries", "Set": "sets",
-    "List": "lists", "Tuple": "tuples (several values separated by commas)",
-    "ListComp": "comprehensions", "SetComp": "comprehensions", "DictComp": "comprehensions",
-    "GeneratorExp": "comprehensions", "Await": "await", "Yield": "yield", "YieldFrom": "yield",
+    "BoolOp": "and / or",
+    "NamedExpr": "the walrus operator (:=)",
+    "Lambda": "lambda",
+    "IfExp": "conditional expressions (a if b else c)",
+    "Dict": "dictionaries",
+    "Set": "sets",
+    "List": "lists",
+    "Tuple": "tuples (several values separated by commas)",
+    "ListComp": "comprehensions",
+    "SetComp": "comprehensions",
+    "DictComp": "comprehensions",
+    "GeneratorExp": "comprehensions",
+    "Await": "await",
+    "Yield": "yield",
+    "YieldFrom": "yield",
     "Compare": "comparison (<, ==, ...); programs only compute numbers",
-    "JoinedStr": "f-strings", "FormattedValue": "f-strings", "Subscript": "indexing (a[...])",
-    "Slice": "slices", "Starred": "unpacking with *", "Attribute": "attribute access",
+    "JoinedStr": "f-strings",
+    "FormattedValue": "f-strings",
+    "Subscript": "indexing (a[...])",
+    "Slice": "slices",
+    "Starred": "unpacking with *",
+    "Attribute": "attribute access",
     "Call": f"function calls other than {_FUNCTION_LIST}",
 }
 _BINARY = {
-    ast.Add: ("+", operator.add), ast.Sub: ("-", operator.sub),
-    ast.Mult: ("*", operator.mul), ast.Div: ("/", operator.truediv),
+    ast.Add: ("+", operator.add),
+    ast.Sub: ("-", operator.sub),
+    ast.Mult: ("*", operator.mul),
+    ast.Div: ("/", operator.truediv),
 }
 _BINARY_UNSUPPORTED = {
-    "FloorDiv": "floor division (//)", "Mod": "remainder (%)", "MatMult": "matrix multiplication (@)",
-    "LShift": "bit shifts (<<, >>)", "RShift": "bit shifts (<<, >>)", "BitOr": "bitwise operators (|, &, ^)",
-    "BitAnd": "bitwise operators (|, &, ^)", "BitXor": "bitwise operators (|, &, ^)",
+    "FloorDiv": "floor division (//)",
+    "Mod": "remainder (%)",
+    "MatMult": "matrix multiplication (@)",
+    "LShift": "bit shifts (<<, >>)",
+    "RShift": "bit shifts (<<, >>)",
+    "BitOr": "bitwise operators (|, &, ^)",
+    "BitAnd": "bitwise operators (|, &, ^)",
+    "BitXor": "bitwise operators (|, &, ^)",
 }
 
 
@@ -116,8 +154,10 @@ class Compiler:
     def count(self, node: ast.expr) -> None:
         self.parts += 1
         if self.parts > MAX_PARTS:
-            raise self.error_at(f"the program is too large (more than {MAX_PARTS:,} numbers, names, "
-                                f"operators and calls)", node)
+            raise self.error_at(
+                f"the program is too large (more than {MAX_PARTS:,} numbers, names, operators and calls)",
+                node,
+            )
 
     # ---- errors
 
@@ -136,13 +176,16 @@ class Compiler:
                 self.assign(stmt)
             elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Name):
                 if output_line is not None:
-                    raise self.error_at(f"the output is already named on line {output_line[1].lineno}; "
-                                        f"name it only once", stmt)
+                    raise self.error_at(
+                        f"the output is already named on line {output_line[1].lineno}; name it only once",
+                        stmt,
+                    )
                 output_line = (self.check_name(stmt.value, store=False), stmt)
             elif isinstance(stmt, ast.Expr):
                 self.expression(stmt.value)  # report what is wrong inside it first, if anything
-                raise self.error_at("this line computes a value but does not name it; "
-                                    "write name = expression", stmt)
+                raise self.error_at(
+                    "this line computes a value but does not name it; write name = expression", stmt
+                )
             else:
                 what = _STATEMENTS.get(type(stmt).__name__, f"this kind of statement ({type(stmt).__name__})")
                 raise self.error_at(_unsupported(what), stmt)
@@ -150,26 +193,41 @@ class Compiler:
         if not self.named:
             raise ProgramError("the program has no assignments", 1, 1)
         if output_line is not None and output_line[0] not in self.reg_of:
-            raise self.error_at(f"the output {output_line[0]!r} is not assigned in the program", output_line[1])
+            raise self.error_at(
+                f"the output {output_line[0]!r} is not assigned in the program", output_line[1]
+            )
         if output is not None:
             if output not in self.reg_of:
-                raise ProgramError(f"the output {output!r} is not assigned in the program; "
-                                   f"it assigns {', '.join(n for n, _ in self.named)}")
+                raise ProgramError(
+                    f"the output {output!r} is not assigned in the program; "
+                    f"it assigns {', '.join(n for n, _ in self.named)}"
+                )
         elif output_line is not None:
             output = output_line[0]
         else:
             output = self.named[-1][0]
 
         where = {name: (line, _char_col(self.lines, line, col)) for name, (line, col) in self.where.items()}
-        code = _Code(tuple(self.regs), tuple(self.leaves), tuple(tuple(s) for s in self.steps),
-                     tuple(self.named), where)
-        return Program(text=self.text, names=tuple(n for n, _ in self.named), inputs=dict(self.inputs),
-                       output=output, _code=code)
+        code = _Code(
+            tuple(self.regs),
+            tuple(self.leaves),
+            tuple(tuple(s) for s in self.steps),
+            tuple(self.named),
+            where,
+        )
+        return Program(
+            text=self.text,
+            names=tuple(n for n, _ in self.named),
+            inputs=dict(self.inputs),
+            output=output,
+            _code=code,
+        )
 
     def assign(self, stmt: ast.Assign) -> None:
         if len(stmt.targets) > 1:
-            raise self.error_at(_unsupported("assigning one value to several names (a = b = ...)"),
-                                stmt.targets[1])
+            raise self.error_at(
+                _unsupported("assigning one value to several names (a = b = ...)"), stmt.targets[1]
+            )
         target = stmt.targets[0]
         if not isinstance(target, ast.Name):
             if isinstance(target, (ast.Tuple, ast.List, ast.Starred)):
@@ -191,11 +249,15 @@ class Compiler:
             if kind == "c":
                 raise self.error_at(
                     f"{name} is computed from numbers only; to make it an input write the number "
-                    f"itself ({name} = {value!r}), otherwise use a name in the expression", stmt.value)
+                    f"itself ({name} = {value!r}), otherwise use a name in the expression",
+                    stmt.value,
+                )
             reg = value
             if reg in self.name_of:
-                raise self.error_at(f"{name} is just another name for {self.name_of[reg]}; "
-                                    f"use {self.name_of[reg]} directly", stmt.value)
+                raise self.error_at(
+                    f"{name} is just another name for {self.name_of[reg]}; use {self.name_of[reg]} directly",
+                    stmt.value,
+                )
             step = self.steps[-1]  # the step that made this register was the last one emitted
             assert step[1] == reg, "the result of an expression is its last step"
             step[4] = name
@@ -206,11 +268,16 @@ class Compiler:
 
     def check_name(self, node: ast.Name, *, store: bool) -> str:
         """The name as written, after the checks that make it a usable label."""
-        written = self.lines_b[node.lineno - 1][node.col_offset:node.end_col_offset].decode("utf-8", "replace")
+        written = self.lines_b[node.lineno - 1][node.col_offset : node.end_col_offset].decode(
+            "utf-8", "replace"
+        )
         name = node.id
         if not written.isascii() or written != name:
-            raise self.error_at(f"names may use only the ASCII letters A-Z and a-z, digits and _ "
-                                f"({written!r} is not allowed)", node)
+            raise self.error_at(
+                f"names may use only the ASCII letters A-Z and a-z, digits and _ "
+                f"({written!r} is not allowed)",
+                node,
+            )
         if name.startswith("_"):
             raise self.error_at(f"names starting with _ are reserved ({name!r}); pick another name", node)
         if name in FUNCTIONS:
@@ -221,12 +288,18 @@ class Compiler:
             raise self.error_at(f"{name!r} is not a valid name", node)
         if store:
             if len(name) > MAX_NAME_CHARS:
-                raise self.error_at(f"the name {name[:12]}... is too long ({len(name)} characters; "
-                                    f"the limit is {MAX_NAME_CHARS})", node)
+                raise self.error_at(
+                    f"the name {name[:12]}... is too long ({len(name)} characters; "
+                    f"the limit is {MAX_NAME_CHARS})",
+                    node,
+                )
             if name in self.reg_of:
                 line = self.where[name][0]
-                raise self.error_at(f"{name} is already assigned on line {line}; each name can be "
-                                    f"assigned only once, so use a new name", node)
+                raise self.error_at(
+                    f"{name} is already assigned on line {line}; each name can be "
+                    f"assigned only once, so use a new name",
+                    node,
+                )
         return name
 
     def literal_number(self, node: ast.expr):
@@ -235,8 +308,11 @@ class Compiler:
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             sign = -1 if isinstance(node.op, ast.USub) else 1
             node = node.operand
-        if isinstance(node, ast.Constant) and not isinstance(node.value, bool) \
-                and isinstance(node.value, (int, float)):
+        if (
+            isinstance(node, ast.Constant)
+            and not isinstance(node.value, bool)
+            and isinstance(node.value, (int, float))
+        ):
             return sign * self.number(node)
         return None
 
@@ -249,7 +325,9 @@ class Compiler:
             except OverflowError:
                 as_float = math.inf
             if not math.isfinite(as_float):
-                raise self.error_at("overflow: this number is too large for a float (above about 1.8e308)", node)
+                raise self.error_at(
+                    "overflow: this number is too large for a float (above about 1.8e308)", node
+                )
             return value if abs(value) <= 2**53 else as_float
         if not math.isfinite(value):
             raise self.error_at("overflow: this number is too large for a float (above about 1.8e308)", node)
@@ -264,16 +342,24 @@ class Compiler:
         while stack:
             node, depth, children_done = stack.pop()
             if children_done:
-                count = 2 if isinstance(node, ast.BinOp) and not isinstance(node.op, ast.Pow) else \
-                    0 if isinstance(node, (ast.Constant, ast.Name)) else 1
-                args = results[len(results) - count:]
-                del results[len(results) - count:]
+                count = (
+                    2
+                    if isinstance(node, ast.BinOp) and not isinstance(node.op, ast.Pow)
+                    else 0
+                    if isinstance(node, (ast.Constant, ast.Name))
+                    else 1
+                )
+                args = results[len(results) - count :]
+                del results[len(results) - count :]
                 results.append(self.combine(node, args))
                 continue
             self.count(node)
             if depth > MAX_DEPTH:
-                raise self.error_at(f"this expression is nested too deeply (more than {MAX_DEPTH} levels); "
-                                    f"break it into named steps", node)
+                raise self.error_at(
+                    f"this expression is nested too deeply (more than {MAX_DEPTH} levels); "
+                    f"break it into named steps",
+                    node,
+                )
             stack.append((node, depth, True))
             for child in reversed(self.children(node)):
                 stack.append((child, depth + 1, False))
@@ -294,8 +380,9 @@ class Compiler:
                 return [node.left]
             if type(node.op) not in _BINARY:
                 line, col = self.operator_position(node)
-                raise self.error(_unsupported(_BINARY_UNSUPPORTED.get(type(node.op).__name__, "this operator")),
-                                 line, col)
+                raise self.error(
+                    _unsupported(_BINARY_UNSUPPORTED.get(type(node.op).__name__, "this operator")), line, col
+                )
             return [node.left, node.right]
         if isinstance(node, ast.UnaryOp):
             if isinstance(node.op, ast.Not):
@@ -310,8 +397,11 @@ class Compiler:
                 most = 2 if op.arg else 1
                 if not 1 <= len(node.args) <= most or node.keywords:
                     if op.arg:
-                        raise self.error_at(f"{func.id} takes x and, if you like, its {op.arg}: "
-                                            f"{func.id}(x) or {func.id}(x, {op.arg_default})", node)
+                        raise self.error_at(
+                            f"{func.id} takes x and, if you like, its {op.arg}: "
+                            f"{func.id}(x) or {func.id}(x, {op.arg_default})",
+                            node,
+                        )
                     raise self.error_at(f"{func.id} takes exactly one argument, e.g. {func.id}(x)", node)
                 return [node.args[0]]
             if isinstance(func, ast.Attribute):
@@ -330,7 +420,9 @@ class Compiler:
         if isinstance(node, ast.Name):
             name = self.check_name(node, store=False)
             if name not in self.reg_of:
-                raise self.error_at(f"unknown name {name!r}; names must be assigned before they are used", node)
+                raise self.error_at(
+                    f"unknown name {name!r}; names must be assigned before they are used", node
+                )
             return ("r", self.reg_of[name])
         if isinstance(node, ast.UnaryOp):
             (x,) = args
@@ -356,8 +448,10 @@ class Compiler:
             op = OPS[func.attr]
             if node.keywords or len(node.args) > (1 if op.arg else 0):
                 if op.arg:
-                    raise self.error(f".{op.name}() takes at most one number, its {op.arg}: "
-                                     f".{op.name}({op.arg_default})", *at)
+                    raise self.error(
+                        f".{op.name}() takes at most one number, its {op.arg}: .{op.name}({op.arg_default})",
+                        *at,
+                    )
                 raise self.error(f".{op.name}() takes no arguments", *at)
             extra = node.args
         else:
@@ -371,11 +465,16 @@ class Compiler:
         value = self.literal_number(node)
         low, high = op.arg_range
         if value is None:
-            raise self.error_at(f"the {op.arg} of {op.name} must be a plain number such as {op.arg_default} "
-                                f"(not a name or an expression)", node)
+            raise self.error_at(
+                f"the {op.arg} of {op.name} must be a plain number such as {op.arg_default} "
+                f"(not a name or an expression)",
+                node,
+            )
         if not low <= value <= high:
-            raise self.error_at(f"the {op.arg} of {op.name} must lie between {_fmt(low)} and {_fmt(high)}, "
-                                f"not {_fmt(value)}", node)
+            raise self.error_at(
+                f"the {op.arg} of {op.name} must lie between {_fmt(low)} and {_fmt(high)}, not {_fmt(value)}",
+                node,
+            )
         self.count(node)
         return ("c", value)
 
@@ -407,11 +506,17 @@ class Compiler:
     def exponent(self, node: ast.BinOp):
         k = self.literal_number(node.right)
         if k is None:
-            raise self.error_at("the exponent of ** must be a plain number such as 2, 0.5 or -1 "
-                                "(not a name or an expression)", node.right)
+            raise self.error_at(
+                "the exponent of ** must be a plain number such as 2, 0.5 or -1 "
+                "(not a name or an expression)",
+                node.right,
+            )
         if abs(k) > MAX_EXPONENT:
-            raise self.error_at(f"the exponent {_fmt(k)} is too large; exponents must lie between "
-                                f"-{MAX_EXPONENT} and {MAX_EXPONENT}", node.right)
+            raise self.error_at(
+                f"the exponent {_fmt(k)} is too large; exponents must lie between "
+                f"-{MAX_EXPONENT} and {MAX_EXPONENT}",
+                node.right,
+            )
         return k
 
     def reg_for(self, operand: tuple[str, object]) -> int:

@@ -71,9 +71,7 @@ def bce(probabilities, targets, eps: float = BCE_EPSILON) -> Value:
     0 when y is 1) costs a lot: ``-log(p)`` grows without bound. ``eps`` keeps it finite when ``p``
     is exactly 0 or 1, which a sigmoid reaches in floating point for large inputs.
     """
-    return -mean(
-        y * (p + eps).log() + (1 - y) * (1 - p + eps).log() for p, y in zip(probabilities, targets)
-    )
+    return -mean(y * (p + eps).log() + (1 - y) * (1 - p + eps).log() for p, y in zip(probabilities, targets))
 
 
 def l2_penalty(parameters, alpha: float) -> Value:

@@ -58,13 +58,26 @@ MISTAKES: dict[str, Mistake] = {
     m.key: m
     for m in (
         Mistake("no_zero_grad", "no zero_grad", "gradients pile up from step to step", training=True),
-        Mistake("overwrite", "= instead of +=",
-                "a value used more than once keeps only its last share of the gradient",
-                backward=True, training=True),
+        Mistake(
+            "overwrite",
+            "= instead of +=",
+            "a value used more than once keeps only its last share of the gradient",
+            backward=True,
+            training=True,
+        ),
         Mistake("ascend", "+= instead of -=", "the update climbs the loss", training=True),
-        Mistake("high_lr", f"lr ×{HIGH_LR_FACTOR}",
-                "the same code, a learning rate ten times too high", training=True),
-        Mistake("no_seed", "no seed", "the output's grad is never set to 1.0, so every grad stays 0", backward=True),
+        Mistake(
+            "high_lr",
+            f"lr ×{HIGH_LR_FACTOR}",
+            "the same code, a learning rate ten times too high",
+            training=True,
+        ),
+        Mistake(
+            "no_seed",
+            "no seed",
+            "the output's grad is never set to 1.0, so every grad stays 0",
+            backward=True,
+        ),
     )
 }
 BACKWARD = tuple(key for key, m in MISTAKES.items() if m.backward)

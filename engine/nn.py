@@ -112,9 +112,7 @@ class Layer(Module):
 
     def __init__(self, nin: int, nout: int, activation: str = "tanh", seed=None, *, rng=None, tag: str = ""):
         rng = rng if rng is not None else random.Random(seed)
-        self.neurons = [
-            Neuron(nin, activation, rng=rng, tag=f"{tag}[{n}]") for n in range(nout)
-        ]
+        self.neurons = [Neuron(nin, activation, rng=rng, tag=f"{tag}[{n}]") for n in range(nout)]
 
     def outputs(self, x) -> list[Value]:
         """Every neuron's output, always as a list."""

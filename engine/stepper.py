@@ -169,7 +169,9 @@ class _Steps(Sequence):
             if index == 0:
                 step = Step(0, "seed", stepper.root, 1.0, stepper)
             else:
-                step = Step(index, "rule", stepper._rule_nodes[index - 1], stepper._upstream[index - 1], stepper)
+                step = Step(
+                    index, "rule", stepper._rule_nodes[index - 1], stepper._upstream[index - 1], stepper
+                )
             self._made[index] = step
         return step
 

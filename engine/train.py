@@ -211,7 +211,9 @@ def _read_task(config) -> Task:
     data = _read_data(top.table("data", DATA_KEYS, hint='a [data] table with name = "moons" or similar'))
     model = _read_model(top.table("model", MODEL_KEYS, hint="a [model] table with layers = [4, 4, 1]"), data)
     loss = _read_loss(top.table("loss", LOSS_KEYS, hint='a [loss] table with kind = "sse" or similar'), model)
-    optimiser = _read_optimiser(top.table("optimiser", OPTIMISER_KEYS, hint='an [optimiser] table, kind = "sgd"'))
+    optimiser = _read_optimiser(
+        top.table("optimiser", OPTIMISER_KEYS, hint='an [optimiser] table, kind = "sgd"')
+    )
     task = Task(model, data, loss, optimiser, steps, seed, None if mistake == "none" else mistake)
     problem = over_budget(task)
     if problem is not None:
@@ -251,7 +253,9 @@ def _read_model(t: "_Table", data: DataSpec) -> ModelSpec:
     data_inputs = 3 if data.name == "seeds" else 2
     inputs = t.whole("inputs", 1, None, default=data_inputs)
     if inputs != data_inputs:
-        message = f"the {data.name} data has {data_inputs} numbers per sample, so inputs must be {data_inputs}"
+        message = (
+            f"the {data.name} data has {data_inputs} numbers per sample, so inputs must be {data_inputs}"
+        )
         raise t.error("inputs", message)
     activation = t.choice("activation", tuple(ACTIVATIONS), default="tanh")
     linear_output = t.flag("linear_output", default=False)

@@ -149,8 +149,9 @@ class Value:
         if not isinstance(slope, (int, float)) or isinstance(slope, bool) or not 0 <= slope <= 1:
             raise ValueError(f"the slope of leaky_relu must be a number from 0 to 1, not {slope!r}")
         x = self.data
-        return Value(x if x > 0 else slope * x, (self,), "leaky_relu", _grad_fn=Value._leaky_relu_backward,
-                     _arg=slope)
+        return Value(
+            x if x > 0 else slope * x, (self,), "leaky_relu", _grad_fn=Value._leaky_relu_backward, _arg=slope
+        )
 
     @staticmethod
     def _leaky_relu_backward(out):

@@ -82,7 +82,9 @@ class StepPlaceholderScreen(Screen):
         yield Header()
         with VerticalScroll():
             yield Static(Text("The debugger is not available in this build. The program:", style="bold"))
-            yield Static(Syntax(str(getattr(self.program, "text", self.program)), "python", theme="ansi_dark"))
+            yield Static(
+                Syntax(str(getattr(self.program, "text", self.program)), "python", theme="ansi_dark")
+            )
         yield Footer()
 
     def action_leave(self) -> None:
@@ -233,8 +235,13 @@ class TutorApp(App):
         )
 
     def _check_lessons(self) -> None:
-        self.run_worker(self._check_lessons_in_thread, thread=True, group="check-lessons",
-                        name="check lessons", exit_on_error=False)
+        self.run_worker(
+            self._check_lessons_in_thread,
+            thread=True,
+            group="check-lessons",
+            name="check lessons",
+            exit_on_error=False,
+        )
 
     def _check_lessons_in_thread(self) -> None:
         """Check every lesson's blocks (a thread: it is tens of milliseconds of Python); when some

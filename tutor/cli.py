@@ -37,8 +37,9 @@ class _VersionAction(argparse.Action):
     """--version, looking the version up only when asked (it costs an importlib.metadata import)."""
 
     def __init__(self, option_strings, dest, **kwargs):
-        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
-                         help="show the version and exit")
+        super().__init__(
+            option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="show the version and exit"
+        )
 
     def __call__(self, parser, namespace, values, option_string=None):
         print(f"tutor {tutor.__version__}")
@@ -47,11 +48,21 @@ class _VersionAction(argparse.Action):
 
 def _add_globals(parser: argparse.ArgumentParser, *, sub: bool) -> None:
     default = argparse.SUPPRESS if sub else None
-    parser.add_argument("--lessons", metavar="DIR", action="append", dest="sub_lessons" if sub else "lessons",
-                        default=default if sub else [],
-                        help="also load the lessons in DIR (repeatable; TUTOR_LESSONS adds more)")
-    parser.add_argument("--data-dir", metavar="DIR", dest="sub_data_dir" if sub else "data_dir", default=default,
-                        help="keep progress in DIR (default: TUTOR_HOME, else your user data directory)")
+    parser.add_argument(
+        "--lessons",
+        metavar="DIR",
+        action="append",
+        dest="sub_lessons" if sub else "lessons",
+        default=default if sub else [],
+        help="also load the lessons in DIR (repeatable; TUTOR_LESSONS adds more)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        dest="sub_data_dir" if sub else "data_dir",
+        default=default,
+        help="keep progress in DIR (default: TUTOR_HOME, else your user data directory)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,48 +70,74 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tutor",
         description="Learn backpropagation by watching it happen, in the terminal.",
         epilog="Run `tutor` alone to open the lesson list, or `tutor LESSON` to open one lesson "
-               "(its id, like derivative, or the path of its .md file).",
+        "(its id, like derivative, or the path of its .md file).",
     )
     parser.add_argument("--version", action=_VersionAction)
     _add_globals(parser, sub=False)
     subs = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = subs.add_parser("open", help="open a lesson by id or path (the same as `tutor LESSON`)",
-                        description="Open the app at one lesson.")
+    p = subs.add_parser(
+        "open",
+        help="open a lesson by id or path (the same as `tutor LESSON`)",
+        description="Open the app at one lesson.",
+    )
     p.add_argument("lesson", metavar="LESSON", help="a lesson id, or the path of a lesson file")
     _add_globals(p, sub=True)
 
-    p = subs.add_parser("step", help="open the backprop debugger on an expression program",
-                        description="Open the debugger on a program of lines `name = expression`; "
-                                    "the last name assigned is the output.")
+    p = subs.add_parser(
+        "step",
+        help="open the backprop debugger on an expression program",
+        description="Open the debugger on a program of lines `name = expression`; "
+        "the last name assigned is the output.",
+    )
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("program_file", metavar="PROGRAM_FILE", nargs="?", help="a file holding the program")
-    src.add_argument("-e", dest="program_text", metavar="PROGRAM",
-                     help="the program itself, e.g. 'a = 2; b = -3; L = a * b'")
+    src.add_argument(
+        "-e",
+        dest="program_text",
+        metavar="PROGRAM",
+        help="the program itself, e.g. 'a = 2; b = -3; L = a * b'",
+    )
     _add_globals(p, sub=True)
 
-    p = subs.add_parser("check", help="check lesson files and report every problem",
-                        description="Check lesson files: front matter, every block, that programs run, "
-                                    "that ids are unique and prerequisites exist. Prints each problem as "
-                                    "path:line:col: message; exit status 1 if there is any.")
-    p.add_argument("paths", metavar="PATH", nargs="*",
-                   help="lesson files or directories (default: every lesson the app would load)")
+    p = subs.add_parser(
+        "check",
+        help="check lesson files and report every problem",
+        description="Check lesson files: front matter, every block, that programs run, "
+        "that ids are unique and prerequisites exist. Prints each problem as "
+        "path:line:col: message; exit status 1 if there is any.",
+    )
+    p.add_argument(
+        "paths",
+        metavar="PATH",
+        nargs="*",
+        help="lesson files or directories (default: every lesson the app would load)",
+    )
     _add_globals(p, sub=True)
 
-    p = subs.add_parser("progress", help="show each lesson's state",
-                        description="Show each lesson's state and the misconceptions your quiz answers showed.")
+    p = subs.add_parser(
+        "progress",
+        help="show each lesson's state",
+        description="Show each lesson's state and the misconceptions your quiz answers showed.",
+    )
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
     _add_globals(p, sub=True)
 
-    p = subs.add_parser("reset", help="forget progress of one lesson or of all",
-                        description="Forget the progress of one lesson, or of every lesson. Asks first.")
+    p = subs.add_parser(
+        "reset",
+        help="forget progress of one lesson or of all",
+        description="Forget the progress of one lesson, or of every lesson. Asks first.",
+    )
     p.add_argument("lesson", metavar="LESSON", nargs="?", help="a lesson id (default: every lesson)")
     p.add_argument("--yes", "-y", action="store_true", help="do not ask (for scripts)")
     _add_globals(p, sub=True)
 
-    p = subs.add_parser("train", help="open the training screen on a task file",
-                        description="Open the training screen on a TOML task file: the keys of a "
-                                    "lesson's train block (see docs/lesson-format.md).")
+    p = subs.add_parser(
+        "train",
+        help="open the training screen on a task file",
+        description="Open the training screen on a TOML task file: the keys of a "
+        "lesson's train block (see docs/lesson-format.md).",
+    )
     p.add_argument("task_file", metavar="TASK_FILE", help="a .toml file holding the task")
     _add_globals(p, sub=True)
     return parser
@@ -262,9 +299,15 @@ def _progress(args, environ) -> int:
             data = {
                 "data_dir": str(progress.data_dir),
                 "lessons": [
-                    {"id": l.id, "title": l.title, "section": l.section, "state": _lesson_state(l, progress),
-                     "position": progress.position(l.id), "completed_blocks": sorted(progress.completed_blocks(l.id)),
-                     "problem": str(l.first_problem) if l.broken else None}
+                    {
+                        "id": l.id,
+                        "title": l.title,
+                        "section": l.section,
+                        "state": _lesson_state(l, progress),
+                        "position": progress.position(l.id),
+                        "completed_blocks": sorted(progress.completed_blocks(l.id)),
+                        "problem": str(l.first_problem) if l.broken else None,
+                    }
                     for l in catalog.lessons
                 ],
                 "not_installed": [{"id": i, "state": progress.state(i)} for i in others],
@@ -327,8 +370,10 @@ def _reset(args, environ) -> int:
         if not args.yes:
             stdin = sys.stdin
             if stdin is None or not stdin.isatty():
-                _err(f"not resetting {what}: I can only ask for confirmation on a terminal. "
-                     "Pass --yes to reset without asking.")
+                _err(
+                    f"not resetting {what}: I can only ask for confirmation on a terminal. "
+                    "Pass --yes to reset without asking."
+                )
                 return 1
             print(f"Discard {what}? This cannot be undone. [y/N] ", end="", flush=True)
             answer = stdin.readline().strip().lower()
@@ -343,7 +388,9 @@ def _reset(args, environ) -> int:
         if not progress.flush(timeout=store.COMMAND_WAIT_S):
             error = progress.error
             if progress.close(timeout=0) is not None:
-                _err(f"nothing was reset: the progress file could not be written ({error or 'unknown error'}).")
+                _err(
+                    f"nothing was reset: the progress file could not be written ({error or 'unknown error'})."
+                )
                 return 1
         print(f"Reset {what}.")
         return 0
@@ -361,7 +408,9 @@ def _launch(catalog: Catalog, progress: Progress, **kwargs) -> int:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             # Without a terminal the app could never be used or told to quit: it would outlive an
             # `ssh host tutor` (no -t) on the server.
-            _err("the app needs a terminal; over SSH use ssh -t (tutor check, progress and reset work anywhere)")
+            _err(
+                "the app needs a terminal; over SSH use ssh -t (tutor check, progress and reset work anywhere)"
+            )
             return 1
         from tutor.app import run_app
 
@@ -382,6 +431,7 @@ def _saved_on_hangup(progress: Progress):
     """A dropped SSH connection hangs the tutor up (SIGHUP) and a shutting-down server sends
     SIGTERM; either would end the process at once, before the writer thread has written an answer
     given a moment before. Wait (a little) for the queue first, then end as the signal would."""
+
     def handler(signum, _frame):
         progress.flush(HANGUP_WAIT_S)
         signal.signal(signum, signal.SIG_DFL)

@@ -164,25 +164,62 @@ def _op_rule(op) -> Rule:
 
     described = f"{op.name}(self, {op.arg})" if op.arg else f"{op.name}(self)"
     note = " (t is out.data)" if op.name == "tanh" else ""
-    return Rule(op.name, f"the backward rule of out = {described}{note}", ("self", "out"), scalars, sample,
-                swap_tags=_TANH_SWAPS if op.name == "tanh" else {})
+    return Rule(
+        op.name,
+        f"the backward rule of out = {described}{note}",
+        ("self", "out"),
+        scalars,
+        sample,
+        swap_tags=_TANH_SWAPS if op.name == "tanh" else {},
+    )
 
 
 RULES: dict[str, Rule] = {
     r.name: r
     for r in [
-        Rule("add", "the backward rule of out = self + other", ("self", "other", "out"), (),
-             _binary(lambda a, b: a + b), split_tag="split-add-gradient"),
-        Rule("mul", "the backward rule of out = self * other", ("self", "other", "out"), (),
-             _binary(lambda a, b: a * b), swap_tags=_MUL_SWAPS),
-        Rule("pow", "the backward rule of out = self ** k (k a number; micrograd calls it other)",
-             ("self", "out"), ("k", "other"), _pow_sample),
+        Rule(
+            "add",
+            "the backward rule of out = self + other",
+            ("self", "other", "out"),
+            (),
+            _binary(lambda a, b: a + b),
+            split_tag="split-add-gradient",
+        ),
+        Rule(
+            "mul",
+            "the backward rule of out = self * other",
+            ("self", "other", "out"),
+            (),
+            _binary(lambda a, b: a * b),
+            swap_tags=_MUL_SWAPS,
+        ),
+        Rule(
+            "pow",
+            "the backward rule of out = self ** k (k a number; micrograd calls it other)",
+            ("self", "out"),
+            ("k", "other"),
+            _pow_sample,
+        ),
         *[_op_rule(op) for op in OPS.values() if op.operands == 1 and op.syntax == "call"],
-        Rule("update", "the update of one parameter p with learning rate lr", ("p",), ("lr",),
-             _update_sample, sign_tag="update-wrong-sign", overwrite_tag=None,
-             scale_name="lr", scale_tag="forgot-learning-rate"),
-        Rule("zero_grad", "resetting one parameter p before backward", ("p",), (), _zero_sample,
-             overwrite_tag=None),
+        Rule(
+            "update",
+            "the update of one parameter p with learning rate lr",
+            ("p",),
+            ("lr",),
+            _update_sample,
+            sign_tag="update-wrong-sign",
+            overwrite_tag=None,
+            scale_name="lr",
+            scale_tag="forgot-learning-rate",
+        ),
+        Rule(
+            "zero_grad",
+            "resetting one parameter p before backward",
+            ("p",),
+            (),
+            _zero_sample,
+            overwrite_tag=None,
+        ),
     ]
 }
 
@@ -210,8 +247,7 @@ def read_line(text: str, rule: Rule) -> Line:
         raise UnreadableLine("type the line as text")
     if len(text) > MAX_LINE_CHARS:
         raise UnreadableLine(
-            f"that is {len(text):,} characters; a line of a rule is far shorter "
-            f"(at most {MAX_LINE_CHARS})"
+            f"that is {len(text):,} characters; a line of a rule is far shorter (at most {MAX_LINE_CHARS})"
         )
     source = text.strip()
     if not source:
@@ -241,8 +277,7 @@ def read_line(text: str, rule: Rule) -> Line:
     elif isinstance(stmt, ast.Expr):
         _check(stmt.value, rule, set())  # say first what is not allowed in it, if anything
         raise UnreadableLine(
-            "that is only an expression; write the whole line, with what it changes, "
-            "e.g. 'self.grad += ...'"
+            "that is only an expression; write the whole line, with what it changes, e.g. 'self.grad += ...'"
         )
     else:
         raise UnreadableLine("it is not an assignment like 'self.grad += ...'")
@@ -336,10 +371,19 @@ def _function_name(func: ast.AST) -> str | None:
 
 def _plain_name(node: ast.AST) -> str:
     names = {
-        ast.Subscript: "indexing", ast.List: "a list", ast.Tuple: "a tuple", ast.Dict: "a dict",
-        ast.Set: "a set", ast.Lambda: "lambda", ast.JoinedStr: "an f-string",
-        ast.NamedExpr: "the := operator", ast.BoolOp: "and/or", ast.Starred: "*",
-        ast.ListComp: "a comprehension", ast.GeneratorExp: "a generator", ast.Await: "await",
+        ast.Subscript: "indexing",
+        ast.List: "a list",
+        ast.Tuple: "a tuple",
+        ast.Dict: "a dict",
+        ast.Set: "a set",
+        ast.Lambda: "lambda",
+        ast.JoinedStr: "an f-string",
+        ast.NamedExpr: "the := operator",
+        ast.BoolOp: "and/or",
+        ast.Starred: "*",
+        ast.ListComp: "a comprehension",
+        ast.GeneratorExp: "a generator",
+        ast.Await: "await",
     }
     return names.get(type(node), type(node).__name__)
 
@@ -387,8 +431,13 @@ def _evaluate(node: ast.AST, env: dict[str, float], swap: dict[str, str]) -> flo
         b = _evaluate(node.comparators[0], env, swap)
         op = node.ops[0]
         result = (
-            a > b if isinstance(op, ast.Gt) else a < b if isinstance(op, ast.Lt)
-            else a >= b if isinstance(op, ast.GtE) else a <= b
+            a > b
+            if isinstance(op, ast.Gt)
+            else a < b
+            if isinstance(op, ast.Lt)
+            else a >= b
+            if isinstance(op, ast.GtE)
+            else a <= b
         )
         return 1.0 if result else 0.0
     if isinstance(node, ast.IfExp):
@@ -605,7 +654,11 @@ def _match_mistake(line, expect, rule, samples, got, expect_adds):
                 if rule.sign_tag == "update-wrong-sign"
                 else ": the rule adds local derivative × upstream gradient, with no extra minus"
             )
-        if "out.grad" in expect.refs and "out.grad" not in line.refs and matches(share(fixed={"out.grad": 1.0})):
+        if (
+            "out.grad" in expect.refs
+            and "out.grad" not in line.refs
+            and matches(share(fixed={"out.grad": 1.0}))
+        ):
             return "forgot-upstream", (
                 "that is the local derivative alone: multiply it by out.grad, the gradient "
                 "arriving from above"

@@ -265,8 +265,15 @@ def _read_text(path: Path, problems: list[Problem]) -> str | None:
         if err.kind == "a directory":
             problems.append(Problem(where, 0, 0, "this is a directory, not a lesson file"))
         else:
-            problems.append(Problem(where, 0, 0, f"file refused: it is not a regular file ({err.kind}); "
-                                                 "give the path of a lesson's text file"))
+            problems.append(
+                Problem(
+                    where,
+                    0,
+                    0,
+                    f"file refused: it is not a regular file ({err.kind}); "
+                    "give the path of a lesson's text file",
+                )
+            )
         return None
     except OSError as err:
         reason = err.strerror or str(err)
@@ -277,21 +284,40 @@ def _read_text(path: Path, problems: list[Problem]) -> str | None:
             size = f"{path.stat().st_size:,} bytes"
         except OSError:
             size = "too many bytes"
-        problems.append(Problem(where, 1, 1, f"file refused: it is larger than 1 MiB ({size}); "
-                                             "a lesson should be far smaller, so split it into several lessons"))
+        problems.append(
+            Problem(
+                where,
+                1,
+                1,
+                f"file refused: it is larger than 1 MiB ({size}); "
+                "a lesson should be far smaller, so split it into several lessons",
+            )
+        )
         return None
     nul = data.find(b"\x00")
     if nul >= 0:
         line, col = _line_col_of_offset(data, nul)
-        problems.append(Problem(where, line, col, "file refused: it contains NUL bytes, so it is binary, "
-                                                  "not a Markdown lesson"))
+        problems.append(
+            Problem(
+                where,
+                line,
+                col,
+                "file refused: it contains NUL bytes, so it is binary, not a Markdown lesson",
+            )
+        )
         return None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         line, col = _line_col_of_offset(data, err.start)
-        problems.append(Problem(where, line, col, f"file refused: byte 0x{data[err.start]:02x} is not UTF-8; "
-                                                  "save the lesson as UTF-8 text"))
+        problems.append(
+            Problem(
+                where,
+                line,
+                col,
+                f"file refused: byte 0x{data[err.start]:02x} is not UTF-8; save the lesson as UTF-8 text",
+            )
+        )
         return None
     return text.removeprefix("\ufeff")
 
@@ -320,7 +346,9 @@ def _toml_error(err: tomllib.TOMLDecodeError, first_line: int, text_lines: list[
 
 # Key locations inside a TOML text, found by scanning it line by line for `key =` and `[table]`.
 _HEADER_RE = re.compile(r"^\s*(\[\[?)\s*([^\[\]]+?)\s*\]\]?\s*(#.*)?$")
-_KEY_RE = re.compile(r"""^\s*((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*=""")
+_KEY_RE = re.compile(
+    r"""^\s*((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*="""
+)
 
 
 def _split_dotted(key: str) -> tuple[str, ...]:
@@ -356,7 +384,7 @@ def _key_locations(text: str) -> tuple[tuple[tuple[str, ...], int, int], ...]:
         key = _KEY_RE.match(line)
         if key:
             found.append((table + _split_dotted(key.group(1)), n, key.start(1) + 1))
-            rest = line[key.end():]
+            rest = line[key.end() :]
             for quote in ('"""', "'''"):
                 if rest.count(quote) % 2 == 1:
                     in_string = quote
@@ -423,8 +451,14 @@ def _split_body(lines: list[str], first_line: int, where: str, problems: list[Pr
         inner = "\n".join(lines[i + 1 : j])
         if j >= len(lines):
             if lang in INTERACTIVE_KINDS:
-                problems.append(Problem(where, open_line, 1, f"the ```{lang} block opened here is never closed; "
-                                                             f"end it with a line {fence}"))
+                problems.append(
+                    Problem(
+                        where,
+                        open_line,
+                        1,
+                        f"the ```{lang} block opened here is never closed; end it with a line {fence}",
+                    )
+                )
             # an unclosed code fence runs to the end of the file, as Markdown renders it
         kind = lang if lang in INTERACTIVE_KINDS else "code"
         parts.append((kind, open_line, inner, lang if kind == "code" else ""))
@@ -438,8 +472,14 @@ def _split_body(lines: list[str], first_line: int, where: str, problems: list[Pr
 
 
 def _type_name(value) -> str:
-    return {bool: "true/false", int: "a whole number", float: "a number", str: "a string",
-            list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
+    return {
+        bool: "true/false",
+        int: "a whole number",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
 
 
 def _check_debugger(block: Block, where: str, problems: list[Problem]) -> None:
@@ -462,14 +502,18 @@ def _check_program_block(block: Block, where: str, problems: list[Problem], keys
     for key in cfg:
         if key not in keys:
             line, col = at(key)
-            problems.append(Problem(where, line, col, f"unknown key '{key}' in a {kind} block; "
-                                                      f"allowed: {', '.join(keys)}"))
+            problems.append(
+                Problem(
+                    where, line, col, f"unknown key '{key}' in a {kind} block; allowed: {', '.join(keys)}"
+                )
+            )
             ok = False
     for key, (typ, required, desc) in keys.items():
         if key not in cfg:
             if required:
-                problems.append(Problem(where, block.line, 1, f"the {kind} block has no '{key}' key; "
-                                                               f"add {key} = {desc}"))
+                problems.append(
+                    Problem(where, block.line, 1, f"the {kind} block has no '{key}' key; add {key} = {desc}")
+                )
                 ok = False
             continue
         value = cfg[key]
@@ -493,8 +537,14 @@ def _check_program_block(block: Block, where: str, problems: list[Problem], keys
         if output is not None and output not in program.names:
             line, col = at("output")
             names = ", ".join(program.names)
-            problems.append(Problem(where, line, col, f"output '{output}' is not a name the program assigns "
-                                                      f"(it assigns: {names})"))
+            problems.append(
+                Problem(
+                    where,
+                    line,
+                    col,
+                    f"output '{output}' is not a name the program assigns (it assigns: {names})",
+                )
+            )
             return False
         if output is not None:
             program = parse_program(program_text, output=output)
@@ -504,8 +554,14 @@ def _check_program_block(block: Block, where: str, problems: list[Problem], keys
         problems.append(Problem(where, line, col, f"in the program: {err.message}"))
         return False
     except Exception as err:  # never let a bug in the parser stop the app or `tutor check`
-        problems.append(Problem(where, block.line, 1, f"the program could not be checked "
-                                                      f"({type(err).__name__}: {err}); please report this"))
+        problems.append(
+            Problem(
+                where,
+                block.line,
+                1,
+                f"the program could not be checked ({type(err).__name__}: {err}); please report this",
+            )
+        )
         return False
     return True
 
@@ -533,8 +589,16 @@ def _program_position(block: Block, line: int, col: int) -> tuple[int, int]:
     return first + key_line - 1, value_at + 1 + col
 
 
-def _check_with(block: Block, where: str, problems: list[Problem], module: str, func: str, error: str,
-                what: str, grade_examples: bool = False) -> None:
+def _check_with(
+    block: Block,
+    where: str,
+    problems: list[Problem],
+    module: str,
+    func: str,
+    error: str,
+    what: str,
+    grade_examples: bool = False,
+) -> None:
     """Validate a train or quiz block with its own validator, which raises ``error(keypath, message)``."""
     import importlib
 
@@ -545,8 +609,11 @@ def _check_with(block: Block, where: str, problems: list[Problem], module: str, 
         for name in func.split("."):
             validate = getattr(validate, name)
     except (ImportError, AttributeError) as err:
-        problems.append(Problem(where, block.line, 1, f"this version of tutor cannot check {what} blocks "
-                                                      f"({module}: {err})"))
+        problems.append(
+            Problem(
+                where, block.line, 1, f"this version of tutor cannot check {what} blocks ({module}: {err})"
+            )
+        )
         return
     try:
         result = validate(block.config)
@@ -555,12 +622,21 @@ def _check_with(block: Block, where: str, problems: list[Problem], module: str, 
         message = getattr(err, "message", None) or str(err)
         line, col = _block_key_position(block, keypath)
         key = getattr(err, "dotted", None) or ".".join(str(k) for k in keypath)
-        problems.append(Problem(where, line, col, f"{what} block, {key}: {message}" if key
-                                else f"{what} block: {message}"))
+        problems.append(
+            Problem(
+                where, line, col, f"{what} block, {key}: {message}" if key else f"{what} block: {message}"
+            )
+        )
         return
     except Exception as err:  # a bug in the validator must not stop the app or `tutor check`
-        problems.append(Problem(where, block.line, 1, f"the {what} block could not be checked "
-                                                      f"({type(err).__name__}: {err}); please report this"))
+        problems.append(
+            Problem(
+                where,
+                block.line,
+                1,
+                f"the {what} block could not be checked ({type(err).__name__}: {err}); please report this",
+            )
+        )
         return
     # quizzes carry example answers that `tutor check` grades (not the app: an order question's
     # examples run real training, which would cost every start-up most of a second)
@@ -570,8 +646,14 @@ def _check_with(block: Block, where: str, problems: list[Problem], module: str, 
     try:
         differences = list(check_examples(result))
     except Exception as err:
-        problems.append(Problem(where, block.line, 1, f"the quiz's examples could not be graded "
-                                                      f"({type(err).__name__}: {err}); please report this"))
+        problems.append(
+            Problem(
+                where,
+                block.line,
+                1,
+                f"the quiz's examples could not be graded ({type(err).__name__}: {err}); please report this",
+            )
+        )
         return
     for index, message in differences:
         line, col = _block_key_position(block, ("examples", index))
@@ -598,8 +680,16 @@ def load_lesson(path, *, grade_examples: bool = False, check: bool = True) -> Le
     path = Path(path)
     where = str(path)
     problems: list[Problem] = []
-    lesson = Lesson(id=path.stem, title=path.name, section=BROKEN_SECTION, order=BROKEN_ORDER, summary="",
-                    prerequisites=[], path=path, problems=problems)
+    lesson = Lesson(
+        id=path.stem,
+        title=path.name,
+        section=BROKEN_SECTION,
+        order=BROKEN_ORDER,
+        summary="",
+        prerequisites=[],
+        path=path,
+        problems=problems,
+    )
     text = _read_text(path, problems)
     if text is None:
         return lesson
@@ -607,13 +697,26 @@ def load_lesson(path, *, grade_examples: bool = False, check: bool = True) -> Le
 
     # front matter between +++ lines
     if not lines or lines[0].strip() != "+++":
-        problems.append(Problem(where, 1, 1, "a lesson must start with front matter: a line +++, the keys "
-                                             "id, title, section, order, summary, prerequisites, and another +++"))
+        problems.append(
+            Problem(
+                where,
+                1,
+                1,
+                "a lesson must start with front matter: a line +++, the keys "
+                "id, title, section, order, summary, prerequisites, and another +++",
+            )
+        )
         return lesson
     close = next((i for i in range(1, len(lines)) if lines[i].strip() == "+++"), None)
     if close is None:
-        problems.append(Problem(where, 1, 1, "the front matter opened on line 1 is never closed; "
-                                             "add a line +++ after its last key"))
+        problems.append(
+            Problem(
+                where,
+                1,
+                1,
+                "the front matter opened on line 1 is never closed; add a line +++ after its last key",
+            )
+        )
         return lesson
     fm_lines = lines[1:close]
     fm_text = "\n".join(fm_lines)
@@ -659,14 +762,17 @@ def check_blocks(lesson: Lesson, *, grade_examples: bool = False) -> list[Proble
         elif block.kind == "train":
             _check_with(block, where, found, "engine.train", "Task.from_config", "TaskConfigError", "train")
         else:
-            _check_with(block, where, found, "tutor.quiz", "parse_quiz", "QuizConfigError", "quiz",
-                        grade_examples)
+            _check_with(
+                block, where, found, "tutor.quiz", "parse_quiz", "QuizConfigError", "quiz", grade_examples
+            )
     if found:
         lesson.problems = sorted([*lesson.problems, *found], key=lambda p: (p.line, p.col))
     return found
 
 
-def _check_front_matter(lesson: Lesson, front: dict, fm_text: str, where: str, problems: list[Problem]) -> None:
+def _check_front_matter(
+    lesson: Lesson, front: dict, fm_text: str, where: str, problems: list[Problem]
+) -> None:
     def at(key) -> tuple[int, int]:
         loc = _locate(fm_text, (key,))
         return (1 + loc[0], loc[1]) if loc else (1, 1)
@@ -692,14 +798,24 @@ def _check_front_matter(lesson: Lesson, front: dict, fm_text: str, where: str, p
             problems.append(Problem(where, line, col, f"'{key}' must not be empty; it should be {desc}"))
             continue
         if key == "id" and not _ID_RE.match(value):
-            problems.append(Problem(where, line, col, f"id '{value}' may hold only lowercase letters, digits and "
-                                                      "dashes, e.g. \"backprop-by-hand\""))
+            problems.append(
+                Problem(
+                    where,
+                    line,
+                    col,
+                    f"id '{value}' may hold only lowercase letters, digits and "
+                    'dashes, e.g. "backprop-by-hand"',
+                )
+            )
             continue
         if key == "prerequisites":
             bad = [p for p in value if not isinstance(p, str) or not _ID_RE.match(p)]
             if bad:
-                problems.append(Problem(where, line, col, f"'prerequisites' must be {desc}; "
-                                                          f"{bad[0]!r} is not a lesson id"))
+                problems.append(
+                    Problem(
+                        where, line, col, f"'prerequisites' must be {desc}; {bad[0]!r} is not a lesson id"
+                    )
+                )
                 continue
             value = list(value)
         good[key] = value
@@ -746,7 +862,9 @@ def load_catalog(dirs, files=(), *, grade_examples: bool = False, check: bool = 
             for p in lesson_files(d):
                 add(p)
         except OSError as err:
-            catalog.problems.append(Problem(str(d), 0, 0, f"cannot list the directory: {err.strerror or err}"))
+            catalog.problems.append(
+                Problem(str(d), 0, 0, f"cannot list the directory: {err.strerror or err}")
+            )
     for f in files:
         add(Path(f))
 
@@ -771,20 +889,29 @@ def _check_cross_file(lessons: list[Lesson]) -> None:
         if other is None:
             by_id[lesson.id] = lesson
             continue
-        lesson.problems.append(Problem(str(lesson.path), lesson.key_lines.get("id", 1), 1,
-                                       f"lesson id '{lesson.id}' is already used by {other.path}; "
-                                       "each lesson needs its own id"))
+        lesson.problems.append(
+            Problem(
+                str(lesson.path),
+                lesson.key_lines.get("id", 1),
+                1,
+                f"lesson id '{lesson.id}' is already used by {other.path}; each lesson needs its own id",
+            )
+        )
     for lesson in lessons:
         line = lesson.key_lines.get("prerequisites", 1)
         for pre in lesson.prerequisites:
             if pre == lesson.id:
-                lesson.problems.append(Problem(str(lesson.path), line, 1,
-                                               f"lesson '{lesson.id}' lists itself as a prerequisite"))
+                lesson.problems.append(
+                    Problem(str(lesson.path), line, 1, f"lesson '{lesson.id}' lists itself as a prerequisite")
+                )
             elif pre not in by_id:
                 close = difflib.get_close_matches(pre, list(by_id), n=1)
                 hint = f"; did you mean '{close[0]}'?" if close else ""
-                lesson.problems.append(Problem(str(lesson.path), line, 1,
-                                               f"prerequisite '{pre}' is not the id of any lesson{hint}"))
+                lesson.problems.append(
+                    Problem(
+                        str(lesson.path), line, 1, f"prerequisite '{pre}' is not the id of any lesson{hint}"
+                    )
+                )
     # cycles (a -> b -> a): report each once, on the lesson where the walk found it
     state: dict[str, int] = {}  # 1 = on the current path, 2 = finished
 
@@ -800,10 +927,16 @@ def _check_cross_file(lessons: list[Lesson]) -> None:
                 if pre not in by_id or pre == node:
                     continue
                 if state.get(pre) == 1:
-                    cycle = trail[trail.index(pre):] + [pre]
+                    cycle = trail[trail.index(pre) :] + [pre]
                     lesson = by_id[node]
-                    lesson.problems.append(Problem(str(lesson.path), lesson.key_lines.get("prerequisites", 1), 1,
-                                                   "prerequisites go round in a circle: " + " -> ".join(cycle)))
+                    lesson.problems.append(
+                        Problem(
+                            str(lesson.path),
+                            lesson.key_lines.get("prerequisites", 1),
+                            1,
+                            "prerequisites go round in a circle: " + " -> ".join(cycle),
+                        )
+                    )
                 elif not state.get(pre):
                     state[pre] = 1
                     trail.append(pre)

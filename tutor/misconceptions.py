@@ -66,8 +66,7 @@ def _entries() -> list[Misconception]:
             "(out.grad). The local derivative alone only says how this node moves its own output, "
             "not how the loss moves.",
             "local-rules",
-            "Debugger: the inspector's chain-rule line shows 'local × upstream'; look at the "
-            "second factor.",
+            "Debugger: the inspector's chain-rule line shows 'local × upstream'; look at the second factor.",
         ),
         Misconception(
             "split-add-gradient",

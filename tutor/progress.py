@@ -281,25 +281,53 @@ class _Write:
         if self.kind == "reset":
             if self.lesson_id is None:
                 return [("DELETE FROM attempt", ()), ("DELETE FROM block", ()), ("DELETE FROM lesson", ())]
-            return [("DELETE FROM attempt WHERE lesson_id = ?", (self.lesson_id,)),
-                    ("DELETE FROM block WHERE lesson_id = ?", (self.lesson_id,)),
-                    ("DELETE FROM lesson WHERE id = ?", (self.lesson_id,))]
-        out = [("INSERT INTO lesson (id, position, started_at) VALUES (?, 0, ?) ON CONFLICT (id) DO NOTHING",
-                (self.lesson_id, self.at))]
+            return [
+                ("DELETE FROM attempt WHERE lesson_id = ?", (self.lesson_id,)),
+                ("DELETE FROM block WHERE lesson_id = ?", (self.lesson_id,)),
+                ("DELETE FROM lesson WHERE id = ?", (self.lesson_id,)),
+            ]
+        out = [
+            (
+                "INSERT INTO lesson (id, position, started_at) VALUES (?, 0, ?) ON CONFLICT (id) DO NOTHING",
+                (self.lesson_id, self.at),
+            )
+        ]
         if self.kind == "position":
             out.append(("UPDATE lesson SET position = ? WHERE id = ?", (self.block_index, self.lesson_id)))
         elif self.kind == "block":
-            out.append(("INSERT INTO block (lesson_id, block_index, completed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                        (self.lesson_id, self.block_index, self.at)))
+            out.append(
+                (
+                    "INSERT INTO block (lesson_id, block_index, completed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                    (self.lesson_id, self.block_index, self.at),
+                )
+            )
         elif self.kind == "done":
-            out.append(("UPDATE lesson SET done_at = coalesce(done_at, ?) WHERE id = ?", (self.at, self.lesson_id)))
+            out.append(
+                ("UPDATE lesson SET done_at = coalesce(done_at, ?) WHERE id = ?", (self.at, self.lesson_id))
+            )
         elif self.kind == "attempt":
             # the same answer (same lesson, block, text and stamp) is never stored twice
-            out.append((("INSERT INTO attempt (lesson_id, block_index, answer, correct, tags, at) "
-                         "SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM attempt WHERE lesson_id = ? "
-                         "AND block_index = ? AND at = ? AND answer = ?)"),
-                        (self.lesson_id, self.block_index, self.answer, int(self.correct), json.dumps(list(self.tags)),
-                         self.at, self.lesson_id, self.block_index, self.at, self.answer)))
+            out.append(
+                (
+                    (
+                        "INSERT INTO attempt (lesson_id, block_index, answer, correct, tags, at) "
+                        "SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM attempt WHERE lesson_id = ? "
+                        "AND block_index = ? AND at = ? AND answer = ?)"
+                    ),
+                    (
+                        self.lesson_id,
+                        self.block_index,
+                        self.answer,
+                        int(self.correct),
+                        json.dumps(list(self.tags)),
+                        self.at,
+                        self.lesson_id,
+                        self.block_index,
+                        self.at,
+                        self.answer,
+                    ),
+                )
+            )
         return out
 
     def touches(self, lesson_id: str) -> bool:
@@ -420,8 +448,9 @@ class Progress:
                     pass
 
     def _connect(self, target: str, busy_ms: int, *, uri: bool = False) -> sqlite3.Connection:
-        conn = sqlite3.connect(target, timeout=busy_ms / 1000, isolation_level=None, check_same_thread=False,
-                               uri=uri)
+        conn = sqlite3.connect(
+            target, timeout=busy_ms / 1000, isolation_level=None, check_same_thread=False, uri=uri
+        )
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
         except BaseException:
@@ -461,8 +490,9 @@ class Progress:
         if wal_size == 0 and (header[18:20] == b"\x02\x02" or len(header) == 0):
             conn = None
             try:
-                conn = self._connect(self.path.resolve().as_uri() + "?mode=ro&immutable=1", READ_BUSY_TIMEOUT_MS,
-                                     uri=True)
+                conn = self._connect(
+                    self.path.resolve().as_uri() + "?mode=ro&immutable=1", READ_BUSY_TIMEOUT_MS, uri=True
+                )
                 _validate(conn)
             except sqlite3.Error:
                 if conn is not None:
@@ -472,8 +502,10 @@ class Progress:
                 self._reader_is_snapshot = True
                 self._next_reader_try = time.monotonic() + 1.0
                 return
-        self._read_problem = (f"Your progress could not be read just now ({self._error}); the file "
-                              f"{self.path} is left as it is and what you do is saved to it when it can be.")
+        self._read_problem = (
+            f"Your progress could not be read just now ({self._error}); the file "
+            f"{self.path} is left as it is and what you do is saved to it when it can be."
+        )
 
     def _try_writer(self) -> None:
         """Open the writing connection now (a new file: create the schema at once, as long as the
@@ -538,11 +570,14 @@ class Progress:
             self._prepare_file()
             self._open_reader()
         except (OSError, sqlite3.Error) as err2:
-            return self._in_memory(f"the progress file {self.path} could not be read ({err}) nor replaced "
-                                   f"({_describe(err2)})")
+            return self._in_memory(
+                f"the progress file {self.path} could not be read ({err}) nor replaced ({_describe(err2)})"
+            )
         self._try_writer()
-        self._notice = (f"Your progress file could not be read ({err}). It was moved to {aside} "
-                        "and a fresh one was started.")
+        self._notice = (
+            f"Your progress file could not be read ({err}). It was moved to {aside} "
+            "and a fresh one was started."
+        )
 
     def _in_memory(self, reason: str) -> None:
         self._notice = f"Progress will not be saved this session: {reason}."
@@ -657,11 +692,15 @@ class Progress:
             alive = thread is not None and thread.is_alive()
         message = None
         if lost:
-            message = (f"{_describe_writes(lost)} could not be saved and {'are' if len(lost) > 1 else 'is'} "
-                       f"lost: {error or 'the progress store was closed first'}.")
+            message = (
+                f"{_describe_writes(lost)} could not be saved and {'are' if len(lost) > 1 else 'is'} "
+                f"lost: {error or 'the progress store was closed first'}."
+            )
             self._notice = f"Progress could not be saved: {message}"
         with self._snapshot:
-            for conn in {id(c): c for c in (self._reader, None if alive else self._writer_conn) if c}.values():
+            for conn in {
+                id(c): c for c in (self._reader, None if alive else self._writer_conn) if c
+            }.values():
                 try:
                     conn.close()
                 except sqlite3.Error:
@@ -680,8 +719,10 @@ class Progress:
     def _enqueue(self, write: _Write) -> None:
         with self._cond:
             if self._closed:
-                self._notice = (f"Progress could not be saved: {_describe_writes([write])} came after the "
-                                "progress store was closed.")
+                self._notice = (
+                    f"Progress could not be saved: {_describe_writes([write])} came after the "
+                    "progress store was closed."
+                )
                 return
             self._queue.append(write)
             self._cond.notify_all()
@@ -699,10 +740,20 @@ class Progress:
     def complete_lesson(self, lesson_id: str) -> None:
         self._enqueue(_Write("done", lesson_id, at=_now()))
 
-    def record_attempt(self, lesson_id: str, block_index: int, answer: str, correct: bool,
-                       tags: list[str]) -> None:
-        self._enqueue(_Write("attempt", lesson_id, int(block_index), str(answer), bool(correct),
-                             tuple(str(t) for t in tags), at=_now()))
+    def record_attempt(
+        self, lesson_id: str, block_index: int, answer: str, correct: bool, tags: list[str]
+    ) -> None:
+        self._enqueue(
+            _Write(
+                "attempt",
+                lesson_id,
+                int(block_index),
+                str(answer),
+                bool(correct),
+                tuple(str(t) for t in tags),
+                at=_now(),
+            )
+        )
 
     def reset(self, lesson_id: str | None = None) -> None:
         """Forget everything about one lesson, or about every lesson when ``lesson_id`` is None."""
@@ -877,8 +928,16 @@ class Progress:
                 else:
                     out = [a for a in out if a.lesson_id != write.lesson_id]
             elif write.kind == "attempt" and (lesson_id is None or write.lesson_id == lesson_id):
-                out.append(Attempt(write.lesson_id, write.block_index, write.answer, write.correct,
-                                   list(write.tags), write.at))
+                out.append(
+                    Attempt(
+                        write.lesson_id,
+                        write.block_index,
+                        write.answer,
+                        write.correct,
+                        list(write.tags),
+                        write.at,
+                    )
+                )
         return out
 
 

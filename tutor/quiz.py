@@ -282,19 +282,34 @@ def parse_quiz(config: dict) -> Quiz:
     prompt = _need(config, "prompt", str, [], "the question, as text", required=kind != "predict")
     if prompt is not None and not prompt.strip():
         raise _err(["prompt"], "the question is empty")
-    hints = _need(config, "hints", list, [], "a list of hint texts, shown one at a time", required=False, default=[])
+    hints = _need(
+        config, "hints", list, [], "a list of hint texts, shown one at a time", required=False, default=[]
+    )
     for i, h in enumerate(hints):
         if not isinstance(h, str) or not h.strip():
             raise _err(["hints", str(i)], "each hint must be a non-empty text")
     max_tries = _need(config, "max_tries", int, [], "a whole number of tries (1 or more)", required=False)
     if max_tries is not None and max_tries < 1:
         raise _err(["max_tries"], "must be 1 or more")
-    explanation = _need(config, "explanation", str, [], "text shown once the question is answered", required=False, default="")
+    explanation = _need(
+        config, "explanation", str, [], "text shown once the question is answered", required=False, default=""
+    )
 
-    quiz = Quiz(kind=kind, prompt=(prompt or "").strip(), hints=list(hints), max_tries=max_tries,
-                examples=[], explanation=explanation.strip())
-    {"numeric": _parse_numeric, "choice": _parse_choice, "code": _parse_code,
-     "order": _parse_order, "predict": _parse_predict}[kind](config, quiz)
+    quiz = Quiz(
+        kind=kind,
+        prompt=(prompt or "").strip(),
+        hints=list(hints),
+        max_tries=max_tries,
+        examples=[],
+        explanation=explanation.strip(),
+    )
+    {
+        "numeric": _parse_numeric,
+        "choice": _parse_choice,
+        "code": _parse_code,
+        "order": _parse_order,
+        "predict": _parse_predict,
+    }[kind](config, quiz)
     quiz.examples = _parse_examples(config, quiz)
     return quiz
 
@@ -311,10 +326,22 @@ def _parse_numeric(config: dict, quiz: Quiz) -> None:
     if quiz.program is not None:
         _run_program(quiz.program, ["program"])
     quiz.answer = _answer_value(config, [], quiz.program, "the right answer")
-    quiz.tolerance = _number(config, "tolerance", [], "a number (how far off an answer may be)",
-                             required=False, default=DEFAULT_TOLERANCE)
-    quiz.rel_tolerance = _number(config, "rel_tolerance", [], "a number (a fraction of the answer)",
-                                 required=False, default=DEFAULT_REL_TOLERANCE)
+    quiz.tolerance = _number(
+        config,
+        "tolerance",
+        [],
+        "a number (how far off an answer may be)",
+        required=False,
+        default=DEFAULT_TOLERANCE,
+    )
+    quiz.rel_tolerance = _number(
+        config,
+        "rel_tolerance",
+        [],
+        "a number (a fraction of the answer)",
+        required=False,
+        default=DEFAULT_REL_TOLERANCE,
+    )
     for key in ("tolerance", "rel_tolerance"):
         if getattr(quiz, key) < 0:
             raise _err([key], "must not be negative")
@@ -326,15 +353,21 @@ def _answer_value(table: dict, path, program: str | None, what: str) -> float:
     if has_answer and has_from:
         raise _err(path + ["answer_from"], "give either answer or answer_from, not both")
     if not has_answer and not has_from:
-        raise _err(path + ["answer"], f"missing; give {what} as answer = <number> or answer_from = {{ program = ..., value = \"a.grad\" }}")
+        raise _err(
+            path + ["answer"],
+            f'missing; give {what} as answer = <number> or answer_from = {{ program = ..., value = "a.grad" }}',
+        )
     if has_answer:
         return float(_number(table, "answer", path, "a number"))
     spec = table["answer_from"]
     spec_path = path + ["answer_from"]
     if isinstance(spec, str):
         if program is None:
-            raise _err(spec_path, "a text answer_from needs the quiz's program key; "
-                                  "or write answer_from = { program = ..., value = ... }")
+            raise _err(
+                spec_path,
+                "a text answer_from needs the quiz's program key; "
+                "or write answer_from = { program = ..., value = ... }",
+            )
         spec_program, value, program_path, value_path = program, spec, ["program"], spec_path
     elif isinstance(spec, dict):
         _no_unknown(spec, {"program", "value"}, spec_path, "answer_from")
@@ -344,7 +377,9 @@ def _answer_value(table: dict, path, program: str | None, what: str) -> float:
         value = _need(spec, "value", str, spec_path, 'what to read, e.g. "a.grad", "L" or "b.data * e.grad"')
         value_path = spec_path + ["value"]
     else:
-        raise _err(spec_path, f"must be a table {{ program = ..., value = \"a.grad\" }}, not {_type_name(spec)}")
+        raise _err(
+            spec_path, f'must be a table {{ program = ..., value = "a.grad" }}, not {_type_name(spec)}'
+        )
     graph_values = _run_program(spec_program, program_path)
     try:
         return _evaluate_value(value, graph_values)
@@ -361,7 +396,10 @@ def _parse_wrong_numbers(config: dict, quiz: Quiz, equals_right) -> list[WrongAn
         tag = _tag(table, path)
         feedback = _need(table, "feedback", str, path, "what to tell a learner who gives this answer")
         if equals_right(value):
-            raise _err(path + ["answer"], f"this wrong answer ({fmt(value)}) is the right answer, within the tolerance")
+            raise _err(
+                path + ["answer"],
+                f"this wrong answer ({fmt(value)}) is the right answer, within the tolerance",
+            )
         out.append(WrongAnswer(value, tag, feedback.strip()))
     return out
 
@@ -389,7 +427,9 @@ def _parse_choice(config: dict, quiz: Quiz) -> None:
 
 
 def _parse_code(config: dict, quiz: Quiz) -> None:
-    rule_name = _need(config, "rule", str, [], "the rule or loop the line belongs to: " + ", ".join(codeline.RULES))
+    rule_name = _need(
+        config, "rule", str, [], "the rule or loop the line belongs to: " + ", ".join(codeline.RULES)
+    )
     if rule_name not in codeline.RULES:
         raise _err(["rule"], f"unknown rule {rule_name!r}; choose one of {', '.join(codeline.RULES)}")
     rule = codeline.RULES[rule_name]
@@ -403,7 +443,13 @@ def _parse_code(config: dict, quiz: Quiz) -> None:
         line = _read_teacher_line(text, rule, path + ["answer"])
         if codeline.same_effect(line, expected, rule):
             raise _err(path + ["answer"], "this wrong line does the same as the expected line")
-        quiz.wrong.append(WrongAnswer(line, _tag(table, path), _need(table, "feedback", str, path, "what to tell the learner").strip()))
+        quiz.wrong.append(
+            WrongAnswer(
+                line,
+                _tag(table, path),
+                _need(table, "feedback", str, path, "what to tell the learner").strip(),
+            )
+        )
 
 
 def _read_teacher_line(text: str, rule: codeline.Rule, path) -> codeline.Line:
@@ -418,7 +464,9 @@ def _read_teacher_line(text: str, rule: codeline.Rule, path) -> codeline.Line:
 
 
 def _parse_order(config: dict, quiz: Quiz) -> None:
-    for i, table in enumerate(_tables(config, "steps", [], "the loop's steps in the right order, each with text and role")):
+    for i, table in enumerate(
+        _tables(config, "steps", [], "the loop's steps in the right order, each with text and role")
+    ):
         path = ["steps", str(i)]
         _no_unknown(table, {"text", "role"}, path, "a [[steps]] table")
         text = _need(table, "text", str, path, "the line as the learner sees it")
@@ -431,7 +479,9 @@ def _parse_order(config: dict, quiz: Quiz) -> None:
         if role not in roles:
             raise _err(["steps"], f"the loop has no step with role = {role!r}")
     if not _order_problems(list(range(len(quiz.steps))), quiz.steps) == []:
-        raise _err(["steps"], "the steps are not in a right order (forward, loss, zero_grad, backward, update)")
+        raise _err(
+            ["steps"], "the steps are not in a right order (forward, loss, zero_grad, backward, update)"
+        )
     distractors = []
     for i, table in enumerate(_tables(config, "distractors", [], "lines that do not belong", required=False)):
         path = ["distractors", str(i)]
@@ -462,10 +512,14 @@ def _shuffled(items: list[Item]) -> list[Item]:
 def _parse_predict(config: dict, quiz: Quiz) -> None:
     quiz.program = _need(config, "program", str, [], "an expression program (text)")
     quiz.node = _need(config, "node", str, [], "the name of the node whose backward rule runs")
-    quiz.operand = _need(config, "operand", str, [], "the name of the operand whose grad the learner predicts")
+    quiz.operand = _need(
+        config, "operand", str, [], "the name of the operand whose grad the learner predicts"
+    )
     q, _ = _predict_question(quiz)  # raises QuizConfigError for a node or operand that does not fit
     if not quiz.prompt:
-        quiz.prompt = f"{quiz.node}'s backward rule is about to run. What will {quiz.operand}.grad be right after it?"
+        quiz.prompt = (
+            f"{quiz.node}'s backward rule is about to run. What will {quiz.operand}.grad be right after it?"
+        )
     quiz.wrong = _parse_wrong_numbers(config, quiz, lambda v: close_enough(v, q.after))
 
 
@@ -478,8 +532,11 @@ def _parse_examples(config: dict, quiz: Quiz) -> list[Example]:
             raise _err(path + ["answer"], "missing; give the example answer")
         answer = table["answer"]
         allowed = {
-            "numeric": (str, int, float), "predict": (str, int, float), "code": (str,),
-            "choice": (str, int, list), "order": (str, list),
+            "numeric": (str, int, float),
+            "predict": (str, int, float),
+            "code": (str,),
+            "choice": (str, int, list),
+            "order": (str, list),
         }[quiz.kind]
         if isinstance(answer, bool) or not isinstance(answer, allowed):
             raise _err(path + ["answer"], f"a {quiz.kind} answer cannot be {_type_name(answer)}")
@@ -537,14 +594,20 @@ def _evaluate_value(text: str, values: dict[str, tuple[float, float]]) -> float:
     A small whitelist over :mod:`ast` (numbers, names, .data/.grad, + - * / **, unary -), never eval.
     """
     if len(text) > 500:
-        raise ValueError("the value is too long; write something like \"a.grad\"")
+        raise ValueError('the value is too long; write something like "a.grad"')
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        raise ValueError(f"cannot read {text!r}; write something like \"a.grad\" or \"b.data * e.grad\"") from None
+        raise ValueError(
+            f'cannot read {text!r}; write something like "a.grad" or "b.data * e.grad"'
+        ) from None
 
     def ev(node) -> float:
-        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, (int, float))
+            and not isinstance(node.value, bool)
+        ):
             return float(node.value)
         if isinstance(node, ast.Name):
             if node.id not in values:
@@ -559,7 +622,9 @@ def _evaluate_value(text: str, values: dict[str, tuple[float, float]]) -> float:
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             v = ev(node.operand)
             return -v if isinstance(node.op, ast.USub) else v
-        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)):
+        if isinstance(node, ast.BinOp) and isinstance(
+            node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
+        ):
             a, b = ev(node.left), ev(node.right)
             try:
                 if isinstance(node.op, ast.Pow):
@@ -600,7 +665,9 @@ def _predict_cached(program: str, node_name: str, operand_name: str) -> tuple[Gr
     if node_name not in values:
         raise _err(["node"], f"the program has no value named {node_name!r}; it has {', '.join(values)}")
     if operand_name not in values:
-        raise _err(["operand"], f"the program has no value named {operand_name!r}; it has {', '.join(values)}")
+        raise _err(
+            ["operand"], f"the program has no value named {operand_name!r}; it has {', '.join(values)}"
+        )
     node, operand = values[node_name], values[operand_name]
     if not node._prev:
         raise _err(["node"], f"{node_name} is an input: it has no backward rule to run")
@@ -639,8 +706,13 @@ def grade(quiz: Quiz, answer) -> Verdict:
     except QuizConfigError:
         raise
     except Exception as err:  # a bug of ours must not crash the screen; say so plainly
-        return Verdict(False, [], f"The grader could not judge that answer ({type(err).__name__}); "
-                                  "please report it. Try writing it another way.", "unreadable")
+        return Verdict(
+            False,
+            [],
+            f"The grader could not judge that answer ({type(err).__name__}); "
+            "please report it. Try writing it another way.",
+            "unreadable",
+        )
 
 
 def _read_number(answer) -> float | None:
@@ -695,9 +767,13 @@ def _grade_predict(quiz: Quiz, answer) -> Verdict:
     if q.op == "tanh" and q.own_data is not None:
         on_input = q.before + (1 - q.own_data**2) * q.upstream
         if close_enough(value, on_input) and not close_enough(on_input, q.after):
-            return Verdict(False, ["tanh-on-input"],
-                           f"Not quite. That is 1 - x² with x = {q.operand}.data, the input. tanh's "
-                           f"derivative is 1 - out², with out = {q.node}.data, the output.", "wrong")
+            return Verdict(
+                False,
+                ["tanh-on-input"],
+                f"Not quite. That is 1 - x² with x = {q.operand}.data, the input. tanh's "
+                f"derivative is 1 - out², with out = {q.node}.data, the output.",
+                "wrong",
+            )
     return Verdict(False, [], verdict.message, "wrong")
 
 
@@ -718,7 +794,9 @@ def _parse_indices(answer, n: int, noun: str) -> list[int] | str:
         if not parts or not all(p.isascii() and p.isdigit() and len(p) <= 3 for p in parts):
             return f"enter {noun} numbers, like 2 or 1,3"
         numbers = [int(p) for p in parts]
-    elif isinstance(answer, (list, tuple)) and all(isinstance(a, int) and not isinstance(a, bool) for a in answer):
+    elif isinstance(answer, (list, tuple)) and all(
+        isinstance(a, int) and not isinstance(a, bool) for a in answer
+    ):
         numbers = list(answer)
     else:
         return f"enter {noun} numbers, like 2 or 1,3"
@@ -831,15 +909,23 @@ def _order_problems(order: list[int], items: list[Item]) -> list[tuple[str | Non
     if "loss" in first and "backward" in first and first["backward"] < last["loss"]:
         problems.append((None, "backward starts from the loss, so the loss must be computed before it"))
     if "backward" in first and "update" in first and first["update"] < last["backward"]:
-        problems.append(("update-before-backward",
-                         "the update comes before backward, so it uses gradients that are zero or left over "
-                         "from the step before"))
+        problems.append(
+            (
+                "update-before-backward",
+                "the update comes before backward, so it uses gradients that are zero or left over "
+                "from the step before",
+            )
+        )
     if "zero_grad" in first and "backward" in first and "update" in first:
         for pos, role in enumerate(roles):
             if role == "zero_grad" and first["backward"] < pos < first["update"]:
-                problems.append(("zero-grad-after-backward",
-                                 "zero_grad between backward and the update wipes the fresh gradients "
-                                 "before they are used"))
+                problems.append(
+                    (
+                        "zero-grad-after-backward",
+                        "zero_grad between backward and the update wipes the fresh gradients "
+                        "before they are used",
+                    )
+                )
                 break
     return problems
 
@@ -875,8 +961,10 @@ def _grade_order(quiz: Quiz, answer) -> Verdict:
         chosen_roles = [quiz.items[i].role for i in order]
         message = "Right: forward, loss, backward, update, with zero_grad before backward."
         if chosen_roles != [s.role for s in quiz.steps]:
-            message = ("Right. Your order differs from the usual one but does the same: zero_grad anywhere "
-                       "outside backward → update works, because the gradients start at 0.")
+            message = (
+                "Right. Your order differs from the usual one but does the same: zero_grad anywhere "
+                "outside backward → update works, because the gradients start at 0."
+            )
         return Verdict(True, [], message, "right")
     feedback = "Not quite: " + "; ".join(notes) + "."
     if quiz.run and not others and not any(quiz.items[i].role is None for i in order) and tags:
@@ -933,22 +1021,30 @@ def _run_summary(roles: tuple[str, ...], right: tuple[str, ...]) -> str:
         good, good_norm, _ = _run_roles(right)
     except Exception:  # the engine is not there or cannot run this: say nothing rather than crash
         return ""
-    head = (f"What this order does, for real (MLP(3, [4, 4, 1]) on the seeds' four samples, "
-            f"lr {RUN_LR}, {RUN_STEPS} steps):")
+    head = (
+        f"What this order does, for real (MLP(3, [4, 4, 1]) on the seeds' four samples, "
+        f"lr {RUN_LR}, {RUN_STEPS} steps):"
+    )
     if stopped:
         yours = f"  your order:  {stopped}"
     else:
-        yours = f"  your order:  loss {fmt(mine[0])} → {fmt(mine[-1])}, gradient size at the end {fmt(mine_norm)}"
+        yours = (
+            f"  your order:  loss {fmt(mine[0])} → {fmt(mine[-1])}, gradient size at the end {fmt(mine_norm)}"
+        )
     ours = f"  right order: loss {fmt(good[0])} → {fmt(good[-1])}, gradient size at the end {fmt(good_norm)}"
     lines = [head, yours, ours]
     if not stopped and all(x == mine[0] for x in mine):
         lines.append("The loss never moves: the updates never see a gradient.")
     elif not stopped and mine_norm > 5 * max(good_norm, 1e-12):
-        lines.append("The gradients pile up: they stay large where the loss is flat, so they no longer "
-                     "say which way is downhill.")
+        lines.append(
+            "The gradients pile up: they stay large where the loss is flat, so they no longer "
+            "say which way is downhill."
+        )
     elif not stopped and roles.index("update") < roles.index("backward") and mine[-1] < mine[0]:
-        lines.append("It still learns here, one step late: each update uses the gradient of the "
-                     "weights as they were a step before, not as they are now.")
+        lines.append(
+            "It still learns here, one step late: each update uses the gradient of the "
+            "weights as they were a step before, not as they are now."
+        )
     return "\n".join(lines)
 
 
@@ -970,10 +1066,19 @@ def check_examples(quiz: Quiz) -> list[tuple[int, str]]:
     for i, ex in enumerate(quiz.examples):
         v = grade(quiz, ex.answer)
         got = "right" if v.correct else v.message_kind
-        shown = repr(ex.answer) if not isinstance(ex.answer, str) or len(ex.answer) < 60 else repr(ex.answer[:57] + "...")
+        shown = (
+            repr(ex.answer)
+            if not isinstance(ex.answer, str) or len(ex.answer) < 60
+            else repr(ex.answer[:57] + "...")
+        )
         if got != ex.verdict:
-            problems.append((i, f"example {shown} should be {ex.verdict} but the grader says {got}"
-                                + (f" ({', '.join(v.tags)})" if v.tags else "")))
+            problems.append(
+                (
+                    i,
+                    f"example {shown} should be {ex.verdict} but the grader says {got}"
+                    + (f" ({', '.join(v.tags)})" if v.tags else ""),
+                )
+            )
             continue
         if ex.tags is not None:
             missing = [t for t in ex.tags if t not in v.tags]

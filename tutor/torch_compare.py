@@ -72,8 +72,10 @@ def torch_installed() -> bool:
 
 def install_hint() -> str:
     """How to install PyTorch for the Python that runs the tutor."""
-    return (f"PyTorch is not installed for this Python ({sys.executable}). To add it: "
-            f"{sys.executable} -m {INSTALL_COMMAND} (the CPU-only build is enough).")
+    return (
+        f"PyTorch is not installed for this Python ({sys.executable}). To add it: "
+        f"{sys.executable} -m {INSTALL_COMMAND} (the CPU-only build is enough)."
+    )
 
 
 def import_torch():
@@ -84,12 +86,15 @@ def import_torch():
             import torch
     except ModuleNotFoundError as err:
         if err.name not in (None, "torch"):  # torch is there but one of its own imports is missing
-            raise TorchUnavailable(f"PyTorch is installed but cannot start: {err}. "
-                                   f"Reinstall it with `{INSTALL_COMMAND}`.") from err
+            raise TorchUnavailable(
+                f"PyTorch is installed but cannot start: {err}. Reinstall it with `{INSTALL_COMMAND}`."
+            ) from err
         raise TorchUnavailable(install_hint()) from err
     except Exception as err:  # a broken install (missing shared library, wrong platform, ...)
-        raise TorchUnavailable(f"PyTorch is installed but cannot start ({type(err).__name__}: {err}). "
-                               f"Reinstall it with `{INSTALL_COMMAND}`.") from err
+        raise TorchUnavailable(
+            f"PyTorch is installed but cannot start ({type(err).__name__}: {err}). "
+            f"Reinstall it with `{INSTALL_COMMAND}`."
+        ) from err
     return torch
 
 
@@ -124,7 +129,9 @@ class _ToTorch(ast.NodeTransformer):
         func = node.func
         if isinstance(func, ast.Name) and func.id in FUNCTIONS:
             node.func = _dotted(OPS[func.id].torch)
-        elif isinstance(func, ast.Attribute) and func.attr in FUNCTIONS and not _tensor_method(OPS[func.attr]):
+        elif (
+            isinstance(func, ast.Attribute) and func.attr in FUNCTIONS and not _tensor_method(OPS[func.attr])
+        ):
             node = ast.Call(func=_dotted(OPS[func.attr].torch), args=[func.value, *node.args], keywords=[])
         return node
 
@@ -199,13 +206,18 @@ class Comparison:
         count = 2 * len(self.rows)
         if self.agrees:
             largest = self.largest_difference
-            how = ("exactly" if largest == 0 else
-                   f"to the last digit or so of a float64 (largest relative difference {largest:.0e})")
+            how = (
+                "exactly"
+                if largest == 0
+                else f"to the last digit or so of a float64 (largest relative difference {largest:.0e})"
+            )
             return f"All {count} numbers agree {how}: the engine and PyTorch {self.torch_version} compute the same."
         wrong = [row.name for row in self.rows if not row.agrees]
-        return (f"{len(wrong)} of {len(self.rows)} nodes differ by more than rounding ({', '.join(wrong)}). "
-                "Rounding alone (the engine divides as a * b**-1, PyTorch as a / b) stays in the last digits "
-                "unless nearly equal numbers are subtracted; anything larger is a bug worth reporting.")
+        return (
+            f"{len(wrong)} of {len(self.rows)} nodes differ by more than rounding ({', '.join(wrong)}). "
+            "Rounding alone (the engine divides as a * b**-1, PyTorch as a / b) stays in the last digits "
+            "unless nearly equal numbers are subtracted; anything larger is a bug worth reporting."
+        )
 
 
 def _relative(a: float, b: float) -> float:
@@ -223,8 +235,12 @@ def run_in_engine(program: Program) -> dict[str, tuple[float, float]]:
     return {name: (node.data, node.grad) for name, node in graph.values.items()}
 
 
-_BINARY = {ast.Add: lambda x, y: x + y, ast.Sub: lambda x, y: x - y,
-           ast.Mult: lambda x, y: x * y, ast.Div: lambda x, y: x / y}
+_BINARY = {
+    ast.Add: lambda x, y: x + y,
+    ast.Sub: lambda x, y: x - y,
+    ast.Mult: lambda x, y: x * y,
+    ast.Div: lambda x, y: x / y,
+}
 
 
 def run_in_torch(program: Program, torch) -> dict[str, tuple[float, float | None]]:
@@ -248,7 +264,7 @@ def run_in_torch(program: Program, torch) -> dict[str, tuple[float, float | None
         if isinstance(node, ast.BinOp):
             x, y = evaluate(node.left), evaluate(node.right)
             if isinstance(node.op, ast.Pow):
-                return x ** y
+                return x**y
             return _BINARY[type(node.op)](x, y)
         if isinstance(node, ast.Call):
             if isinstance(node.func, ast.Attribute):  # x.tanh(), x.leaky_relu(0.1)
@@ -303,8 +319,14 @@ def _version(torch) -> str:
 def _comparison(program: Program, theirs: dict, version: str) -> Comparison:
     """One row per name in program order: the engine's numbers beside ``theirs``."""
     rows = tuple(
-        Row(name=name, is_input=name in program.inputs, value=value, grad=grad,
-            torch_value=theirs[name][0], torch_grad=theirs[name][1])
+        Row(
+            name=name,
+            is_input=name in program.inputs,
+            value=value,
+            grad=grad,
+            torch_value=theirs[name][0],
+            torch_grad=theirs[name][1],
+        )
         for name, (value, grad) in run_in_engine(program).items()
     )
     return Comparison(rows=rows, output=program.output, torch_version=version)
@@ -323,7 +345,10 @@ def compare_in_subprocess(program: Program, *, timeout: float = TIMEOUT, started
     try:
         child = subprocess.Popen(
             [sys.executable, "-m", "tutor.torch_compare"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
     except OSError as err:
         raise TorchUnavailable(f"could not start Python to run PyTorch ({err})") from err
@@ -369,8 +394,10 @@ def _child(stdin=sys.stdin, stdout=sys.stdout) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             results = run_in_torch(program, torch)
-        reply = {"version": _version(torch),
-                 "results": [[name, value, grad] for name, (value, grad) in results.items()]}
+        reply = {
+            "version": _version(torch),
+            "results": [[name, value, grad] for name, (value, grad) in results.items()],
+        }
     except TorchUnavailable as err:
         reply = {"error": str(err)}
     except ProgramError as err:

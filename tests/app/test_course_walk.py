@@ -71,7 +71,11 @@ async def answer_quiz(pilot, screen) -> None:
         await type_text(pilot, answer)
         await pilot.press("enter")
     elif quiz.kind == "choice":
-        picks = [int(k) for k in answer] if isinstance(answer, list) else [int(k) for k in str(answer).replace(",", " ").split()]
+        picks = (
+            [int(k) for k in answer]
+            if isinstance(answer, list)
+            else [int(k) for k in str(answer).replace(",", " ").split()]
+        )
         if quiz.multiple:
             await pilot.press(*[str(k) for k in picks], "enter")
         else:

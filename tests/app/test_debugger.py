@@ -70,8 +70,16 @@ def rows(screen) -> list[Row]:
         m = _ROW.match(text)
         if m:
             found.append(
-                Row(m["mark"] or "", m["name"], int(m["uses"] or 1), m["op"] or "", m["data"],
-                    m["grad"], bool(m["changed"]), bool(m["ref"]))
+                Row(
+                    m["mark"] or "",
+                    m["name"],
+                    int(m["uses"] or 1),
+                    m["op"] or "",
+                    m["data"],
+                    m["grad"],
+                    bool(m["changed"]),
+                    bool(m["ref"]),
+                )
             )
     return found
 
@@ -167,9 +175,7 @@ async def test_after_the_last_step_the_leaves_show_the_seeds_gradients():
         await pilot.press("e")
         await pilot.pause()
         shown = grads(app.screen)
-        assert {k: shown[k] for k in "abcf"} == {
-            "a": "6.0", "b": "-4.0", "c": "-2.0", "f": "4.0"
-        }
+        assert {k: shown[k] for k in "abcf"} == {"a": "6.0", "b": "-4.0", "c": "-2.0", "f": "4.0"}
         assert (shown["L"], shown["d"], shown["e"]) == ("1.0", "-2.0", "-2.0")
         assert "pass complete" in app.screen.inspector.text
 
@@ -233,12 +239,14 @@ async def test_a_reused_intermediate_is_grown_once_and_lit_at_every_use():
         await pilot.pause()
         shown = [(r.name, r.uses, r.ref) for r in rows(app.screen)]
         # b's operands appear once, under its first line; its second line points up to them
-        assert shown == [("c", 1, False), ("b", 2, False), ("a", 2, False), ("a", 2, False),
-                         ("b", 2, True)]
+        assert shown == [("c", 1, False), ("b", 2, False), ("a", 2, False), ("a", 2, False), ("b", 2, True)]
         await pilot.press("n", "n", "n")
         await pilot.pause()
         assert [(r.name, r.mark) for r in rows(app.screen) if r.mark] == [
-            ("b", "▶"), ("a", "◆"), ("a", "◆"), ("b", "▶")
+            ("b", "▶"),
+            ("a", "◆"),
+            ("a", "◆"),
+            ("b", "▶"),
         ]
         assert {r.grad for r in rows(app.screen) if r.name == "a"} == {"4.0"}
         await pilot.press("m")
@@ -597,8 +605,9 @@ def _wide_sum(n=2000):
     def make():
         level = [Value(0.5, label=f"x{i}") * Value(-1.0, label=f"w{i}") for i in range(n)]
         while len(level) > 1:
-            level = [level[i] + level[i + 1] if i + 1 < len(level) else level[i]
-                     for i in range(0, len(level), 2)]
+            level = [
+                level[i] + level[i + 1] if i + 1 < len(level) else level[i] for i in range(0, len(level), 2)
+            ]
         level[0].label = "loss"
         return level[0]
 
@@ -659,8 +668,9 @@ async def test_a_step_deeper_than_the_tree_opens_is_still_described():
 
 async def test_each_prediction_and_the_end_of_the_pass_are_reported_as_they_happen():
     attempts, ends = [], []
-    app = Host(parse_program(SEEDS), on_attempt=lambda *a: attempts.append(a),
-               on_finished=lambda: ends.append(True))
+    app = Host(
+        parse_program(SEEDS), on_attempt=lambda *a: attempts.append(a), on_finished=lambda: ends.append(True)
+    )
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         await _ask_at(pilot, screen, 3)
@@ -685,13 +695,15 @@ def _network_sample(layers):
     from engine.train import Task, Trainer
     from tutor.screens.train import SampleProgram
 
-    task = Task.from_config({
-        "steps": 10,
-        "model": {"layers": layers},
-        "data": {"name": "moons", "samples": 20},
-        "loss": {"kind": "sse"},
-        "optimiser": {"kind": "sgd", "lr": 0.01},
-    })
+    task = Task.from_config(
+        {
+            "steps": 10,
+            "model": {"layers": layers},
+            "data": {"name": "moons", "samples": 20},
+            "loss": {"kind": "sse"},
+            "optimiser": {"kind": "sgd", "lr": 0.01},
+        }
+    )
     return SampleProgram(task, Trainer(task).model.parameter_values(), 0)
 
 

@@ -248,8 +248,13 @@ async def test_train_mode_opens_the_training_screen_and_leaving_it_quits(make_ap
     from tutor.screens.train import TrainScreen
 
     task = Task.from_config(
-        {"steps": 5, "model": {"layers": [4, 4, 1]}, "data": {"name": "seeds"}, "loss": {"kind": "sse"},
-         "optimiser": {"kind": "sgd", "lr": 0.1}}
+        {
+            "steps": 5,
+            "model": {"layers": [4, 4, 1]},
+            "data": {"name": "seeds"},
+            "loss": {"kind": "sse"},
+            "optimiser": {"kind": "sgd", "lr": 0.1},
+        }
     )
     app = make_app(train_task=task, step_title="task.toml")
     async with app.run_test(size=SIZE) as pilot:

@@ -211,9 +211,7 @@ async def test_reaching_the_end_with_nothing_openable_left_marks_the_lesson_done
         assert "You have finished it" in squash(screen_text(app))
         await pilot.press("q")
         await pilot.pause()
-        assert "done" in next(
-            line for line in screen_text(app).splitlines() if "Slopes by nudging" in line
-        )
+        assert "done" in next(line for line in screen_text(app).splitlines() if "Slopes by nudging" in line)
     assert Progress(data_dir).state("slopes") == "done"
 
 

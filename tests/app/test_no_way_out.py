@@ -39,8 +39,22 @@ LESSON = textwrap.dedent(
 
 # Every name `webbrowser` may look for on Linux, and BROWSER: each one records that it ran.
 BROWSERS = (
-    "www-browser", "x-www-browser", "sensible-browser", "xdg-open", "gio", "w3m", "lynx", "links",
-    "elinks", "firefox", "chromium", "google-chrome", "kfmclient", "gvfs-open", "netscape", "opera",
+    "www-browser",
+    "x-www-browser",
+    "sensible-browser",
+    "xdg-open",
+    "gio",
+    "w3m",
+    "lynx",
+    "links",
+    "elinks",
+    "firefox",
+    "chromium",
+    "google-chrome",
+    "kfmclient",
+    "gvfs-open",
+    "netscape",
+    "opera",
 )
 
 

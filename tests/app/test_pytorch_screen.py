@@ -68,6 +68,7 @@ def make_app(tmp_path):
 @pytest.fixture
 def torch_runs(monkeypatch):
     """PyTorch 'runs' in this process with the stand-in; returns the programs it was asked for."""
+
     class Asked(list):
         mode = {"name": ""}
 
@@ -97,7 +98,9 @@ async def open_card(app, pilot):
 
 def row(text: str, name: str) -> list[str]:
     """The table row of a node (not its line in the listings), split into words."""
-    return next(words for words in map(str.split, text.splitlines()) if words[:1] == [name] and words[1:2] != ["="])
+    return next(
+        words for words in map(str.split, text.splitlines()) if words[:1] == [name] and words[1:2] != ["="]
+    )
 
 
 async def test_the_part_shows_both_listings_and_every_node_agreeing(make_app, torch_runs):

@@ -28,7 +28,9 @@ class QuizApp(App):
         self.results: list = []
 
     def on_mount(self) -> None:
-        screen = QuizScreen(self.quiz, lesson_id=self.lesson_id, block_index=self.block_index, progress=self.progress)
+        screen = QuizScreen(
+            self.quiz, lesson_id=self.lesson_id, block_index=self.block_index, progress=self.progress
+        )
         self.push_screen(screen, self.results.append)
 
 

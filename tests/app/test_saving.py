@@ -31,8 +31,9 @@ c.execute("COMMIT")
 
 async def test_a_held_write_lock_freezes_no_verdict_and_loses_no_answer(make_app, data_dir):
     Progress(data_dir).close()  # the learner's database exists, as on any second visit
-    locker = subprocess.Popen([sys.executable, "-c", LOCKER, str(data_dir / DB_NAME), str(HOLD)],
-                              stdout=subprocess.PIPE, text=True)
+    locker = subprocess.Popen(
+        [sys.executable, "-c", LOCKER, str(data_dir / DB_NAME), str(HOLD)], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert locker.stdout.readline().strip() == "locked"
         held_from = time.monotonic()

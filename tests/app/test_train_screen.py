@@ -358,7 +358,10 @@ async def test_the_table_marks_each_prediction_against_its_target():
     "model, loss",
     [
         ({"layers": [3, 1], "activation": "tanh"}, {"kind": "sse"}),
-        ({"layers": [5, 4, 1], "activation": "relu", "linear_output": True}, {"kind": "max_margin", "l2": 0.01}),
+        (
+            {"layers": [5, 4, 1], "activation": "relu", "linear_output": True},
+            {"kind": "max_margin", "l2": 0.01},
+        ),
         ({"layers": [3, 1], "activation": "sigmoid"}, {"kind": "bce"}),
         ({"layers": [3, 1], "activation": "tanh"}, {"kind": "bce"}),
         ({"layers": [2, 1], "activation": "linear"}, {"kind": "sse"}),
@@ -641,10 +644,15 @@ async def test_a_sample_with_zero_loss_says_why_its_pass_is_all_zeros():
     the learner is told to pick a ✗ row instead of staring at zeros."""
     from tutor.screens.debugger import DebuggerScreen
 
-    task = Task.from_config({
-        "steps": 10, "model": {"layers": [4, 4, 1], "linear_output": True}, "data": {"name": "seeds"},
-        "loss": {"kind": "max_margin"}, "optimiser": {"kind": "sgd", "lr": 0.1},
-    })
+    task = Task.from_config(
+        {
+            "steps": 10,
+            "model": {"layers": [4, 4, 1], "linear_output": True},
+            "data": {"name": "seeds"},
+            "loss": {"kind": "max_margin"},
+            "optimiser": {"kind": "sgd", "lr": 0.1},
+        }
+    )
     trainer = Trainer(task)
     for _ in range(2):
         trainer.step()

@@ -61,9 +61,7 @@ def ensure_tools() -> None:
     if not missing:
         return
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        pytest.skip(
-            f"needs openssh-server and tmux ({INSTALL_HINT}); missing: {', '.join(missing)}"
-        )
+        pytest.skip(f"needs openssh-server and tmux ({INSTALL_HINT}); missing: {', '.join(missing)}")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     for argv in (
         ["apt-get", "update"],
@@ -229,10 +227,24 @@ class SSHServer:
     def ssh_argv(self, remote: str, *, send_env: tuple[str, ...] = (), key: Path | None = None) -> list[str]:
         """The client command line: one login that runs ``remote`` on the server."""
         argv = [
-            "ssh", "-tt", "-F", "/dev/null",
-            "-p", str(self.port), "-i", str(key or self.key),
-            "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-            "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR",
+            "ssh",
+            "-tt",
+            "-F",
+            "/dev/null",
+            "-p",
+            str(self.port),
+            "-i",
+            str(key or self.key),
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "LogLevel=ERROR",
         ]
         for name in send_env:
             argv += ["-o", f"SendEnv={name}"]
@@ -255,8 +267,7 @@ class SSHServer:
         """Run a command over ssh without a terminal (for `tutor progress --json`)."""
         argv = self.ssh_argv(remote, key=key)
         argv.remove("-tt")
-        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL)
+        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
 
     def log_text(self) -> str:
         try:
@@ -282,8 +293,11 @@ class SSHServer:
 
 
 def _keygen(path: Path) -> None:
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "tutor-e2e", "-f", str(path)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "tutor-e2e", "-f", str(path)],
+        check=True,
+        capture_output=True,
+    )
 
 
 # What a stock Debian sshd allows and SSHD_CONFIG turns off: a server set up as the hosting guide
@@ -291,7 +305,9 @@ def _keygen(path: Path) -> None:
 FORWARDING_OFF = ("X11Forwarding no\n", "AllowTcpForwarding no\n", "AllowAgentForwarding no\n")
 
 
-def start_sshd(dir: Path, extra: str = "", check_login: bool = True, *, forwarding: bool = False) -> SSHServer:
+def start_sshd(
+    dir: Path, extra: str = "", check_login: bool = True, *, forwarding: bool = False
+) -> SSHServer:
     """Start sshd on 127.0.0.1 with keys made in ``dir``; returns once it listens and (unless
     ``check_login`` is false, for a config that forces a command) once ``ssh ... true`` works.
     ``extra`` is appended to sshd_config (``Match`` blocks, ``ClientAliveInterval``...).
@@ -317,7 +333,9 @@ def start_sshd(dir: Path, extra: str = "", check_login: bool = True, *, forwardi
         server.log.write_text("")
         server.process = subprocess.Popen(
             [sshd_path(), "-D", "-f", str(config), "-E", str(server.log)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
 
@@ -347,8 +365,10 @@ def start_sshd(dir: Path, extra: str = "", check_login: bool = True, *, forwardi
         if check.returncode != 0:
             log = server.log_text()
             server.stop()
-            pytest.fail(f"cannot log in to the test sshd (status {check.returncode}): "
-                        f"{check.stderr.strip()}\nsshd log:\n{log}")
+            pytest.fail(
+                f"cannot log in to the test sshd (status {check.returncode}): "
+                f"{check.stderr.strip()}\nsshd log:\n{log}"
+            )
         return server
     pytest.fail(f"sshd could not bind a free port three times. Its log:\n{last_error}")
 
@@ -466,15 +486,16 @@ def sgr_colours(screen_with_escapes: str) -> set[str]:
             p = params[i]
             if p in ("38", "48", "58") and i + 1 < len(params):
                 if params[i + 1] == "5":
-                    found.add(";".join(params[i:i + 3]))
+                    found.add(";".join(params[i : i + 3]))
                     i += 3
                     continue
                 if params[i + 1] == "2":
-                    found.add(";".join(params[i:i + 5]))
+                    found.add(";".join(params[i : i + 5]))
                     i += 5
                     continue
-            if p.isdigit() and (30 <= int(p) <= 37 or 40 <= int(p) <= 47 or 90 <= int(p) <= 97
-                                or 100 <= int(p) <= 107):
+            if p.isdigit() and (
+                30 <= int(p) <= 37 or 40 <= int(p) <= 47 or 90 <= int(p) <= 97 or 100 <= int(p) <= 107
+            ):
                 found.add(p)
             i += 1
     return found
@@ -490,8 +511,9 @@ class Terminals:
         self.tmux = ["tmux", "-u", "-S", str(dir / "tmux.sock"), "-f", str(conf)]
         self.panes: list[Pane] = []
 
-    def open(self, remote: str, *, term: str = "xterm-256color", no_color: bool = False,
-             key: Path | None = None) -> Pane:
+    def open(
+        self, remote: str, *, term: str = "xterm-256color", no_color: bool = False, key: Path | None = None
+    ) -> Pane:
         """A new 80×24 pane running ``ssh -tt`` with ``remote`` as the login's command."""
         name = f"tutor{len(self.panes)}"
         env = [f"TERM={term}"]
@@ -499,10 +521,20 @@ class Terminals:
         if no_color:
             env.append("NO_COLOR=1")
             send_env = ("NO_COLOR",)  # sshd_config has AcceptEnv NO_COLOR
-        argv = ["env", "-u", "NO_COLOR", "-u", "COLORTERM", *env, *self.server.ssh_argv(remote, send_env=send_env, key=key)]
+        argv = [
+            "env",
+            "-u",
+            "NO_COLOR",
+            "-u",
+            "COLORTERM",
+            *env,
+            *self.server.ssh_argv(remote, send_env=send_env, key=key),
+        ]
         done = subprocess.run(
             [*self.tmux, "new-session", "-d", "-s", name, "-x", str(WIDTH), "-y", str(HEIGHT), "--", *argv],
-            capture_output=True, text=True, timeout=10,
+            capture_output=True,
+            text=True,
+            timeout=10,
         )
         if done.returncode != 0:
             raise AssertionError(f"tmux new-session failed: {done.stderr.strip()}")

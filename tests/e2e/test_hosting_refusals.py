@@ -26,7 +26,9 @@ SFTP_SERVER = "/usr/lib/openssh/sftp-server"  # Debian's openssh-sftp-server, wh
 @pytest.fixture(scope="module")
 def open_server(tmp_path_factory):
     ensure_tools()
-    server = start_sshd(tmp_path_factory.mktemp("sshd-open"), f"Subsystem sftp {SFTP_SERVER}\n", forwarding=True)
+    server = start_sshd(
+        tmp_path_factory.mktemp("sshd-open"), f"Subsystem sftp {SFTP_SERVER}\n", forwarding=True
+    )
     try:
         yield server
     finally:
@@ -88,9 +90,14 @@ def _ssh(server, key, *args: str) -> list[str]:
 def _through_local_forward(server, key, target: int) -> bytes:
     """Open ``ssh -N -L`` to ``target`` and read what a connection through it gets."""
     local = free_port()
-    client = subprocess.Popen(_ssh(server, key, "-N", "-L", f"{local}:127.0.0.1:{target}"),
-                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    client = subprocess.Popen(
+        _ssh(server, key, "-N", "-L", f"{local}:127.0.0.1:{target}"),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
+
         def connect():
             try:
                 return socket.create_connection(("127.0.0.1", local), timeout=1)
@@ -122,8 +129,9 @@ def test_local_port_forwarding_is_refused(open_server, learner_key, listener):
 def _remote_forward(server, key, target: int) -> subprocess.CompletedProcess | None:
     """``ssh -N -R`` with ExitOnForwardFailure: the finished client, or None if it stayed up."""
     argv = _ssh(server, key, "-N", "-o", "ExitOnForwardFailure=yes", "-R", f"0:127.0.0.1:{target}")
-    client = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True)
+    client = subprocess.Popen(
+        argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         out, err = client.communicate(timeout=5)
     except subprocess.TimeoutExpired:
@@ -169,13 +177,24 @@ def test_agent_forwarding_is_refused(open_server, learner_key, tmp_path):
     env = dict(os.environ, SSH_AUTH_SOCK=str(sock))
     try:
         # an unrestricted key gets a forwarded agent socket
-        plain = subprocess.run(_ssh(open_server, open_server.key, "-A") + ["echo AGENT=$SSH_AUTH_SOCK"],
-                               capture_output=True, text=True, timeout=20, env=env, stdin=subprocess.DEVNULL)
+        plain = subprocess.run(
+            _ssh(open_server, open_server.key, "-A") + ["echo AGENT=$SSH_AUTH_SOCK"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            env=env,
+            stdin=subprocess.DEVNULL,
+        )
         assert re.search(r"AGENT=/\S+", plain.stdout), plain.stdout + plain.stderr
 
         # the learner's key, with a terminal (-tt) so the tutor starts: no agent reaches it
-        client = subprocess.Popen(_ssh(open_server, key, "-tt", "-A"), env=env, stdin=subprocess.PIPE,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = subprocess.Popen(
+            _ssh(open_server, key, "-tt", "-A"),
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             pids = poll(lambda: tutor_pids(home), 15)
             assert pids, "the tutor did not start for the learner's key"

@@ -111,7 +111,9 @@ def go_to_part(pane, part: int) -> None:
             return
         step = 1 if current < part else -1
         pane.keys("n" if step > 0 else "p")
-        pane.wait_for(f"part {current + step} of {PARTS}" if current + step <= PARTS else "Remote check · end")
+        pane.wait_for(
+            f"part {current + step} of {PARTS}" if current + step <= PARTS else "Remote check · end"
+        )
     raise AssertionError(f"could not reach part {part}:\n{pane.last}")
 
 
@@ -282,8 +284,9 @@ GREYS_16 = {"30", "37", "90", "97", "40", "47", "100", "107"}
 
 def test_a_lesson_over_ssh_with_term_xterm_and_no_color(ssh_server, terminals, learner):
     home, lessons = learner
-    pane = terminals.open(ssh_server.tutor_remote(home, "--lessons", str(lessons), "ssh-check"),
-                          term="xterm", no_color=True)
+    pane = terminals.open(
+        ssh_server.tutor_remote(home, "--lessons", str(lessons), "ssh-check"), term="xterm", no_color=True
+    )
     pane.wait_for("Gradients over SSH — Remote check", f"part 1 of {PARTS}")
     colours = sgr_colours(pane.screen(escapes=True))
     assert colours <= GREYS_16, f"NO_COLOR=1 over TERM=xterm still shows colours: {colours - GREYS_16}"

@@ -9,7 +9,18 @@ from hypothesis import strategies as st
 
 from engine import Value
 
-UNARY = ["tanh", "exp_small", "log_safe", "relu", "sigmoid", "neg", "square", "cube", "recip_safe", "sqrt_safe"]
+UNARY = [
+    "tanh",
+    "exp_small",
+    "log_safe",
+    "relu",
+    "sigmoid",
+    "neg",
+    "square",
+    "cube",
+    "recip_safe",
+    "sqrt_safe",
+]
 BINARY = ["+", "-", "*", "/safe", "radd", "rmul", "rsub", "rdiv_safe"]
 
 
@@ -18,7 +29,9 @@ def recipes(draw, max_leaves=4, max_ops=10):
     """A recipe: leaf values, then ops that each use earlier nodes (the same node may be used twice)."""
     n_leaves = draw(st.integers(1, max_leaves))
     leaves = draw(
-        st.lists(st.floats(-2, 2, allow_nan=False).map(lambda x: round(x, 3)), min_size=n_leaves, max_size=n_leaves)
+        st.lists(
+            st.floats(-2, 2, allow_nan=False).map(lambda x: round(x, 3)), min_size=n_leaves, max_size=n_leaves
+        )
     )
     ops = []
     size = n_leaves

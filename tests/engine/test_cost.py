@@ -38,8 +38,12 @@ def _tasks():
     """A spread of shapes, data, activations, losses and L2 (bce only where a sigmoid is allowed)."""
     shapes = [(1,), (3, 1), (4, 4, 1), (5, 2, 3, 1)]
     combos = itertools.product(
-        ["seeds", "moons", "circles", "xor"], shapes, ["tanh", "relu", "sigmoid", "linear"],
-        [False, True], ["sse", "max_margin", "bce"], [0.0, 0.01],
+        ["seeds", "moons", "circles", "xor"],
+        shapes,
+        ["tanh", "relu", "sigmoid", "linear"],
+        [False, True],
+        ["sse", "max_margin", "bce"],
+        [0.0, 0.01],
     )
     tasks = []
     for i, (data, layers, activation, linear, kind, l2) in enumerate(combos):

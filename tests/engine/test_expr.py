@@ -145,7 +145,11 @@ def test_power_keeps_its_exponent_as_the_ops_argument():
 
 def test_leaky_relu_takes_its_slope_as_a_second_number():
     graph = run_program("x = -2\ny = leaky_relu(x, 0.1)\nz = x.leaky_relu(0.2)\nw = leaky_relu(x)")
-    assert [graph.values[n].data for n in "yzw"] == [pytest.approx(-0.2), pytest.approx(-0.4), pytest.approx(-0.02)]
+    assert [graph.values[n].data for n in "yzw"] == [
+        pytest.approx(-0.2),
+        pytest.approx(-0.4),
+        pytest.approx(-0.02),
+    ]
     assert [graph.values[n]._arg for n in "yzw"] == [0.1, 0.2, 0.01]
     assert label_of(graph.values["y"]) == "leaky_relu(0.1)" and label_of(graph.values["w"]) == "leaky_relu"
 
@@ -254,7 +258,10 @@ def test_build_rejects_unknown_computed_and_non_numeric_inputs():
     with pytest.raises(ProgramError) as info:
         program.build({"b": 1.0})
     assert (info.value.message, info.value.line, info.value.col) == (
-        "b is computed by the program, not an input; the inputs are a", 2, 1)
+        "b is computed by the program, not an input; the inputs are a",
+        2,
+        1,
+    )
     with pytest.raises(ProgramError) as info:
         program.build({"a": "2"})
     assert (info.value.message, info.value.line) == ("input a must be a number, not str", 1)
@@ -278,27 +285,62 @@ ERRORS = [
     ("a = 1\nb = a + x", 2, 9, "unknown name 'x'; names must be assigned before they are used"),
     ("b = a * 2\na = 1", 1, 5, "unknown name 'a'; names must be assigned before they are used"),
     ("a = a + 1", 1, 5, "unknown name 'a'; names must be assigned before they are used"),
-    ("a = 1\nb = 2; a = b * 2", 2, 8, "a is already assigned on line 1; each name can be assigned only once, "
-                                      "so use a new name"),
+    (
+        "a = 1\nb = 2; a = b * 2",
+        2,
+        8,
+        "a is already assigned on line 1; each name can be assigned only once, so use a new name",
+    ),
     ("a = 1\nc = a", 2, 5, "c is just another name for a; use a directly"),
     ("a = 1\nc = (+a)", 2, 6, "c is just another name for a; use a directly"),
     ("tanh = 1", 1, 1, "tanh is the name of a function; pick another name"),
     ("a = 1\nb = log * a", 2, 5, "log is a function; call it, e.g. log(x)"),
     ("_x = 1", 1, 1, "names starting with _ are reserved ('_x'); pick another name"),
-    ("a = 1; b = a + __builtins__", 1, 16, "names starting with _ are reserved ('__builtins__'); pick another name"),
-    ("\u03b1 = 1", 1, 1, "names may use only the ASCII letters A-Z and a-z, digits and _ ('\u03b1' is not allowed)"),
-    ("fi = 1; b = fi * \ufb01", 1, 18,  # Python folds the ligature to "fi"; we do not
-     "names may use only the ASCII letters A-Z and a-z, digits and _ ('\ufb01' is not allowed)"),
-    ("a" * (MAX_NAME_CHARS + 1) + " = 1", 1, 1,
-     f"the name aaaaaaaaaaaa... is too long ({MAX_NAME_CHARS + 1} characters; the limit is {MAX_NAME_CHARS})"),
+    (
+        "a = 1; b = a + __builtins__",
+        1,
+        16,
+        "names starting with _ are reserved ('__builtins__'); pick another name",
+    ),
+    (
+        "\u03b1 = 1",
+        1,
+        1,
+        "names may use only the ASCII letters A-Z and a-z, digits and _ ('\u03b1' is not allowed)",
+    ),
+    (
+        "fi = 1; b = fi * \ufb01",
+        1,
+        18,  # Python folds the ligature to "fi"; we do not
+        "names may use only the ASCII letters A-Z and a-z, digits and _ ('\ufb01' is not allowed)",
+    ),
+    (
+        "a" * (MAX_NAME_CHARS + 1) + " = 1",
+        1,
+        1,
+        f"the name aaaaaaaaaaaa... is too long ({MAX_NAME_CHARS + 1} characters; the limit is {MAX_NAME_CHARS})",
+    ),
     # unsupported syntax, named plainly
-    ("__import__('os').system('x')", 1, 1,
-     "not supported: function calls other than tanh, exp, log, relu, leaky_relu, sigmoid"),
-    ("a = 1\nb = print(a)", 2, 5, "not supported: function calls other than tanh, exp, log, relu, leaky_relu, sigmoid"),
+    (
+        "__import__('os').system('x')",
+        1,
+        1,
+        "not supported: function calls other than tanh, exp, log, relu, leaky_relu, sigmoid",
+    ),
+    (
+        "a = 1\nb = print(a)",
+        2,
+        5,
+        "not supported: function calls other than tanh, exp, log, relu, leaky_relu, sigmoid",
+    ),
     ("a = 1; b = a.__class__", 1, 14, "not supported: attribute access"),
     ("a = 1; b = a.tanh", 1, 14, "not supported: attribute access; to call the method write .tanh()"),
-    ("a = 1; b = a.backward()", 1, 14,
-     "not supported: method calls other than .tanh(), .exp(), .log(), .relu(), .leaky_relu(), .sigmoid()"),
+    (
+        "a = 1; b = a.backward()",
+        1,
+        14,
+        "not supported: method calls other than .tanh(), .exp(), .log(), .relu(), .leaky_relu(), .sigmoid()",
+    ),
     ("a = 1; b = tanh(a, a)", 1, 12, "tanh takes exactly one argument, e.g. tanh(x)"),
     ("a = 1; b = tanh()", 1, 12, "tanh takes exactly one argument, e.g. tanh(x)"),
     ("a = 1; b = exp(x=a)", 1, 12, "exp takes exactly one argument, e.g. exp(x)"),
@@ -338,19 +380,40 @@ ERRORS = [
     ("pass", 1, 1, "not supported: pass"),
     ("a = 1\na * 2", 2, 1, "this line computes a value but does not name it; write name = expression"),
     # ** needs a plain number as its exponent
-    ("a = 2; b = 3; c = a ** b", 1, 24, "the exponent of ** must be a plain number such as 2, 0.5 or -1 "
-                                        "(not a name or an expression)"),
-    ("a = 2; c = a ** 10**9", 1, 17, "the exponent of ** must be a plain number such as 2, 0.5 or -1 "
-                                     "(not a name or an expression)"),
-    ("a = 2; c = a ** 5000", 1, 17, f"the exponent 5000 is too large; exponents must lie between "
-                                    f"-{MAX_EXPONENT} and {MAX_EXPONENT}"),
-    ("a = 2; c = a ** -1e9", 1, 17, f"the exponent -1e+09 is too large; exponents must lie between "
-                                    f"-{MAX_EXPONENT} and {MAX_EXPONENT}"),
+    (
+        "a = 2; b = 3; c = a ** b",
+        1,
+        24,
+        "the exponent of ** must be a plain number such as 2, 0.5 or -1 (not a name or an expression)",
+    ),
+    (
+        "a = 2; c = a ** 10**9",
+        1,
+        17,
+        "the exponent of ** must be a plain number such as 2, 0.5 or -1 (not a name or an expression)",
+    ),
+    (
+        "a = 2; c = a ** 5000",
+        1,
+        17,
+        f"the exponent 5000 is too large; exponents must lie between -{MAX_EXPONENT} and {MAX_EXPONENT}",
+    ),
+    (
+        "a = 2; c = a ** -1e9",
+        1,
+        17,
+        f"the exponent -1e+09 is too large; exponents must lie between -{MAX_EXPONENT} and {MAX_EXPONENT}",
+    ),
     # programs that compute nothing
     ("", 1, 1, "the program has no assignments"),
     ("# only a comment\n\n", 1, 1, "the program has no assignments"),
-    ("a = 1\nb = 2 * 3", 2, 5, "b is computed from numbers only; to make it an input write the number itself "
-                               "(b = 6.0), otherwise use a name in the expression"),
+    (
+        "a = 1\nb = 2 * 3",
+        2,
+        5,
+        "b is computed from numbers only; to make it an input write the number itself "
+        "(b = 6.0), otherwise use a name in the expression",
+    ),
     # the output
     ("a = 1\nb = a * 2\nL", 3, 1, "the output 'L' is not assigned in the program"),
     ("a = 1\nb = a * 2\nb\na", 4, 1, "the output is already named on line 3; name it only once"),
@@ -359,10 +422,30 @@ ERRORS = [
     ("a = 1; b = a * (2 / (1 - 1))", 1, 19, "division by zero: the right-hand side of / is 0"),
     ("a = 1; b = a * 0 ** -1", 1, 18, "division by zero: 0 raised to the negative power -1"),
     ("a = 1; b = a * log(-1)", 1, 16, "log of a non-positive number (-1); log is only defined above 0"),
-    ("a = 1; b = a * (-8) ** 0.5", 1, 21, "a negative number (-8) raised to the fractional power 0.5 has no real value"),
-    ("a = 1; b = a * exp(1000)", 1, 16, "overflow: exp gives a number too large for a float (above about 1.8e308)"),
-    ("a = 1; b = a * 10.0 ** 400", 1, 21, "overflow: ** gives a number too large for a float (above about 1.8e308)"),
-    ("a = 1; b = a * (1e300 * 1e300)", 1, 23, "overflow: * gives a number too large for a float (above about 1.8e308)"),
+    (
+        "a = 1; b = a * (-8) ** 0.5",
+        1,
+        21,
+        "a negative number (-8) raised to the fractional power 0.5 has no real value",
+    ),
+    (
+        "a = 1; b = a * exp(1000)",
+        1,
+        16,
+        "overflow: exp gives a number too large for a float (above about 1.8e308)",
+    ),
+    (
+        "a = 1; b = a * 10.0 ** 400",
+        1,
+        21,
+        "overflow: ** gives a number too large for a float (above about 1.8e308)",
+    ),
+    (
+        "a = 1; b = a * (1e300 * 1e300)",
+        1,
+        23,
+        "overflow: * gives a number too large for a float (above about 1.8e308)",
+    ),
     ("a = 1e400", 1, 5, "overflow: this number is too large for a float (above about 1.8e308)"),
     ("a = 1" + "0" * 400, 1, 5, "overflow: this number is too large for a float (above about 1.8e308)"),
     ("a = 1" + "0" * 5000, 1, 1, "syntax error: a number with too many digits (overflow)"),
@@ -387,10 +470,25 @@ RUNTIME_ERRORS = [
     ("x = 1\ny = (x - 2).log()", 2, 13, "log of a non-positive number (-1); log is only defined above 0"),
     ("a = 1; b = 1\nc = a * 3 / (b - 1)", 2, 11, "division by zero: the right-hand side of / is 0"),
     ("a = 0\nb = a ** -1", 2, 7, "division by zero: 0 raised to the negative power -1"),
-    ("a = -1\nb = a ** 0.5", 2, 7, "a negative number (-1) raised to the fractional power 0.5 has no real value"),
-    ("x = 1000\ny = exp(x)", 2, 5, "overflow: exp gives a number too large for a float (above about 1.8e308)"),
+    (
+        "a = -1\nb = a ** 0.5",
+        2,
+        7,
+        "a negative number (-1) raised to the fractional power 0.5 has no real value",
+    ),
+    (
+        "x = 1000\ny = exp(x)",
+        2,
+        5,
+        "overflow: exp gives a number too large for a float (above about 1.8e308)",
+    ),
     ("x = 1e200\ny = x * x", 2, 7, "overflow: * gives a number too large for a float (above about 1.8e308)"),
-    ("x = 1e200\ny = x ** 2", 2, 7, "overflow: ** gives a number too large for a float (above about 1.8e308)"),
+    (
+        "x = 1e200\ny = x ** 2",
+        2,
+        7,
+        "overflow: ** gives a number too large for a float (above about 1.8e308)",
+    ),
     ("x = 1e-320\ny = 1 / x", 2, 7, "overflow: / gives a number too large for a float (above about 1.8e308)"),
 ]
 
@@ -410,12 +508,19 @@ def test_runtime_error_depends_on_the_inputs_given():
     with pytest.raises(ProgramError) as info:
         program.build({"x": -0.5})
     assert (info.value.message, info.value.line, info.value.col) == (
-        "log of a non-positive number (-0.5); log is only defined above 0", 2, 5)
+        "log of a non-positive number (-0.5); log is only defined above 0",
+        2,
+        5,
+    )
 
 
 def test_output_argument_that_is_not_assigned():
     err = error_of("a = 1\nb = a * 2", output="c")
-    assert (err.message, err.line, err.col) == ("the output 'c' is not assigned in the program; it assigns a, b", 1, 1)
+    assert (err.message, err.line, err.col) == (
+        "the output 'c' is not assigned in the program; it assigns a, b",
+        1,
+        1,
+    )
     with pytest.raises(ProgramError):
         parse_program("a = 1", output=3)
 
@@ -440,7 +545,9 @@ def test_program_text_limit():
     assert len(ok) == MAX_PROGRAM_CHARS
     parse_program(ok)
     err = error_of(ok + "b = a * 2")
-    assert err.message == f"the program is too long ({MAX_PROGRAM_CHARS + 9:,} characters; the limit is 20,000)"
+    assert (
+        err.message == f"the program is too long ({MAX_PROGRAM_CHARS + 9:,} characters; the limit is 20,000)"
+    )
     assert (err.line, err.col) == (3, 1)  # where the limit is crossed
 
 
@@ -462,7 +569,10 @@ def test_nesting_limit_and_long_flat_programs():
     fine = "a = 1\nb = " + " + ".join(["a"] * MAX_DEPTH)
     assert run_program(fine).output.data == MAX_DEPTH
     err = error_of("a = 1\nb = " + " + ".join(["a"] * (MAX_DEPTH + 2)))
-    assert err.message == f"this expression is nested too deeply (more than {MAX_DEPTH} levels); break it into named steps"
+    assert (
+        err.message
+        == f"this expression is nested too deeply (more than {MAX_DEPTH} levels); break it into named steps"
+    )
     assert err.line == 2
     # the same amount of work as one step per line is fine
     chain = "a = 1\n" + "\n".join(f"s{i} = {'a' if i == 0 else f's{i - 1}'} + a" for i in range(1000))
@@ -554,9 +664,55 @@ def test_any_text_parses_or_raises_program_error(text):
     _parses_or_program_error(text)
 
 
-TOKENS = ["a", "b", "x", "L", "_y", "tanh", "exp", "log", "relu", "sigmoid", "__import__", "print", "=", "+", "-",
-          "*", "/", "**", "//", "(", ")", ".", ",", ";", "\n", " ", "#", "0", "1", "2.5", "-3", "1e308", "1000",
-          "'s'", "[", "]", ":", "lambda", "if", "else", "\\", "\t", "é", "\0", ".tanh()", "a = 1\n", "b = -2\n"]
+TOKENS = [
+    "a",
+    "b",
+    "x",
+    "L",
+    "_y",
+    "tanh",
+    "exp",
+    "log",
+    "relu",
+    "sigmoid",
+    "__import__",
+    "print",
+    "=",
+    "+",
+    "-",
+    "*",
+    "/",
+    "**",
+    "//",
+    "(",
+    ")",
+    ".",
+    ",",
+    ";",
+    "\n",
+    " ",
+    "#",
+    "0",
+    "1",
+    "2.5",
+    "-3",
+    "1e308",
+    "1000",
+    "'s'",
+    "[",
+    "]",
+    ":",
+    "lambda",
+    "if",
+    "else",
+    "\\",
+    "\t",
+    "é",
+    "\0",
+    ".tanh()",
+    "a = 1\n",
+    "b = -2\n",
+]
 
 
 @_FUZZ
@@ -566,7 +722,9 @@ def test_token_soup_parses_or_raises_program_error(text):
 
 
 @_FUZZ
-@given(st.lists(st.sampled_from(TOKENS[12:]), max_size=30).map(lambda ts: "a = 0.5\nb = -2\nc = " + "".join(ts)))
+@given(
+    st.lists(st.sampled_from(TOKENS[12:]), max_size=30).map(lambda ts: "a = 0.5\nb = -2\nc = " + "".join(ts))
+)
 def test_expressions_after_valid_inputs_parse_or_raise_program_error(text):
     _parses_or_program_error(text)
 
@@ -662,7 +820,11 @@ TREES = st.recursive(
         st.tuples(st.sampled_from(["+", "-", "*", "/"]), sub, sub),
         st.tuples(st.just("neg"), sub),
         st.tuples(st.just("pow"), sub, st.sampled_from([2, 3, -1, 0.5, 2.0])),
-        st.tuples(st.sampled_from(["call", "method"]), st.sampled_from(["tanh", "exp", "log", "relu", "sigmoid"]), sub),
+        st.tuples(
+            st.sampled_from(["call", "method"]),
+            st.sampled_from(["tanh", "exp", "log", "relu", "sigmoid"]),
+            sub,
+        ),
     ),
     max_leaves=6,
 )

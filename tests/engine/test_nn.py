@@ -64,7 +64,10 @@ def test_same_seed_gives_same_weights(shape, seed):
 @given(seed=seeds, other=seeds)
 def test_different_seeds_give_different_weights(seed, other):
     if seed != other:
-        assert MLP(3, [4, 4, 1], seed=seed).parameter_values() != MLP(3, [4, 4, 1], seed=other).parameter_values()
+        assert (
+            MLP(3, [4, 4, 1], seed=seed).parameter_values()
+            != MLP(3, [4, 4, 1], seed=other).parameter_values()
+        )
 
 
 def test_building_and_running_a_model_leaves_global_random_alone():
@@ -107,7 +110,9 @@ def test_standalone_neuron_labels():
 
 
 def test_repr_reads_like_micrograd():
-    assert repr(MLP(3, [2, 1])) == "MLP of [Layer of [TanhNeuron(3), TanhNeuron(3)], Layer of [TanhNeuron(2)]]"
+    assert (
+        repr(MLP(3, [2, 1])) == "MLP of [Layer of [TanhNeuron(3), TanhNeuron(3)], Layer of [TanhNeuron(2)]]"
+    )
     demo = MLP(2, [2, 1], activation="relu", linear_output=True)
     assert repr(demo) == "MLP of [Layer of [ReLUNeuron(2), ReLUNeuron(2)], Layer of [LinearNeuron(2)]]"
     assert repr(Neuron(4, "sigmoid")) == "SigmoidNeuron(4)"

@@ -209,7 +209,9 @@ def test_stepping_matches_backward_and_undo_restores(recipe, moves):
     assert grads(nodes) == start
     for step in s.steps[1:]:
         for change in step.changes:
-            assert change.after == pytest.approx(change.before + change.local * step.upstream, rel=1e-12, abs=1e-12)
+            assert change.after == pytest.approx(
+                change.before + change.local * step.upstream, rel=1e-12, abs=1e-12
+            )
 
 
 def test_unlabelled_names_do_not_depend_on_who_asks_first():

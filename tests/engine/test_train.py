@@ -291,7 +291,9 @@ def test_a_huge_learning_rate_stops_with_a_plain_reason():
 
 def test_climbing_a_loss_without_bound_names_the_sign_mistake():
     t = trainer(model={"activation": "relu", "linear_output": True}, mistake="ascend")
-    with pytest.raises(TrainingStopped, match=r"at step \d+: the update climbs the loss \(\+= instead of -=\)"):
+    with pytest.raises(
+        TrainingStopped, match=r"at step \d+: the update climbs the loss \(\+= instead of -=\)"
+    ):
         for _ in t.run():
             pass
 
@@ -393,7 +395,11 @@ BAD_CONFIGS = [
     (config(model={"layers": [4, 0, 1]}), ("model", "layers"), "from 1 to 64, not 0"),
     (config(model={"layers": [1] * 9}), ("model", "layers"), "at most 8 layers"),
     (config(model={"inputs": 2}), ("model", "inputs"), "the seeds data has 3 numbers per sample"),
-    (config(model={"activation": "softmax"}), ("model", "activation"), '"tanh", "relu", "leaky_relu", "sigmoid", "linear"'),
+    (
+        config(model={"activation": "softmax"}),
+        ("model", "activation"),
+        '"tanh", "relu", "leaky_relu", "sigmoid", "linear"',
+    ),
     (config(model={"activation": "sigmoid"}), ("model", "activation"), "a sigmoid output is never negative"),
     (config(model={"linear_output": "yes"}), ("model", "linear_output"), 'true or false, not "yes"'),
     (config(data={"name": "spirals"}), ("data", "name"), 'must be one of "seeds", "moons", "circles", "xor"'),
@@ -430,12 +436,25 @@ def test_the_error_text_starts_with_the_dotted_key():
 @settings(max_examples=100)
 @given(
     value=st.one_of(
-        st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=5),
-        st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(allow_nan=True),
+        st.text(max_size=5),
+        st.lists(st.integers(), max_size=3),
+        st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
     ),
     path=st.sampled_from(
-        [("steps",), ("seed",), ("model", "layers"), ("model", "activation"), ("data", "name"),
-         ("loss", "l2"), ("optimiser", "lr"), ("optimiser", "momentum")]
+        [
+            ("steps",),
+            ("seed",),
+            ("model", "layers"),
+            ("model", "activation"),
+            ("data", "name"),
+            ("loss", "l2"),
+            ("optimiser", "lr"),
+            ("optimiser", "momentum"),
+        ]
     ),
 )
 def test_any_value_is_either_accepted_or_refused_with_a_config_error(value, path):
@@ -519,7 +538,9 @@ def _stop_at(n: int):
 
 # moons demo with 30 samples: the forward pass asks 30 times, the walk every 4096 values placed
 # (~5 times for its ~20,000 values), the backward pass once per 4096 nodes
-@pytest.mark.parametrize("call, phase", [(1, "forward"), (20, "forward"), (32, "graph walk"), (38, "backward")])
+@pytest.mark.parametrize(
+    "call, phase", [(1, "forward"), (20, "forward"), (32, "graph walk"), (38, "backward")]
+)
 @pytest.mark.parametrize("mistake", [None, "no_zero_grad", "overwrite"])
 def test_a_cancelled_step_leaves_the_trainer_as_it_was(call, phase, mistake):
     from engine.train import Cancelled

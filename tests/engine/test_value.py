@@ -31,7 +31,9 @@ def seeds_expression():
 def test_numeric_slope_of_the_seeds_polynomial():
     slope = numeric_derivative(lambda x: 3 * x**2 - 4 * x + 5, 3.0, h=0.0001)
     assert slope == pytest.approx(14.0003, abs=1e-6)
-    assert numeric_derivative(lambda x: 3 * x**2 - 4 * x + 5, 3.0, h=0.0001, central=True) == pytest.approx(14.0)
+    assert numeric_derivative(lambda x: 3 * x**2 - 4 * x + 5, 3.0, h=0.0001, central=True) == pytest.approx(
+        14.0
+    )
 
 
 def test_seeds_expression_forward_and_backward():

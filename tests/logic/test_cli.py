@@ -76,23 +76,65 @@ def test_check_a_good_teacher_directory(capsys, env):
 
 ERROR_CASES = [
     # name, file text, the text on the line the problem must point at, column, words in the message
-    ("bad-toml", FRONT.replace('title = "A sample"', "title = A sample"), "title = A sample", 9, "not valid TOML"),
+    (
+        "bad-toml",
+        FRONT.replace('title = "A sample"', "title = A sample"),
+        "title = A sample",
+        9,
+        "not valid TOML",
+    ),
     ("missing-key", FRONT.replace('summary = "Used by the tests."\n', ""), "+++", 1, "no 'summary' key"),
-    ("unknown-key", FRONT.replace("order = 5\n", "order = 5\nlevel = 2\n"), "level = 2", 1,
-     "unknown front-matter key 'level'"),
-    ("wrong-type", FRONT.replace("order = 5", 'order = "five"'), 'order = "five"', 1, "'order' must be a whole number"),
-    ("bad-program", FRONT + '\n```debugger\ncaption = "c"\nprogram = """\na = 2\nb = a * zz\n"""\n```\n',
-     "b = a * zz", 9, "unknown name 'zz'"),
-    ("bad-program-one-line", FRONT + '\n```debugger\nprogram = "a = 1; b = log(a - 1)"\n```\n',
-     "program =", 23, "log"),
-    ("bad-block-key", FRONT + '\n```debugger\nprogram = "a = 1"\nanimate = true\n```\n', "animate = true", 1,
-     "unknown key 'animate'"),
+    (
+        "unknown-key",
+        FRONT.replace("order = 5\n", "order = 5\nlevel = 2\n"),
+        "level = 2",
+        1,
+        "unknown front-matter key 'level'",
+    ),
+    (
+        "wrong-type",
+        FRONT.replace("order = 5", 'order = "five"'),
+        'order = "five"',
+        1,
+        "'order' must be a whole number",
+    ),
+    (
+        "bad-program",
+        FRONT + '\n```debugger\ncaption = "c"\nprogram = """\na = 2\nb = a * zz\n"""\n```\n',
+        "b = a * zz",
+        9,
+        "unknown name 'zz'",
+    ),
+    (
+        "bad-program-one-line",
+        FRONT + '\n```debugger\nprogram = "a = 1; b = log(a - 1)"\n```\n',
+        "program =",
+        23,
+        "log",
+    ),
+    (
+        "bad-block-key",
+        FRONT + '\n```debugger\nprogram = "a = 1"\nanimate = true\n```\n',
+        "animate = true",
+        1,
+        "unknown key 'animate'",
+    ),
     ("bad-train", FRONT + '\n```train\nsteps = "many"\n```\n', 'steps = "many"', 1, "train block, steps"),
-    ("over-budget-train", FRONT + '\n```train\nsteps = 100\n[model]\nlayers = [64, 64, 64, 1]\n[data]\nname = "moons"\n'
-     'samples = 1000\n[loss]\nkind = "sse"\n[optimiser]\nkind = "sgd"\nlr = 0.1\n```\n', "samples = 1000", 1,
-     "train block, data.samples: this task builds about 17,000,000 values per step"),
-    ("bad-quiz", FRONT + '\n```quiz\nkind = "numeric"\nprompt = "2 + 2?"\nanswer = "four"\n```\n', 'answer = "four"', 1,
-     "quiz block, answer: must be a number"),
+    (
+        "over-budget-train",
+        FRONT + '\n```train\nsteps = 100\n[model]\nlayers = [64, 64, 64, 1]\n[data]\nname = "moons"\n'
+        'samples = 1000\n[loss]\nkind = "sse"\n[optimiser]\nkind = "sgd"\nlr = 0.1\n```\n',
+        "samples = 1000",
+        1,
+        "train block, data.samples: this task builds about 17,000,000 values per step",
+    ),
+    (
+        "bad-quiz",
+        FRONT + '\n```quiz\nkind = "numeric"\nprompt = "2 + 2?"\nanswer = "four"\n```\n',
+        'answer = "four"',
+        1,
+        "quiz block, answer: must be a number",
+    ),
     ("unclosed-block", FRONT + '\n```debugger\nprogram = "a = 1"\n', "```debugger", 1, "never closed"),
 ]
 
@@ -148,7 +190,10 @@ def test_check_a_lesson_that_clashes_with_a_builtin_id(capsys, env, tmp_path):
 def test_check_a_path_that_does_not_exist(capsys, env, tmp_path):
     code, out, _ = run(capsys, "check", str(tmp_path / "nope.md"), env=env)
     assert code == 1
-    assert out.splitlines() == [f"{tmp_path / 'nope.md'}: no such file or directory", "checked 0 lessons: 1 problem"]
+    assert out.splitlines() == [
+        f"{tmp_path / 'nope.md'}: no such file or directory",
+        "checked 0 lessons: 1 problem",
+    ]
 
 
 def test_check_without_paths_includes_the_lessons_flag_and_environment(capsys, env, tmp_path):
@@ -158,8 +203,10 @@ def test_check_without_paths_includes_the_lessons_flag_and_environment(capsys, e
     code, out, _ = run(capsys, "--lessons", str(TEACHER), "check", env={**env, "TUTOR_LESSONS": str(bad)})
     count = len(lesson_files(builtin_lessons_dir())) + 3
     assert code == 1
-    assert out.splitlines() == [f"{bad / 'x.md'}:5:1: 'order' must be a whole number, e.g. 30 (lessons are listed "
-                                "by it), not a list", f"checked {count} lessons: 1 problem"]
+    assert out.splitlines() == [
+        f"{bad / 'x.md'}:5:1: 'order' must be a whole number, e.g. 30 (lessons are listed by it), not a list",
+        f"checked {count} lessons: 1 problem",
+    ]
 
 
 # ------------------------------------------------------------------------------ progress
@@ -256,7 +303,9 @@ def test_reset_refuses_without_a_terminal_and_without_yes(capsys, env, monkeypat
     assert _states(env) == ("done", "in progress")
 
 
-@pytest.mark.parametrize("answer, kept", [("y\n", False), ("yes\n", False), ("n\n", True), ("\n", True), ("", True)])
+@pytest.mark.parametrize(
+    "answer, kept", [("y\n", False), ("yes\n", False), ("n\n", True), ("\n", True), ("", True)]
+)
 def test_reset_asks_on_a_terminal(capsys, env, monkeypatch, answer, kept):
     _some_progress(env)
     monkeypatch.setattr("sys.stdin", FakeTty(answer))
@@ -299,7 +348,7 @@ def test_step_refuses_a_graph_whose_backward_pass_cannot_be_computed(capsys, env
 def test_step_opens_the_debugger_on_a_good_program(capsys, env, launched, tmp_path):
     code, _, _ = run(capsys, "step", "-e", "a = 2; b = -3; L = a * b", env=env)
     assert code == 0
-    (_, _, kwargs), = launched
+    ((_, _, kwargs),) = launched
     assert kwargs["step_program"].names == ("a", "b", "L") and kwargs["step_title"]
     program = tmp_path / "p.txt"
     program.write_text("x = 3\ny = x * x\n")
@@ -360,7 +409,7 @@ def test_train_opens_the_training_screen_on_a_good_task(capsys, env, launched, t
     task = tmp_path / "task.toml"
     task.write_text(TASK)
     assert run(capsys, "train", str(task), env=env)[0] == 0
-    (_, _, kwargs), = launched
+    ((_, _, kwargs),) = launched
     assert kwargs["train_task"].steps == 30 and kwargs["step_title"] == "task.toml"
 
 
@@ -370,10 +419,12 @@ def test_train_opens_the_training_screen_on_a_good_task(capsys, env, launched, t
         (TASK.replace('"seeds"', '"seedz"'), "5:1", 'data.name: must be one of "seeds"'),
         (TASK.replace("lr = 0.1", "lr = -1"), "10:1", "optimiser.lr"),
         (TASK.replace("steps = 30", "steps = "), "1:9", "Invalid value"),
-        (TASK.replace("[loss]\nkind = \"sse\"\n", ""), "1:1", "loss"),
+        (TASK.replace('[loss]\nkind = "sse"\n', ""), "1:1", "loss"),
     ],
 )
-def test_train_reports_a_bad_task_at_its_line_and_does_not_open(capsys, env, launched, tmp_path, text, where, words):
+def test_train_reports_a_bad_task_at_its_line_and_does_not_open(
+    capsys, env, launched, tmp_path, text, where, words
+):
     task = tmp_path / "task.toml"
     task.write_text(text)
     code, _, err = run(capsys, "train", str(task), env=env)
@@ -383,8 +434,11 @@ def test_train_reports_a_bad_task_at_its_line_and_does_not_open(capsys, env, lau
 
 def test_train_refuses_a_task_over_the_budget_at_its_samples_line(capsys, env, launched, tmp_path):
     task = tmp_path / "big.toml"
-    task.write_text(TASK.replace('layers = [4, 4, 1]', "layers = [64, 64, 64, 1]")
-                    .replace('name = "seeds"', 'name = "moons"\nsamples = 1000'))
+    task.write_text(
+        TASK.replace("layers = [4, 4, 1]", "layers = [64, 64, 64, 1]").replace(
+            'name = "seeds"', 'name = "moons"\nsamples = 1000'
+        )
+    )
     code, _, err = run(capsys, "train", str(task), env=env)
     assert code == 1 and launched == []
     assert err.startswith(f"{task}:6:1: data.samples: this task builds about 17,000,000 values per step")
@@ -420,9 +474,17 @@ def test_reset_says_so_when_it_could_not_be_written(capsys, env, monkeypatch):
     _some_progress(env)
     db = Path(env["TUTOR_HOME"]) / "progress.sqlite3"
     locker = subprocess.Popen(
-        [sys.executable, "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
-         "c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); sys.stdin.readline()", str(db)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+            "c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); sys.stdin.readline()",
+            str(db),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert locker.stdout.readline().strip() == "locked"
         monkeypatch.setattr(store, "COMMAND_WAIT_S", 1.0)
@@ -452,8 +514,9 @@ def test_step_and_train_refuse_a_fifo_at_once(capsys, env, launched, tmp_path, c
     os.mkfifo(fifo)
     code, _, err = run_promptly(capsys, command, str(fifo), env=env, fifo=fifo)
     assert code == 1 and launched == []
-    assert err == (f"tutor: {fifo} is not a regular file (a FIFO); "
-                   f"give the path of a text file holding {what}\n")
+    assert err == (
+        f"tutor: {fifo} is not a regular file (a FIFO); give the path of a text file holding {what}\n"
+    )
 
 
 def test_step_refuses_a_directory_the_same_way(capsys, env, launched, tmp_path):
@@ -468,8 +531,9 @@ def test_check_refuses_a_fifo_lesson_at_once(capsys, env, tmp_path):
     code, out, _ = run_promptly(capsys, "check", str(fifo), env=env, fifo=fifo)
     assert code == 1
     lines = out.splitlines()
-    assert lines[0] == (f"{fifo}: file refused: it is not a regular file (a FIFO); "
-                        "give the path of a lesson's text file")
+    assert lines[0] == (
+        f"{fifo}: file refused: it is not a regular file (a FIFO); give the path of a lesson's text file"
+    )
     assert lines[-1] == "checked 1 lesson: 1 problem"
 
 

@@ -25,11 +25,17 @@ UPDATE = "p.data -= lr * p.grad"
         ("tanh", TANH, "self.grad += (1 - t**2) * out.grad"),
         ("tanh", TANH, "self.grad += (1 - math.tanh(self.data)**2) * out.grad"),
         ("exp", "self.grad += out.data * out.grad", "self.grad += exp(self.data) * out.grad"),
-        ("pow", "self.grad += k * self.data**(k - 1) * out.grad",
-         "self.grad += (other * self.data**(other - 1)) * out.grad"),
+        (
+            "pow",
+            "self.grad += k * self.data**(k - 1) * out.grad",
+            "self.grad += (other * self.data**(other - 1)) * out.grad",
+        ),
         ("relu", "self.grad += (out.data > 0) * out.grad", "self.grad += out.grad if self.data > 0 else 0"),
-        ("sigmoid", "self.grad += out.data * (1 - out.data) * out.grad",
-         "self.grad += (out.data - out.data**2) * out.grad"),
+        (
+            "sigmoid",
+            "self.grad += out.data * (1 - out.data) * out.grad",
+            "self.grad += (out.data - out.data**2) * out.grad",
+        ),
         ("log", "self.grad += (1 / self.data) * out.grad", "self.grad += out.grad / self.data"),
         ("update", UPDATE, "p.data = p.data - lr * p.grad"),
         ("update", UPDATE, "p.data += -lr * p.grad"),
@@ -48,8 +54,20 @@ def test_lines_that_do_the_same_are_right(rule, expect, answer):
         ("mul", MUL, "self.grad = other.data * out.grad", ["overwrote-not-accumulated"], "+="),
         ("add", ADD, "self.grad = out.grad", ["overwrote-not-accumulated"], "+="),
         # the wrong operand
-        ("mul", MUL, "self.grad += self.data * out.grad", ["own-input-in-mul"], "self.data where the rule needs other.data"),
-        ("mul", MUL, "self.grad += other.grad * out.grad", ["wrong-operand"], "other.grad where the rule needs other.data"),
+        (
+            "mul",
+            MUL,
+            "self.grad += self.data * out.grad",
+            ["own-input-in-mul"],
+            "self.data where the rule needs other.data",
+        ),
+        (
+            "mul",
+            MUL,
+            "self.grad += other.grad * out.grad",
+            ["wrong-operand"],
+            "other.grad where the rule needs other.data",
+        ),
         ("tanh", TANH, "self.grad += (1 - self.data**2) * out.grad", ["tanh-on-input"], "self.data"),
         ("update", UPDATE, "p.data -= lr * p.data", ["wrong-operand"], "p.data where the rule needs p.grad"),
         # missing out.grad
@@ -64,7 +82,13 @@ def test_lines_that_do_the_same_are_right(rule, expect, answer):
         # no learning rate
         ("update", UPDATE, "p.data -= p.grad", ["forgot-learning-rate"], "learning rate"),
         # two mistakes at once
-        ("mul", MUL, "self.grad = self.data * out.grad", ["overwrote-not-accumulated", "own-input-in-mul"], "+="),
+        (
+            "mul",
+            MUL,
+            "self.grad = self.data * out.grad",
+            ["overwrote-not-accumulated", "own-input-in-mul"],
+            "+=",
+        ),
     ],
 )
 def test_each_classic_mistake_is_named(rule, expect, answer, tags, words):

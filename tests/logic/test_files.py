@@ -75,7 +75,9 @@ def test_a_fifo_swapped_in_after_the_first_look_is_still_refused(tmp_path, monke
     class Regular:
         st_mode = stat.S_IFREG | 0o644
 
-    monkeypatch.setattr(files.os, "stat", lambda p, *a, **k: Regular() if str(p) == str(fifo) else real_stat(p))
+    monkeypatch.setattr(
+        files.os, "stat", lambda p, *a, **k: Regular() if str(p) == str(fifo) else real_stat(p)
+    )
     with pytest.raises(NotARegularFile, match="a FIFO"):
         promptly(lambda: read_regular(fifo, 100), fifo=fifo)
 

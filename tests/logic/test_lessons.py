@@ -119,7 +119,11 @@ def test_blocks_in_reading_order_with_their_lines():
     lesson = load_lesson(TEACHER / "10-chain-rule.md")
     assert lesson.problems == []
     assert (lesson.id, lesson.title, lesson.section, lesson.order) == (
-        "chain-rule", "The chain rule, once more", "Practice", 10)
+        "chain-rule",
+        "The chain rule, once more",
+        "Practice",
+        10,
+    )
     text = (TEACHER / "10-chain-rule.md").read_text()
     kinds = [(b.kind, b.lang, b.line) for b in lesson.blocks]
     assert kinds == [
@@ -162,7 +166,7 @@ def test_front_matter_never_closed(tmp_path):
 
 def test_bad_toml_in_front_matter_points_at_its_line_and_column(tmp_path):
     text = front(title='"unterminated', order="5")
-    text = text.replace('title = "unterminated\n', 'title = Hello world\n')
+    text = text.replace('title = "unterminated\n', "title = Hello world\n")
     p = only_problem(load_lesson(write(tmp_path, text)))
     assert p.line == line_of(text, "title = Hello") and p.col == 9
     assert "not valid TOML" in p.message and "(at line" not in p.message
@@ -176,7 +180,7 @@ def test_missing_key(tmp_path):
 
 
 def test_unknown_key_suggests_the_close_one(tmp_path):
-    text = front() .replace("order = 5\n", "order = 5\nprerequisite = []\n")
+    text = front().replace("order = 5\n", "order = 5\nprerequisite = []\n")
     p = only_problem(load_lesson(write(tmp_path, text)))
     assert p.line == line_of(text, "prerequisite = []") and p.col == 1
     assert "unknown front-matter key 'prerequisite'" in p.message and "prerequisites" in p.message
@@ -216,14 +220,17 @@ def test_broken_lesson_keeps_readable_id_and_falls_back_to_file_name(tmp_path):
 
 
 def test_bad_toml_inside_a_block(tmp_path):
-    text = front() + "\nProse.\n\n```debugger\nprogram = \"a = 1\"\npredict = yes\n```\n"
+    text = front() + '\nProse.\n\n```debugger\nprogram = "a = 1"\npredict = yes\n```\n'
     p = only_problem(load_lesson(write(tmp_path, text)))
     assert p.line == line_of(text, "predict = yes") and p.col == 11
     assert "debugger block is not valid TOML" in p.message
 
 
 def test_debugger_block_missing_unknown_and_wrong_keys(tmp_path):
-    text = front() + "\n```debugger\ncaption = \"no program\"\n```\n\n```debugger\nprogram = \"a = 1\"\nspeed = 3\npredict = \"yes\"\n```\n"
+    text = (
+        front()
+        + '\n```debugger\ncaption = "no program"\n```\n\n```debugger\nprogram = "a = 1"\nspeed = 3\npredict = "yes"\n```\n'
+    )
     lesson = load_lesson(write(tmp_path, text))
     got = [(p.line, p.col, p.message.split(";")[0]) for p in lesson.problems]
     assert got == [
@@ -243,7 +250,10 @@ def test_program_error_in_a_one_line_string_maps_to_its_column(tmp_path):
 
 
 def test_program_error_in_a_multiline_string_maps_to_its_line(tmp_path):
-    text = front() + '\nSome prose.\n\n```debugger\ncaption = "x"\nprogram = """\na = 2\nb = -3\nL = log(a * b)\n"""\n```\n'
+    text = (
+        front()
+        + '\nSome prose.\n\n```debugger\ncaption = "x"\nprogram = """\na = 2\nb = -3\nL = log(a * b)\n"""\n```\n'
+    )
     p = only_problem(load_lesson(write(tmp_path, text)))
     line = line_of(text, "L = log(a * b)")
     assert (p.line, p.col) == (line, 5)
@@ -273,8 +283,10 @@ def test_output_must_be_a_name_of_the_program(tmp_path):
 
 
 def test_pytorch_block_is_checked_like_a_program_block_without_needing_pytorch(tmp_path):
-    text = (front() + '\n```pytorch\ncaption = "no program"\n```\n\n```pytorch\nprogram = "a = 2; b = a * q"\n'
-            'predict = true\n```\n\n```pytorch\nprogram = "a = 2; b = tanh(a)"\noutput = "c"\n```\n')
+    text = (
+        front() + '\n```pytorch\ncaption = "no program"\n```\n\n```pytorch\nprogram = "a = 2; b = a * q"\n'
+        'predict = true\n```\n\n```pytorch\nprogram = "a = 2; b = tanh(a)"\noutput = "c"\n```\n'
+    )
     lesson = load_lesson(write(tmp_path, text))
     got = [(p.line, p.message.split(";")[0]) for p in lesson.problems]
     assert got == [
@@ -356,7 +368,7 @@ def test_every_builtin_quiz_lists_examples_that_pass():
 
 
 def test_unclosed_interactive_block(tmp_path):
-    text = front() + "\nProse.\n\n```debugger\nprogram = \"a = 1\"\n"
+    text = front() + '\nProse.\n\n```debugger\nprogram = "a = 1"\n'
     problems = load_lesson(write(tmp_path, text)).problems
     assert problems and problems[0].line == line_of(text, "```debugger")
     assert "never closed" in problems[0].message
@@ -399,8 +411,17 @@ def test_unreadable_path_gives_a_problem_not_an_exception(tmp_path):
     assert str(lesson.first_problem) == f"{tmp_path / 'missing.md'}: {lesson.first_problem.message}"
 
 
-_TOKENS = list("+=[]\"'`~\n #abc123.-{}") + ["```debugger\n", "```train\n", "```quiz\n", "program = ", "+++\n",
-                                                 '"""', "[[examples]]\n", "\u00e9", "\r\n"]
+_TOKENS = list("+=[]\"'`~\n #abc123.-{}") + [
+    "```debugger\n",
+    "```train\n",
+    "```quiz\n",
+    "program = ",
+    "+++\n",
+    '"""',
+    "[[examples]]\n",
+    "\u00e9",
+    "\r\n",
+]
 _FUZZ = st.lists(st.sampled_from(_TOKENS), max_size=80).map("".join)
 
 
@@ -421,8 +442,11 @@ def test_any_text_gives_a_lesson_and_never_raises(tmp_path, body):
 def make_lesson(directory: Path, name: str, lesson_id: str, *, section="S", order=1, pre=()) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     pres = ", ".join(f'"{p}"' for p in pre)
-    return write(directory, front(id=f'"{lesson_id}"', section=f'"{section}"', order=str(order),
-                                  prerequisites=f"[{pres}]"), name=name)
+    return write(
+        directory,
+        front(id=f'"{lesson_id}"', section=f'"{section}"', order=str(order), prerequisites=f"[{pres}]"),
+        name=name,
+    )
 
 
 def test_catalog_sorts_sections_by_smallest_order_then_lessons_by_order_and_id(tmp_path):
@@ -486,7 +510,9 @@ def test_teacher_directory_builds_on_builtin_lessons(tmp_path):
 def test_same_directory_twice_and_missing_directory(tmp_path):
     catalog = load_catalog([TEACHER, TEACHER, tmp_path / "nowhere"], files=[TEACHER / "20-reuse.md"])
     assert sorted(l.id for l in catalog.lessons) == ["chain-rule", "reuse"]
-    assert [str(p) for p in catalog.problems if p.line == 0] == [f"{tmp_path / 'nowhere'}: no such lesson directory"]
+    assert [str(p) for p in catalog.problems if p.line == 0] == [
+        f"{tmp_path / 'nowhere'}: no such lesson directory"
+    ]
 
 
 def test_broken_lesson_is_still_listed(tmp_path):
@@ -532,8 +558,7 @@ def test_windows_line_endings_give_the_same_lines(tmp_path):
 
 def _lesson_with_a_bad_program(tmp_path: Path) -> Path:
     text = front(id='"later"') + (
-        "\nProse.\n\n```debugger\nprogram = \"a = 2; b = a * zz\"\n```\n\n"
-        "```quiz\nkind = \"choice\"\n```\n"
+        '\nProse.\n\n```debugger\nprogram = "a = 2; b = a * zz"\n```\n\n```quiz\nkind = "choice"\n```\n'
     )
     return write(tmp_path, text, "later.md")
 
@@ -599,6 +624,7 @@ def test_a_fifo_is_refused_without_blocking(tmp_path):
     os.mkfifo(fifo)
     lesson = promptly(lambda: load_lesson(fifo), fifo=fifo)
     assert lesson.broken
-    assert lesson.first_problem.message == ("file refused: it is not a regular file (a FIFO); "
-                                            "give the path of a lesson's text file")
+    assert lesson.first_problem.message == (
+        "file refused: it is not a regular file (a FIFO); give the path of a lesson's text file"
+    )
     assert str(lesson.first_problem).startswith(f"{fifo}: ")

@@ -59,7 +59,12 @@ def test_everything_survives_a_restart(tmp_path):
         assert second.state("derivative") == "done"
         (attempt,) = second.attempts()
         assert (attempt.lesson_id, attempt.block_index, attempt.answer, attempt.correct, attempt.tags) == (
-            "backprop-by-hand", 3, "-4", False, ["used-own-input"])
+            "backprop-by-hand",
+            3,
+            "-4",
+            False,
+            ["used-own-input"],
+        )
         assert attempt.timestamp.endswith("+00:00")
 
 
@@ -141,7 +146,11 @@ def test_data_dir_that_cannot_be_created_keeps_progress_in_memory(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("in the way")
     with Progress(blocker / "data") as progress:
-        assert progress.notice and "will not be saved" in progress.notice and str(blocker / "data") in progress.notice
+        assert (
+            progress.notice
+            and "will not be saved" in progress.notice
+            and str(blocker / "data") in progress.notice
+        )
         progress.complete_lesson("x")
         assert progress.state("x") == "done"
     assert blocker.read_text() == "in the way"
@@ -178,8 +187,7 @@ def test_concurrent_processes_lose_nothing(tmp_path):
     data = tmp_path / "data"
     Progress(data).close()
     writers = [
-        subprocess.Popen([sys.executable, "-c", WRITER, str(data), f"w{n}", "40"], cwd=REPO)
-        for n in range(4)
+        subprocess.Popen([sys.executable, "-c", WRITER, str(data), f"w{n}", "40"], cwd=REPO) for n in range(4)
     ]
     assert [w.wait(timeout=120) for w in writers] == [0, 0, 0, 0]
     with Progress(data) as progress:
@@ -187,7 +195,9 @@ def test_concurrent_processes_lose_nothing(tmp_path):
         assert sorted(answers) == sorted(f"w{n}-{i}" for n in range(4) for i in range(40))
         for n in range(4):
             assert progress.completed_blocks(f"w{n}") == set(range(40))
-            assert [a.answer for a in progress.attempts() if a.tags == [f"w{n}"]] == [f"w{n}-{i}" for i in range(40)]
+            assert [a.answer for a in progress.attempts() if a.tags == [f"w{n}"]] == [
+                f"w{n}-{i}" for i in range(40)
+            ]
 
 
 HANGUP = textwrap.dedent(
@@ -207,7 +217,9 @@ HANGUP = textwrap.dedent(
 @pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGKILL])
 def test_a_dropped_session_keeps_what_was_answered(tmp_path, sig):
     data = tmp_path / "data"
-    proc = subprocess.Popen([sys.executable, "-c", HANGUP, str(data)], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HANGUP, str(data)], cwd=REPO, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout.readline().strip() == "written"
         proc.send_signal(sig)

@@ -59,8 +59,11 @@ def small_disk(tmp_path, request):
         pytest.skip("mounting a small tmpfs needs root (not root here)")
     mount = tmp_path / "disk"
     mount.mkdir()
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m,mode=0755", "tmpfs", str(mount)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m,mode=0755", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+    )
     if result.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs: {(result.stderr or result.stdout).strip()}")
 
@@ -114,13 +117,23 @@ def test_a_full_disk_at_start_up_never_moves_the_file_aside(small_disk):
     progress = Progress(data)
     try:
         for i in range(3):
-            progress.record_attempt("derivative", 4, f"while-full-{i}", i == 2, ["wrong-sign"] if i < 2 else [])
+            progress.record_attempt(
+                "derivative", 4, f"while-full-{i}", i == 2, ["wrong-sign"] if i < 2 else []
+            )
         progress.complete_block("derivative", 4)
         assert progress.completed_blocks("derivative") == {4}  # shown although not saved
-        assert [a.answer for a in progress.attempts()] == ["before", "while-full-0", "while-full-1", "while-full-2"]
+        assert [a.answer for a in progress.attempts()] == [
+            "before",
+            "while-full-0",
+            "while-full-1",
+            "while-full-2",
+        ]
         assert wait_for(lambda: progress.status is not None)
         assert progress.pending == 4
-        assert "disk is full" in progress.notice and "3 answers and 1 other change waiting to be saved" in progress.notice
+        assert (
+            "disk is full" in progress.notice
+            and "3 answers and 1 other change waiting to be saved" in progress.notice
+        )
         assert stored_answers(data, as_on_disk=True) == ["before"]
         small_disk.free()
         assert progress.flush(timeout=30)
@@ -131,7 +144,12 @@ def test_a_full_disk_at_start_up_never_moves_the_file_aside(small_disk):
     assert aside_files(data) == []
     with Progress(data) as again:
         assert again.notice is None
-        assert [a.answer for a in again.attempts()] == ["before", "while-full-0", "while-full-1", "while-full-2"]
+        assert [a.answer for a in again.attempts()] == [
+            "before",
+            "while-full-0",
+            "while-full-1",
+            "while-full-2",
+        ]
         assert again.completed_blocks("derivative") == {4}
 
 
@@ -189,8 +207,12 @@ LOCKER = textwrap.dedent(
 
 
 def hold_lock(data: Path, seconds: float, until: str = "time") -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-c", LOCKER, str(data / DB_NAME), str(seconds), until],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", LOCKER, str(data / DB_NAME), str(seconds), until],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout.readline().strip() == "locked"
     return proc
 
@@ -257,8 +279,10 @@ def test_a_schema_to_create_while_the_lock_is_held_waits_for_the_writer(tmp_path
     data.mkdir()
     conn = sqlite3.connect(data / DB_NAME, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("CREATE TABLE lesson (id TEXT PRIMARY KEY, position INTEGER NOT NULL DEFAULT 0, "
-                 "started_at TEXT NOT NULL, done_at TEXT)")
+    conn.execute(
+        "CREATE TABLE lesson (id TEXT PRIMARY KEY, position INTEGER NOT NULL DEFAULT 0, "
+        "started_at TEXT NOT NULL, done_at TEXT)"
+    )
     conn.close()
     locker = hold_lock(data, 15, "stdin")
     try:

@@ -12,15 +12,25 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 # Pure modules of the tutor package, present or not yet written; each one found is checked.
-PURE_TUTOR_MODULES = ["tutor", "tutor.lessons", "tutor.progress", "tutor.cli", "tutor.quiz",
-                      "tutor.misconceptions", "tutor.codeline", "tutor.predict_diagnosis", "tutor.torch_compare",
-                      "tutor.files"]
+PURE_TUTOR_MODULES = [
+    "tutor",
+    "tutor.lessons",
+    "tutor.progress",
+    "tutor.cli",
+    "tutor.quiz",
+    "tutor.misconceptions",
+    "tutor.codeline",
+    "tutor.predict_diagnosis",
+    "tutor.torch_compare",
+    "tutor.files",
+]
 
 
 def _imported_after(code: str) -> dict:
     """Run code in a fresh interpreter; return what it printed as JSON."""
-    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=REPO, capture_output=True, text=True,
-                         timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 
@@ -78,4 +88,6 @@ def test_lesson_module_is_not_shadowed_by_the_lesson_data_package():
 
     assert Path(tutor.lessons.__file__).name == "lessons.py"
     assert not (REPO / "lessons" / "__init__.py").exists()
-    assert sorted(p.name for p in tutor.lessons.builtin_lessons_dir().glob("*.md"))[:1] == ["01-derivative.md"]
+    assert sorted(p.name for p in tutor.lessons.builtin_lessons_dir().glob("*.md"))[:1] == [
+        "01-derivative.md"
+    ]

@@ -45,7 +45,7 @@ tag = "forgot-upstream"
 feedback = "That is the local derivative alone."
 '''
 
-CHOICE = '''
+CHOICE = """
 kind = "choice"
 prompt = "Which of these are true of out = a + b?"
 
@@ -69,9 +69,9 @@ feedback = "Yes, the same as a."
 text = "a.grad gets b.data times out.grad"
 feedback = "That is the multiply rule."
 tag = "own-input-in-mul"
-'''
+"""
 
-CODE = '''
+CODE = """
 kind = "code"
 prompt = "Write the line of the multiply rule that updates self.grad."
 rule = "mul"
@@ -81,9 +81,9 @@ expect = "self.grad += other.data * out.grad"
 answer = "self.grad += other.data * out.data"
 tag = "wrong-operand"
 feedback = "out.data is the product itself; the upstream gradient is out.grad."
-'''
+"""
 
-ORDER = '''
+ORDER = """
 kind = "order"
 prompt = "Put one step of the training loop in order."
 
@@ -111,7 +111,7 @@ role = "update"
 text = "loss.grad = 0.0"
 feedback = "backward seeds the output's grad with 1 itself; 0 would make every gradient 0."
 tag = "forgot-seed"
-'''
+"""
 
 PREDICT = f'''
 kind = "predict"
@@ -134,7 +134,9 @@ def test_a_full_numeric_block_parses_with_the_answer_computed_by_the_engine():
 
 
 def test_answer_from_as_a_table_with_its_own_program():
-    q = quiz('kind = "numeric"\nprompt = "x"\nanswer_from = { program = "a = 3; b = a + a", value = "a.grad" }\n')
+    q = quiz(
+        'kind = "numeric"\nprompt = "x"\nanswer_from = { program = "a = 3; b = a + a", value = "a.grad" }\n'
+    )
     assert q.answer == 2.0  # reuse accumulates: b = a + a gives a.grad = 2
 
 
@@ -154,29 +156,109 @@ def test_answer_from_as_a_table_with_its_own_program():
         ('kind = "numeric"\nprompt = "x"\nanswer = 1\ntolerance = -1', ("tolerance",), "negative"),
         ('kind = "numeric"\nprompt = "x"\nanswer = 1\nanswer_from = "a"', ("answer_from",), "not both"),
         ('kind = "numeric"\nprompt = "x"\nanswer_from = "a.grad"', ("answer_from",), "program"),
-        ('kind = "numeric"\nprompt = "x"\nprogram = "a = 2\\nb = a +"\nanswer_from = "a.grad"', ("program",), "line 2"),
-        ('kind = "numeric"\nprompt = "x"\nprogram = "a = 2; b = a * a"\nanswer_from = "z.grad"', ("answer_from",), "no value named 'z'"),
-        ('kind = "numeric"\nprompt = "x"\nprogram = "a = 2; b = a * a"\nanswer_from = "__import__(\'os\')"', ("answer_from",), "only numbers"),
-        ('kind = "numeric"\nprompt = "x"\nanswer = 1\n[[wrong]]\nanswer = 2\nfeedback = "f"\ntag = "nope"', ("wrong", "0", "tag"), "unknown misconception tag"),
-        ('kind = "numeric"\nprompt = "x"\nanswer = 1\n[[wrong]]\nanswer = 2', ("wrong", "0", "feedback"), "missing"),
-        ('kind = "numeric"\nprompt = "x"\nanswer = 1\n[[wrong]]\nanswer = 1.00001\nfeedback = "f"', ("wrong", "0", "answer"), "is the right answer"),
+        (
+            'kind = "numeric"\nprompt = "x"\nprogram = "a = 2\\nb = a +"\nanswer_from = "a.grad"',
+            ("program",),
+            "line 2",
+        ),
+        (
+            'kind = "numeric"\nprompt = "x"\nprogram = "a = 2; b = a * a"\nanswer_from = "z.grad"',
+            ("answer_from",),
+            "no value named 'z'",
+        ),
+        (
+            'kind = "numeric"\nprompt = "x"\nprogram = "a = 2; b = a * a"\nanswer_from = "__import__(\'os\')"',
+            ("answer_from",),
+            "only numbers",
+        ),
+        (
+            'kind = "numeric"\nprompt = "x"\nanswer = 1\n[[wrong]]\nanswer = 2\nfeedback = "f"\ntag = "nope"',
+            ("wrong", "0", "tag"),
+            "unknown misconception tag",
+        ),
+        (
+            'kind = "numeric"\nprompt = "x"\nanswer = 1\n[[wrong]]\nanswer = 2',
+            ("wrong", "0", "feedback"),
+            "missing",
+        ),
+        (
+            'kind = "numeric"\nprompt = "x"\nanswer = 1\n[[wrong]]\nanswer = 1.00001\nfeedback = "f"',
+            ("wrong", "0", "answer"),
+            "is the right answer",
+        ),
         ('kind = "numeric"\nprompt = "x"\nanswer = 1\nwrong = 3', ("wrong",), "array of tables"),
-        ('kind = "choice"\nprompt = "x"\n[[options]]\ntext = "a"\nfeedback = "f"\n[[options]]\ntext = "b"\nfeedback = "f"', ("options",), "no option has correct = true"),
-        ('kind = "choice"\nprompt = "x"\n[[options]]\ntext = "a"\ncorrect = true\nfeedback = "f"', ("options",), "at least two"),
-        ('kind = "choice"\nprompt = "x"\nmultiple = false\n[[options]]\ntext = "a"\ncorrect = true\nfeedback = "f"\n[[options]]\ntext = "b"\ncorrect = true\nfeedback = "f"', ("multiple",), "2 options"),
-        ('kind = "choice"\nprompt = "x"\n[[options]]\ntext = "a"\ncorrect = "yes"\nfeedback = "f"\n[[options]]\ntext = "b"\nfeedback = "f"', ("options", "0", "correct"), "true or false"),
-        ('kind = "choice"\nprompt = "x"\n[[options]]\ntext = "a"\ncorrect = true\n[[options]]\ntext = "b"\nfeedback = "f"', ("options", "0", "feedback"), "missing"),
-        ('kind = "code"\nprompt = "x"\nrule = "matmul"\nexpect = "self.grad += out.grad"', ("rule",), "add, mul"),
+        (
+            'kind = "choice"\nprompt = "x"\n[[options]]\ntext = "a"\nfeedback = "f"\n[[options]]\ntext = "b"\nfeedback = "f"',
+            ("options",),
+            "no option has correct = true",
+        ),
+        (
+            'kind = "choice"\nprompt = "x"\n[[options]]\ntext = "a"\ncorrect = true\nfeedback = "f"',
+            ("options",),
+            "at least two",
+        ),
+        (
+            'kind = "choice"\nprompt = "x"\nmultiple = false\n[[options]]\ntext = "a"\ncorrect = true\nfeedback = "f"\n[[options]]\ntext = "b"\ncorrect = true\nfeedback = "f"',
+            ("multiple",),
+            "2 options",
+        ),
+        (
+            'kind = "choice"\nprompt = "x"\n[[options]]\ntext = "a"\ncorrect = "yes"\nfeedback = "f"\n[[options]]\ntext = "b"\nfeedback = "f"',
+            ("options", "0", "correct"),
+            "true or false",
+        ),
+        (
+            'kind = "choice"\nprompt = "x"\n[[options]]\ntext = "a"\ncorrect = true\n[[options]]\ntext = "b"\nfeedback = "f"',
+            ("options", "0", "feedback"),
+            "missing",
+        ),
+        (
+            'kind = "code"\nprompt = "x"\nrule = "matmul"\nexpect = "self.grad += out.grad"',
+            ("rule",),
+            "add, mul",
+        ),
         ('kind = "code"\nprompt = "x"\nrule = "add"\nexpect = "self.grad +="', ("expect",), "cannot read"),
-        ('kind = "code"\nprompt = "x"\nrule = "add"\nexpect = "self.grad += out.grad"\n[[wrong]]\nanswer = "self.grad = self.grad + out.grad"\nfeedback = "f"', ("wrong", "0", "answer"), "does the same"),
-        ('kind = "order"\nprompt = "x"\n[[steps]]\ntext = "f"\nrole = "forward"', ("steps",), "role = 'loss'"),
-        ('kind = "order"\nprompt = "x"\n[[steps]]\ntext = "f"\nrole = "train"', ("steps", "0", "role"), "forward, loss"),
-        ('kind = "predict"\nprogram = "a = 2; b = a * a"\nnode = "b"\noperand = "c"', ("operand",), "no value named 'c'"),
-        ('kind = "predict"\nprogram = "a = 2; b = 3; c = a * b; d = c + 1"\nnode = "d"\noperand = "a"', ("operand",), "not an operand of d"),
+        (
+            'kind = "code"\nprompt = "x"\nrule = "add"\nexpect = "self.grad += out.grad"\n[[wrong]]\nanswer = "self.grad = self.grad + out.grad"\nfeedback = "f"',
+            ("wrong", "0", "answer"),
+            "does the same",
+        ),
+        (
+            'kind = "order"\nprompt = "x"\n[[steps]]\ntext = "f"\nrole = "forward"',
+            ("steps",),
+            "role = 'loss'",
+        ),
+        (
+            'kind = "order"\nprompt = "x"\n[[steps]]\ntext = "f"\nrole = "train"',
+            ("steps", "0", "role"),
+            "forward, loss",
+        ),
+        (
+            'kind = "predict"\nprogram = "a = 2; b = a * a"\nnode = "b"\noperand = "c"',
+            ("operand",),
+            "no value named 'c'",
+        ),
+        (
+            'kind = "predict"\nprogram = "a = 2; b = 3; c = a * b; d = c + 1"\nnode = "d"\noperand = "a"',
+            ("operand",),
+            "not an operand of d",
+        ),
         ('kind = "predict"\nprogram = "a = 2; b = a * a"\nnode = "a"\noperand = "a"', ("node",), "input"),
-        ('kind = "numeric"\nprompt = "x"\nanswer = 1\n[[examples]]\nanswer = [1]\nverdict = "right"', ("examples", "0", "answer"), "cannot be a list"),
-        ('kind = "numeric"\nprompt = "x"\nanswer = 1\n[[examples]]\nanswer = 1\nverdict = "ok"', ("examples", "0", "verdict"), "right"),
-        ('kind = "numeric"\nprompt = "x"\nanswer = 1\n[[examples]]\nanswer = 1\nverdict = "right"\ntag = "forgot-seed"', ("examples", "0", "tag"), "only a wrong answer"),
+        (
+            'kind = "numeric"\nprompt = "x"\nanswer = 1\n[[examples]]\nanswer = [1]\nverdict = "right"',
+            ("examples", "0", "answer"),
+            "cannot be a list",
+        ),
+        (
+            'kind = "numeric"\nprompt = "x"\nanswer = 1\n[[examples]]\nanswer = 1\nverdict = "ok"',
+            ("examples", "0", "verdict"),
+            "right",
+        ),
+        (
+            'kind = "numeric"\nprompt = "x"\nanswer = 1\n[[examples]]\nanswer = 1\nverdict = "right"\ntag = "forgot-seed"',
+            ("examples", "0", "tag"),
+            "only a wrong answer",
+        ),
     ],
 )
 def test_config_errors_name_the_key_and_what_is_allowed(text, keypath, words):
@@ -187,7 +269,11 @@ def test_config_errors_name_the_key_and_what_is_allowed(text, keypath, words):
 
 
 def test_order_steps_given_in_a_wrong_order_are_refused():
-    text = ORDER.replace('role = "backward"', 'role = "BACK"').replace('role = "update"', 'role = "backward"').replace('role = "BACK"', 'role = "update"')
+    text = (
+        ORDER.replace('role = "backward"', 'role = "BACK"')
+        .replace('role = "update"', 'role = "backward"')
+        .replace('role = "BACK"', 'role = "update"')
+    )
     assert config_error(text).keypath == ("steps",)
 
 
@@ -221,15 +307,34 @@ def test_numeric_tolerance_edges():
 
 
 def test_numeric_default_tolerance_is_the_four_decimals_the_debugger_shows():
-    q = quiz('kind = "numeric"\nprompt = "x"\nanswer_from = { program = "n = 0.8814; o = tanh(n)", value = "o" }\n')
+    q = quiz(
+        'kind = "numeric"\nprompt = "x"\nanswer_from = { program = "n = 0.8814; o = tanh(n)", value = "o" }\n'
+    )
     assert grade(q, "0.7071").correct
     assert not grade(q, "0.707").correct
 
 
 @pytest.mark.parametrize(
     "text",
-    ["", "   ", "six", "1/2", "1,5", "--4", "nan", "inf", "1e999", "__import__('os').system('ls')",
-     "4" * 100_000, "−", "٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤", "\x00", "6\x00", "2**10**10", "a.grad"],
+    [
+        "",
+        "   ",
+        "six",
+        "1/2",
+        "1,5",
+        "--4",
+        "nan",
+        "inf",
+        "1e999",
+        "__import__('os').system('ls')",
+        "4" * 100_000,
+        "−",
+        "٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤٤",
+        "\x00",
+        "6\x00",
+        "2**10**10",
+        "a.grad",
+    ],
     ids=lambda v: repr(v)[:20],
 )
 def test_numeric_unreadable_input_gets_the_enter_a_number_message(text):
@@ -269,16 +374,32 @@ def test_choice_missing_a_right_option_hits_that_options_tag():
 
 
 def test_single_choice_refuses_two_picks_without_counting_a_try():
-    q = quiz(CHOICE.replace('text = "b.grad gets out.grad unchanged"\ncorrect = true', 'text = "b.grad gets out.grad unchanged"'))
+    q = quiz(
+        CHOICE.replace(
+            'text = "b.grad gets out.grad unchanged"\ncorrect = true',
+            'text = "b.grad gets out.grad unchanged"',
+        )
+    )
     assert not q.multiple
     v = grade(q, "1,3")
     assert v.message_kind == "unreadable" and "one option" in v.feedback
     assert grade(q, 1).correct
 
 
-@pytest.mark.parametrize("answer, words", [("7", "no option 7"), ("0", "no option 0"), ("a", "option numbers"),
-                                           ("1,1", "only once"), ("", "option numbers"), ([], "at least one"),
-                                           ("1" * 5000, "characters"), (True, "option numbers"), (["1"], "option numbers")])
+@pytest.mark.parametrize(
+    "answer, words",
+    [
+        ("7", "no option 7"),
+        ("0", "no option 0"),
+        ("a", "option numbers"),
+        ("1,1", "only once"),
+        ("", "option numbers"),
+        ([], "at least one"),
+        ("1" * 5000, "characters"),
+        (True, "option numbers"),
+        (["1"], "option numbers"),
+    ],
+)
 def test_choice_unreadable_answers(answer, words):
     v = grade(quiz(CHOICE), answer)
     assert v.message_kind == "unreadable" and words in v.feedback
@@ -327,7 +448,13 @@ def test_order_right_in_several_forms():
     q = quiz(ORDER)
     numbers = ",".join(str([i.role for i in q.items].index(r) + 1) for r in RIGHT)
     texts = [s.text for s in q.steps]
-    for answer in (RIGHT, numbers, texts, "\n".join(texts), [[i.role for i in q.items].index(r) + 1 for r in RIGHT]):
+    for answer in (
+        RIGHT,
+        numbers,
+        texts,
+        "\n".join(texts),
+        [[i.role for i in q.items].index(r) + 1 for r in RIGHT],
+    ):
         assert grade(q, answer).correct, answer
 
 
@@ -363,10 +490,16 @@ def test_order_run_numbers_are_the_engines_own_training_run():
     from engine.numfmt import fmt as _fmt
     from tutor.quiz import RUN_LR, RUN_SEED, RUN_STEPS, _run_roles
 
-    task = Task.from_config({
-        "steps": RUN_STEPS, "seed": RUN_SEED, "model": {"inputs": 3, "layers": [4, 4, 1]},
-        "data": {"name": "seeds"}, "loss": {"kind": "sse"}, "optimiser": {"kind": "sgd", "lr": RUN_LR},
-    })
+    task = Task.from_config(
+        {
+            "steps": RUN_STEPS,
+            "seed": RUN_SEED,
+            "model": {"inputs": 3, "layers": [4, 4, 1]},
+            "data": {"name": "seeds"},
+            "loss": {"kind": "sse"},
+            "optimiser": {"kind": "sgd", "lr": RUN_LR},
+        }
+    )
     for roles, mistake in ((tuple(RIGHT), None), (("forward", "loss", "backward", "update"), "no_zero_grad")):
         trainer = Trainer(task, mistake=mistake)
         engine_losses = [trainer.step().loss for _ in range(RUN_STEPS)]
@@ -391,8 +524,17 @@ def test_order_other_problems_are_explained():
     assert not v.correct and "forward pass comes first" in v.feedback
 
 
-@pytest.mark.parametrize("answer, words", [("1,1,2", "only once"), ("9", "no line 9"), (["jump"], "not one of the lines"),
-                                           ("", "numbers"), (3.5, "in order"), ("9" * 3000, "characters")])
+@pytest.mark.parametrize(
+    "answer, words",
+    [
+        ("1,1,2", "only once"),
+        ("9", "no line 9"),
+        (["jump"], "not one of the lines"),
+        ("", "numbers"),
+        (3.5, "in order"),
+        ("9" * 3000, "characters"),
+    ],
+)
 def test_order_unreadable_answers(answer, words):
     v = grade(quiz(ORDER), answer)
     assert v.message_kind == "unreadable" and words in v.feedback
@@ -433,7 +575,9 @@ def test_predict_diagnoses(program, node, operand, answer, tag):
 
 def test_predict_with_reuse_wants_the_accumulated_value():
     # c's step runs first in reverse topological order, then b's adds a's second share
-    q = quiz('kind = "predict"\nprogram = "a = 3; b = a * 2; c = a * 4; L = b + c"\nnode = "b"\noperand = "a"\n')
+    q = quiz(
+        'kind = "predict"\nprogram = "a = 3; b = a * 2; c = a * 4; L = b + c"\nnode = "b"\noperand = "a"\n'
+    )
     assert grade(q, "6").correct
 
 
@@ -450,7 +594,9 @@ def test_predict_solution_shows_the_step():
 
 
 def test_check_examples_passes_when_every_example_gets_its_verdict():
-    text = NUMERIC + '''
+    text = (
+        NUMERIC
+        + """
 [[examples]]
 answer = "6"
 verdict = "right"
@@ -468,12 +614,15 @@ tags = []
 [[examples]]
 answer = "__import__('os')"
 verdict = "unreadable"
-'''
+"""
+    )
     assert check_examples(quiz(text)) == []
 
 
 def test_check_examples_reports_each_example_that_comes_out_differently():
-    text = NUMERIC + '''
+    text = (
+        NUMERIC
+        + """
 [[examples]]
 answer = "6"
 verdict = "right"
@@ -491,7 +640,8 @@ tag = "forgot-upstream"
 answer = "-3"
 verdict = "wrong"
 tags = []
-'''
+"""
+    )
     problems = check_examples(quiz(text))
     assert [i for i, _ in problems] == [1, 2, 3]
     assert "should be right but the grader says wrong" in problems[0][1]
@@ -501,12 +651,22 @@ tags = []
 
 def test_examples_of_every_kind():
     blocks = {
-        CHOICE: ('answer = [1, 3]\nverdict = "right"', 'answer = "2"\nverdict = "wrong"\ntag = "split-add-gradient"'),
-        CODE: ('answer = "self.grad += out.grad * other.data"\nverdict = "right"',
-               'answer = "self.grad = other.data * out.grad"\nverdict = "wrong"\ntag = "overwrote-not-accumulated"'),
-        ORDER: ('answer = ["forward", "loss", "zero_grad", "backward", "update"]\nverdict = "right"',
-                'answer = ["forward", "loss", "backward", "update"]\nverdict = "wrong"\ntag = "forgot-zero-grad"'),
-        PREDICT: ('answer = 6\nverdict = "right"', 'answer = "-4"\nverdict = "wrong"\ntag = "own-input-in-mul"'),
+        CHOICE: (
+            'answer = [1, 3]\nverdict = "right"',
+            'answer = "2"\nverdict = "wrong"\ntag = "split-add-gradient"',
+        ),
+        CODE: (
+            'answer = "self.grad += out.grad * other.data"\nverdict = "right"',
+            'answer = "self.grad = other.data * out.grad"\nverdict = "wrong"\ntag = "overwrote-not-accumulated"',
+        ),
+        ORDER: (
+            'answer = ["forward", "loss", "zero_grad", "backward", "update"]\nverdict = "right"',
+            'answer = ["forward", "loss", "backward", "update"]\nverdict = "wrong"\ntag = "forgot-zero-grad"',
+        ),
+        PREDICT: (
+            'answer = 6\nverdict = "right"',
+            'answer = "-4"\nverdict = "wrong"\ntag = "own-input-in-mul"',
+        ),
     }
     for block, (right, wrong) in blocks.items():
         q = quiz(block + f"\n[[examples]]\n{right}\n\n[[examples]]\n{wrong}\n")
@@ -516,9 +676,17 @@ def test_examples_of_every_kind():
 # ----------------------------------------------------------------------------- the catalogue
 
 ISSUE_TAGS = [
-    "forgot-zero-grad", "overwrote-not-accumulated", "own-input-in-mul", "forgot-upstream",
-    "split-add-gradient", "tanh-on-input", "update-wrong-sign", "forgot-seed",
-    "wrong-backward-order", "lr-too-high", "equal-init",
+    "forgot-zero-grad",
+    "overwrote-not-accumulated",
+    "own-input-in-mul",
+    "forgot-upstream",
+    "split-add-gradient",
+    "tanh-on-input",
+    "update-wrong-sign",
+    "forgot-seed",
+    "wrong-backward-order",
+    "lr-too-high",
+    "equal-init",
 ]
 
 
@@ -547,16 +715,27 @@ def test_every_catalogue_tag_can_be_reached_by_grading_an_answer():
     reached |= set(_reach(CODE, "self.grad += other.data"))
     reached |= set(_reach(CODE, "self.grad -= other.data * out.grad"))
     reached |= set(_reach(CODE, "self.grad += other.grad * out.grad"))
-    reached |= set(_reach('kind = "code"\nprompt = "x"\nrule = "add"\nexpect = "self.grad += out.grad"', "self.grad += out.grad / 2"))
-    reached |= set(_reach('kind = "code"\nprompt = "x"\nrule = "tanh"\nexpect = "self.grad += (1 - out.data**2) * out.grad"',
-                          "self.grad += (1 - self.data**2) * out.grad"))
+    reached |= set(
+        _reach(
+            'kind = "code"\nprompt = "x"\nrule = "add"\nexpect = "self.grad += out.grad"',
+            "self.grad += out.grad / 2",
+        )
+    )
+    reached |= set(
+        _reach(
+            'kind = "code"\nprompt = "x"\nrule = "tanh"\nexpect = "self.grad += (1 - out.data**2) * out.grad"',
+            "self.grad += (1 - self.data**2) * out.grad",
+        )
+    )
     update = 'kind = "code"\nprompt = "x"\nrule = "update"\nexpect = "p.data -= lr * p.grad"'
     reached |= set(_reach(update, "p.data += lr * p.grad"))
     reached |= set(_reach(update, "p.data -= p.grad"))
     for tag in ("forgot-seed", "wrong-backward-order", "lr-too-high", "equal-init"):
         # the conceptual ones are reached through teachers' tagged choices and numbers
-        block = (f'kind = "choice"\nprompt = "x"\n[[options]]\ntext = "right"\ncorrect = true\nfeedback = "f"\n'
-                 f'[[options]]\ntext = "wrong"\nfeedback = "f"\ntag = "{tag}"\n')
+        block = (
+            f'kind = "choice"\nprompt = "x"\n[[options]]\ntext = "right"\ncorrect = true\nfeedback = "f"\n'
+            f'[[options]]\ntext = "wrong"\nfeedback = "f"\ntag = "{tag}"\n'
+        )
         reached |= set(_reach(block, "2"))
     assert set(CATALOGUE) <= reached, set(CATALOGUE) - reached
 
@@ -567,8 +746,16 @@ KINDS_BLOCKS = [NUMERIC, CHOICE, CODE, ORDER, PREDICT]
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.sampled_from(range(5)), st.one_of(st.text(max_size=80), st.integers(), st.floats(), st.none(),
-                                            st.lists(st.one_of(st.integers(), st.text(max_size=10)), max_size=8)))
+@given(
+    st.sampled_from(range(5)),
+    st.one_of(
+        st.text(max_size=80),
+        st.integers(),
+        st.floats(),
+        st.none(),
+        st.lists(st.one_of(st.integers(), st.text(max_size=10)), max_size=8),
+    ),
+)
 def test_grade_never_raises_on_any_learner_input(which, answer):
     q = _parsed[which]
     v = grade(q, answer)

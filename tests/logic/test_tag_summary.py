@@ -18,8 +18,10 @@ def quadratic_summary(attempts: list[Attempt]) -> list[dict]:
             entry["hits"] += 1
             if attempt.lesson_id not in entry["lessons"]:
                 entry["lessons"].append(attempt.lesson_id)
-            later_right = any(a.correct and a.lesson_id == attempt.lesson_id and a.block_index == attempt.block_index
-                              for a in attempts[i + 1 :])
+            later_right = any(
+                a.correct and a.lesson_id == attempt.lesson_id and a.block_index == attempt.block_index
+                for a in attempts[i + 1 :]
+            )
             entry.setdefault("_open", set())
             key = (attempt.lesson_id, attempt.block_index)
             if later_right:
@@ -55,16 +57,34 @@ def test_a_tag_is_resolved_only_when_every_block_it_showed_in_was_answered_right
     summary = tag_summary(attempts)
     assert summary == quadratic_summary(attempts)
     by_tag = {e["tag"]: e for e in summary}
-    assert by_tag["wrong-sign"] == {"tag": "wrong-sign", "hits": 2, "lessons": ["one", "two"], "resolved": True}
-    assert by_tag["forgot-upstream"] == {"tag": "forgot-upstream", "hits": 2, "lessons": ["two"], "resolved": True}
+    assert by_tag["wrong-sign"] == {
+        "tag": "wrong-sign",
+        "hits": 2,
+        "lessons": ["one", "two"],
+        "resolved": True,
+    }
+    assert by_tag["forgot-upstream"] == {
+        "tag": "forgot-upstream",
+        "hits": 2,
+        "lessons": ["two"],
+        "resolved": True,
+    }
     assert by_tag["own-input"]["resolved"] is False and by_tag["lucky"]["resolved"] is False
-    assert [e["tag"] for e in summary] == ["forgot-upstream", "wrong-sign", "lucky", "own-input"]  # most hits first
+    assert [e["tag"] for e in summary] == [
+        "forgot-upstream",
+        "wrong-sign",
+        "lucky",
+        "own-input",
+    ]  # most hits first
 
 
 def test_the_last_time_a_tag_showed_in_a_block_decides():
     attempts = [a("l", 0, False, "t"), a("l", 0, True), a("l", 0, False, "t")]
-    assert tag_summary(attempts) == quadratic_summary(attempts) == [
-        {"tag": "t", "hits": 2, "lessons": ["l"], "resolved": False}]
+    assert (
+        tag_summary(attempts)
+        == quadratic_summary(attempts)
+        == [{"tag": "t", "hits": 2, "lessons": ["l"], "resolved": False}]
+    )
     attempts.append(a("l", 0, True))
     assert tag_summary(attempts)[0]["resolved"] is True
 
@@ -72,9 +92,15 @@ def test_the_last_time_a_tag_showed_in_a_block_decides():
 def test_same_answers_as_before_on_random_histories():
     rng = random.Random(7)
     for _ in range(200):
-        attempts = [a(f"l{rng.randrange(3)}", rng.randrange(3), rng.random() < 0.4,
-                      *rng.sample(["t1", "t2", "t3", "t4"], rng.randrange(3)))
-                    for _ in range(rng.randrange(40))]
+        attempts = [
+            a(
+                f"l{rng.randrange(3)}",
+                rng.randrange(3),
+                rng.random() < 0.4,
+                *rng.sample(["t1", "t2", "t3", "t4"], rng.randrange(3)),
+            )
+            for _ in range(rng.randrange(40))
+        ]
         assert tag_summary(attempts) == quadratic_summary(attempts)
 
 
@@ -84,7 +110,9 @@ def test_thirty_thousand_attempts():
     for i in range(30_000):
         block = rng.randrange(20)
         correct = block % 2 == 0 and rng.random() < 1 / 3  # odd blocks are never answered right
-        attempts.append(a(f"lesson-{rng.randrange(10)}", block, correct, *([] if correct else [f"tag-{i % 8}"])))
+        attempts.append(
+            a(f"lesson-{rng.randrange(10)}", block, correct, *([] if correct else [f"tag-{i % 8}"]))
+        )
     summary = tag_summary(attempts)
     assert sum(e["hits"] for e in summary) == sum(1 for x in attempts if not x.correct)
     assert {e["tag"] for e in summary} == {f"tag-{k}" for k in range(8)}

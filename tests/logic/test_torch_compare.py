@@ -53,8 +53,14 @@ def child_uses_fake(monkeypatch):
 def test_the_listings_are_the_program_in_each_library():
     program = parse_program(SEEDS)
     assert tc.torch_listing(program) == [
-        "a = leaf(2.0)", "b = leaf(-3.0)", "c = leaf(10.0)", "f = leaf(-2.0)",
-        "e = a * b", "d = e + c", "L = d * f", "L.backward()",
+        "a = leaf(2.0)",
+        "b = leaf(-3.0)",
+        "c = leaf(10.0)",
+        "f = leaf(-2.0)",
+        "e = a * b",
+        "d = e + c",
+        "L = d * f",
+        "L.backward()",
     ]
     assert tc.engine_listing(program)[:2] == ["a = Value(2.0)", "b = Value(-3.0)"]
     assert tc.engine_listing(program)[-1] == "L.backward()"
@@ -206,8 +212,10 @@ def test_real_pytorch_computes_what_the_engine_computes():
 
 
 def test_the_tutor_side_never_imports_pytorch():
-    code = ("import sys, tutor.torch_compare, tutor.screens.pytorch, tutor.widgets.block_card; "
-            "print('torch' in sys.modules)")
+    code = (
+        "import sys, tutor.torch_compare, tutor.screens.pytorch, tutor.widgets.block_card; "
+        "print('torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"

@@ -112,7 +112,9 @@ class DebuggerScreen(Screen[bool]):
     class GradientChecked(Message):
         """A gradient-check worker has returned: its results, its error, or neither (stopped)."""
 
-        def __init__(self, worker: Worker, checks: list | None, error: Exception | None, mistake: bool) -> None:
+        def __init__(
+            self, worker: Worker, checks: list | None, error: Exception | None, mistake: bool
+        ) -> None:
             super().__init__()
             self.worker = worker
             self.checks = checks
@@ -169,9 +171,7 @@ class DebuggerScreen(Screen[bool]):
     def compose(self) -> ComposeResult:
         yield Header()
         if self.stepper is None:
-            yield Static(
-                Text(f"{self.error}\n\nPress q to go back.", style="bold"), id="debugger-error"
-            )
+            yield Static(Text(f"{self.error}\n\nPress q to go back.", style="bold"), id="debugger-error")
             yield Footer()
             return
         self.graph_tree = GraphTree(self.stepper, id="graph")
@@ -244,7 +244,9 @@ class DebuggerScreen(Screen[bool]):
         if self._stepping_blocked():
             return
         if self.stepper.done:
-            self.inspector.show_step(self.stepper, predict=self.predict, note="The backward pass is complete.")
+            self.inspector.show_step(
+                self.stepper, predict=self.predict, note="The backward pass is complete."
+            )
             return
         if self.predict and not self.mistake:
             self._ask()
@@ -346,8 +348,9 @@ class DebuggerScreen(Screen[bool]):
             self.answer.say(verdict.message)
             return
         if self._on_attempt is not None:
-            self._on_attempt(message.text.strip()[:_MAX_RECORDED], verdict.correct,
-                             [verdict.tag] if verdict.tag else [])
+            self._on_attempt(
+                message.text.strip()[:_MAX_RECORDED], verdict.correct, [verdict.tag] if verdict.tag else []
+            )
         if verdict.correct:
             self._run_predicted_step(f"✓ {verdict.message}")
             return
@@ -448,9 +451,8 @@ class DebuggerScreen(Screen[bool]):
         for name, good_grad, bad_grad in zip(names, right, wrong):
             ok = good_grad == bad_grad
             bad += not ok
-            row = (
-                f"{name:<{width}}  {format_cell(good_grad)}  {format_cell(bad_grad)}"
-                + ("" if ok else "  ✗ wrong")
+            row = f"{name:<{width}}  {format_cell(good_grad)}  {format_cell(bad_grad)}" + (
+                "" if ok else "  ✗ wrong"
             )
             body.append(row + "\n", style="" if ok else "bold reverse")
             plain.append(row)
@@ -563,9 +565,7 @@ class DebuggerScreen(Screen[bool]):
 
     def _show_check_panel(self, checks: list, mistake: bool) -> None:
         width = max([len(c.name) for c in checks] + [4])
-        head = (
-            f"{'leaf':<{width}} {'value':>10} {'backprop':>10} {'numeric':>10} {'rel.err':>8}"
-        )
+        head = f"{'leaf':<{width}} {'value':>10} {'backprop':>10} {'numeric':>10} {'rel.err':>8}"
         body = Text()
         body.append(head + "\n", style="bold underline")
         plain = [head]

@@ -29,7 +29,7 @@ def problem_text(problem) -> str:
 
 
 def lesson_state(lesson, progress) -> str:
-    """"broken" for a lesson that cannot open, else the progress store's word for it."""
+    """ "broken" for a lesson that cannot open, else the progress store's word for it."""
     if lesson.broken:
         return "broken"
     return progress.state(lesson.id)
@@ -78,8 +78,13 @@ class LessonList(OptionList):
     (A priority binding on the screen ran Enter before the list had moved for the Downs.)"""
 
     BINDINGS = [
-        Binding("enter", "select", "Open", id="home.open",
-                tooltip="Open the highlighted lesson where you left off"),
+        Binding(
+            "enter",
+            "select",
+            "Open",
+            id="home.open",
+            tooltip="Open the highlighted lesson where you left off",
+        ),
     ]
 
 
@@ -136,11 +141,7 @@ class HomeScreen(Screen):
     def _first_choice(self) -> int | None:
         """Where the cursor starts: the first lesson in progress, else the first not started."""
         app = self.app
-        lessons = [
-            (i, lesson_id)
-            for i, lesson_id in enumerate(self._ids)
-            if lesson_id is not None
-        ]
+        lessons = [(i, lesson_id) for i, lesson_id in enumerate(self._ids) if lesson_id is not None]
         if not lessons:
             return None
         for wanted in ("in progress", "not started"):
@@ -173,7 +174,9 @@ class HomeScreen(Screen):
             if lesson_id is None:
                 continue
             lesson = self.app.catalog.get(lesson_id)
-            option_list.replace_option_prompt_at_index(row, _Row(lesson, lesson_state(lesson, self.app.progress), marked))
+            option_list.replace_option_prompt_at_index(
+                row, _Row(lesson, lesson_state(lesson, self.app.progress), marked)
+            )
         self._marked = index
 
     def _show_details(self) -> None:

@@ -264,8 +264,9 @@ class LessonScreen(Screen):
         if program is None:
             return
         caption = str((card.block.config or {}).get("caption") or "")
-        screen = PytorchScreen(program, title=self.lesson.title, caption=caption,
-                               on_shown=self._recorder(card.block.index))
+        screen = PytorchScreen(
+            program, title=self.lesson.title, caption=caption, on_shown=self._recorder(card.block.index)
+        )
         self.app.push_screen(screen, callback=partial(self._block_finished, card.block.index))
 
     def _open_quiz(self, card: BlockCard) -> None:
@@ -372,10 +373,7 @@ class LessonScreen(Screen):
                 end.show("End of the lesson. Nothing is left to do here. q: back to the lessons.")
             return
         names = ", ".join(f"part {b.index + 1} ({b.kind})" for b in pending)
-        end.show(
-            f"End of the lesson. Still to do before it counts as done: {names}. "
-            "p goes back to them."
-        )
+        end.show(f"End of the lesson. Still to do before it counts as done: {names}. p goes back to them.")
 
 
 class ProblemsScreen(Screen):
@@ -402,8 +400,7 @@ class ProblemsScreen(Screen):
         for problem in self.lesson.problems:
             text.append(f"✗ {problem}\n")
         text.append(
-            f"\nFix the file, then check it with `tutor check {self.lesson.path}` "
-            "and start the tutor again."
+            f"\nFix the file, then check it with `tutor check {self.lesson.path}` and start the tutor again."
         )
         with VerticalScroll(id="problems"):
             yield Static(text)

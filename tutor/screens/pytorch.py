@@ -51,8 +51,13 @@ class PytorchScreen(Screen[bool]):
     CSS_PATH = "../pytorch.tcss"
 
     BINDINGS = [
-        Binding("r", "run", "Run again", id="pytorch.run",
-                tooltip="Import PyTorch and compare again (after installing it, say)"),
+        Binding(
+            "r",
+            "run",
+            "Run again",
+            id="pytorch.run",
+            tooltip="Import PyTorch and compare again (after installing it, say)",
+        ),
         Binding("q,escape", "leave", "Back", id="pytorch.back", tooltip="Back to the lesson"),
     ]
 
@@ -62,8 +67,9 @@ class PytorchScreen(Screen[bool]):
         "PyTorch is optional: without it the screen says how to install it, and the part still counts."
     )
 
-    def __init__(self, program, *, title: str = "", caption: str = "",
-                 on_shown: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, program, *, title: str = "", caption: str = "", on_shown: Callable[[], None] | None = None
+    ) -> None:
         """``caption`` (the block's) replaces the generic subtitle; ``on_shown()`` hears the first
         time an outcome is on screen (the part counts as done from then on)."""
         super().__init__()
@@ -107,8 +113,9 @@ class PytorchScreen(Screen[bool]):
         self.waiting = True
         self.problem = None
         self._show()
-        self.run_worker(self._compare_in_thread, thread=True, exclusive=True, group="pytorch",
-                        exit_on_error=False)
+        self.run_worker(
+            self._compare_in_thread, thread=True, exclusive=True, group="pytorch", exit_on_error=False
+        )
 
     def _compare_in_thread(self) -> None:
         try:
@@ -116,8 +123,9 @@ class PytorchScreen(Screen[bool]):
         except TorchUnavailable as err:
             self.app.call_from_thread(self._finished, None, str(err))
         except Exception as err:  # never a traceback on the learner's screen
-            self.app.call_from_thread(self._finished, None, f"PyTorch could not run this program "
-                                                            f"({type(err).__name__}: {err}).")
+            self.app.call_from_thread(
+                self._finished, None, f"PyTorch could not run this program ({type(err).__name__}: {err})."
+            )
         else:
             self.app.call_from_thread(self._finished, comparison, None)
 

@@ -62,23 +62,72 @@ class QuizScreen(Screen[bool]):
         Binding("h", "hint", "Hint", id="quiz.hint", tooltip="Show the next hint; hints come one at a time"),
         Binding("g", "give_up", "Give up", id="quiz.give_up", tooltip="Show the answer"),
         Binding("a", "focus_answer", "Answer", id="quiz.answer", tooltip="Back to your answer to try again"),
-        Binding("space", "toggle", "Pick", id="quiz.toggle", tooltip="Pick or unpick the option under the cursor"),
-        Binding("space,x", "toggle_line", "In/out", id="quiz.toggle_line",
-                tooltip="Leave the line under the cursor out of the loop, or put it back"),
-        Binding("u,shift+up", "move(-1)", "Line up", id="quiz.move_up", tooltip="Move the line under the cursor up"),
-        Binding("d,shift+down", "move(1)", "Line down", id="quiz.move_down", tooltip="Move the line under the cursor down"),
-        Binding("enter", "continue", "Go on", id="quiz.continue", show=False,
-                tooltip="Back to your answer to try again, or back to the lesson once it is right"),
-        *[Binding(str(k), f"number({k})", f"Option {k}", show=False, id=f"quiz.option{k}",
-                  tooltip=f"Pick option {k}") for k in range(1, 10)],
+        Binding(
+            "space", "toggle", "Pick", id="quiz.toggle", tooltip="Pick or unpick the option under the cursor"
+        ),
+        Binding(
+            "space,x",
+            "toggle_line",
+            "In/out",
+            id="quiz.toggle_line",
+            tooltip="Leave the line under the cursor out of the loop, or put it back",
+        ),
+        Binding(
+            "u,shift+up",
+            "move(-1)",
+            "Line up",
+            id="quiz.move_up",
+            tooltip="Move the line under the cursor up",
+        ),
+        Binding(
+            "d,shift+down",
+            "move(1)",
+            "Line down",
+            id="quiz.move_down",
+            tooltip="Move the line under the cursor down",
+        ),
+        Binding(
+            "enter",
+            "continue",
+            "Go on",
+            id="quiz.continue",
+            show=False,
+            tooltip="Back to your answer to try again, or back to the lesson once it is right",
+        ),
+        *[
+            Binding(
+                str(k),
+                f"number({k})",
+                f"Option {k}",
+                show=False,
+                id=f"quiz.option{k}",
+                tooltip=f"Pick option {k}",
+            )
+            for k in range(1, 10)
+        ],
         Binding("q", "leave", "Back", id="quiz.back", tooltip="Back to the lesson"),
-        Binding("escape", "escape", "Back", id="quiz.escape", show=False,
-                tooltip="Leave the answer box; outside it, back to the lesson"),
+        Binding(
+            "escape",
+            "escape",
+            "Back",
+            id="quiz.escape",
+            show=False,
+            tooltip="Leave the answer box; outside it, back to the lesson",
+        ),
     ]
 
-    def __init__(self, quiz: Quiz, *, lesson_id: str, block_index: int, progress=None,
-                 on_solved: Callable[[], None] | None = None,
-                 name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+    def __init__(
+        self,
+        quiz: Quiz,
+        *,
+        lesson_id: str,
+        block_index: int,
+        progress=None,
+        on_solved: Callable[[], None] | None = None,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
         """``on_solved()`` hears the right answer the moment it is given (a lesson records the part
         as done then, so a connection dropped before the learner leaves the quiz loses nothing)."""
         super().__init__(name=name, id=id, classes=classes)
@@ -182,7 +231,9 @@ class QuizScreen(Screen[bool]):
             section(self.notice, "", "italic")
         v = self.verdict
         if v is not None:
-            mark = {"right": "✓ Right", "wrong": "✗ Not right", "unreadable": "? Cannot read that"}[v.message_kind]
+            mark = {"right": "✓ Right", "wrong": "✗ Not right", "unreadable": "? Cannot read that"}[
+                v.message_kind
+            ]
             section(mark + ".", "", "bold reverse")
             out.append("\n" + _strip_lead(v.feedback, v.message_kind))
             for tag in v.tags:
@@ -221,7 +272,11 @@ class QuizScreen(Screen[bool]):
         if q.kind == "choice":
             lines = []
             for k, option in enumerate(q.options, 1):
-                box = ("[x]" if k in self.picked else "[ ]") if q.multiple else ("(•)" if k in self.picked else "( )")
+                box = (
+                    ("[x]" if k in self.picked else "[ ]")
+                    if q.multiple
+                    else ("(•)" if k in self.picked else "( )")
+                )
                 lines.append(f"{box} {k}. {option.text}")
             return lines
         included = [i for i in self.rows if i not in self.left_out]
@@ -300,8 +355,9 @@ class QuizScreen(Screen[bool]):
             text = ",".join(str(a) for a in answer) if self.quiz.kind == "choice" else " | ".join(answer)
         else:
             text = str(answer)
-        self.progress.record_attempt(self.lesson_id, self.block_index, text[:_MAX_RECORDED],
-                                     verdict.correct, list(verdict.tags))
+        self.progress.record_attempt(
+            self.lesson_id, self.block_index, text[:_MAX_RECORDED], verdict.correct, list(verdict.tags)
+        )
 
     def _freeze_answer(self) -> None:
         if self.quiz.kind in _TEXT_KINDS:
@@ -431,7 +487,7 @@ def _strip_lead(feedback: str, kind: str) -> str:
     """The grader's text without a leading 'Right.' / 'Not quite.' the status line already says."""
     for lead in ("Right:", "Right.", "Not quite:", "Not quite."):
         if feedback.startswith(lead):
-            rest = feedback[len(lead):].strip()
+            rest = feedback[len(lead) :].strip()
             if rest:
                 return rest[0].upper() + rest[1:]
     return feedback

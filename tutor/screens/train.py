@@ -321,9 +321,7 @@ class BugPicker(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(
-                Text("Rerun from the same initial weights with a bug in it:", style="bold")
-            )
+            yield Static(Text("Rerun from the same initial weights with a bug in it:", style="bold"))
             options = []
             for n, (key, text) in enumerate(self.choices, 1):
                 options.append(Option(Text(f"{n}  {text}"), id=key))
@@ -368,8 +366,20 @@ class TrainScreen(Screen[bool]):
     )
 
     BINDINGS = [
-        Binding("space", "toggle_run", "Run/Pause", id="train.run", tooltip="Start training, or pause it after the current step"),
-        Binding("s", "step", "Step", id="train.step", tooltip="Run exactly one training step (forward, zero_grad, backward, update)"),
+        Binding(
+            "space",
+            "toggle_run",
+            "Run/Pause",
+            id="train.run",
+            tooltip="Start training, or pause it after the current step",
+        ),
+        Binding(
+            "s",
+            "step",
+            "Step",
+            id="train.step",
+            tooltip="Run exactly one training step (forward, zero_grad, backward, update)",
+        ),
         Binding(
             "plus,equals_sign",
             "lr_up",
@@ -387,11 +397,43 @@ class TrainScreen(Screen[bool]):
             show=False,  # the footer shows "+/- lr" on the key above
             tooltip="Lower the learning rate (the run starts again from the initial weights)",
         ),
-        Binding("r", "reset", "Reset", id="train.reset", tooltip="Back to the initial weights and step 0; drops the bug run"),
-        Binding("b", "bug", "Bug run", id="train.bug", tooltip="Rerun from the same initial weights with a classic bug, curve beside the correct one"),
-        Binding("v", "swap_view", "Boundary", id="train.view", tooltip="Swap the predictions table and the decision boundary (2-D data)"),
-        Binding("z", "cycle_layout", "Layout", id="train.layout", show=False, tooltip="Both panes, the plot alone, or the table / boundary alone"),
-        Binding("d", "debug", "Debug", id="train.debug", show=False, tooltip="Open the debugger on the selected sample's graph with the current weights"),
+        Binding(
+            "r",
+            "reset",
+            "Reset",
+            id="train.reset",
+            tooltip="Back to the initial weights and step 0; drops the bug run",
+        ),
+        Binding(
+            "b",
+            "bug",
+            "Bug run",
+            id="train.bug",
+            tooltip="Rerun from the same initial weights with a classic bug, curve beside the correct one",
+        ),
+        Binding(
+            "v",
+            "swap_view",
+            "Boundary",
+            id="train.view",
+            tooltip="Swap the predictions table and the decision boundary (2-D data)",
+        ),
+        Binding(
+            "z",
+            "cycle_layout",
+            "Layout",
+            id="train.layout",
+            show=False,
+            tooltip="Both panes, the plot alone, or the table / boundary alone",
+        ),
+        Binding(
+            "d",
+            "debug",
+            "Debug",
+            id="train.debug",
+            show=False,
+            tooltip="Open the debugger on the selected sample's graph with the current weights",
+        ),
         Binding("q,escape", "leave", "Close", id="train.close", tooltip="Stop training and leave"),
     ]
 
@@ -415,8 +457,16 @@ class TrainScreen(Screen[bool]):
     class Idle(Message):
         """The worker thread has returned: nothing touches the trainers any more."""
 
-    def __init__(self, task: Task, *, title: str = "", on_complete: Callable[[], None] | None = None,
-                 name=None, id=None, classes=None) -> None:
+    def __init__(
+        self,
+        task: Task,
+        *,
+        title: str = "",
+        on_complete: Callable[[], None] | None = None,
+        name=None,
+        id=None,
+        classes=None,
+    ) -> None:
         """``on_complete()`` hears the first time a full run of the task reaches its end (a lesson
         records the part as done then, not when the learner leaves)."""
         super().__init__(name=name, id=id, classes=classes)
@@ -480,7 +530,9 @@ class TrainScreen(Screen[bool]):
 
     def _task_with(self, *, lr: float | None = None, mistake: str | None = None, keep_mistake=True) -> Task:
         o = replace(self.train_task.optimiser, lr=self.lr if lr is None else lr)
-        return replace(self.train_task, optimiser=o, mistake=self.train_task.mistake if keep_mistake else mistake)
+        return replace(
+            self.train_task, optimiser=o, mistake=self.train_task.mistake if keep_mistake else mistake
+        )
 
     def _main_label(self) -> str:
         return "correct" if not self.train_task.mistake else BUGS[self.train_task.mistake][0]
@@ -809,7 +861,11 @@ class TrainScreen(Screen[bool]):
 
     def _boundary_resized(self) -> None:
         shape = self.boundary.grid_shape
-        if shape != self._grid_shape and self.boundary.content_size.width > 1 and self.boundary.content_size.height > 2:
+        if (
+            shape != self._grid_shape
+            and self.boundary.content_size.width > 1
+            and self.boundary.content_size.height > 2
+        ):
             self._grid_shape = shape
             if not self._busy and self.main.snapshot is not None:
                 self._grid_now(self.main.snapshot)

@@ -142,7 +142,9 @@ class BlockCard(Part):
     def action_line(self) -> str:
         kind = self.block.kind
         if not self.available:
-            return f"The {self.kind_name.lower()} screen is coming soon; for now this card shows what it holds."
+            return (
+                f"The {self.kind_name.lower()} screen is coming soon; for now this card shows what it holds."
+            )
         if self.done:
             return f"Done. Enter: open the {self.kind_name.lower()} again"
         if kind == "debugger":

@@ -90,16 +90,46 @@ class Inspector(Widget, can_focus=True):
     """
 
     BINDINGS = [
-        Binding("down", "scroll_by(1)", "Scroll down", show=False, id="inspector.down",
-                tooltip="Scroll the inspector down a line"),
-        Binding("up", "scroll_by(-1)", "Scroll up", show=False, id="inspector.up",
-                tooltip="Scroll the inspector up a line"),
-        Binding("pagedown,space", "page(1)", "Page down", show=False, id="inspector.pagedown",
-                tooltip="Scroll the inspector down a page"),
-        Binding("pageup", "page(-1)", "Page up", show=False, id="inspector.pageup",
-                tooltip="Scroll the inspector up a page"),
-        Binding("home", "scroll_by(-100000)", "Top", show=False, id="inspector.home",
-                tooltip="Back to the top of the inspector"),
+        Binding(
+            "down",
+            "scroll_by(1)",
+            "Scroll down",
+            show=False,
+            id="inspector.down",
+            tooltip="Scroll the inspector down a line",
+        ),
+        Binding(
+            "up",
+            "scroll_by(-1)",
+            "Scroll up",
+            show=False,
+            id="inspector.up",
+            tooltip="Scroll the inspector up a line",
+        ),
+        Binding(
+            "pagedown,space",
+            "page(1)",
+            "Page down",
+            show=False,
+            id="inspector.pagedown",
+            tooltip="Scroll the inspector down a page",
+        ),
+        Binding(
+            "pageup",
+            "page(-1)",
+            "Page up",
+            show=False,
+            id="inspector.pageup",
+            tooltip="Scroll the inspector up a page",
+        ),
+        Binding(
+            "home",
+            "scroll_by(-100000)",
+            "Top",
+            show=False,
+            id="inspector.home",
+            tooltip="Back to the top of the inspector",
+        ),
     ]
 
     def __init__(self, *, name=None, id=None, classes=None):
@@ -233,7 +263,9 @@ class Inspector(Widget, can_focus=True):
         else:
             upcoming = stepper.upcoming
             targets = ", ".join(stepper.name(c.node) for c in upcoming.changes)
-            line(f"Next: the rule of {stepper.name(upcoming.node)} ({upcoming.op}) sends gradient to {targets}.")
+            line(
+                f"Next: the rule of {stepper.name(upcoming.node)} ({upcoming.op}) sends gradient to {targets}."
+            )
         source = step.source.rstrip("\n")
         where = "the engine's Value.backward" if step.kind == "seed" else "engine/value.py"
         if stepper.mistake == "overwrite" and step.kind != "seed":

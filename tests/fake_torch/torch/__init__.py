@@ -47,16 +47,35 @@ class Tensor:
     def _v(x):
         return x._value if isinstance(x, Tensor) else x
 
-    def __add__(self, other): return self._wrap(self._value + self._v(other), other)
-    def __radd__(self, other): return self._wrap(self._v(other) + self._value, other)
-    def __sub__(self, other): return self._wrap(self._value - self._v(other), other)
-    def __rsub__(self, other): return self._wrap(self._v(other) - self._value, other)
-    def __mul__(self, other): return self._wrap(self._value * self._v(other), other)
-    def __rmul__(self, other): return self._wrap(self._v(other) * self._value, other)
-    def __truediv__(self, other): return self._wrap(self._value / self._v(other), other)
-    def __rtruediv__(self, other): return self._wrap(self._v(other) / self._value, other)
-    def __pow__(self, k): return self._wrap(self._value ** k)
-    def __neg__(self): return self._wrap(-self._value)
+    def __add__(self, other):
+        return self._wrap(self._value + self._v(other), other)
+
+    def __radd__(self, other):
+        return self._wrap(self._v(other) + self._value, other)
+
+    def __sub__(self, other):
+        return self._wrap(self._value - self._v(other), other)
+
+    def __rsub__(self, other):
+        return self._wrap(self._v(other) - self._value, other)
+
+    def __mul__(self, other):
+        return self._wrap(self._value * self._v(other), other)
+
+    def __rmul__(self, other):
+        return self._wrap(self._v(other) * self._value, other)
+
+    def __truediv__(self, other):
+        return self._wrap(self._value / self._v(other), other)
+
+    def __rtruediv__(self, other):
+        return self._wrap(self._v(other) / self._value, other)
+
+    def __pow__(self, k):
+        return self._wrap(self._value**k)
+
+    def __neg__(self):
+        return self._wrap(-self._value)
 
     def tanh(self):
         out = self._value.tanh()
@@ -64,11 +83,20 @@ class Tensor:
             out = out + 1e-6
         return self._wrap(out)
 
-    def exp(self): return self._wrap(self._value.exp())
-    def log(self): return self._wrap(self._value.log())
-    def relu(self): return self._wrap(self._value.relu())
-    def sigmoid(self): return self._wrap(self._value.sigmoid())
-    def _leaky_relu(self, slope): return self._wrap(self._value.leaky_relu(slope))
+    def exp(self):
+        return self._wrap(self._value.exp())
+
+    def log(self):
+        return self._wrap(self._value.log())
+
+    def relu(self):
+        return self._wrap(self._value.relu())
+
+    def sigmoid(self):
+        return self._wrap(self._value.sigmoid())
+
+    def _leaky_relu(self, slope):
+        return self._wrap(self._value.leaky_relu(slope))
 
     # autograd
     def retain_grad(self):
@@ -92,11 +120,24 @@ def tensor(x, dtype=None, requires_grad=False):
     return Tensor(_Value(float(x)), requires_grad=requires_grad)
 
 
-def tanh(t): return t.tanh()
-def exp(t): return t.exp()
-def log(t): return t.log()
-def relu(t): return t.relu()
-def sigmoid(t): return t.sigmoid()
+def tanh(t):
+    return t.tanh()
+
+
+def exp(t):
+    return t.exp()
+
+
+def log(t):
+    return t.log()
+
+
+def relu(t):
+    return t.relu()
+
+
+def sigmoid(t):
+    return t.sigmoid()
 
 
 class _Functional:
