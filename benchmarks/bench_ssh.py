@@ -418,9 +418,10 @@ def escape_latency(s: Session, label: str, tries: int = 5) -> None:
         s.pane.keys("a")  # back into the box
         s.pane.wait_for("Enter checks")
         plain.append(time.monotonic() - t)
-    ms = lambda xs: (
-        f"median {statistics.median(xs) * 1000:.0f} ms (min {min(xs) * 1000:.0f}, max {max(xs) * 1000:.0f})"
-    )  # noqa: E731
+
+    def ms(xs):
+        return f"median {statistics.median(xs) * 1000:.0f} ms (min {min(xs) * 1000:.0f}, max {max(xs) * 1000:.0f})"
+
     print(f"key to screen change, {label}: Escape {ms(escape)}; the a key {ms(plain)}")
 
 

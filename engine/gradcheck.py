@@ -12,8 +12,8 @@ is how the `=`-instead-of-`+=` mistake shows up.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 from engine.cancel import Cancelled
 from engine.value import Value

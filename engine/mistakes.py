@@ -111,7 +111,7 @@ class _AccumulateToAssign(ast.NodeTransformer):
         return node
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def overwriting_rule(rule):
     """The same backward rule, but written with ``=`` where the engine has ``+=``."""
     tree = ast.parse(textwrap.dedent(inspect.getsource(rule)))
@@ -126,7 +126,7 @@ def overwriting_rule(rule):
     return types.FunctionType(code, rule.__globals__, rule.__name__)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def overwriting_source(rule) -> str:
     """The source a learner would have written with the bug: the engine's rule with ``=``."""
     source = textwrap.dedent(inspect.getsource(rule)).removeprefix("@staticmethod\n")

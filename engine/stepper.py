@@ -35,7 +35,7 @@ __all__ = ["Stepper", "Step", "Change"]
 SEED_WORDS = "seed: the output's gradient with respect to itself is 1"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _rule_source(rule) -> str:
     return textwrap.dedent(inspect.getsource(rule)).removeprefix("@staticmethod\n")
 

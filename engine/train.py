@@ -174,7 +174,7 @@ class Task:
     mistake: str | None = None
 
     @classmethod
-    def from_config(cls, config: dict) -> "Task":
+    def from_config(cls, config: dict) -> Task:
         """Check a config dict (a lesson's ```train block) and build the task it describes.
 
         Raises `TaskConfigError` naming the first key that is missing, unknown or wrong.
@@ -224,7 +224,7 @@ def _read_task(config) -> Task:
     return task
 
 
-def _read_data(t: "_Table") -> DataSpec:
+def _read_data(t: _Table) -> DataSpec:
     name = t.choice("name", DATASETS, hint='name = "moons" (or "seeds", "circles", "xor")')
     if name == "seeds":
         for key in ("samples", "noise", "seed"):
@@ -237,7 +237,7 @@ def _read_data(t: "_Table") -> DataSpec:
     return DataSpec(name, samples, noise, seed)
 
 
-def _read_model(t: "_Table", data: DataSpec) -> ModelSpec:
+def _read_model(t: _Table, data: DataSpec) -> ModelSpec:
     layers = t.get("layers", hint="layers = [4, 4, 1] (the neurons in each layer)")
     if not isinstance(layers, list) or not layers:
         raise t.error("layers", f"must be a list of layer sizes like [4, 4, 1], not {_show(layers)}")
@@ -262,7 +262,7 @@ def _read_model(t: "_Table", data: DataSpec) -> ModelSpec:
     return ModelSpec(tuple(layers), inputs, activation, linear_output)
 
 
-def _read_loss(t: "_Table", model: ModelSpec) -> LossSpec:
+def _read_loss(t: _Table, model: ModelSpec) -> LossSpec:
     kind = t.choice("kind", LOSSES, hint='kind = "sse" (or "max_margin", "bce")')
     l2 = t.number("l2", 0.0, 1.0, default=0.0)
     if kind != "bce" and _ends_in_sigmoid(model):
@@ -274,7 +274,7 @@ def _read_loss(t: "_Table", model: ModelSpec) -> LossSpec:
     return LossSpec(kind, l2)
 
 
-def _read_optimiser(t: "_Table") -> OptimiserSpec:
+def _read_optimiser(t: _Table) -> OptimiserSpec:
     kind = t.choice("kind", OPTIMISERS, hint='kind = "sgd" (or "adam")')
     lr = t.number("lr", 0.0, 1e6, above=True, hint="lr = 0.1 (the learning rate)")
     decay = t.choice("decay", DECAYS, default="none")
@@ -320,7 +320,7 @@ class _Table:
             raise self.error(key, f"missing; add {hint}")
         return default
 
-    def table(self, key: str, allowed: tuple[str, ...], *, hint: str) -> "_Table":
+    def table(self, key: str, allowed: tuple[str, ...], *, hint: str) -> _Table:
         return _Table(self.get(key, hint=hint), self.path + (key,), allowed)
 
     def whole(self, key, lo: int, hi: int | None, default=_REQUIRED, hint="") -> int:
@@ -546,8 +546,8 @@ class Trainer:
                 # so its whole graph: let go of them while the collector is still paused. Else the
                 # collector walks every value of it once it is back on (a second near the
                 # budget), and a stopped trainer, which keeps its TrainingStopped, keeps the graph.
-                stop.__context__ = None
-                raise stop.with_traceback(None)
+                stop.__context__ = None  # (`from None` only hides the context; this lets it go)
+                raise stop.with_traceback(None) from None
 
     def _step(self, should_stop=None) -> StepReport:
         if self.stopped is not None:
@@ -562,7 +562,7 @@ class Trainer:
             try:
                 loss, accuracy = self.forward() if should_stop is None else self._forward(should_stop)
             except OverflowError:
-                raise self._stop(k, "loss", math.inf)
+                raise self._stop(k, "loss", math.inf) from None
             if not math.isfinite(loss.data):
                 raise self._stop(k, "loss", loss.data)
 
@@ -576,7 +576,7 @@ class Trainer:
                 else:
                     loss.backward()
             except OverflowError:
-                raise self._stop(k, "gradient", math.inf)
+                raise self._stop(k, "gradient", math.inf) from None
         except Cancelled:
             for p, grad in zip(params, grads_before):  # as before the step: no half-filled grads
                 p.grad = grad

@@ -304,9 +304,7 @@ class TutorApp(App):
         self.push_screen(HelpScreen(self.screen))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if self._too_small is not None and action not in ("quit",):
-            return False
-        return True
+        return self._too_small is None or action in ("quit",)
 
     # ------------------------------------------------------------------ too small a terminal
 

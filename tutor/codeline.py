@@ -19,8 +19,8 @@ from __future__ import annotations
 import ast
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from engine.numfmt import fmt
 from engine.ops import OPS
@@ -663,9 +663,13 @@ def _match_mistake(line, expect, rule, samples, got, expect_adds):
                 "that is the local derivative alone: multiply it by out.grad, the gradient "
                 "arriving from above"
             )
-        if rule.scale_name and rule.scale_name in expect.refs and rule.scale_name not in line.refs:
-            if matches(share(fixed={rule.scale_name: 1.0})):
-                return rule.scale_tag, f"the step needs the learning rate {rule.scale_name} in it"
+        if (
+            rule.scale_name
+            and rule.scale_name in expect.refs
+            and rule.scale_name not in line.refs
+            and matches(share(fixed={rule.scale_name: 1.0}))
+        ):
+            return rule.scale_tag, f"the step needs the learning rate {rule.scale_name} in it"
         if rule.split_tag and matches([x / 2 for x in base]):
             return rule.split_tag, "each operand of an add gets the whole upstream gradient, not half"
         for ref in sorted(expect.refs):

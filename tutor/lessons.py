@@ -449,7 +449,7 @@ def _split_body(lines: list[str], first_line: int, where: str, problems: list[Pr
             parts.append(("markdown", prose_start, "\n".join(prose).strip("\n"), ""))
         prose = []
         inner = "\n".join(lines[i + 1 : j])
-        if j >= len(lines):
+        if j >= len(lines):  # noqa: SIM102 - the comment below is about the outer case
             if lang in INTERACTIVE_KINDS:
                 problems.append(
                     Problem(

@@ -97,7 +97,7 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 __all__ = ["Attempt", "DB_NAME", "Progress", "default_data_dir", "tag_summary"]
@@ -165,7 +165,7 @@ def _now() -> str:
     stamp is what makes storing it twice a no-op)."""
     global _last_stamp
     with _clock_lock:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         if _last_stamp is not None and now <= _last_stamp:
             now = _last_stamp + timedelta(microseconds=1)
         _last_stamp = now
@@ -252,10 +252,7 @@ def _disk_full(directory: Path | None) -> bool:
 
 def _describe(err: BaseException, directory: Path | None = None) -> str:
     """The real error in a few words (SQLite's message; an I/O error on a full disk says so)."""
-    if isinstance(err, OSError):
-        text = err.strerror or str(err)
-    else:
-        text = str(err) or type(err).__name__
+    text = (err.strerror or str(err)) if isinstance(err, OSError) else (str(err) or type(err).__name__)
     name = getattr(err, "sqlite_errorname", "") or ""
     if (name.startswith("SQLITE_IOERR") or isinstance(err, OSError)) and _disk_full(directory):
         text += ": the disk is full"
@@ -555,7 +552,7 @@ class Progress:
         if self._reader is not None:
             self._reader.close()
             self._reader = None
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         aside = self.path.with_name(f"{DB_NAME}.corrupt-{stamp}")
         n = 1
         while aside.exists():
@@ -835,7 +832,7 @@ class Progress:
     def _reading_connection(self) -> sqlite3.Connection | None:
         if self._closed and not self._memory:
             return None
-        if not self._memory and (self._reader is None or self._reader_is_snapshot):
+        if not self._memory and (self._reader is None or self._reader_is_snapshot):  # noqa: SIM102
             # a snapshot (or nothing) stands in while the file cannot be opened: try again, at once
             # when the writer has got in (its commits are not in the snapshot), else each second
             if self._writer_ready or time.monotonic() >= self._next_reader_try:

@@ -150,8 +150,7 @@ async def test_the_app_never_suspends_to_the_shell(link_app, monkeypatch):
         monkeypatch.setattr(type(link_app._driver), "can_suspend", property(lambda self: True))
         await link_app.run_action("suspend_process")
         await pilot.pause()
-        with pytest.raises(SuspendNotSupported):
-            with link_app.suspend():
-                pass
+        with pytest.raises(SuspendNotSupported), link_app.suspend():
+            pass
         assert "does not allow suspending" in toast_text(link_app)
     assert signals == []

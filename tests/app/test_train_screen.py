@@ -8,7 +8,6 @@ same losses (same seed, same initial weights), so the screen must show exactly t
 from __future__ import annotations
 
 import asyncio
-import math
 import os
 import time
 import tomllib

@@ -19,7 +19,6 @@ import pytest
 from tests.e2e.conftest import ensure_tools, free_port, poll, start_sshd, tutor_pids
 from tests.e2e.test_ssh import hosting_guide
 
-
 SFTP_SERVER = "/usr/lib/openssh/sftp-server"  # Debian's openssh-sftp-server, which openssh-server pulls in
 
 

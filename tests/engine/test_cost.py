@@ -8,7 +8,6 @@ import pytest
 
 from engine import cost
 from engine.cost import (
-    BYTES_PER_VALUE,
     MAX_VALUE_STEPS,
     MAX_VALUES_PER_STEP,
     over_budget,

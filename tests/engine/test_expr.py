@@ -9,7 +9,6 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from engine import Value, topological_order
-from engine.ops import FUNCTIONS, label_of
 from engine.expr import (
     MAX_DEPTH,
     MAX_EXPONENT,
@@ -22,6 +21,7 @@ from engine.expr import (
     parse_program,
     run_program,
 )
+from engine.ops import FUNCTIONS, label_of
 
 SEEDS = "a = 2; b = -3; c = 10; e = a * b; d = e + c; f = -2; L = d * f"
 SEEDS_GRADS = {"a": 6.0, "b": -4.0, "c": -2.0, "e": -2.0, "d": -2.0, "f": 4.0, "L": 1.0}

@@ -52,7 +52,7 @@ PATH = [
 ]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def catalog():
     return load_catalog([builtin_lessons_dir()])
 
@@ -63,7 +63,7 @@ def lesson(lesson_id):
     return found
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def text_of(lesson_id) -> str:
     return lesson(lesson_id).path.read_text(encoding="utf-8")
 
@@ -225,7 +225,7 @@ def quiz_answer(lesson_id, index):
 # ----------------------------------------------------------------------------- engine runs
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _run(config_key, mistake):
     """Every StepReport of a run, its final (loss, accuracy), its trainer, and why it stopped."""
     config = _thaw(config_key)

@@ -486,8 +486,8 @@ def test_order_update_before_backward():
 def test_order_run_numbers_are_the_engines_own_training_run():
     """The 'right order' numbers equal engine.train's Trainer on the same task, and the missing
     zero_grad numbers equal its no_zero_grad mistake mode."""
-    from engine.train import Task, Trainer
     from engine.numfmt import fmt as _fmt
+    from engine.train import Task, Trainer
     from tutor.quiz import RUN_LR, RUN_SEED, RUN_STEPS, _run_roles
 
     task = Task.from_config(

@@ -27,7 +27,8 @@ pass when they happen; the lesson screen writes both to progress.
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from rich.text import Text
 from textual import work

@@ -193,10 +193,7 @@ class LessonScreen(Screen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "open_block":
-            card = self._current_card()
-            if card is None:
-                return False  # hidden from the footer: nothing to open here
-            return True
+            return self._current_card() is not None  # else hidden from the footer: nothing to open
         return True
 
     def action_open_block(self) -> None:

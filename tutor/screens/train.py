@@ -32,18 +32,18 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Callable, Sequence
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
-from textual.screen import ModalScreen, Screen
 from textual.geometry import Size
+from textual.message import Message
 from textual.reactive import reactive
+from textual.screen import ModalScreen, Screen
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import ContentSwitcher, Footer, Header, OptionList, Static
@@ -123,7 +123,7 @@ class Snapshot:
     outputs: tuple[float, ...]  # the output for every sample of the data
 
     @classmethod
-    def take(cls, trainer: Trainer) -> "Snapshot":
+    def take(cls, trainer: Trainer) -> Snapshot:
         layers = tuple(
             tuple((tuple(w.data for w in n.w), n.b.data, n.activation) for n in layer.neurons)
             for layer in trainer.model.layers

@@ -21,8 +21,9 @@ The widget reads the engine's `Stepper` (names, uses, steps); it never runs a ba
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from rich.style import Style
 from rich.text import Text
@@ -60,7 +61,7 @@ def format_cell(x: float) -> str:
 class Entry:
     """What a tree line stands for: a value, at its home or as a reference to it."""
 
-    value: "Value"
+    value: Value
     home: bool
 
 
@@ -104,7 +105,7 @@ class GraphTree(Tree[Entry]):
         "graph-tree--dim",
     }
 
-    def __init__(self, stepper: "Stepper", *, name=None, id=None, classes=None):
+    def __init__(self, stepper: Stepper, *, name=None, id=None, classes=None):
         super().__init__(Text(""), None, name=name, id=id, classes=classes)
         self.guide_depth = 3
         self.auto_expand = False  # Enter runs to a node; space toggles it
@@ -113,10 +114,10 @@ class GraphTree(Tree[Entry]):
 
     # ----------------------------------------------------------------- building
 
-    def _setup(self, stepper: "Stepper") -> None:
+    def _setup(self, stepper: Stepper) -> None:
         self.stepper = stepper
         self._homes: dict[int, tuple[int, int]] = {}  # id(value) -> (id(parent value), slot)
-        self._parent_value: dict[int, "Value"] = {}  # id(value) -> its home parent value
+        self._parent_value: dict[int, Value] = {}  # id(value) -> its home parent value
         self._tree_nodes_of: dict[int, list[TreeNode[Entry]]] = {}
         self._home_node: dict[int, TreeNode[Entry]] = {}
         self._materialized: set[int] = set()  # tree node ids whose children exist
@@ -128,7 +129,7 @@ class GraphTree(Tree[Entry]):
         self._op_width = max([len(label_of(node)) for node in stepper.nodes] + [2])
         self._find_homes(stepper.root)
 
-    def load(self, stepper: "Stepper") -> None:
+    def load(self, stepper: Stepper) -> None:
         """Show a different stepper's graph (e.g. the mistake-mode rerun), starting afresh."""
         self.clear()
         self._setup(stepper)
@@ -151,7 +152,7 @@ class GraphTree(Tree[Entry]):
         self._relabel_all()
         self.call_after_refresh(self.move_cursor, self.root)
 
-    def _find_homes(self, root: "Value") -> None:
+    def _find_homes(self, root: Value) -> None:
         """Depth-first, operands in order: the first appearance of each value is its home."""
         # A plain recursive pre-order, written with an explicit stack of iterators so deep
         # graphs (long chains of additions) do not hit the recursion limit.
@@ -171,10 +172,10 @@ class GraphTree(Tree[Entry]):
             else:
                 stack.pop()
 
-    def _is_home(self, parent: "Value", slot: int, child: "Value") -> bool:
+    def _is_home(self, parent: Value, slot: int, child: Value) -> bool:
         return self._homes.get(id(child)) == (id(parent), slot)
 
-    def _register(self, tree_node: TreeNode[Entry], value: "Value") -> None:
+    def _register(self, tree_node: TreeNode[Entry], value: Value) -> None:
         self._tree_nodes_of.setdefault(id(value), []).append(tree_node)
         if tree_node.data.home:
             self._home_node[id(value)] = tree_node
@@ -239,7 +240,7 @@ class GraphTree(Tree[Entry]):
             name += f" {SEE_ABOVE}"  # its operands are shown at its first appearance, above
         return name
 
-    def _grow_column(self, tree_node: TreeNode[Entry], value: "Value") -> bool:
+    def _grow_column(self, tree_node: TreeNode[Entry], value: Value) -> bool:
         """Widen the name column for a new line; True when every label must be rebuilt."""
         width = self._depth(tree_node) * self.guide_depth + len(self._name_text(tree_node.data))
         width = min(width, _MAX_NAME_COLUMN)
@@ -296,11 +297,11 @@ class GraphTree(Tree[Entry]):
             text.append(grad)
         return text
 
-    def _label_key(self, value: "Value") -> tuple:
+    def _label_key(self, value: Value) -> tuple:
         key = id(value)
         return (value.grad, self._marks.get(key), key in self._changed, self._name_column)
 
-    def _relabel(self, value: "Value") -> None:
+    def _relabel(self, value: Value) -> None:
         nodes = self._tree_nodes_of.get(id(value))
         if not nodes:
             return
@@ -318,7 +319,7 @@ class GraphTree(Tree[Entry]):
 
     # ----------------------------------------------------------------- following the stepper
 
-    def show_step(self, changed_values: Iterable["Value"] | None = None) -> None:
+    def show_step(self, changed_values: Iterable[Value] | None = None) -> None:
         """Mark the stepper's current step and refresh the grads that may have changed.
 
         ``changed_values``: the values whose grads changed since the last call (the operands of
@@ -328,7 +329,7 @@ class GraphTree(Tree[Entry]):
         old_marked = set(self._marks) | self._changed
         self._marks = {}
         self._changed = set()
-        touched: dict[int, "Value"] = {}
+        touched: dict[int, Value] = {}
         if step is not None:
             self._marks[id(step.node)] = "current"
             touched[id(step.node)] = step.node
@@ -351,7 +352,7 @@ class GraphTree(Tree[Entry]):
         for value in touched.values():
             self._relabel(value)
 
-    def depth_of(self, value: "Value") -> int:
+    def depth_of(self, value: Value) -> int:
         """How many levels below the root ``value``'s home line is."""
         depth = 0
         while id(value) in self._parent_value:
@@ -359,7 +360,7 @@ class GraphTree(Tree[Entry]):
             depth += 1
         return depth
 
-    def reveal(self, value: "Value", *, move_cursor: bool = True) -> TreeNode[Entry] | None:
+    def reveal(self, value: Value, *, move_cursor: bool = True) -> TreeNode[Entry] | None:
         """Expand the lines down to ``value``'s home and put the cursor on it.
 
         Returns None (and changes nothing) for a value deeper than `MAX_DEPTH`.
@@ -389,10 +390,10 @@ class GraphTree(Tree[Entry]):
         if indent < self.scroll_x or indent > self.scroll_x + max(0, self.size.width - 30):
             self.scroll_to(x=max(0, indent - 6), animate=False)
 
-    def home_node(self, value: "Value") -> TreeNode[Entry] | None:
+    def home_node(self, value: Value) -> TreeNode[Entry] | None:
         return self._home_node.get(id(value))
 
-    def tree_nodes_of(self, value: "Value") -> list[TreeNode[Entry]]:
+    def tree_nodes_of(self, value: Value) -> list[TreeNode[Entry]]:
         """Every line that shows ``value`` (home and references) built so far."""
         return list(self._tree_nodes_of.get(id(value), ()))
 

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["Inspector", "definition", "local_derivatives"]
 
 
-def definition(stepper: "Stepper", node) -> str:
+def definition(stepper: Stepper, node) -> str:
     """The forward definition of ``node``: ``e = a * b``, ``o = tanh(n)``, ``y = x**2``."""
     op = op_of(node)
     if op is None:
@@ -43,7 +43,7 @@ def definition(stepper: "Stepper", node) -> str:
     return op.definition(stepper.name(node), [stepper.name(p) for p in node._prev], node._arg)
 
 
-def local_derivatives(stepper: "Stepper", step: "Step") -> str:
+def local_derivatives(stepper: Stepper, step: Step) -> str:
     """The op's rule in symbols, with the graph's names: ``∂e/∂a = b   ∂e/∂b = a``."""
     name = stepper.name
     node = step.node
@@ -207,7 +207,7 @@ class Inspector(Widget, can_focus=True):
 
     # ----------------------------------------------------------------- the step view
 
-    def show_step(self, stepper: "Stepper", *, predict: bool = False, note: str = "") -> None:
+    def show_step(self, stepper: Stepper, *, predict: bool = False, note: str = "") -> None:
         """Describe ``stepper.current`` (or, before the first step, what comes next)."""
         self.panel = None
         parts: list[Text] = []

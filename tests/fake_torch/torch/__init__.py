@@ -23,7 +23,7 @@ if _MODE == "slow":
 
     _time.sleep(60)
 
-from engine.value import Value as _Value
+from engine.value import Value as _Value  # noqa: E402 - after the modes that stop the import
 
 __version__ = "0.0+fake"
 float64 = "float64"
