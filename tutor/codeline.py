@@ -1,9 +1,9 @@
 """Judging one line of code that a learner typed: a line of a backward rule or of a training loop.
 
-The line is never executed. It is parsed with :mod:`ast`, checked against a small whitelist
-(numbers, the rule's own names with ``.data``/``.grad``, ``+ - * / **``, unary ``-``, comparisons,
-``x if c else y`` and the functions ``tanh exp log``), and then *evaluated by this module's own
-little interpreter* on random values. Two lines are the same answer when they change the same
+The line is never executed. It is parsed with :mod:`ast`, and its right-hand side is checked and
+computed by :mod:`tutor.safe_eval` (the evaluator the quizzes share) with this judge's grammar:
+numbers, the rule's own names with ``.data``/``.grad``, ``+ - * / **``, unary ``-``, comparisons,
+``x if c else y`` and the functions ``tanh exp log``. It is evaluated on random values. Two lines are the same answer when they change the same
 variable in the same way for every random draw, so ``self.grad += out.grad * other.data`` and
 ``self.grad = self.grad + other.data * out.grad`` are both right.
 
@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 
 from engine.numfmt import fmt
 from engine.ops import OPS
+from tutor import safe_eval
+from tutor.safe_eval import CannotCompute, Grammar
 
 __all__ = [
     "MAX_LINE_CHARS",
@@ -38,10 +40,8 @@ __all__ = [
 ]
 
 MAX_LINE_CHARS = 300  # a line of a backward rule or training loop is far shorter than this
-_MAX_NODES = 120  # syntax-tree nodes in one line
-_MAX_EXPONENT = 64  # |k| in a ** k
+_MAX_NODES = safe_eval.MAX_NODES  # syntax-tree nodes in one line
 _TRIALS = 6  # random draws a line is evaluated on
-_FUNCTIONS = {"tanh": math.tanh, "exp": math.exp, "log": math.log}
 
 
 class UnreadableLine(Exception):
@@ -50,10 +50,6 @@ class UnreadableLine(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
-
-
-class _EvalError(Exception):
-    """A readable line that cannot be computed for these values (division by zero, overflow)."""
 
 
 # ----------------------------------------------------------------------------- the rules
@@ -236,6 +232,7 @@ class Line:
     op: str  # "=", "+=", "-=", "*=", "/="
     value: ast.expr
     refs: frozenset[str]  # every name or name.attr the right-hand side reads
+    grammar: Grammar = field(repr=False, compare=False, default=None)  # how to compute ``value``
 
 
 _AUG = {ast.Add: "+=", ast.Sub: "-=", ast.Mult: "*=", ast.Div: "/="}
@@ -275,16 +272,15 @@ def read_line(text: str, rule: Rule) -> Line:
             raise UnreadableLine("use =, +=, -=, *= or /=")
         target_node, value = stmt.target, stmt.value
     elif isinstance(stmt, ast.Expr):
-        _check(stmt.value, rule, set())  # say first what is not allowed in it, if anything
+        _check(stmt.value, rule)  # say first what is not allowed in it, if anything
         raise UnreadableLine(
             "that is only an expression; write the whole line, with what it changes, e.g. 'self.grad += ...'"
         )
     else:
         raise UnreadableLine("it is not an assignment like 'self.grad += ...'")
     target = _target_name(target_node, rule)
-    refs: set[str] = set()
-    _check(value, rule, refs)
-    return Line(text=source, target=target, op=op, value=value, refs=frozenset(refs))
+    refs = _check(value, rule)
+    return Line(text=source, target=target, op=op, value=value, refs=refs, grammar=_grammar(rule))
 
 
 def _target_name(node: ast.AST, rule: Rule) -> str:
@@ -302,171 +298,67 @@ def _unknown(name: str, rule: Rule) -> UnreadableLine:
     return UnreadableLine(f"unknown name {name!r}: in {rule.description} you can use {rule.names_text()}")
 
 
-def _check(node: ast.AST, rule: Rule, refs: set[str]) -> None:
-    """Walk the right-hand side, allowing only the whitelisted forms."""
-    if isinstance(node, ast.Constant):
-        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-            raise UnreadableLine("only numbers can be written as constants (no text, no True/False)")
-        return
-    if isinstance(node, ast.Name):
-        if node.id in rule.scalars:
-            refs.add(node.id)
-            return
-        if node.id in rule.objects:
-            raise UnreadableLine(f"say which number of {node.id} you mean: {node.id}.data or {node.id}.grad")
-        raise _unknown(node.id, rule)
-    if isinstance(node, ast.Attribute):
+def _log(x: float) -> float:
+    if x <= 0:
+        raise CannotCompute("it takes the log of a number that is not positive")
+    return math.log(x)
+
+
+_FUNCTIONS = {"tanh": math.tanh, "exp": math.exp, "log": _log, "float": float}
+
+
+_GRAMMARS: dict[int, tuple[Rule, Grammar]] = {}
+
+
+def _grammar(rule: Rule) -> Grammar:
+    """What a line of ``rule`` may read: its scalars, and .data/.grad of its objects (made once
+    per rule; a Rule holds dicts, so it cannot be a cache key itself)."""
+    known = _GRAMMARS.get(id(rule))
+    if known is not None and known[0] is rule:
+        return known[1]
+
+    def resolve(node: ast.AST) -> str:
+        if isinstance(node, ast.Name):
+            if node.id in rule.scalars:
+                return node.id
+            if node.id in rule.objects:
+                raise UnreadableLine(
+                    f"say which number of {node.id} you mean: {node.id}.data or {node.id}.grad"
+                )
+            raise _unknown(node.id, rule)
         if isinstance(node.value, ast.Name) and node.value.id in rule.objects:
             if node.attr in ("data", "grad"):
-                refs.add(f"{node.value.id}.{node.attr}")
-                return
+                return f"{node.value.id}.{node.attr}"
             raise UnreadableLine(f"{node.value.id} has only .data and .grad, not .{node.attr}")
-        if isinstance(node.value, ast.Name) and node.value.id not in ("math",):
+        if isinstance(node.value, ast.Name) and node.value.id != "math":
             raise _unknown(node.value.id, rule)
         raise UnreadableLine("only .data and .grad of the rule's values can be read")
-    if isinstance(node, ast.BinOp):
-        if not isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)):
-            raise UnreadableLine("only + - * / and ** are allowed")
-        _check(node.left, rule, refs)
-        _check(node.right, rule, refs)
-        return
-    if isinstance(node, ast.UnaryOp):
-        if not isinstance(node.op, (ast.USub, ast.UAdd)):
-            raise UnreadableLine("only a leading - or + is allowed")
-        _check(node.operand, rule, refs)
-        return
-    if isinstance(node, ast.Compare):
-        if len(node.ops) != 1 or not isinstance(node.ops[0], (ast.Gt, ast.Lt, ast.GtE, ast.LtE)):
-            raise UnreadableLine("only one comparison with > < >= <= is allowed")
-        _check(node.left, rule, refs)
-        _check(node.comparators[0], rule, refs)
-        return
-    if isinstance(node, ast.IfExp):
-        for part in (node.test, node.body, node.orelse):
-            _check(part, rule, refs)
-        return
-    if isinstance(node, ast.Call):
-        name = _function_name(node.func)
-        if name is None:
-            raise UnreadableLine("only tanh, exp, log and float can be called")
-        if node.keywords or len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
-            raise UnreadableLine(f"{name} takes exactly one number")
-        _check(node.args[0], rule, refs)
-        return
-    raise UnreadableLine(f"{_plain_name(node)} is not allowed in this line")
+
+    grammar = Grammar(
+        resolve,
+        functions=_FUNCTIONS,
+        comparisons=True,
+        conditionals=True,
+        refused="write one line of arithmetic on the rule's values",
+    )
+    _GRAMMARS[id(rule)] = (rule, grammar)
+    return grammar
 
 
-def _function_name(func: ast.AST) -> str | None:
-    if isinstance(func, ast.Name) and (func.id in _FUNCTIONS or func.id == "float"):
-        return func.id
-    if (
-        isinstance(func, ast.Attribute)
-        and isinstance(func.value, ast.Name)
-        and func.value.id == "math"
-        and func.attr in _FUNCTIONS
-    ):
-        return func.attr
-    return None
-
-
-def _plain_name(node: ast.AST) -> str:
-    names = {
-        ast.Subscript: "indexing",
-        ast.List: "a list",
-        ast.Tuple: "a tuple",
-        ast.Dict: "a dict",
-        ast.Set: "a set",
-        ast.Lambda: "lambda",
-        ast.JoinedStr: "an f-string",
-        ast.NamedExpr: "the := operator",
-        ast.BoolOp: "and/or",
-        ast.Starred: "*",
-        ast.ListComp: "a comprehension",
-        ast.GeneratorExp: "a generator",
-        ast.Await: "await",
-    }
-    return names.get(type(node), type(node).__name__)
+def _check(node: ast.AST, rule: Rule) -> frozenset[str]:
+    """The refs the right-hand side reads, after the shared safe evaluator's whitelist."""
+    try:
+        return safe_eval.check(node, _grammar(rule))
+    except safe_eval.Unreadable as err:  # UnreadableLine is one too; keep the judge's own type
+        raise UnreadableLine(err.message) from None
 
 
 # ----------------------------------------------------------------------------- evaluating
 
 
-def _evaluate(node: ast.AST, env: dict[str, float], swap: dict[str, str]) -> float:
-    """The restricted interpreter: only the forms ``_check`` allowed, on plain floats."""
-    if isinstance(node, ast.Constant):
-        return float(node.value)
-    if isinstance(node, ast.Name):
-        return env[swap.get(node.id, node.id)]
-    if isinstance(node, ast.Attribute):
-        ref = f"{node.value.id}.{node.attr}"
-        return env[swap.get(ref, ref)]
-    if isinstance(node, ast.UnaryOp):
-        v = _evaluate(node.operand, env, swap)
-        return -v if isinstance(node.op, ast.USub) else v
-    if isinstance(node, ast.BinOp):
-        a = _evaluate(node.left, env, swap)
-        b = _evaluate(node.right, env, swap)
-        try:
-            if isinstance(node.op, ast.Add):
-                r = a + b
-            elif isinstance(node.op, ast.Sub):
-                r = a - b
-            elif isinstance(node.op, ast.Mult):
-                r = a * b
-            elif isinstance(node.op, ast.Div):
-                r = a / b
-            else:
-                if abs(b) > _MAX_EXPONENT:
-                    raise _EvalError(f"an exponent of {b:g} is too large")
-                if a < 0 and not float(b).is_integer():
-                    raise _EvalError("a negative number to a fractional power")
-                r = a**b
-        except ZeroDivisionError:
-            raise _EvalError("it divides by zero") from None
-        except OverflowError:
-            raise _EvalError("a number grows too large") from None
-        return _finite(r)
-    if isinstance(node, ast.Compare):
-        a = _evaluate(node.left, env, swap)
-        b = _evaluate(node.comparators[0], env, swap)
-        op = node.ops[0]
-        result = (
-            a > b
-            if isinstance(op, ast.Gt)
-            else a < b
-            if isinstance(op, ast.Lt)
-            else a >= b
-            if isinstance(op, ast.GtE)
-            else a <= b
-        )
-        return 1.0 if result else 0.0
-    if isinstance(node, ast.IfExp):
-        if _evaluate(node.test, env, swap) != 0.0:
-            return _evaluate(node.body, env, swap)
-        return _evaluate(node.orelse, env, swap)
-    if isinstance(node, ast.Call):
-        name = _function_name(node.func)
-        x = _evaluate(node.args[0], env, swap)
-        if name == "float":
-            return x
-        if name == "log" and x <= 0:
-            raise _EvalError("it takes the log of a number that is not positive")
-        try:
-            return _finite(_FUNCTIONS[name](x))
-        except OverflowError:
-            raise _EvalError("a number grows too large") from None
-    raise _EvalError("cannot evaluate this")  # unreachable after _check
-
-
-def _finite(x: float) -> float:
-    if isinstance(x, complex) or not math.isfinite(x):
-        raise _EvalError("a number grows too large")
-    return x
-
-
 def _effect(line: Line, env: dict[str, float], swap: dict[str, str] | None = None) -> float:
     """The new value of the line's target after the line runs on ``env``."""
-    value = _evaluate(line.value, env, swap or {})
+    value = safe_eval.evaluate(line.value, env, line.grammar, swap)
     old = env[line.target]
     try:
         if line.op == "=":
@@ -480,8 +372,8 @@ def _effect(line: Line, env: dict[str, float], swap: dict[str, str] | None = Non
         else:
             new = old / value
     except ZeroDivisionError:
-        raise _EvalError("it divides by zero") from None
-    return _finite(new)
+        raise CannotCompute("it divides by zero") from None
+    return safe_eval.finite(new)
 
 
 def _close(a: float, b: float) -> bool:
@@ -499,7 +391,7 @@ def same_effect(a: Line, b: Line, rule: Rule) -> bool:
         return False
     try:
         return all(_close(_effect(a, env), _effect(b, env)) for env in _samples(rule))
-    except _EvalError:
+    except CannotCompute:
         return False
 
 
@@ -539,7 +431,7 @@ def judge_line(answer: str, expect: Line | str, rule: Rule | str) -> LineVerdict
     samples = _samples(rule)
     try:
         learner = [_effect(line, env) for env in samples]
-    except _EvalError as err:
+    except CannotCompute as err:
         return LineVerdict(False, [], f"That line cannot be computed: {err}.", "wrong")
     wanted = [_effect(expect, env) for env in samples]
     if all(_close(a, b) for a, b in zip(learner, wanted)):
@@ -569,7 +461,7 @@ def _diagnose(line, expect, rule, samples, learner, wanted) -> LineVerdict:
     expect_adds = _depends_on_old(expect, samples)
     try:
         line_adds = _depends_on_old(line, samples)
-    except _EvalError:
+    except CannotCompute:
         line_adds = None
     tags: list[str] = []
     notes: list[str] = []
@@ -678,12 +570,12 @@ def _match_mistake(line, expect, rule, samples, got, expect_adds):
                     continue
                 try:
                     cand = share(swap={ref: alt})
-                except _EvalError:
+                except CannotCompute:
                     continue
                 if matches(cand):
                     tag = rule.swap_tags.get((ref, alt), "wrong-operand")
                     return tag, f"you used {alt} where the rule needs {ref}"
-    except _EvalError:
+    except CannotCompute:
         return None
     return None
 

@@ -145,7 +145,7 @@ def test_answer_from_as_a_table_with_its_own_program():
     [
         ('prompt = "x"', ("kind",), "missing"),
         ('kind = "essay"\nprompt = "x"', ("kind",), "numeric, choice, code, order, predict"),
-        ('kind = "numeric"\nprompt = "x"\nanswer = 1\ncolour = "red"', ("colour",), "allowed:"),
+        ('kind = "numeric"\nprompt = "x"\nanswer = 1\ncolour = "red"', ("colour",), "allowed here:"),
         ('kind = "numeric"\nprompt = 3\nanswer = 1', ("prompt",), "must be"),
         ('kind = "numeric"\nanswer = 1', ("prompt",), "missing"),
         ('kind = "numeric"\nprompt = "x"', ("answer",), "answer_from"),
@@ -215,7 +215,7 @@ def test_answer_from_as_a_table_with_its_own_program():
         (
             'kind = "code"\nprompt = "x"\nrule = "matmul"\nexpect = "self.grad += out.grad"',
             ("rule",),
-            "add, mul",
+            '"add", "mul"',
         ),
         ('kind = "code"\nprompt = "x"\nrule = "add"\nexpect = "self.grad +="', ("expect",), "cannot read"),
         (
@@ -231,7 +231,7 @@ def test_answer_from_as_a_table_with_its_own_program():
         (
             'kind = "order"\nprompt = "x"\n[[steps]]\ntext = "f"\nrole = "train"',
             ("steps", "0", "role"),
-            "forward, loss",
+            '"forward", "loss"',
         ),
         (
             'kind = "predict"\nprogram = "a = 2; b = a * a"\nnode = "b"\noperand = "c"',
@@ -266,6 +266,69 @@ def test_config_errors_name_the_key_and_what_is_allowed(text, keypath, words):
     assert err.keypath == keypath
     assert words in err.message
     assert err.message in str(err)
+
+
+def test_every_problem_of_a_block_is_reported_at_once_not_only_the_first():
+    err = config_error(
+        'kind = "numeric"\nprompt = 3\nanswer = "six"\nmax_tries = 0\ntolerance = -1\ncolour = "red"\n'
+        '[[wrong]]\nanswer = 2\ntag = "nope"\n'
+    )
+    got = [(p.path, p.message.split(";")[0]) for p in err.problems]
+    assert got == [
+        (("colour",), "unknown key 'colour' in a numeric quiz"),
+        (("prompt",), "must be the question, as text, not 3"),
+        (("max_tries",), "must be 1 or more, not 0"),
+        (("answer",), 'must be a number, not "six"'),
+        (("tolerance",), "must not be negative"),
+        (("wrong", "0", "tag"), "unknown misconception tag 'nope'"),
+        (("wrong", "0", "feedback"), "missing"),
+    ]
+    assert err.keypath == ("colour",) and "(and 6 more problems)" in str(err)
+
+
+@pytest.mark.parametrize(
+    "text, keypath, hint",
+    [
+        ('kind = "numeric"\nprompt = "x"\nanswer = 1\ntolerence = 0.1', ("tolerence",), "'tolerance'"),
+        ('kind = "numerik"\nprompt = "x"', ("kind",), "'numeric'"),
+        ('kind = "choice"\nprompt = "x"\n[[option]]\ntext = "a"', ("option",), "'options'"),
+        (
+            'kind = "choice"\nprompt = "x"\n[[options]]\ntext = "a"\ncorect = true\nfeedback = "f"\n'
+            '[[options]]\ntext = "b"\nfeedback = "f"',
+            ("options", "0", "corect"),
+            "'correct'",
+        ),
+        ('kind = "code"\nprompt = "x"\nrule = "mull"\nexpect = "self.grad += out.grad"', ("rule",), '"mul"'),
+        (
+            f'kind = "numeric"\nprompt = "x"\nprogram = "{SEEDS}"\nanswer_from = "aa.grad"',
+            ("answer_from",),
+            "'a'",
+        ),
+        (
+            f'kind = "numeric"\nprompt = "x"\nanswer_from = {{ program = "{SEEDS}", valeu = "a.grad" }}',
+            ("answer_from", "valeu"),
+            "'value'",
+        ),
+        (f'kind = "predict"\nprogram = "{SEEDS}"\nnode = "ee"\noperand = "a"', ("node",), "'e'"),
+        (
+            'kind = "numeric"\nprompt = "x"\nanswer = 1\n[[wrong]]\nanswer = 2\nfeedback = "f"\ntag = "forgot-zero-grads"',
+            ("wrong", "0", "tag"),
+            "'forgot-zero-grad'",
+        ),
+    ],
+)
+def test_unknown_keys_and_names_get_did_you_mean(text, keypath, hint):
+    err = config_error(text)
+    assert err.keypath == keypath
+    assert f"did you mean {hint}?" in err.message
+
+
+def test_a_program_that_fails_is_reported_once_however_many_keys_use_it():
+    err = config_error(
+        'kind = "numeric"\nprompt = "x"\nprogram = "a = 2; b = a +"\nanswer_from = "a.grad"\n'
+        '[[wrong]]\nanswer_from = "a.data"\nfeedback = "f"\n'
+    )
+    assert [p.path for p in err.problems] == [("program",)]
 
 
 def test_order_steps_given_in_a_wrong_order_are_refused():
@@ -488,7 +551,7 @@ def test_order_run_numbers_are_the_engines_own_training_run():
     zero_grad numbers equal its no_zero_grad mistake mode."""
     from engine.numfmt import fmt as _fmt
     from engine.train import Task, Trainer
-    from tutor.quiz import RUN_LR, RUN_SEED, RUN_STEPS, _run_roles
+    from tutor.quiz.order import RUN_LR, RUN_SEED, RUN_STEPS, _run_roles
 
     task = Task.from_config(
         {

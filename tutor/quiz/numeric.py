@@ -1,0 +1,142 @@
+"""``numeric``: a number, typed in or computed from an expression program by the engine; a
+tolerance; tagged wrong answers with their own feedback."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from engine.numfmt import fmt
+from tutor.quiz.common import (
+    DEFAULT_REL_TOLERANCE,
+    DEFAULT_TOLERANCE,
+    Quiz,
+    Verdict,
+    WrongAnswer,
+    present,
+    quiz_table,
+    read_number,
+    tag_key,
+    unreadable_number,
+)
+from tutor.quiz.programs import answer_value, program_values
+from tutor.schema import Issues, Key, Table
+
+KIND = "numeric"
+
+
+def _not_negative(value: float) -> str | None:
+    return "must not be negative" if value < 0 else None
+
+
+def wrong_table(what: str) -> Table:
+    """The [[wrong]] tables of numeric and predict questions: known wrong numbers."""
+    return Table(
+        "a [[wrong]] answer",
+        (
+            Key("answer", "number", "a number"),
+            Key("answer_from", "any", 'a text like "a.data * e.grad", or a table { program, value }'),
+            tag_key(),
+            Key("feedback", "str", "what to tell a learner who gives this answer", required=True),
+        ),
+    )
+
+
+TABLE = quiz_table(
+    KIND,
+    (
+        Key("program", "str", "an expression program (text)"),
+        Key("answer", "number", "a number"),
+        Key("answer_from", "any", 'a text like "a.grad", or a table { program = ..., value = ... }'),
+        Key(
+            "tolerance",
+            "number",
+            "a number (how far off an answer may be)",
+            default=DEFAULT_TOLERANCE,
+            check=_not_negative,
+        ),
+        Key(
+            "rel_tolerance",
+            "number",
+            "a number (a fraction of the answer)",
+            default=DEFAULT_REL_TOLERANCE,
+            check=_not_negative,
+        ),
+        Key("wrong", "tables", "known wrong answers", table=wrong_table("numeric")),
+    ),
+)
+
+
+@dataclass
+class NumericQuiz(Quiz):
+    kind = KIND
+    answer_types = (str, int, float)
+
+    answer: float = 0.0
+    tolerance: float = DEFAULT_TOLERANCE
+    rel_tolerance: float = DEFAULT_REL_TOLERANCE
+    wrong: list[WrongAnswer] = field(default_factory=list)
+
+    @property
+    def answer_help(self) -> str:
+        return "type a number, like -4 or 0.5"
+
+    def solution(self) -> str:
+        return f"The answer is {fmt(self.answer)}."
+
+    def close(self, value: float, target: float) -> bool:
+        diff = abs(value - target)
+        return diff <= self.tolerance * (1 + 1e-9) or diff <= self.rel_tolerance * max(
+            abs(value), abs(target)
+        )
+
+    def grade(self, answer) -> Verdict:
+        value = read_number(answer)
+        if value is None:
+            return unreadable_number()
+        if self.close(value, self.answer):
+            return Verdict(True, [], f"Right: the answer is {fmt(self.answer)}.", "right")
+        for w in self.wrong:
+            if self.close(value, w.value):
+                return Verdict(False, present(w.tag), w.feedback, "wrong")
+        if self.answer != 0 and self.close(-value, self.answer):
+            return Verdict(False, [], "Not quite: the size is right, but check the sign.", "wrong")
+        return Verdict(False, [], "Not quite.", "wrong")
+
+
+def read_wrong_numbers(
+    config: dict, values: dict, program, equals_right, issues: Issues
+) -> list[WrongAnswer]:
+    """The [[wrong]] answers (numeric, predict): each a number or an answer_from, with feedback."""
+    out = []
+    raw = config.get("wrong") if isinstance(config.get("wrong"), list) else []
+    for i, (table, read) in enumerate(zip(raw, values.get("wrong") or [])):
+        path = ["wrong", str(i)]
+        value = answer_value(table, read, path, program, "the wrong answer", issues)
+        if value is None or "feedback" not in read:
+            continue
+        if equals_right is not None and equals_right(value):
+            issues.add(
+                [*path, "answer"],
+                f"this wrong answer ({fmt(value)}) is the right answer, within the tolerance",
+            )
+            continue
+        out.append(WrongAnswer(value, read.get("tag"), read["feedback"].strip()))
+    return out
+
+
+def build(config: dict, values: dict, common: dict, issues: Issues) -> NumericQuiz:
+    program = values.get("program")
+    if program is not None:
+        program_values(program, ["program"], issues)
+    quiz = NumericQuiz(
+        **common,
+        program=program,
+        tolerance=values.get("tolerance", DEFAULT_TOLERANCE),
+        rel_tolerance=values.get("rel_tolerance", DEFAULT_REL_TOLERANCE),
+    )
+    answer = answer_value(config, values, [], program, "the right answer", issues)
+    if answer is not None:
+        quiz.answer = float(answer)
+    equals_right = (lambda v: quiz.close(v, quiz.answer)) if answer is not None else None
+    quiz.wrong = read_wrong_numbers(config, values, program, equals_right, issues)
+    return quiz
