@@ -95,11 +95,12 @@ def run_ours(data, steps, initial):
 def run_ours_trainer(data, steps, initial, data_seed):
     """The app's path: `Trainer.step()` on the same task (adds labels, grad norm, checks)."""
     sys.path.insert(0, ROOT)
-    from engine.train import MOONS_DEMO_TASK, Task, Trainer
+    from engine.train import MOONS_DEMO_TASK, Trainer
+    from tutor.lessons import read_task
 
     config = dict(MOONS_DEMO_TASK, steps=steps)
     config["data"] = dict(config["data"], seed=data_seed)
-    trainer = Trainer(Task.from_config(config))
+    trainer = Trainer(read_task(config))
     assert trainer.data.xs == data["xs"] and trainer.data.ys == data["ys"], "not the same data"
     trainer.model.set_parameter_values(initial)
     times, losses = [], []

@@ -32,8 +32,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.cost import BYTES_PER_VALUE, SECONDS_PER_VALUE_STEP, values_per_step  # noqa: E402
-from engine.train import MOONS_DEMO_TASK, SEEDS_TASK, Task, Trainer  # noqa: E402
+from engine.train import MOONS_DEMO_TASK, SEEDS_TASK, Trainer  # noqa: E402
 from engine.value import topological_order  # noqa: E402
+from tutor.lessons import read_task  # noqa: E402
 
 
 def _moons(layers, samples, **extra):
@@ -72,7 +73,7 @@ QUICK = ("seeds", "moons demo", "bce tanh [32, 32, 1] ×200")
 
 
 def measure(name: str, repeat: int) -> dict:
-    task = Task.from_config(TASKS[name])
+    task = read_task(TASKS[name])
     trainer = Trainer(task)
     loss, _ = trainer.forward()
     counted = len(topological_order(loss))

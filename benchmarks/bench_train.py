@@ -35,6 +35,7 @@ from textual import events  # noqa: E402
 from textual.app import App  # noqa: E402
 
 from engine.train import MOONS_DEMO_TASK, SEEDS_TASK, Task, Trainer  # noqa: E402
+from tutor.lessons import read_task  # noqa: E402
 from tutor.screens.train import TrainScreen  # noqa: E402
 
 TASKS = {"moons": MOONS_DEMO_TASK, "seeds": SEEDS_TASK}
@@ -150,7 +151,7 @@ def main(argv=None) -> None:
     parser.add_argument("--every", type=float, default=0.5, help="seconds between key presses (0.5)")
     parser.add_argument("--engine", action="store_true", help="also time the engine without the app")
     args = parser.parse_args(argv)
-    task = Task.from_config(TASKS[args.task])
+    task = read_task(TASKS[args.task])
     r = asyncio.run(in_app(task, args.every))
     d = r["delays_ms"]
     print(

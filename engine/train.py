@@ -19,51 +19,24 @@ classic mistake switched on, for real, so the learner sees what the bug does:
 Each is a key of the one mistake registry, `engine.mistakes.MISTAKES`. A run whose loss or
 gradient stops being a finite number stops with a plain reason.
 
-The task config (what a lesson's ```train block holds, as TOML)
----------------------------------------------------------------
-
-    steps = 100                # required: 1 to 10000 training steps
-    seed = 1                   # optional (1): the seed of the initial weights
-    mistake = "none"           # optional: "none", "no_zero_grad", "overwrite", "ascend", "high_lr"
-
-    [model]
-    layers = [4, 4, 1]         # required: neurons per layer (1 to 8 layers of 1 to 64);
-                               # the last layer has 1 neuron
-    inputs = 2                 # optional: numbers per sample, as the data has (3 for "seeds")
-    activation = "tanh"        # optional: "tanh", "relu", "sigmoid" or "linear"
-    linear_output = false      # optional: true leaves the last layer's output unsquashed
-
-    [data]
-    name = "moons"             # required: "seeds", "moons", "circles" or "xor"
-    samples = 100              # optional (not for "seeds"): 1 to 1000
-    noise = 0.1                # optional (not for "seeds"): 0 to 2, std of the jitter
-    seed = 1                   # optional (not for "seeds"): the seed of the data
-
-    [loss]
-    kind = "sse"               # required: "sse", "max_margin" or "bce"
-    l2 = 0.0                   # optional: 0 to 1, alpha in the L2 penalty alpha * sum(p * p)
-
-    [optimiser]
-    kind = "sgd"               # required: "sgd" or "adam"
-    lr = 0.1                   # required: the learning rate, above 0
-    decay = "none"             # optional: "none" or "linear" (lr * (1 - 0.9 * k / steps))
-    momentum = 0.0             # optional, sgd only: 0 up to (not including) 1
-    # beta1 = 0.9              # optional, adam only: 0 up to 1 (the gradient's running average)
-    # beta2 = 0.999            # optional, adam only: 0 up to 1 (the squared gradient's average)
+A `Task` is typed: `ModelSpec`, `DataSpec`, `LossSpec` and `OptimiserSpec`, each a frozen
+dataclass. Reading a lesson's ```train block (TOML) into one, with its messages for a teacher, is
+the lesson layer's job (`tutor.lessons.train`), not the engine's. `SEEDS_TASK` and
+`MOONS_DEMO_TASK` are the course's two reference tasks written as such a block's table;
+`MOONS_DEMO` is the second as a `Task` (``Task()`` is the first).
 
 Targets are +1/-1 for "sse" and "max_margin" and 1/0 for "bce" (the driver maps the data's
 +1/-1 to 1/0). "bce" needs probabilities: if the last layer is not a sigmoid, its output is put
 through one.
 
-Besides each key's own range, a task must fit the budget of `engine.cost`: at most
-1,000,000 values per step (`MAX_VALUES_PER_STEP`, memory) and 50,000,000 values over the whole
-run (`MAX_VALUE_STEPS`, time). micrograd's moons demo builds 66,014 values per step, 100 steps.
-Both `Task.from_config` and `Trainer` refuse a task over it, saying what to shrink.
+A task must fit the budget of `engine.cost`: at most 1,000,000 values per step
+(`MAX_VALUES_PER_STEP`, memory) and 50,000,000 values over the whole run (`MAX_VALUE_STEPS`,
+time). micrograd's moons demo builds 66,014 values per step, 100 steps. `Trainer` refuses a task
+over it with `OverBudget`, saying what to shrink (the lesson layer says so too, at the key).
 """
 
 from __future__ import annotations
 
-import difflib
 import gc
 import math
 from contextlib import contextmanager
@@ -71,11 +44,11 @@ from dataclasses import dataclass, field
 
 from engine.cancel import CHECK_EVERY, Cancelled
 from engine.cost import over_budget
-from engine.data import DATASETS, make_dataset
+from engine.data import make_dataset
 from engine.losses import bce, l2_penalty, max_margin, sign_accuracy, sse, threshold_accuracy
 from engine.mistakes import HIGH_LR_FACTOR, TRAINING, backward_overwriting, overwriting_rule
-from engine.nn import ACTIVATIONS, MLP
-from engine.optim import DECAYS, SGD, Adam
+from engine.nn import MLP
+from engine.optim import SGD, Adam
 from engine.value import Value, topological_order
 
 __all__ = [
@@ -88,8 +61,9 @@ __all__ = [
     "DataSpec",
     "LossSpec",
     "OptimiserSpec",
+    "MOONS_DEMO",
     "Task",
-    "TaskConfigError",
+    "OverBudget",
     "StepReport",
     "TrainingStopped",
     "Cancelled",
@@ -173,211 +147,32 @@ class Task:
     seed: int = 1
     mistake: str | None = None
 
-    @classmethod
-    def from_config(cls, config: dict) -> Task:
-        """Check a config dict (a lesson's ```train block) and build the task it describes.
 
-        Raises `TaskConfigError` naming the first key that is missing, unknown or wrong.
-        """
-        return _read_task(config)
-
-
-class TaskConfigError(ValueError):
-    """A problem with one key of a task config: ``keypath`` says where, ``message`` what to do."""
+class OverBudget(ValueError):
+    """A task over the budget of `engine.cost`: ``keypath`` names what to shrink (as a train
+    block writes it, e.g. ``("data", "samples")``), ``message`` says by how much."""
 
     def __init__(self, keypath, message: str):
         self.keypath = tuple(keypath)
         self.message = message
-        where = ".".join(self.keypath) if self.keypath else "the train config"
-        super().__init__(f"{where}: {message}")
+        super().__init__(f"{'.'.join(self.keypath)}: {message}" if self.keypath else message)
 
 
-# ------------------------------------------------------------------- reading a config
+# micrograd's moons demo as a typed task (MOONS_DEMO_TASK as a train block reads it)
+MOONS_DEMO = Task(
+    ModelSpec((16, 16, 1), 2, "relu", True),
+    DataSpec("moons", 100, 0.1, 1),
+    LossSpec("max_margin", 1e-4),
+    OptimiserSpec("sgd", 1.0, "linear"),
+    steps=100,
+)
 
 
-_REQUIRED = object()
-
-MODEL_KEYS = ("layers", "inputs", "activation", "linear_output")
-DATA_KEYS = ("name", "samples", "noise", "seed")
-LOSS_KEYS = ("kind", "l2")
-OPTIMISER_KEYS = ("kind", "lr", "decay", "momentum", "beta1", "beta2")
-
-
-def _read_task(config) -> Task:
-    top = _Table(config, (), ("steps", "seed", "mistake", "model", "data", "loss", "optimiser"))
-    steps = top.whole("steps", 1, MAX_STEPS, hint="steps = 100 (the number of training steps)")
-    seed = top.whole("seed", 0, None, default=1)
-    mistake = top.choice("mistake", ("none", *MISTAKES), default="none")
-    data = _read_data(top.table("data", DATA_KEYS, hint='a [data] table with name = "moons" or similar'))
-    model = _read_model(top.table("model", MODEL_KEYS, hint="a [model] table with layers = [4, 4, 1]"), data)
-    loss = _read_loss(top.table("loss", LOSS_KEYS, hint='a [loss] table with kind = "sse" or similar'), model)
-    optimiser = _read_optimiser(
-        top.table("optimiser", OPTIMISER_KEYS, hint='an [optimiser] table, kind = "sgd"')
-    )
-    task = Task(model, data, loss, optimiser, steps, seed, None if mistake == "none" else mistake)
-    problem = over_budget(task)
-    if problem is not None:
-        keypath, message = problem
-        if keypath == ("data", "samples") and "samples" not in config["data"]:
-            keypath = ("model", "layers")  # point at a line the config has
-        raise TaskConfigError(keypath, message)
-    return task
-
-
-def _read_data(t: _Table) -> DataSpec:
-    name = t.choice("name", DATASETS, hint='name = "moons" (or "seeds", "circles", "xor")')
-    if name == "seeds":
-        for key in ("samples", "noise", "seed"):
-            if t.has(key):
-                raise t.error(key, f"the seeds data is always the same 4 samples: remove {key}")
-        return DataSpec(name)
-    samples = t.whole("samples", 1, MAX_SAMPLES, default=100)
-    noise = t.number("noise", 0.0, MAX_NOISE, default=0.1)
-    seed = t.whole("seed", 0, None, default=1)
-    return DataSpec(name, samples, noise, seed)
-
-
-def _read_model(t: _Table, data: DataSpec) -> ModelSpec:
-    layers = t.get("layers", hint="layers = [4, 4, 1] (the neurons in each layer)")
-    if not isinstance(layers, list) or not layers:
-        raise t.error("layers", f"must be a list of layer sizes like [4, 4, 1], not {_show(layers)}")
-    if len(layers) > MAX_LAYERS:
-        raise t.error("layers", f"at most {MAX_LAYERS} layers, not {len(layers)}")
-    for size in layers:
-        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_WIDTH:
-            message = f"each layer size must be a whole number from 1 to {MAX_WIDTH}, not {_show(size)}"
-            raise t.error("layers", message)
-    if layers[-1] != 1:
-        message = "the last layer must have 1 neuron: each loss compares one score with one target"
-        raise t.error("layers", message)
-    data_inputs = 3 if data.name == "seeds" else 2
-    inputs = t.whole("inputs", 1, None, default=data_inputs)
-    if inputs != data_inputs:
-        message = (
-            f"the {data.name} data has {data_inputs} numbers per sample, so inputs must be {data_inputs}"
-        )
-        raise t.error("inputs", message)
-    activation = t.choice("activation", tuple(ACTIVATIONS), default="tanh")
-    linear_output = t.flag("linear_output", default=False)
-    return ModelSpec(tuple(layers), inputs, activation, linear_output)
-
-
-def _read_loss(t: _Table, model: ModelSpec) -> LossSpec:
-    kind = t.choice("kind", LOSSES, hint='kind = "sse" (or "max_margin", "bce")')
-    l2 = t.number("l2", 0.0, 1.0, default=0.0)
-    if kind != "bce" and _ends_in_sigmoid(model):
-        raise TaskConfigError(
-            ("model", "activation"),
-            f'a sigmoid output is never negative, so it cannot reach targets of -1 for "{kind}": '
-            'set linear_output = true or use the loss kind "bce"',
-        )
-    return LossSpec(kind, l2)
-
-
-def _read_optimiser(t: _Table) -> OptimiserSpec:
-    kind = t.choice("kind", OPTIMISERS, hint='kind = "sgd" (or "adam")')
-    lr = t.number("lr", 0.0, 1e6, above=True, hint="lr = 0.1 (the learning rate)")
-    decay = t.choice("decay", DECAYS, default="none")
-    if kind == "sgd":
-        for key in ("beta1", "beta2"):
-            if t.has(key):
-                raise t.error(key, f'{key} is for "adam"; sgd uses momentum')
-        momentum = t.number("momentum", 0.0, 1.0, below=True, default=0.0)
-        return OptimiserSpec(kind, lr, decay, momentum=momentum)
-    if t.has("momentum"):
-        message = 'momentum is for "sgd"; adam keeps its own average of past gradients (beta1)'
-        raise t.error("momentum", message)
-    beta1 = t.number("beta1", 0.0, 1.0, below=True, default=0.9)
-    beta2 = t.number("beta2", 0.0, 1.0, below=True, default=0.999)
-    return OptimiserSpec(kind, lr, decay, beta1=beta1, beta2=beta2)
-
-
-class _Table:
-    """One table of the config: refuses keys it does not know, then reads the rest one by one."""
-
-    def __init__(self, value, path: tuple[str, ...], allowed: tuple[str, ...]):
-        if not isinstance(value, dict):
-            raise TaskConfigError(path, f"must be a table of keys, not {_show(value)}")
-        for key in value:
-            if key not in allowed:
-                close = difflib.get_close_matches(str(key), allowed, n=1)
-                suggestion = f"did you mean {close[0]!r}? " if close else ""
-                message = f"unknown key; {suggestion}allowed here: {', '.join(allowed)}"
-                raise TaskConfigError(path + (str(key),), message)
-        self.values = value
-        self.path = path
-
-    def error(self, key: str, message: str) -> TaskConfigError:
-        return TaskConfigError(self.path + (key,), message)
-
-    def has(self, key: str) -> bool:
-        return key in self.values
-
-    def get(self, key: str, default=_REQUIRED, *, hint: str = ""):
-        if key in self.values:
-            return self.values[key]
-        if default is _REQUIRED:
-            raise self.error(key, f"missing; add {hint}")
-        return default
-
-    def table(self, key: str, allowed: tuple[str, ...], *, hint: str) -> _Table:
-        return _Table(self.get(key, hint=hint), self.path + (key,), allowed)
-
-    def whole(self, key, lo: int, hi: int | None, default=_REQUIRED, hint="") -> int:
-        value = self.get(key, default, hint=hint)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.error(key, f"must be a whole number, not {_show(value)}")
-        if value < lo or (hi is not None and value > hi):
-            span = f"from {lo} to {hi}" if hi is not None else f"at least {lo}"
-            raise self.error(key, f"must be {span}, not {value}")
-        return value
-
-    def number(self, key, lo: float, hi: float, *, above=False, below=False, default=_REQUIRED, hint=""):
-        """A number from lo to hi; ``above``/``below`` leave out lo/hi themselves."""
-        value = self.get(key, default, hint=hint)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.error(key, f"must be a number, not {_show(value)}")
-        value = float(value)
-        too_low = value <= lo if above else value < lo
-        too_high = value >= hi if below else value > hi
-        if math.isnan(value) or too_low or too_high:
-            low = f"above {lo:g}" if above else f"at least {lo:g}"
-            high = f"below {hi:g}" if below else f"at most {hi:g}"
-            raise self.error(key, f"must be {low} and {high}, not {_show(value)}")
-        return value
-
-    def choice(self, key, allowed: tuple[str, ...], default=_REQUIRED, hint="") -> str:
-        value = self.get(key, default, hint=hint)
-        if not isinstance(value, str) or value not in allowed:
-            options = ", ".join(f'"{a}"' for a in allowed)
-            raise self.error(key, f"must be one of {options}, not {_show(value)}")
-        return value
-
-    def flag(self, key, default=_REQUIRED) -> bool:
-        value = self.get(key, default)
-        if not isinstance(value, bool):
-            raise self.error(key, f"must be true or false, not {_show(value)}")
-        return value
-
-
-def _show(value) -> str:
-    """How a TOML author would recognise the value in a message."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "a list"
-    return repr(value)
+# -------------------------------------------------------------------------- training
 
 
 def _ends_in_sigmoid(model: ModelSpec) -> bool:
     return model.activation == "sigmoid" and not model.linear_output
-
-
-# -------------------------------------------------------------------------- training
 
 
 @dataclass(frozen=True)
@@ -444,9 +239,9 @@ class Trainer:
         mistake = mistake if mistake is not None else task.mistake
         if mistake is not None and mistake not in MISTAKES:
             raise ValueError(f"unknown mistake {mistake!r}; use one of {', '.join(MISTAKES)}")
-        problem = over_budget(task)  # the same budget as Task.from_config, for a Task built directly
+        problem = over_budget(task)  # the same budget the lesson layer checks a block against
         if problem is not None:
-            raise TaskConfigError(*problem)
+            raise OverBudget(*problem)
         self.task = task
         self.mistake = mistake
         d = task.data

@@ -215,7 +215,7 @@ def _plural(n: int, word: str) -> str:
 def _check(args, environ) -> int:
     if not args.paths:
         catalog = _catalog(args, environ, grade_examples=True)
-        problems = catalog.problems
+        problems, warnings = catalog.problems, catalog.warnings
         checked = len(catalog.lessons)
     else:
         # the given files are checked in the company of the built-in lessons (and --lessons /
@@ -244,10 +244,13 @@ def _check(args, environ) -> int:
         problems = [p for p in catalog.problems if p.line == 0 and Path(p.path) in dirs] + problems
         problems += [_missing(raw) for raw in missing]
         problems.sort(key=lambda p: (p.path, p.line, p.col))
+        warnings = [w for l in chosen for w in l.warnings]
         checked = len(chosen)
-    for problem in problems:
+    for problem in sorted([*problems, *warnings], key=lambda p: (p.path, p.line, p.col)):
         print(problem)
-    print(f"checked {_plural(checked, 'lesson')}: {_plural(len(problems), 'problem')}")
+    # warnings (a ```quiz fence in a list, shown as code) are printed but do not fail the check
+    said = f", {_plural(len(warnings), 'warning')}" if warnings else ""
+    print(f"checked {_plural(checked, 'lesson')}: {_plural(len(problems), 'problem')}{said}")
     return 1 if problems else 0
 
 
@@ -495,27 +498,16 @@ def _read_small_text(where: str, what: str) -> str | None:
 
 
 def _train(args, environ) -> int:
-    import tomllib
-
-    from engine.train import Task, TaskConfigError
-    from tutor.lessons import toml_error_position, toml_key_position
+    from tutor.lessons import read_task_file
 
     where = args.task_file
     text = _read_small_text(where, "a task")
     if text is None:
         return 1
-    try:
-        config = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        line, col, message = toml_error_position(err, text)
-        print(f"{where}:{line}:{col}: {message}", file=sys.stderr)
-        return 1
-    try:
-        task = Task.from_config(config)
-    except TaskConfigError as err:
-        line, col = toml_key_position(text, tuple(err.keypath))
-        key = ".".join(str(k) for k in err.keypath)
-        print(f"{where}:{line}:{col}: {key + ': ' if key else ''}{err.message}", file=sys.stderr)
+    task, problems = read_task_file(where, text)  # every problem of the task, each at its line
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if task is None:
         return 1
     catalog = _catalog(args, environ)
     progress = _progress_store(args, environ)

@@ -74,7 +74,7 @@ def show(value) -> str:
     if isinstance(value, dict):
         return "a table"
     if isinstance(value, list):
-        return "an empty list" if not value else "a list"
+        return "a list"
     return repr(value)
 
 
@@ -165,11 +165,7 @@ class Table:
         for key in value:
             if key not in self.by_name:
                 close = did_you_mean(key, names)
-                hint = (
-                    f"{close} (allowed here: {', '.join(names)})"
-                    if close
-                    else f"; allowed here: {', '.join(names)}"
-                )
+                hint = f"{close} (allowed: {', '.join(names)})" if close else f"; allowed: {', '.join(names)}"
                 issues.add((*path, key), self.unknown.format(key=key, where=self.where, hint=hint))
         good: dict = {}
         for key in self.keys:

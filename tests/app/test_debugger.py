@@ -692,10 +692,11 @@ async def test_each_prediction_and_the_end_of_the_pass_are_reported_as_they_happ
 
 def _network_sample(layers):
     """One moons sample's loss graph through a tanh network: every weight and bias an input."""
-    from engine.train import Task, Trainer
+    from engine.train import Trainer
+    from tutor.lessons import read_task
     from tutor.screens.train import SampleProgram
 
-    task = Task.from_config(
+    task = read_task(
         {
             "steps": 10,
             "model": {"layers": layers},

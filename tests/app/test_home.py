@@ -244,10 +244,10 @@ async def test_step_mode_opens_the_debugger_and_leaving_it_quits(make_app):
 
 
 async def test_train_mode_opens_the_training_screen_and_leaving_it_quits(make_app):
-    from engine.train import Task
+    from tutor.lessons import read_task
     from tutor.screens.train import TrainScreen
 
-    task = Task.from_config(
+    task = read_task(
         {
             "steps": 5,
             "model": {"layers": [4, 4, 1]},

@@ -299,8 +299,8 @@ async def test_debugger_card_opens_the_debugger_with_its_program(make_app, fake_
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, FakeDebugger)
-        (kind, text, output), title, predict = fake_debugger.opened[0]
-        assert "L = d * f" in text and output is None
+        program, title, predict = fake_debugger.opened[0]  # the program parsed when the lesson was read
+        assert "L = d * f" in program.text and program.output == "L"
         assert title == "Backward through L = (a*b + c) * f"  # the block's caption
         assert predict is False
 

@@ -19,6 +19,7 @@ from textual.app import App
 from engine.cost import MAX_VALUES_PER_STEP, values_per_step
 from engine.train import SEEDS_TASK, Task, Trainer, TrainingStopped
 from tests.app.conftest import screen_text, squash, threads_in, toast_text
+from tutor.lessons import read_task
 from tutor.screens.train import BugPicker, SampleProgram, Snapshot, TrainScreen, describe_task
 from tutor.widgets.boundary import predict_grid
 
@@ -28,11 +29,11 @@ SIZE = (80, 24)
 
 def load(name: str) -> Task:
     with open(FIXTURES / f"{name}.toml", "rb") as f:
-        return Task.from_config(tomllib.load(f))
+        return read_task(tomllib.load(f))
 
 
 def seeds() -> Task:
-    return Task.from_config(SEEDS_TASK)
+    return read_task(SEEDS_TASK)
 
 
 def engine_losses(task: Task, mistake=None):
@@ -376,7 +377,7 @@ def test_the_float_snapshot_predicts_what_the_engine_predicts(model, loss, seed)
         "loss": loss,
         "optimiser": {"kind": "sgd", "lr": 0.05},
     }
-    trainer = Trainer(Task.from_config(config))
+    trainer = Trainer(read_task(config))
     trainer.step()
     snap = Snapshot.take(trainer)
     assert snap.step == 1
@@ -419,7 +420,7 @@ async def test_the_seeds_data_has_no_boundary_key():
 
 
 def test_the_task_lines_fit_the_design_width():
-    for task in (seeds(), Task.from_config(__import__("engine.train").train.MOONS_DEMO_TASK)):
+    for task in (seeds(), read_task(__import__("engine.train").train.MOONS_DEMO_TASK)):
         for line in describe_task(task):
             assert len(line) <= 78, line
     first, second = describe_task(seeds())
@@ -564,7 +565,7 @@ async def _gone_within(seconds: float, since: float, pause) -> float:
 
 
 async def test_leaving_in_the_middle_of_a_long_step_stops_the_worker_within_a_second():
-    screen = TrainScreen(Task.from_config(NEAR_THE_BUDGET))
+    screen = TrainScreen(read_task(NEAR_THE_BUDGET))
     app = Host(screen)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -577,7 +578,7 @@ async def test_leaving_in_the_middle_of_a_long_step_stops_the_worker_within_a_se
 
 
 async def test_quitting_the_app_in_the_middle_of_a_long_step_stops_the_worker_within_a_second():
-    screen = TrainScreen(Task.from_config(NEAR_THE_BUDGET))
+    screen = TrainScreen(read_task(NEAR_THE_BUDGET))
     app = Host(screen)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -643,7 +644,7 @@ async def test_a_sample_with_zero_loss_says_why_its_pass_is_all_zeros():
     the learner is told to pick a ✗ row instead of staring at zeros."""
     from tutor.screens.debugger import DebuggerScreen
 
-    task = Task.from_config(
+    task = read_task(
         {
             "steps": 10,
             "model": {"layers": [4, 4, 1], "linear_output": True},

@@ -1,6 +1,5 @@
 """engine.cost: a task's values per step counted from its shape, and the budget every task must fit."""
 
-import copy
 import itertools
 import tracemalloc
 
@@ -15,13 +14,12 @@ from engine.cost import (
     values_per_step,
 )
 from engine.train import (
-    MOONS_DEMO_TASK,
-    SEEDS_TASK,
+    MOONS_DEMO,
     DataSpec,
     LossSpec,
     ModelSpec,
+    OverBudget,
     Task,
-    TaskConfigError,
     Trainer,
 )
 from engine.value import topological_order
@@ -61,24 +59,23 @@ def test_values_per_step_is_the_number_of_values_in_the_loss_graph(task):
     assert values_per_step(task) == counted(task)
 
 
-@pytest.mark.parametrize("config", [SEEDS_TASK, MOONS_DEMO_TASK], ids=["seeds", "moons demo"])
-def test_the_course_tasks_are_counted_exactly(config):
-    task = Task.from_config(config)
+@pytest.mark.parametrize("task", [Task(), MOONS_DEMO], ids=["seeds", "moons demo"])
+def test_the_course_tasks_are_counted_exactly(task):
     assert values_per_step(task) == counted(task)
 
 
 def test_the_moons_demo_stays_well_inside_the_budget():
-    demo = task_cost(Task.from_config(MOONS_DEMO_TASK))
+    demo = task_cost(MOONS_DEMO)
     assert demo.values_per_step == 66_014 and demo.steps == 100
     assert demo.values_per_step * 10 < MAX_VALUES_PER_STEP
     assert demo.value_steps * 5 < MAX_VALUE_STEPS
-    assert over_budget(Task.from_config(MOONS_DEMO_TASK)) is None
+    assert over_budget(MOONS_DEMO) is None
 
 
 def test_memory_per_step_is_close_to_what_a_step_really_allocates():
     # the constant was measured this way (benchmarks/bench_task_cost.py): tracemalloc's peak
     # during one step, over the step's values
-    task = Task.from_config(MOONS_DEMO_TASK)
+    task = MOONS_DEMO
     trainer = Trainer(task)
     trainer.step()
     tracemalloc.start()
@@ -95,71 +92,19 @@ def test_memory_per_step_is_close_to_what_a_step_really_allocates():
 
 # --------------------------------------------------------------------------- the budget
 
-LARGEST_THE_FORMAT_ALLOWED = {  # once 12.7 GB and 142 s to quit after q
-    "steps": 10_000,
-    "model": {"layers": [64] * 7 + [1]},
-    "data": {"name": "moons", "samples": 1000},
-    "loss": {"kind": "sse"},
-    "optimiser": {"kind": "sgd", "lr": 0.1},
-}
-
-
-def test_the_largest_task_the_format_allowed_is_refused_with_the_estimate_and_what_to_shrink():
-    with pytest.raises(TaskConfigError) as err:
-        Task.from_config(LARGEST_THE_FORMAT_ALLOWED)
-    assert err.value.keypath == ("data", "samples")
-    message = err.value.message
-    assert "this task builds about 50,000,000 values per step (≈ 13 GB" in message
-    assert "the limit is 1,000,000" in message
-    assert "use fewer samples (1000 → 19) or smaller layers" in message
-    assert str(err.value).startswith("data.samples: ")
-
-
-def test_the_suggested_sample_count_is_the_largest_that_fits():
-    c = copy.deepcopy(LARGEST_THE_FORMAT_ALLOWED)
-    c["steps"] = 10
-    c["data"]["samples"] = 19
-    Task.from_config(c)
-    c["data"]["samples"] = 20
-    with pytest.raises(TaskConfigError, match="1000 → 19|20 → 19"):
-        Task.from_config(c)
-
-
-def test_without_a_samples_key_the_error_points_at_the_layers():
-    c = copy.deepcopy(LARGEST_THE_FORMAT_ALLOWED)
-    del c["data"]["samples"]  # the default, 100
-    with pytest.raises(TaskConfigError) as err:
-        Task.from_config(c)
-    assert err.value.keypath == ("model", "layers")
-    assert "fewer samples (100 → 19)" in err.value.message
-
-
-def test_too_many_steps_is_refused_at_steps_with_the_number_that_fits():
-    c = copy.deepcopy(SEEDS_TASK)
-    c["model"]["layers"] = [64] * 7 + [1]  # 200,000 values a step on the seeds' 4 samples: fine
-    c["steps"] = 10_000
-    with pytest.raises(TaskConfigError) as err:
-        Task.from_config(c)
-    per_step = values_per_step(Task.from_config({**c, "steps": 1}))
-    assert err.value.keypath == ("steps",)
-    assert f"use fewer steps (10000 → {MAX_VALUE_STEPS // per_step})" in err.value.message
-    assert "the limit is 50,000,000" in err.value.message
-    c["steps"] = MAX_VALUE_STEPS // per_step
-    assert Task.from_config(c).steps == MAX_VALUE_STEPS // per_step
+# (the budget as a lesson's train block meets it: tests/logic/test_train_block.py)
 
 
 def test_a_trainer_refuses_an_over_budget_task_built_directly():
     task = Task(ModelSpec((64,) * 7 + (1,)), DataSpec("moons", 1000), steps=1)
-    with pytest.raises(TaskConfigError) as err:
+    with pytest.raises(OverBudget) as err:
         Trainer(task)
     assert err.value.keypath == ("data", "samples") and "values per step" in err.value.message
-    with pytest.raises(TaskConfigError, match="^steps: "):
+    with pytest.raises(OverBudget, match="^steps: "):
         Trainer(Task(steps=10**9))
 
 
-def test_the_budget_is_one_check_shared_by_the_config_and_the_trainer(monkeypatch):
+def test_the_budget_the_trainer_checks_is_the_one_in_engine_cost(monkeypatch):
     monkeypatch.setattr(cost, "MAX_VALUES_PER_STEP", 100)  # the seeds' task is 360
-    with pytest.raises(TaskConfigError, match="the limit is 100"):
-        Task.from_config(SEEDS_TASK)
-    with pytest.raises(TaskConfigError, match="the limit is 100"):
+    with pytest.raises(OverBudget, match="the limit is 100"):
         Trainer(Task())

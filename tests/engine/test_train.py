@@ -4,8 +4,6 @@ import copy
 import gc
 import math
 import re
-import textwrap
-import tomllib
 
 import pytest
 from hypothesis import given, settings
@@ -14,11 +12,15 @@ from hypothesis import strategies as st
 import engine.train
 from engine.optim import SGD, Adam, learning_rate
 from engine.train import (
+    MOONS_DEMO,
     MOONS_DEMO_TASK,
     SEEDS_TASK,
+    DataSpec,
+    LossSpec,
+    ModelSpec,
+    OptimiserSpec,
     StepReport,
     Task,
-    TaskConfigError,
     Trainer,
     TrainingStopped,
 )
@@ -40,8 +42,35 @@ def config(base=SEEDS_TASK, **changes):
     return c
 
 
+def task_of(c) -> Task:
+    """The typed task a well-formed train-block table describes, built directly (reading and
+    checking a lesson's block is the lesson layer's job: tests/logic/test_train_block.py)."""
+    m, d, lo, o = c["model"], c["data"], c["loss"], c["optimiser"]
+    name = d["name"]
+    data = (
+        DataSpec(name) if name == "seeds" else DataSpec(name, **{k: v for k, v in d.items() if k != "name"})
+    )
+    model = ModelSpec(
+        tuple(m["layers"]),
+        m.get("inputs", 3 if name == "seeds" else 2),
+        m.get("activation", "tanh"),
+        m.get("linear_output", False),
+    )
+    optimiser = OptimiserSpec(**{**o, "lr": float(o["lr"])})
+    mistake = c.get("mistake", "none")
+    return Task(
+        model,
+        data,
+        LossSpec(**lo),
+        optimiser,
+        c["steps"],
+        c.get("seed", 1),
+        None if mistake == "none" else mistake,
+    )
+
+
 def trainer(base=SEEDS_TASK, mistake=None, **changes):
-    return Trainer(Task.from_config(config(base, **changes)), mistake=mistake)
+    return Trainer(task_of(config(base, **changes)), mistake=mistake)
 
 
 # ------------------------------------------------------------------------ optimisers
@@ -182,7 +211,7 @@ def test_reset_goes_back_to_the_same_initial_weights_and_replays_the_run():
 
 
 def test_micrograds_moons_demo_reaches_full_training_accuracy():
-    t = Trainer(Task.from_config(MOONS_DEMO_TASK))
+    t = Trainer(task_of(MOONS_DEMO_TASK))
     assert repr(t.model).startswith("MLP of [Layer of [ReLUNeuron(2)")
     assert repr(t.model).endswith("Layer of [LinearNeuron(16)]]")
     reports = list(t.run())  # each step pauses the cyclic collector itself
@@ -264,9 +293,13 @@ def test_overwriting_grads_changes_the_gradient_from_the_first_step():
 
 
 def test_the_mistake_can_come_from_the_config():
-    t = Trainer(Task.from_config(config(mistake="ascend")))
+    t = Trainer(task_of(config(mistake="ascend")))
     assert t.mistake == "ascend"
-    assert Trainer(Task.from_config(config(mistake="ascend")), mistake="overwrite").mistake == "overwrite"
+    assert Trainer(task_of(config(mistake="ascend")), mistake="overwrite").mistake == "overwrite"
+
+
+def test_the_typed_moons_demo_is_the_demo_block():
+    assert task_of(MOONS_DEMO_TASK) == MOONS_DEMO
 
 
 def test_unknown_mistake_is_refused():
@@ -331,146 +364,8 @@ def test_sample_graph_refuses_a_missing_sample():
         trainer().sample_graph(4)
 
 
-# ----------------------------------------------------------------------- task config
-
-
-def test_the_schema_in_the_docstring_is_a_valid_config():
-    block = engine.train.__doc__.split("-----\n", 1)[1].split("\nTargets are")[0]
-    task = Task.from_config(tomllib.loads(textwrap.dedent(block)))
-    assert task.data.name == "moons" and task.model.layers == (4, 4, 1)
-
-
-def test_a_lesson_block_parses_into_the_demo_task():
-    text = """
-    steps = 100
-    [model]
-    layers = [16, 16, 1]
-    activation = "relu"
-    linear_output = true
-    [data]
-    name = "moons"
-    samples = 100
-    noise = 0.1
-    [loss]
-    kind = "max_margin"
-    l2 = 1e-4
-    [optimiser]
-    kind = "sgd"
-    lr = 1
-    decay = "linear"
-    """
-    task = Task.from_config(tomllib.loads(textwrap.dedent(text)))
-    assert task == Task.from_config(MOONS_DEMO_TASK)
-    assert task.optimiser.lr == 1.0 and isinstance(task.optimiser.lr, float)
-    assert task.model.inputs == 2 and task.seed == 1 and task.mistake is None
-
-
-def _drop(path):
-    c = copy.deepcopy(SEEDS_TASK)
-    *tables, key = path
-    target = c
-    for t in tables:
-        target = target[t]
-    del target[key]
-    return c
-
-
-BAD_CONFIGS = [
-    (_drop(("steps",)), ("steps",), "missing; add steps = 100"),
-    (_drop(("model", "layers")), ("model", "layers"), "missing; add layers = [4, 4, 1]"),
-    (_drop(("data", "name")), ("data", "name"), "missing"),
-    (_drop(("loss",)), ("loss",), "missing; add a [loss] table"),
-    (_drop(("optimiser", "lr")), ("optimiser", "lr"), "missing; add lr = 0.1"),
-    (config(optimizer={}), ("optimizer",), "unknown key; did you mean 'optimiser'?"),
-    (config(model={"layer": [2]}), ("model", "layer"), "did you mean 'layers'?"),
-    (config(loss={"alpha": 0.1}), ("loss", "alpha"), "allowed here: kind, l2"),
-    (config(steps=0), ("steps",), "must be from 1 to 10000, not 0"),
-    (config(steps=2.5), ("steps",), "must be a whole number, not 2.5"),
-    (config(steps=True), ("steps",), "must be a whole number, not true"),
-    (config(seed=-1), ("seed",), "at least 0"),
-    (config(mistake="oops"), ("mistake",), 'must be one of "none", "no_zero_grad", "overwrite", "ascend"'),
-    (config(model=3), ("model",), "must be a table of keys, not 3"),
-    (config(model={"layers": [4, 2]}), ("model", "layers"), "the last layer must have 1 neuron"),
-    (config(model={"layers": []}), ("model", "layers"), "must be a list of layer sizes"),
-    (config(model={"layers": [4, 0, 1]}), ("model", "layers"), "from 1 to 64, not 0"),
-    (config(model={"layers": [1] * 9}), ("model", "layers"), "at most 8 layers"),
-    (config(model={"inputs": 2}), ("model", "inputs"), "the seeds data has 3 numbers per sample"),
-    (
-        config(model={"activation": "softmax"}),
-        ("model", "activation"),
-        '"tanh", "relu", "leaky_relu", "sigmoid", "linear"',
-    ),
-    (config(model={"activation": "sigmoid"}), ("model", "activation"), "a sigmoid output is never negative"),
-    (config(model={"linear_output": "yes"}), ("model", "linear_output"), 'true or false, not "yes"'),
-    (config(data={"name": "spirals"}), ("data", "name"), 'must be one of "seeds", "moons", "circles", "xor"'),
-    (config(data={"samples": 10}), ("data", "samples"), "the seeds data is always the same 4 samples"),
-    (config(data={"name": "moons", "samples": 5000}), ("data", "samples"), "from 1 to 1000"),
-    (config(data={"name": "moons", "noise": -1}), ("data", "noise"), "at least 0"),
-    (config(loss={"kind": "mse"}), ("loss", "kind"), '"sse", "max_margin", "bce"'),
-    (config(loss={"l2": -0.5}), ("loss", "l2"), "at least 0"),
-    (config(optimiser={"lr": 0}), ("optimiser", "lr"), "must be above 0"),
-    (config(optimiser={"lr": "fast"}), ("optimiser", "lr"), 'must be a number, not "fast"'),
-    (config(optimiser={"kind": "rmsprop"}), ("optimiser", "kind"), '"sgd", "adam"'),
-    (config(optimiser={"decay": "cosine"}), ("optimiser", "decay"), '"none", "linear"'),
-    (config(optimiser={"momentum": 1.0}), ("optimiser", "momentum"), "below 1"),
-    (config(optimiser={"beta1": 0.8}), ("optimiser", "beta1"), 'beta1 is for "adam"'),
-    (config(optimiser={"kind": "adam", "momentum": 0.9}), ("optimiser", "momentum"), 'momentum is for "sgd"'),
-    ([1, 2], (), "must be a table of keys"),
-]
-
-
-@pytest.mark.parametrize("bad, keypath, message", BAD_CONFIGS)
-def test_config_errors_name_the_key_and_say_what_is_allowed(bad, keypath, message):
-    with pytest.raises(TaskConfigError) as err:
-        Task.from_config(bad)
-    assert err.value.keypath == keypath
-    assert message in err.value.message
-    assert "Traceback" not in str(err.value)
-
-
-def test_the_error_text_starts_with_the_dotted_key():
-    with pytest.raises(TaskConfigError, match=r"^optimiser\.lr: must be above 0"):
-        Task.from_config(config(optimiser={"lr": -1}))
-
-
-@settings(max_examples=100)
-@given(
-    value=st.one_of(
-        st.none(),
-        st.booleans(),
-        st.integers(),
-        st.floats(allow_nan=True),
-        st.text(max_size=5),
-        st.lists(st.integers(), max_size=3),
-        st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
-    ),
-    path=st.sampled_from(
-        [
-            ("steps",),
-            ("seed",),
-            ("model", "layers"),
-            ("model", "activation"),
-            ("data", "name"),
-            ("loss", "l2"),
-            ("optimiser", "lr"),
-            ("optimiser", "momentum"),
-        ]
-    ),
-)
-def test_any_value_is_either_accepted_or_refused_with_a_config_error(value, path):
-    c = copy.deepcopy(SEEDS_TASK)
-    target = c
-    for key in path[:-1]:
-        target = target[key]
-    target[path[-1]] = value
-    try:
-        Task.from_config(c)
-    except TaskConfigError as err:
-        assert err.keypath[: len(path)] == path or err.keypath == ("model", "activation")
-
-
 def test_a_step_pauses_the_cyclic_collector_and_restores_it_even_when_it_stops():
-    t = Trainer(Task.from_config(SEEDS_TASK))
+    t = Trainer(task_of(SEEDS_TASK))
     assert gc.isenabled()
     seen = []
     forward = t.forward

@@ -119,7 +119,14 @@ ERROR_CASES = [
         1,
         "unknown key 'animate'",
     ),
-    ("bad-train", FRONT + '\n```train\nsteps = "many"\n```\n', 'steps = "many"', 1, "train block, steps"),
+    (
+        "bad-train",
+        FRONT + '\n```train\nsteps = "many"\n[model]\nlayers = [1]\n[data]\nname = "seeds"\n[loss]\n'
+        'kind = "sse"\n[optimiser]\nkind = "sgd"\nlr = 0.1\n```\n',
+        'steps = "many"',
+        1,
+        "train block, steps",
+    ),
     (
         "over-budget-train",
         FRONT + '\n```train\nsteps = 100\n[model]\nlayers = [64, 64, 64, 1]\n[data]\nname = "moons"\n'
@@ -149,6 +156,30 @@ def test_check_reports_each_kind_of_error_at_its_line(capsys, env, tmp_path, nam
     assert lines[-1] == "checked 1 lesson: 1 problem"
     assert lines[0].startswith(f"{path}:{line_of(text, needle)}:{col}: "), lines[0]
     assert words in lines[0]
+
+
+def test_check_reports_every_problem_of_a_block_at_once(capsys, env, tmp_path):
+    text = FRONT + '\n```train\nsteps = "many"\nmistake = "no_zerograd"\n[model]\nlayer = [4, 1]\n```\n'
+    path = tmp_path / "many.md"
+    path.write_text(text, encoding="utf-8")
+    code, out, _ = run(capsys, "check", str(path), env=env)
+    assert code == 1
+    assert out.splitlines() == [
+        f"{path}:{line_of(text, '```train')}:1: train block, data: missing; add a [data] table with "
+        'name = "moons" or similar',
+        f"{path}:{line_of(text, '```train')}:1: train block, loss: missing; add a [loss] table with "
+        'kind = "sse" or similar',
+        f"{path}:{line_of(text, '```train')}:1: train block, optimiser: missing; add an [optimiser] table, "
+        'kind = "sgd"',
+        f'{path}:{line_of(text, "steps =")}:1: train block, steps: must be a whole number, not "many"',
+        f'{path}:{line_of(text, "mistake =")}:1: train block, mistake: must be one of "none", '
+        '"no_zero_grad", "overwrite", "ascend", "high_lr", not "no_zerograd"; did you mean "no_zero_grad"?',
+        f"{path}:{line_of(text, '[model]')}:1: train block, model.layers: missing; add layers = [4, 4, 1] "
+        "(the neurons in each layer)",
+        f"{path}:{line_of(text, 'layer =')}:1: train block, model.layer: unknown key 'layer' in the [model] "
+        "table; did you mean 'layers'? (allowed: layers, inputs, activation, linear_output)",
+        "checked 1 lesson: 7 problems",
+    ]
 
 
 def test_check_reports_binary_and_oversized_files(capsys, env, tmp_path):

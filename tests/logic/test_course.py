@@ -30,9 +30,9 @@ from engine.optim import learning_rate
 from engine.stepper import Stepper
 from engine.train import MOONS_DEMO_TASK, SEEDS_TASK, Task, Trainer, TrainingStopped
 from engine.value import Value, topological_order
-from tutor.lessons import builtin_lessons_dir, load_catalog
+from tutor.lessons import builtin_lessons_dir, load_catalog, read_task
 from tutor.misconceptions import CATALOGUE
-from tutor.quiz import check_examples, grade, parse_quiz
+from tutor.quiz import check_examples, grade
 
 PATH = [
     # (id, section)
@@ -73,7 +73,9 @@ def blocks(lesson_id, kind):
 
 
 def quizzes(lesson_id):
-    return [parse_quiz(b.config) for b in blocks(lesson_id, "quiz")]
+    found = [b.quiz for b in blocks(lesson_id, "quiz")]  # each block carries its parsed quiz
+    assert all(q is not None and q.kind == b.config["kind"] for q, b in zip(found, blocks(lesson_id, "quiz")))
+    return found
 
 
 def all_quizzes():
@@ -160,12 +162,12 @@ def test_code_and_tables_fit_an_80_column_terminal():
 
 def test_train_blocks_are_the_tasks_the_course_promises():
     (seeds,) = blocks("training-loop", "train")
-    assert Task.from_config(seeds.config) == Task.from_config(SEEDS_TASK)
+    assert read_task(seeds.config) == read_task(SEEDS_TASK)
     (moons,) = blocks("activations-and-losses", "train")
-    assert Task.from_config(moons.config) == Task.from_config(MOONS_DEMO_TASK)
+    assert read_task(moons.config) == read_task(MOONS_DEMO_TASK)
     (bug,) = blocks("zero-grad", "train")
-    assert Task.from_config(bug.config).mistake == "no_zero_grad"
-    small, explodes, decays = (Task.from_config(b.config) for b in blocks("learning-rate", "train"))
+    assert read_task(bug.config).mistake == "no_zero_grad"
+    small, explodes, decays = (read_task(b.config) for b in blocks("learning-rate", "train"))
     assert (small.optimiser.lr, small.model.linear_output) == (0.01, False)
     assert (explodes.optimiser.lr, explodes.model.linear_output, explodes.optimiser.decay) == (
         0.1,
@@ -229,7 +231,7 @@ def quiz_answer(lesson_id, index):
 def _run(config_key, mistake):
     """Every StepReport of a run, its final (loss, accuracy), its trainer, and why it stopped."""
     config = _thaw(config_key)
-    trainer = Trainer(Task.from_config(config), mistake)
+    trainer = Trainer(read_task(config), mistake)
     reports, stopped = [], None
     try:
         for report in trainer.run():
@@ -648,7 +650,7 @@ NUMBERS = [
         "training-loop",
         "A step\nof size 0.1",
         "0.1",
-        lambda: Task.from_config(train_block("training-loop")).optimiser.lr,
+        lambda: read_task(train_block("training-loop")).optimiser.lr,
     ),
     # 10 zero_grad
     (
@@ -880,7 +882,7 @@ NUMBERS = [
         "activations-and-losses",
         "plus L2 with\n  `alpha = 1e-4`",
         "1e-4",
-        lambda: Task.from_config(train_block("activations-and-losses")).loss.l2,
+        lambda: read_task(train_block("activations-and-losses")).loss.l2,
     ),
     (
         "activations-and-losses",
@@ -961,7 +963,7 @@ def _first_step_above(config, level):
 
 def _last_decayed_lr(config):
     """The rate of the last step (k = 99 of 100) under the config's decay."""
-    task = Task.from_config(config)
+    task = read_task(config)
     return learning_rate(task.optimiser.lr, task.steps - 1, task.steps, task.optimiser.decay)
 
 
@@ -1100,7 +1102,7 @@ def test_equal_weights_give_equal_gradients():
 def test_moons_demo_reaches_100_percent_in_100_steps():
     """micrograd's demo, exactly as lesson 12's train block runs it (about a minute)."""
     (block,) = blocks("activations-and-losses", "train")
-    trainer = Trainer(Task.from_config(block.config))
+    trainer = Trainer(read_task(block.config))
     for _ in trainer.run():
         pass
     loss, accuracy = trainer.forward()

@@ -236,7 +236,7 @@ def test_debugger_block_missing_unknown_and_wrong_keys(tmp_path):
     assert got == [
         (line_of(text, "```debugger"), 1, "the debugger block has no 'program' key"),
         (line_of(text, "speed = 3"), 1, "unknown key 'speed' in a debugger block"),
-        (line_of(text, 'predict = "yes"'), 1, "'predict' must be true or false, not a string"),
+        (line_of(text, 'predict = "yes"'), 1, "'predict' must be true or false, not \"yes\""),
     ]
 
 
@@ -291,6 +291,8 @@ def test_pytorch_block_is_checked_like_a_program_block_without_needing_pytorch(t
     got = [(p.line, p.message.split(";")[0]) for p in lesson.problems]
     assert got == [
         (line_of(text, "```pytorch"), "the pytorch block has no 'program' key"),
+        # every problem of a block at once: the program's, and the unknown key beside it
+        (line_of(text, 'program = "a = 2; b = a * q"'), "in the program: unknown name 'q'"),
         (line_of(text, "predict = true"), "unknown key 'predict' in a pytorch block"),
         (line_of(text, 'output = "c"'), "output 'c' is not a name the program assigns (it assigns: a, b)"),
     ]

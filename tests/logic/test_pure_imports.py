@@ -23,6 +23,8 @@ PURE_TUTOR_MODULES = [
     "tutor.predict_diagnosis",
     "tutor.torch_compare",
     "tutor.files",
+    "tutor.schema",
+    "tutor.safe_eval",
 ]
 
 
@@ -83,10 +85,10 @@ def test_check_and_progress_commands_run_without_textual(tmp_path):
 
 def test_lesson_module_is_not_shadowed_by_the_lesson_data_package():
     # pyproject.toml ships lessons/*.md as the data package "tutor.course", so nothing can hide
-    # tutor/lessons.py once installed
+    # the package tutor/lessons/ once installed
     import tutor.lessons
 
-    assert Path(tutor.lessons.__file__).name == "lessons.py"
+    assert Path(tutor.lessons.__file__).parent == REPO / "tutor" / "lessons"
     assert not (REPO / "lessons" / "__init__.py").exists()
     assert sorted(p.name for p in tutor.lessons.builtin_lessons_dir().glob("*.md"))[:1] == [
         "01-derivative.md"

@@ -145,7 +145,7 @@ def test_answer_from_as_a_table_with_its_own_program():
     [
         ('prompt = "x"', ("kind",), "missing"),
         ('kind = "essay"\nprompt = "x"', ("kind",), "numeric, choice, code, order, predict"),
-        ('kind = "numeric"\nprompt = "x"\nanswer = 1\ncolour = "red"', ("colour",), "allowed here:"),
+        ('kind = "numeric"\nprompt = "x"\nanswer = 1\ncolour = "red"', ("colour",), "allowed:"),
         ('kind = "numeric"\nprompt = 3\nanswer = 1', ("prompt",), "must be"),
         ('kind = "numeric"\nanswer = 1', ("prompt",), "missing"),
         ('kind = "numeric"\nprompt = "x"', ("answer",), "answer_from"),
@@ -550,10 +550,11 @@ def test_order_run_numbers_are_the_engines_own_training_run():
     """The 'right order' numbers equal engine.train's Trainer on the same task, and the missing
     zero_grad numbers equal its no_zero_grad mistake mode."""
     from engine.numfmt import fmt as _fmt
-    from engine.train import Task, Trainer
+    from engine.train import Trainer
+    from tutor.lessons import read_task
     from tutor.quiz.order import RUN_LR, RUN_SEED, RUN_STEPS, _run_roles
 
-    task = Task.from_config(
+    task = read_task(
         {
             "steps": RUN_STEPS,
             "seed": RUN_SEED,

@@ -218,18 +218,17 @@ class LessonScreen(Screen):
             self._open_pytorch(card)
 
     def _open_debugger(self, card: BlockCard) -> None:
+        from tutor.lessons import block_result
         from tutor.screens.debugger import DebuggerScreen
 
-        config = card.block.config or {}
-        program = self._program_of(card)
-        if program is None:
+        if self._program_of(card) is None:  # says why it cannot open
             return
-        title = str(config.get("caption") or self.lesson.title)
+        spec = block_result(card.block)  # the block as checked when the lesson was read
         lesson_id, index = self.lesson.id, card.block.index
         screen = DebuggerScreen(
-            program,
-            title=title,
-            predict=bool(config.get("predict", False)),
+            spec.program,
+            title=spec.caption or self.lesson.title,
+            predict=spec.predict,
             # written as they happen: predictions (with the mistake each one shows) and the end
             on_attempt=partial(self.progress.record_attempt, lesson_id, index),
             on_finished=self._recorder(index),
@@ -238,43 +237,41 @@ class LessonScreen(Screen):
 
     def _program_of(self, card: BlockCard):
         """The card's expression program, or None after saying why it cannot open."""
-        from engine.expr import ProgramError, parse_program
+        from tutor.lessons import block_result, cannot_open
 
-        config = card.block.config or {}
-        try:
-            return parse_program(str(config.get("program", "")), output=config.get("output"))
-        except ProgramError as error:
+        spec = block_result(card.block)  # parsed when the lesson was checked, not again
+        if spec is None:
             self.notify(
-                f"{self.lesson.path}: the program in part {card.block.index + 1} does not parse "
-                f"({error}). Run `tutor check` on the file to see where.",
+                cannot_open(self.lesson, card.block),
                 title="This program does not parse",
                 severity="error",
                 timeout=10,
                 markup=False,
             )
             return None
+        return spec.program
 
     def _open_pytorch(self, card: BlockCard) -> None:
+        from tutor.lessons import block_result
         from tutor.screens.pytorch import PytorchScreen
 
         program = self._program_of(card)
         if program is None:
             return
-        caption = str((card.block.config or {}).get("caption") or "")
+        caption = block_result(card.block).caption
         screen = PytorchScreen(
             program, title=self.lesson.title, caption=caption, on_shown=self._recorder(card.block.index)
         )
         self.app.push_screen(screen, callback=partial(self._block_finished, card.block.index))
 
     def _open_quiz(self, card: BlockCard) -> None:
-        from tutor.quiz import QuizConfigError, parse_quiz
+        from tutor.lessons import block_result, cannot_open
         from tutor.screens.quiz import QuizScreen
 
-        try:
-            quiz = parse_quiz(card.block.config or {})
-        except QuizConfigError as error:
+        quiz = block_result(card.block)  # parsed when the lesson was checked, not again
+        if quiz is None:
             self.notify(
-                f"{self.lesson.path}: {error}. Run `tutor check` on the file to see where.",
+                cannot_open(self.lesson, card.block),
                 title="This quiz cannot open",
                 severity="error",
                 timeout=10,
@@ -291,16 +288,13 @@ class LessonScreen(Screen):
         self.app.push_screen(screen, callback=partial(self._block_finished, card.block.index))
 
     def _open_train(self, card: BlockCard) -> None:
-        from engine.train import Task, TaskConfigError
+        from tutor.lessons import block_result, cannot_open
         from tutor.screens.train import TrainScreen
 
-        config = card.block.config or {}
-        try:
-            task = Task.from_config(config)
-        except TaskConfigError as error:
+        task = block_result(card.block)  # parsed when the lesson was checked, not again
+        if task is None:
             self.notify(
-                f"{self.lesson.path}: the training task in part {card.block.index + 1} is not valid "
-                f"({error}). Run `tutor check` on the file to see where.",
+                cannot_open(self.lesson, card.block),
                 title="This training task cannot open",
                 severity="error",
                 timeout=10,

@@ -43,17 +43,14 @@ def _code(text: str, lang: str) -> Syntax:
     )
 
 
-def _pytorch_listing(config: dict) -> str:
-    """The block's program as the PyTorch code the tutor runs (the program itself if it does not
-    parse: `tutor check` reports that)."""
-    from engine.expr import ProgramError, parse_program
+def _pytorch_listing(block) -> str:
+    """The block's program as the PyTorch code the tutor runs (the program text itself if the
+    block did not check out: `tutor check` reports that)."""
     from tutor.torch_compare import LEAF_NOTE, torch_listing
 
-    text = str(config.get("program", ""))
-    try:
-        program = parse_program(text, output=config.get("output"))
-    except ProgramError:
-        return text
+    program = block.program  # parsed when the lesson was checked
+    if program is None:
+        return str((block.config or {}).get("program", ""))
     return "\n".join(["import torch", f"# {LEAF_NOTE}", *torch_listing(program)])
 
 
@@ -160,27 +157,29 @@ class BlockCard(Part):
         return f"Enter: open the {self.kind_name.lower()}"
 
     def compose(self) -> ComposeResult:
-        config = self.block.config or {}
+        config = self.block.config or {}  # as written, for a block that did not check out
+        spec, quiz = self.block.spec, self.block.quiz  # as read when the lesson was checked
         kind = self.block.kind
-        caption = config.get("caption")
+        caption = spec.caption if spec is not None else config.get("caption")
         if isinstance(caption, str) and caption.strip():
             yield Static(Text(caption.strip()), classes="card-caption")
         if kind == "debugger":
-            program = config.get("program", "")
+            program = spec.program.text if spec is not None else config.get("program", "")
             yield Static(_code(str(program), "python"), classes="code-body")
             notes = []
-            if config.get("output"):
-                notes.append(f"output: {config['output']}")
-            if config.get("predict"):
+            output = spec.output if spec is not None else config.get("output")
+            if output:
+                notes.append(f"output: {output}")
+            if spec.predict if spec is not None else config.get("predict"):
                 notes.append("predict mode: you type each gradient before the step runs")
             if notes:
                 yield Static(Text("\n".join(notes)), classes="card-notes")
         elif kind == "pytorch":
-            yield Static(_code(_pytorch_listing(config), "python"), classes="code-body")
+            yield Static(_code(_pytorch_listing(self.block), "python"), classes="code-body")
         elif kind == "quiz":
             # Show the question only: the rest of the block holds the answers.
-            prompt = config.get("prompt") or config.get("question") or ""
-            quiz_kind = config.get("kind")
+            prompt = quiz.prompt if quiz is not None else config.get("prompt") or config.get("question") or ""
+            quiz_kind = quiz.kind if quiz is not None else config.get("kind")
             if quiz_kind:
                 yield Static(Text(f"{quiz_kind} question", style="italic"), classes="card-notes")
             if prompt:

@@ -1,0 +1,243 @@
+"""Reading lessons: one file into a :class:`Lesson`, and directories into a :class:`Catalog`.
+
+A lesson is one Markdown file (see ``docs/lesson-format.md``): front matter between ``+++``
+lines, then prose and fenced blocks. :func:`load_lesson` never raises on a bad file and never
+executes anything from one; every mistake becomes a :class:`Problem` at a line of the file.
+:func:`load_catalog` adds what only the whole set can show (unique ids, prerequisites that
+exist, no prerequisite cycles: found with :mod:`graphlib`) and sorts the lessons.
+"""
+
+from __future__ import annotations
+
+import graphlib
+import tomllib
+from pathlib import Path
+
+from tutor.lessons.blocks import check_blocks, read_front
+from tutor.lessons.markdown import split_body
+from tutor.lessons.model import Block, Catalog, Lesson, Problem
+from tutor.lessons.positions import key_position, toml_error
+from tutor.lessons.source import lesson_files, read_text
+from tutor.schema import Issues, did_you_mean
+
+__all__ = ["BROKEN_ORDER", "BROKEN_SECTION", "load_catalog", "load_lesson"]
+
+BROKEN_SECTION = "Unsorted"  # where a lesson whose front matter cannot be read is listed
+BROKEN_ORDER = 1_000_000  # ... and it sorts after every well-formed lesson
+
+
+def load_lesson(path, *, grade_examples: bool = False, check: bool = True) -> Lesson:
+    """Read and check one lesson file. Never raises: problems go into ``Lesson.problems``.
+
+    ``grade_examples`` also grades each quiz's example answers, as ``tutor check`` does.
+    ``check=False`` reads the front matter and finds the blocks but leaves their contents (TOML,
+    programs, tasks, quizzes) for :func:`check_blocks`: that is most of the cost, and the app's
+    list of lessons needs only the front matter to appear."""
+    path = Path(path)
+    where = str(path)
+    problems: list[Problem] = []
+    lesson = Lesson(
+        id=path.stem,
+        title=path.name,
+        section=BROKEN_SECTION,
+        order=BROKEN_ORDER,
+        summary="",
+        prerequisites=[],
+        path=path,
+        problems=problems,
+    )
+    text = read_text(path, problems)
+    if text is None:
+        return lesson
+    lines = text.split("\n")
+
+    # front matter between +++ lines
+    if not lines or lines[0].strip() != "+++":
+        problems.append(
+            Problem(
+                where,
+                1,
+                1,
+                "a lesson must start with front matter: a line +++, the keys "
+                "id, title, section, order, summary, prerequisites, and another +++",
+            )
+        )
+        return lesson
+    close = next((i for i in range(1, len(lines)) if lines[i].strip() == "+++"), None)
+    if close is None:
+        problems.append(
+            Problem(
+                where,
+                1,
+                1,
+                "the front matter opened on line 1 is never closed; add a line +++ after its last key",
+            )
+        )
+        return lesson
+    fm_text = "\n".join(lines[1:close])
+    try:
+        front = tomllib.loads(fm_text)
+    except tomllib.TOMLDecodeError as err:
+        line, col, msg = toml_error(err, 2, fm_text)
+        problems.append(Problem(where, line, col, f"front matter is not valid TOML: {msg}"))
+        front = None
+    if front is not None:
+        _front_matter(lesson, front, fm_text, where, problems)
+
+    # the body: prose and blocks, split as the lesson screen's Markdown widget renders it
+    for kind, line, body, lang, closed in split_body(lines[close + 1 :], close + 2, where, lesson.warnings):
+        block = Block(kind=kind, index=len(lesson.blocks), line=line, text=body, lang=lang)
+        lesson.blocks.append(block)
+        if block.interactive:
+            lesson.unchecked.append(block)
+            if not closed:
+                fence = lines[line - 1].strip().split(kind, 1)[0] or "```"
+                problems.append(
+                    Problem(
+                        where,
+                        line,
+                        1,
+                        f"the ```{kind} block opened here is never closed; end it with a line {fence}",
+                    )
+                )
+    problems.sort(key=lambda p: (p.line, p.col))
+    if check:
+        check_blocks(lesson, grade_examples=grade_examples)
+    return lesson
+
+
+def _front_matter(lesson: Lesson, front: dict, fm_text: str, where: str, problems: list[Problem]) -> None:
+    """Check the front matter (every problem at once) and set the lesson's fields from it."""
+    for key in front:
+        lesson.key_lines[key] = key_position(fm_text, 2, (key,), (1, 1))[0]
+    issues = Issues()
+    good = read_front(front, issues)
+    for issue in issues:
+        line, col = key_position(fm_text, 2, issue.path, (1, 1))
+        problems.append(Problem(where, line, col, issue.message))
+    bad = {issue.path[0] for issue in issues if issue.path}
+    for key, value in good.items():
+        if key not in bad:
+            setattr(lesson, key, list(value) if key == "prerequisites" else value)
+
+
+def load_catalog(dirs, files=(), *, grade_examples: bool = False, check: bool = True) -> Catalog:
+    """Load every lesson of ``dirs`` (see :func:`lesson_files`) and the single ``files``, check
+    what only the whole set can show (unique ids, prerequisites that exist, no prerequisite
+    cycles), and sort them: sections by their smallest ``order``, lessons by ``order`` then id.
+
+    ``check=False`` leaves each lesson's blocks unchecked (see :func:`load_lesson`); the app
+    lists the lessons at once and checks them with :meth:`Catalog.check` right after.
+
+    A file reached twice (the same directory given twice) is loaded once. When two lessons share an
+    id, the one loaded later gets the problem (directories are loaded in the order given, so the
+    built-in lessons, listed first by :func:`lesson_dirs`, keep theirs)."""
+    catalog = Catalog()
+    paths: list[Path] = []
+    seen: set[Path] = set()
+
+    def add(p: Path) -> None:
+        try:
+            key = p.resolve()
+        except OSError:
+            key = p
+        if key not in seen:
+            seen.add(key)
+            paths.append(p)
+
+    for d in dirs:
+        d = Path(d)
+        if not d.exists():
+            catalog.problems.append(Problem(str(d), 0, 0, "no such lesson directory"))
+            continue
+        if not d.is_dir():
+            add(d)
+            continue
+        try:
+            for p in lesson_files(d):
+                add(p)
+        except OSError as err:
+            catalog.problems.append(
+                Problem(str(d), 0, 0, f"cannot list the directory: {err.strerror or err}")
+            )
+    for f in files:
+        add(Path(f))
+
+    lessons = [load_lesson(p, grade_examples=grade_examples, check=check) for p in paths]
+    _check_cross_file(lessons)
+
+    first_order: dict[str, int] = {}
+    for lesson in lessons:
+        first_order[lesson.section] = min(first_order.get(lesson.section, lesson.order), lesson.order)
+    lessons.sort(key=lambda l: (first_order[l.section], l.section, l.order, l.id, str(l.path)))
+    catalog.lessons = lessons
+    for lesson in lessons:
+        catalog.problems.extend(lesson.problems)
+        catalog.warnings.extend(lesson.warnings)
+    catalog.problems.sort(key=lambda p: (p.path, p.line, p.col))  # file by file, top to bottom
+    return catalog
+
+
+def _check_cross_file(lessons: list[Lesson]) -> None:
+    by_id: dict[str, Lesson] = {}
+    for lesson in lessons:
+        other = by_id.get(lesson.id)
+        if other is None:
+            by_id[lesson.id] = lesson
+            continue
+        lesson.problems.append(
+            Problem(
+                str(lesson.path),
+                lesson.key_lines.get("id", 1),
+                1,
+                f"lesson id '{lesson.id}' is already used by {other.path}; each lesson needs its own id",
+            )
+        )
+    needs: dict[str, list[str]] = {}
+    for lesson_id, lesson in by_id.items():
+        line = lesson.key_lines.get("prerequisites", 1)
+        for pre in lesson.prerequisites:
+            if pre == lesson_id:
+                lesson.problems.append(
+                    Problem(str(lesson.path), line, 1, f"lesson '{lesson_id}' lists itself as a prerequisite")
+                )
+            elif pre not in by_id:
+                lesson.problems.append(
+                    Problem(
+                        str(lesson.path),
+                        line,
+                        1,
+                        f"prerequisite '{pre}' is not the id of any lesson{did_you_mean(pre, by_id)}",
+                    )
+                )
+            else:
+                needs.setdefault(lesson_id, []).append(pre)
+    for cycle in _cycles(needs):
+        lesson = by_id[cycle[0]]
+        lesson.problems.append(
+            Problem(
+                str(lesson.path),
+                lesson.key_lines.get("prerequisites", 1),
+                1,
+                "prerequisites go round in a circle: " + " -> ".join(cycle),
+            )
+        )
+    for lesson in lessons:
+        lesson.problems.sort(key=lambda p: (p.line, p.col))
+
+
+def _cycles(needs: dict[str, list[str]]) -> list[list[str]]:
+    """Every circle of prerequisites, each as ``[a, b, ..., a]`` read "a needs b needs ... a".
+
+    ``graphlib`` reports one cycle at a time; the edge from its first lesson is then set aside
+    and the sort tried again, so each circle is reported once (at most one sort per edge)."""
+    edges = {lesson: list(pres) for lesson, pres in needs.items()}
+    found = []
+    while True:
+        try:
+            graphlib.TopologicalSorter(edges).prepare()  # each lesson after its prerequisites
+            return found
+        except graphlib.CycleError as err:
+            cycle = list(reversed(err.args[1]))  # graphlib lists predecessors first
+            found.append(cycle)
+            edges[cycle[0]].remove(cycle[1])
