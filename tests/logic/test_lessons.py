@@ -630,3 +630,129 @@ def test_a_fifo_is_refused_without_blocking(tmp_path):
         "file refused: it is not a regular file (a FIFO); give the path of a lesson's text file"
     )
     assert str(lesson.first_problem).startswith(f"{fifo}: ")
+
+
+# ----------------------------------------------------------------------- fences as the widget sees them
+
+
+def _widget_fences(body: str) -> list[tuple[int, int, str]]:
+    """(start, end, info) of the top-level fences Textual's Markdown widget renders, from one
+    parse of the whole body with the parser the widget uses."""
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("gfm-like").parse(body)
+    depth, out = 0, []
+    for t in tokens:
+        if t.type in ("bullet_list_open", "ordered_list_open", "blockquote_open"):
+            depth += 1
+        elif t.type in ("bullet_list_close", "ordered_list_close", "blockquote_close"):
+            depth -= 1
+        elif t.type == "fence" and t.level == 0 and depth == 0:
+            out.append((t.map[0], t.map[1], t.info.split()[0] if t.info.strip() else ""))
+    return out
+
+
+_MD_TOKENS = [
+    "```quiz\n",
+    "```python\n",
+    "````\n",
+    "```\n",
+    "~~~\n",
+    "  ```debugger\n",
+    "    ```quiz\n",
+    "- item\n",
+    "1. item\n",
+    "  indented\n",
+    "> quote\n",
+    "> ```quiz\n",
+    "<!--\n",
+    "-->\n",
+    "<div>\n",
+    "| a | b |\n|---|---|\n",
+    "text\n",
+    "x = 1\n",
+    "\n",
+    "\n",
+    "---\n",
+    "\t```\n",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_MD_TOKENS), max_size=40).map("".join))
+def test_blocks_are_exactly_the_top_level_fences_the_markdown_widget_renders(body):
+    from tutor.lessons.markdown import top_level_fences
+
+    lines = body.split("\n")
+    got = [(s, e, lang) for s, e, _, _, lang in top_level_fences(lines, 1, "x", [])]
+    assert got == _widget_fences(body)
+
+
+def test_a_fence_in_a_list_or_a_quote_is_shown_as_code_and_check_warns(tmp_path):
+    text = front() + (
+        "\nSteps:\n\n- first\n\n  ```quiz\n  kind = 1\n  ```\n\n> ```debugger\n> program = 2\n> ```\n\n"
+        "    ```train\n    steps = 1\n    ```\n"
+    )
+    lesson = load_lesson(write(tmp_path, text))
+    assert lesson.problems == [] and not lesson.broken  # valid Markdown: shown as code, as drawn
+    assert [b.kind for b in lesson.blocks] == ["markdown"]
+    got = [(w.line, w.col, w.message.split(",")[0]) for w in lesson.warnings]
+    assert got == [
+        (line_of(text, "  ```quiz"), 3, "this ```quiz fence is inside a list item"),
+        (line_of(text, "> ```debugger"), 3, "this ```debugger fence is inside a quote"),
+        (line_of(text, "    ```train"), 5, "this ```train fence is indented by 4 spaces or more"),
+    ]
+    assert "end the list first" in lesson.warnings[0].message
+    assert "take it out of the quote" in lesson.warnings[1].message
+    assert str(lesson.warnings[0]).startswith(f"{tmp_path / 'lesson.md'}:{got[0][0]}:3: warning: ")
+
+
+def test_a_fence_with_blank_lines_and_unindented_code_inside_is_one_block(tmp_path):
+    text = (
+        front()
+        + "\n```python\ndef f():\n    pass\n\nx = 1\n\n<!-- not html: inside the fence\n```\n\nAfter.\n"
+    )
+    lesson = load_lesson(write(tmp_path, text))
+    assert [(b.kind, b.line) for b in lesson.blocks] == [("code", 10), ("markdown", line_of(text, "After."))]
+    assert "x = 1" in lesson.blocks[0].text and lesson.problems == lesson.warnings == []
+
+
+def test_a_fence_inside_an_html_comment_is_not_a_block(tmp_path):
+    text = front() + '\n<!--\n\n```quiz\nkind = "choice"\n```\n\n-->\n\nProse.\n'
+    lesson = load_lesson(write(tmp_path, text))
+    assert [b.kind for b in lesson.blocks] == ["markdown"] and lesson.problems == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "```" + "a b" * 66_667 + "`\ncode\n```\n",  # a 200,000-character fence line (once quadratic)
+        "```debugger " + "x" * 200_000 + '\nprogram = "a = 1"\n```\n',
+        "[" + " " * 200_000 + "\n",  # a table-header-like line of spaces (the old key scan backtracked)
+    ],
+    ids=["backtick-ended", "long-info", "bracket-spaces"],
+)
+def test_a_200_000_character_line_is_read_at_once(tmp_path, body):
+    import time
+
+    path = write(tmp_path, front() + "\n" + body)
+    started = time.perf_counter()
+    load_lesson(path, grade_examples=True)
+    assert time.perf_counter() - started < 5
+
+
+def test_a_1_mib_lesson_is_checked_in_well_under_five_seconds(tmp_path):
+    import time
+
+    unit = (
+        "## A part\n\nProse with *emphasis*, `code` and [a link](http://example.com).\n\n"
+        "- a list item\n- another\n\n> a quote\n\n```python\nprint('hi')\n\nx = 1\n```\n\n"
+        "| a | b |\n|---|---|\n| 1 | 2 |\n\n"
+    )
+    text = front() + "\n" + unit * ((MAX_LESSON_BYTES - 400) // len(unit))
+    assert len(text.encode()) <= MAX_LESSON_BYTES
+    path = write(tmp_path, text)
+    started = time.perf_counter()
+    lesson = load_lesson(path, grade_examples=True)
+    assert time.perf_counter() - started < 5
+    assert lesson.problems == [] and sum(b.kind == "code" for b in lesson.blocks) > 3000

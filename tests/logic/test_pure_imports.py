@@ -25,6 +25,7 @@ PURE_TUTOR_MODULES = [
     "tutor.files",
     "tutor.schema",
     "tutor.safe_eval",
+    "tutor.coderules",
 ]
 
 

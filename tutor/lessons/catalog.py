@@ -101,6 +101,7 @@ def load_lesson(path, *, grade_examples: bool = False, check: bool = True) -> Le
                     )
                 )
     problems.sort(key=lambda p: (p.line, p.col))
+    lesson.warnings.sort(key=lambda p: (p.line, p.col))
     if check:
         check_blocks(lesson, grade_examples=grade_examples)
     return lesson
