@@ -182,6 +182,20 @@ def test_check_reports_every_problem_of_a_block_at_once(capsys, env, tmp_path):
     ]
 
 
+def test_check_warns_about_a_block_fence_inside_a_list_and_still_passes(capsys, env, tmp_path):
+    text = FRONT + '\n- first\n\n  ```quiz\n  kind = "choice"\n  ```\n'
+    path = tmp_path / "listed.md"
+    path.write_text(text, encoding="utf-8")
+    code, out, _ = run(capsys, "check", str(path), env=env)
+    assert code == 0
+    assert out.splitlines() == [
+        f"{path}:{line_of(text, '```quiz')}:3: warning: this ```quiz fence is inside a list item, so the "
+        "lesson shows it as code, not as a quiz block: end the list first (a blank line, then the fence "
+        "at the start of a line, not indented)",
+        "checked 1 lesson: 0 problems, 1 warning",
+    ]
+
+
 def test_check_reports_binary_and_oversized_files(capsys, env, tmp_path):
     binary = tmp_path / "binary.md"
     binary.write_bytes(b"+++\n\x89PNG\x00\x00")
@@ -474,6 +488,18 @@ def test_train_refuses_a_task_over_the_budget_at_its_samples_line(capsys, env, l
     assert code == 1 and launched == []
     assert err.startswith(f"{task}:6:1: data.samples: this task builds about 17,000,000 values per step")
     assert "the limit is 1,000,000" in err and "use fewer samples (1000 → 58)" in err
+
+
+def test_train_prints_every_problem_of_the_task_at_its_line(capsys, env, launched, tmp_path):
+    task = tmp_path / "task.toml"
+    task.write_text(TASK.replace("steps = 30", "steps = 0").replace("lr = 0.1", "lr = 0.1\nmomentun = 0.5"))
+    code, _, err = run(capsys, "train", str(task), env=env)
+    assert code == 1 and launched == []
+    assert err.splitlines() == [
+        f"{task}:1:1: steps: must be from 1 to 10000, not 0",
+        f"{task}:11:1: optimiser.momentun: unknown key 'momentun' in the [optimiser] table; did you mean "
+        "'momentum'? (allowed: kind, lr, decay, momentum, beta1, beta2)",
+    ]
 
 
 def test_train_refuses_what_it_cannot_read(capsys, env, launched, tmp_path):

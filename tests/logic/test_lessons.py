@@ -756,3 +756,57 @@ def test_a_1_mib_lesson_is_checked_in_well_under_five_seconds(tmp_path):
     lesson = load_lesson(path, grade_examples=True)
     assert time.perf_counter() - started < 5
     assert lesson.problems == [] and sum(b.kind == "code" for b in lesson.blocks) > 3000
+
+
+# ----------------------------------------------------------------------- what a checked block carries
+
+
+def test_a_block_that_checks_out_carries_what_it_was_read_into(tmp_path):
+    from engine.train import Task
+    from tutor.lessons import block_result
+    from tutor.quiz import Quiz
+
+    lesson = load_lesson(TEACHER / "10-chain-rule.md")
+    debugger, train = lesson.blocks[2], lesson.blocks[4]
+    assert debugger.program.output == "o" and debugger.program.names[0] == "x"
+    assert debugger.spec.predict is False and debugger.task is None and debugger.quiz is None
+    assert isinstance(train.task, Task) and train.task.optimiser.lr == 0.1 and train.program is None
+    quiz = load_lesson(write(tmp_path, front() + QUIZ)).interactive_blocks[0]
+    assert isinstance(quiz.quiz, Quiz) and quiz.quiz.kind == "choice" and len(quiz.quiz.options) == 2
+    # a new config drops the result; asking for it checks the block again
+    debugger.config = dict(debugger.config, program="a = 2; b = a * zz")
+    assert debugger.program is None
+    assert block_result(debugger) is None and "unknown name 'zz'" in debugger.problems[0].message
+
+
+def test_a_block_with_a_problem_carries_nothing(tmp_path):
+    text = front() + '\n```debugger\nprogram = "a = 2; b = a * q"\n```\n'
+    (block,) = load_lesson(write(tmp_path, text)).interactive_blocks
+    assert block.checked and block.program is None and block.problems
+
+
+def test_every_circle_of_prerequisites_is_reported_once(tmp_path):
+    d = tmp_path / "l"
+    make_lesson(d, "a.md", "one", pre=["two"])
+    make_lesson(d, "b.md", "two", pre=["three"])
+    make_lesson(d, "c.md", "three", pre=["one"])
+    make_lesson(d, "d.md", "four", pre=["five"])
+    make_lesson(d, "e.md", "five", pre=["four", "one"])
+    messages = sorted(p.message for p in load_catalog([d]).problems)
+    assert len(messages) == 2 and all("go round in a circle" in m for m in messages)
+    three = next(m for m in messages if "one" in m.split(":")[1] and "two" in m)
+    assert {"one", "two", "three"} <= set(three.split(": ")[1].split(" -> "))
+    cycle = three.split(": ")[1].split(" -> ")
+    assert cycle[0] == cycle[-1] and len(cycle) == 4
+
+
+def test_every_front_matter_problem_is_reported_at_once(tmp_path):
+    text = front(order='"ten"', title="3", summary=None).replace("section =", "sektion =")
+    got = [p.message.split(";")[0] for p in load_lesson(write(tmp_path, text)).problems]
+    assert got == [
+        "the front matter has no 'section' key",
+        "the front matter has no 'summary' key",
+        "'title' must be a string, e.g. \"Backprop by hand\", not 3",
+        "unknown front-matter key 'sektion'",
+        "'order' must be a whole number, e.g. 30 (lessons are listed by it), not \"ten\"",
+    ]

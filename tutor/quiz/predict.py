@@ -95,7 +95,7 @@ def _question(program: str, node_name: str, operand_name: str) -> tuple[GradQues
         if name not in values:
             raise _NotAQuestion(
                 key,
-                f"the program has no value named {name!r}{did_you_mean(name, values)}; it has {', '.join(values)}",
+                f"the program has no value named {name!r} (it has {', '.join(values)}){did_you_mean(name, values)}",
             )
     node, operand = values[node_name], values[operand_name]
     if not node._prev:

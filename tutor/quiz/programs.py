@@ -62,7 +62,7 @@ def _grammar(values: dict[str, tuple[float, float]]) -> safe_eval.Grammar:
             raise safe_eval.Unreadable("read a value of the program, like a.grad")
         if name not in values:
             raise safe_eval.Unreadable(
-                f"the program has no value named {name!r}{did_you_mean(name, values)}; it has {', '.join(values)}"
+                f"the program has no value named {name!r} (it has {', '.join(values)}){did_you_mean(name, values)}"
             )
         if isinstance(node, ast.Name):
             return f"{name}.data"
