@@ -80,16 +80,30 @@ def top_level_fences(lines: list[str], first_line: int, where: str, warnings: li
     fences: list[Fence] = []
     start = 0
     while start < n:
-        end = start + 1
-        while end < n and not (_blank(lines[end - 1]) and lines[end][:1] not in ("", " ", "\t")):
-            end += 1
-        piece = lines[start:end]
-        if not any("```" in line or "~~~" in line or "<" in line for line in piece):
+        end = _restart_after(lines, start)
+        if not _may_hold_a_block(lines, start, end):
             start = end
             continue
+        while end < n:  # one parse for a run of such pieces
+            after = _restart_after(lines, end)
+            if not _may_hold_a_block(lines, end, after):
+                break
+            end = after
         resume = _parse_piece(lines, start, end, first_line, where, warnings, fences)
         start = resume if resume is not None else end
     return fences
+
+
+def _restart_after(lines: list[str], start: int) -> int:
+    """The first restart point after ``start``: a line at the margin after a blank line."""
+    end = start + 1
+    while end < len(lines) and not (_blank(lines[end - 1]) and lines[end][:1] not in ("", " ", "\t")):
+        end += 1
+    return end
+
+
+def _may_hold_a_block(lines: list[str], start: int, end: int) -> bool:
+    return any("```" in line or "~~~" in line or "<" in line for line in lines[start:end])
 
 
 def _parse_piece(lines, start, end, first_line, where, warnings, fences) -> int | None:
