@@ -726,11 +726,12 @@ def test_a_fence_inside_an_html_comment_is_not_a_block(tmp_path):
 @pytest.mark.parametrize(
     "body",
     [
-        "```" + "a b" * 66_667 + "`\ncode\n```\n",  # a 200,000-character fence line (once quadratic)
+        "```" + " " * 200_000 + "`\n",  # the old fence regex backtracked quadratically: > 30 s
+        "```" + "a b" * 66_667 + "`\ncode\n```\n",
         "```debugger " + "x" * 200_000 + '\nprogram = "a = 1"\n```\n',
         "[" + " " * 200_000 + "\n",  # a table-header-like line of spaces (the old key scan backtracked)
     ],
-    ids=["backtick-ended", "long-info", "bracket-spaces"],
+    ids=["spaces-then-backtick", "backtick-ended", "long-info", "bracket-spaces"],
 )
 def test_a_200_000_character_line_is_read_at_once(tmp_path, body):
     import time
