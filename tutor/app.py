@@ -18,14 +18,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import partial
 
-from rich.text import Text
-from textual.app import App, ComposeResult, SuspendNotSupported, SystemCommand
+from textual.app import App, SuspendNotSupported, SystemCommand
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
 
 from tutor.screens.home import HomeScreen
 from tutor.screens.too_small import MIN_HEIGHT, MIN_WIDTH, TooSmallScreen
@@ -33,7 +30,7 @@ from tutor.screens.too_small import MIN_HEIGHT, MIN_WIDTH, TooSmallScreen
 # The lesson and help screens (and the Markdown and syntax machinery they pull in) are imported
 # when first opened, not at start-up: the home screen is what has to appear fast.
 
-__all__ = ["LessonCommands", "StepPlaceholderScreen", "TutorApp", "run_app"]
+__all__ = ["LessonCommands", "TutorApp", "run_app"]
 
 
 class LessonCommands(Provider):
@@ -64,31 +61,6 @@ class LessonCommands(Provider):
                     text=text,
                     help=lesson.summary or lesson.section,
                 )
-
-
-class StepPlaceholderScreen(Screen):
-    """Stands in for the debugger when this build does not have it: shows the program."""
-
-    BINDINGS = [Binding("q,escape", "leave", "Quit", id="step.quit", tooltip="Leave the tutor")]
-
-    def __init__(self, program, *, title: str = "") -> None:
-        super().__init__()
-        self.program = program
-        self.title = title or "step"
-
-    def compose(self) -> ComposeResult:
-        from rich.syntax import Syntax
-
-        yield Header()
-        with VerticalScroll():
-            yield Static(Text("The debugger is not available in this build. The program:", style="bold"))
-            yield Static(
-                Syntax(str(getattr(self.program, "text", self.program)), "python", theme="ansi_dark")
-            )
-        yield Footer()
-
-    def action_leave(self) -> None:
-        self.dismiss(False)
 
 
 class TutorApp(App):
@@ -257,14 +229,9 @@ class TutorApp(App):
             self.screen.refresh_list()  # other screens: the list is rebuilt when home comes back
 
     def _open_step(self) -> None:
-        try:
-            from tutor.screens.debugger import DebuggerScreen
-        except ModuleNotFoundError as error:
-            if error.name not in ("tutor.screens.debugger", "engine.stepper", "engine.expr"):
-                raise
-            screen: Screen = StepPlaceholderScreen(self._step_program, title=self._step_title)
-        else:
-            screen = DebuggerScreen(self._step_program, title=self._step_title)
+        from tutor.screens.debugger import DebuggerScreen
+
+        screen = DebuggerScreen(self._step_program, title=self._step_title)
         # Stepping through one program is the whole session: leaving the debugger leaves the app.
         self.push_screen(screen, callback=lambda _result: self.exit(0))
 

@@ -9,7 +9,6 @@ Reaching the end with every openable block done marks the lesson done.
 
 from __future__ import annotations
 
-import importlib.util
 from functools import partial
 
 from rich.text import Text
@@ -21,30 +20,7 @@ from textual.widgets import Footer, Header, Static
 
 from tutor.widgets.block_card import BlockCard, EndCard, Part, make_part
 
-__all__ = ["LessonScreen", "ProblemsScreen", "screen_available"]
-
-
-def _module_exists(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):
-        return False
-
-
-def screen_available(kind: str) -> bool:
-    """Whether an interactive block of this kind has a screen to open in this build.
-
-    A block without one says so on its card and never counts towards finishing a lesson.
-    """
-    if kind == "debugger":
-        return _module_exists("tutor.screens.debugger") and _module_exists("engine.expr")
-    if kind == "quiz":
-        return _module_exists("tutor.screens.quiz") and _module_exists("tutor.quiz")
-    if kind == "train":
-        return _module_exists("tutor.screens.train") and _module_exists("engine.train")
-    if kind == "pytorch":
-        return _module_exists("tutor.screens.pytorch") and _module_exists("engine.expr")
-    return False
+__all__ = ["LessonScreen", "ProblemsScreen"]
 
 
 class LessonScreen(Screen):
@@ -91,11 +67,7 @@ class LessonScreen(Screen):
         yield Header()
         with VerticalScroll(id="parts", can_focus=False):
             for block in self.lesson.blocks:
-                yield make_part(
-                    block,
-                    available=screen_available(block.kind),
-                    done=block.index in completed,
-                )
+                yield make_part(block, done=block.index in completed)
             yield EndCard(len(self.lesson.blocks), id="end")
         yield Footer()
 
@@ -199,14 +171,6 @@ class LessonScreen(Screen):
     def action_open_block(self) -> None:
         card = self._current_card()
         if card is None:
-            return
-        if not card.available:
-            self.notify(
-                f"The {card.kind_name.lower()} screen is coming soon. "
-                "The card shows what this block holds; nothing is marked complete for it.",
-                title="Coming soon",
-                markup=False,
-            )
             return
         if card.block.kind == "debugger":
             self._open_debugger(card)
@@ -331,13 +295,9 @@ class LessonScreen(Screen):
     # ------------------------------------------------------------------ finishing the lesson
 
     def pending_blocks(self) -> list:
-        """Interactive blocks that have a screen and are not completed yet."""
+        """Interactive blocks not completed yet."""
         completed = self.progress.completed_blocks(self.lesson.id)
-        return [
-            block
-            for block in self.lesson.blocks
-            if block.interactive and screen_available(block.kind) and block.index not in completed
-        ]
+        return [block for block in self.lesson.blocks if block.interactive and block.index not in completed]
 
     def _check_finished(self, *, announce: bool) -> bool:
         """Mark the lesson done when the end was reached and nothing openable is left."""
