@@ -31,6 +31,7 @@ __all__ = ["main", "build_parser"]
 
 COMMANDS = ("open", "step", "train", "check", "progress", "reset")
 MAX_PROGRAM_BYTES = 1024 * 1024
+COMMAND_WAIT_S = 10.0  # how long a command (`tutor reset`) waits for its write before it says it failed
 
 
 class _VersionAction(argparse.Action):
@@ -383,9 +384,7 @@ def _reset(args, environ) -> int:
         progress.reset(args.lesson)
         # the store writes on its own thread: wait for the reset to be committed, and say so
         # plainly if it was not (the store gives up on it when closed, so it never lands later)
-        from tutor import progress as store
-
-        if not progress.flush(timeout=store.COMMAND_WAIT_S):
+        if not progress.flush(timeout=COMMAND_WAIT_S):
             error = progress.error
             if progress.close(timeout=0) is not None:
                 _err(
