@@ -24,8 +24,8 @@ import sys
 from pathlib import Path
 
 import tutor
-from tutor.lessons import Catalog, Lesson, Problem, lesson_dirs, lesson_files, load_catalog
-from tutor.progress import Progress, default_data_dir
+from tutor.lessons import Catalog, Problem, lesson_dirs, lesson_files, load_catalog
+from tutor.progress import LessonState, Progress, default_data_dir, lesson_state
 
 __all__ = ["main", "build_parser"]
 
@@ -285,10 +285,6 @@ def _misconception_titles() -> dict[str, str]:
     return titles
 
 
-def _lesson_state(lesson: Lesson, progress: Progress) -> str:
-    return "broken" if lesson.broken else progress.state(lesson.id)
-
-
 def _progress(args, environ) -> int:
     catalog = _catalog(args, environ)
     progress = _progress_store(args, environ)
@@ -304,7 +300,7 @@ def _progress(args, environ) -> int:
                         "id": l.id,
                         "title": l.title,
                         "section": l.section,
-                        "state": _lesson_state(l, progress),
+                        "state": lesson_state(l, progress),
                         "position": progress.position(l.id),
                         "completed_blocks": sorted(progress.completed_blocks(l.id)),
                         "problem": str(l.first_problem) if l.broken else None,
@@ -320,14 +316,19 @@ def _progress(args, environ) -> int:
             print(json.dumps(data, indent=2))
             return 0
         width = max([len(l.id) for l in catalog.lessons] + [len(i) for i in others] + [10])
-        done = sum(1 for l in catalog.lessons if progress.state(l.id) == "done")
+        done = sum(1 for l in catalog.lessons if progress.state(l.id) is LessonState.DONE)
         print(f"Progress in {progress.data_dir}: {done} of {_plural(len(catalog.lessons), 'lesson')} done")
-        marks = {"done": "✓", "in progress": "…", "not started": " ", "broken": "✗"}
+        marks = {
+            LessonState.DONE: "✓",
+            LessonState.IN_PROGRESS: "…",
+            LessonState.NOT_STARTED: " ",
+            LessonState.BROKEN: "✗",
+        }
         for section, lessons in catalog.sections():
             print()
             print(section)
             for l in lessons:
-                state = _lesson_state(l, progress)
+                state = lesson_state(l, progress)
                 print(f"  {marks[state]} {l.id:<{width}}  {state:<11}  {l.title}")
         if others:
             print()

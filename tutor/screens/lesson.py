@@ -12,12 +12,16 @@ from __future__ import annotations
 from functools import partial
 
 from rich.text import Text
+from textual import getters
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from tutor.app import TutorApp
+from tutor.lessons import Block, Lesson
+from tutor.progress import LessonState, Progress
 from tutor.widgets.block_card import BlockCard, EndCard, Part, make_part
 
 __all__ = ["LessonScreen", "ProblemsScreen"]
@@ -50,7 +54,9 @@ class LessonScreen(Screen):
         "you are on, and counts as done once you reach its end with every card that opens finished."
     )
 
-    def __init__(self, lesson, progress, *, start: int | None = None) -> None:
+    app = getters.app(TutorApp)
+
+    def __init__(self, lesson: Lesson, progress: Progress, *, start: int | None = None) -> None:
         super().__init__()
         self.lesson = lesson
         self.progress = progress
@@ -120,9 +126,7 @@ class LessonScreen(Screen):
 
     def _report_progress(self) -> None:
         """A write the store could not make is said once, not swallowed (the app keeps going)."""
-        report = getattr(self.app, "report_progress_notice", None)
-        if report is not None:
-            report()
+        self.app.report_progress_notice()
 
     def action_next_part(self) -> None:
         """Next part; but first page through the rest of a part taller than the screen, so
@@ -294,7 +298,7 @@ class LessonScreen(Screen):
 
     # ------------------------------------------------------------------ finishing the lesson
 
-    def pending_blocks(self) -> list:
+    def pending_blocks(self) -> list[Block]:
         """Interactive blocks not completed yet."""
         completed = self.progress.completed_blocks(self.lesson.id)
         return [block for block in self.lesson.blocks if block.interactive and block.index not in completed]
@@ -304,7 +308,7 @@ class LessonScreen(Screen):
         self._update_end_card()
         if not self.reached_end or self.pending_blocks():
             return False
-        if self.progress.state(self.lesson.id) != "done":
+        if self.progress.state(self.lesson.id) is not LessonState.DONE:
             self.progress.complete_lesson(self.lesson.id)
             self._report_progress()
             if announce:
@@ -324,7 +328,7 @@ class LessonScreen(Screen):
             return
         pending = self.pending_blocks()
         if not pending:
-            if self.progress.state(self.lesson.id) == "done":
+            if self.progress.state(self.lesson.id) is LessonState.DONE:
                 end.show("End of the lesson. ✓ You have finished it. q: back to the lessons.")
             else:
                 end.show("End of the lesson. Nothing is left to do here. q: back to the lessons.")
@@ -340,7 +344,7 @@ class ProblemsScreen(Screen):
         Binding("q,escape", "leave", "Back", id="problems.back", tooltip="Back to the list of lessons"),
     ]
 
-    def __init__(self, lesson) -> None:
+    def __init__(self, lesson: Lesson) -> None:
         super().__init__()
         self.lesson = lesson
         self.title = f"Broken: {lesson.title}"
