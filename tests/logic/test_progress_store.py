@@ -258,6 +258,7 @@ def test_another_process_holding_the_write_lock_freezes_nothing_and_loses_nothin
             assert progress.completed_blocks("chain") == set(range(6))
             assert wait_for(lambda: progress.status is not None)
             assert "database is locked" in progress.status and progress.pending == 14
+            assert progress.notice == progress.status and progress.warning is None  # not said twice
             assert locker.poll() is None  # the lock was held all along
             assert stored_answers(data) == ["earlier"]
             assert progress.flush(timeout=40)  # the locker lets go after ~15 s
