@@ -15,84 +15,38 @@ Screens:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
+from typing import TYPE_CHECKING
 
-from rich.text import Text
-from textual.app import App, ComposeResult, SuspendNotSupported, SystemCommand
+from textual import getters
+from textual.app import App, SuspendNotSupported, SystemCommand
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
 
-from tutor.screens.home import HomeScreen
+from tutor.lessons import Catalog, Lesson
+from tutor.progress import Progress
 from tutor.screens.too_small import MIN_HEIGHT, MIN_WIDTH, TooSmallScreen
 
-# The lesson and help screens (and the Markdown and syntax machinery they pull in) are imported
-# when first opened, not at start-up: the home screen is what has to appear fast.
+if TYPE_CHECKING:
+    from engine.expr import Program
+    from engine.train import Task
 
-__all__ = ["LessonCommands", "StepPlaceholderScreen", "TutorApp", "run_app"]
+# The screens are imported when first opened, the home screen's included: each one reads the app
+# as a TutorApp (``getters.app``), so none can be imported before this module is. The lesson and
+# help screens (and the Markdown and syntax machinery they pull in) are not needed at start-up:
+# the home screen is what has to appear fast.
 
-
-class LessonCommands(Provider):
-    """Command-palette entries that open a lesson, found by its title."""
-
-    def _lessons(self):
-        for _section, lessons in self.app.catalog.sections():
-            yield from lessons
-
-    async def discover(self) -> Hits:
-        for lesson in self._lessons():
-            yield DiscoveryHit(
-                f"Lesson: {lesson.title}",
-                partial(self.app.open_lesson, lesson.id),
-                help=lesson.summary or lesson.section,
-            )
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for lesson in self._lessons():
-            text = f"Lesson: {lesson.title}"
-            score = matcher.match(text)
-            if score > 0:
-                yield Hit(
-                    score,
-                    matcher.highlight(text),
-                    partial(self.app.open_lesson, lesson.id),
-                    text=text,
-                    help=lesson.summary or lesson.section,
-                )
-
-
-class StepPlaceholderScreen(Screen):
-    """Stands in for the debugger when this build does not have it: shows the program."""
-
-    BINDINGS = [Binding("q,escape", "leave", "Quit", id="step.quit", tooltip="Leave the tutor")]
-
-    def __init__(self, program, *, title: str = "") -> None:
-        super().__init__()
-        self.program = program
-        self.title = title or "step"
-
-    def compose(self) -> ComposeResult:
-        from rich.syntax import Syntax
-
-        yield Header()
-        with VerticalScroll():
-            yield Static(Text("The debugger is not available in this build. The program:", style="bold"))
-            yield Static(
-                Syntax(str(getattr(self.program, "text", self.program)), "python", theme="ansi_dark")
-            )
-        yield Footer()
-
-    def action_leave(self) -> None:
-        self.dismiss(False)
+__all__ = ["LessonCommands", "TutorApp", "run_app"]
 
 
 class TutorApp(App):
-    """The tutor. ``catalog`` and ``progress`` come from :mod:`tutor.lessons` and :mod:`tutor.progress`."""
+    """The tutor: the lessons of ``catalog`` (:mod:`tutor.lessons`), the learner's ``progress``
+    (:mod:`tutor.progress`). ``open_lesson`` opens that lesson at start; ``step_program`` instead
+    opens the debugger on it and ``train_task`` the training screen on it (``step_title`` titles
+    either), and leaving that screen leaves the app."""
 
     CSS_PATH = "app.tcss"
     TITLE = "tutor"
@@ -117,17 +71,17 @@ class TutorApp(App):
         Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Quit the tutor", show=False, priority=True),
     ]
 
-    COMMANDS = {LessonCommands} | App.COMMANDS
+    COMMANDS = {lambda: LessonCommands} | App.COMMANDS  # defined below: it reads the app as a TutorApp
 
     def __init__(
         self,
-        catalog,
-        progress,
+        catalog: Catalog,
+        progress: Progress,
         *,
         open_lesson: str | None = None,
-        step_program=None,
+        step_program: Program | None = None,
         step_title: str = "",
-        train_task=None,
+        train_task: Task | None = None,
     ) -> None:
         super().__init__()
         self.catalog = catalog
@@ -139,9 +93,11 @@ class TutorApp(App):
         self._too_small: TooSmallScreen | None = None
         self._notices_shown: set[str] = set()
         self._waiting_error: str | None = None  # why answers wait to be written, while they do
-        self._unwatch_saving = None
+        self._unwatch_saving: Callable[[], None] | None = None
 
     def get_default_screen(self) -> Screen:
+        from tutor.screens.home import HomeScreen
+
         return HomeScreen()
 
     # ------------------------------------------------------------------ nothing leaves the app
@@ -182,7 +138,7 @@ class TutorApp(App):
     def on_mount(self) -> None:
         self._watch_saving()
         self.report_progress_notice()
-        if getattr(self.catalog, "unchecked", None):
+        if self.catalog.unchecked:
             # The list went up from the front matter alone; check the blocks once it is drawn.
             self.call_after_refresh(self._check_lessons)
         if self._step_program is not None:
@@ -196,10 +152,12 @@ class TutorApp(App):
     def report_progress_notice(self) -> None:
         """Show what the progress store has to say (a corrupt file moved aside at start, progress
         kept in memory), once per message. Answers waiting to be written are `SaveStatus`'s."""
-        notice = self.progress.notice
-        if notice and notice != self.progress.status and notice not in self._notices_shown:
-            self._notices_shown.add(notice)
-            self.notify(str(notice), title="Progress", severity="warning", timeout=12, markup=False)
+        if self.progress.status is not None:
+            return  # answers wait to be written: `SaveStatus` says so, and why
+        warning = self.progress.warning
+        if warning and warning not in self._notices_shown:
+            self._notices_shown.add(warning)
+            self.notify(warning, title="Progress", severity="warning", timeout=12, markup=False)
 
     class SaveStatus(Message):
         """The progress store's writer: answers wait to be written (``status``), or none do."""
@@ -253,18 +211,15 @@ class TutorApp(App):
             self.call_from_thread(self._lessons_checked)
 
     def _lessons_checked(self) -> None:
+        from tutor.screens.home import HomeScreen
+
         if isinstance(self.screen, HomeScreen):
             self.screen.refresh_list()  # other screens: the list is rebuilt when home comes back
 
     def _open_step(self) -> None:
-        try:
-            from tutor.screens.debugger import DebuggerScreen
-        except ModuleNotFoundError as error:
-            if error.name not in ("tutor.screens.debugger", "engine.stepper", "engine.expr"):
-                raise
-            screen: Screen = StepPlaceholderScreen(self._step_program, title=self._step_title)
-        else:
-            screen = DebuggerScreen(self._step_program, title=self._step_title)
+        from tutor.screens.debugger import DebuggerScreen
+
+        screen = DebuggerScreen(self._step_program, title=self._step_title)
         # Stepping through one program is the whole session: leaving the debugger leaves the app.
         self.push_screen(screen, callback=lambda _result: self.exit(0))
 
@@ -285,8 +240,9 @@ class TutorApp(App):
             return
         if self._too_small is not None:
             return
-        if not getattr(lesson, "checked", True):
+        if not lesson.checked:
             self.catalog.check(lesson)  # the start-up check has not reached it yet
+        from tutor.screens.home import HomeScreen
         from tutor.screens.lesson import LessonScreen, ProblemsScreen
 
         while len(self.screen_stack) > 1 and not isinstance(self.screen, HomeScreen):
@@ -325,19 +281,49 @@ class TutorApp(App):
                 self.pop_screen()
 
 
+class LessonCommands(Provider):
+    """Command-palette entries that open a lesson, found by its title."""
+
+    app = getters.app(TutorApp)
+
+    def _lessons(self) -> Iterable[Lesson]:
+        for _section, lessons in self.app.catalog.sections():
+            yield from lessons
+
+    async def discover(self) -> Hits:
+        for lesson in self._lessons():
+            yield DiscoveryHit(
+                f"Lesson: {lesson.title}",
+                partial(self.app.open_lesson, lesson.id),
+                help=lesson.summary or lesson.section,
+            )
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for lesson in self._lessons():
+            text = f"Lesson: {lesson.title}"
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(
+                    score,
+                    matcher.highlight(text),
+                    partial(self.app.open_lesson, lesson.id),
+                    text=text,
+                    help=lesson.summary or lesson.section,
+                )
+
+
 def run_app(
-    catalog,
-    progress,
+    catalog: Catalog,
+    progress: Progress,
     *,
     open_lesson: str | None = None,
-    step_program=None,
+    step_program: Program | None = None,
     step_title: str = "",
-    train_task=None,
+    train_task: Task | None = None,
 ) -> int:
-    """Run the tutor until the learner quits; the exit code for the command line.
-
-    ``step_program`` opens the debugger on it and ``train_task`` the training screen on it
-    (``step_title`` titles either); leaving that screen leaves the app."""
+    """Run the tutor (see :class:`TutorApp` for the arguments) until the learner quits; the exit
+    code for the command line."""
     app = TutorApp(
         catalog,
         progress,

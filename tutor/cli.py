@@ -11,7 +11,9 @@
 Global options (before or after the command): ``--lessons DIR`` (repeatable) adds a lesson
 directory, ``--data-dir DIR`` moves the progress store (also ``TUTOR_LESSONS``, ``TUTOR_HOME``).
 
-Only opening the app imports Textual; every other command runs without it.
+Only opening the app imports Textual; every other command runs without it. Here: the parser,
+the dispatch, ``check``, and opening the app (``open``, ``step``, ``train``); ``progress`` and
+``reset`` are in :mod:`tutor.cli_progress`.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import sys
 from pathlib import Path
 
 import tutor
-from tutor.lessons import Catalog, Lesson, Problem, lesson_dirs, lesson_files, load_catalog
+from tutor.lessons import Catalog, Problem, lesson_dirs, lesson_files, load_catalog
 from tutor.progress import Progress, default_data_dir
 
 __all__ = ["main", "build_parser"]
@@ -176,10 +178,15 @@ def main(argv: list[str] | None = None, *, environ=None) -> int:
     try:
         if args.command == "check":
             return _check(args, environ)
+        # tutor.cli_progress is imported here, not at the top: it uses this module's helpers
         if args.command == "progress":
-            return _progress(args, environ)
+            from tutor.cli_progress import show
+
+            return show(args, environ)
         if args.command == "reset":
-            return _reset(args, environ)
+            from tutor.cli_progress import reset
+
+            return reset(args, environ)
         if args.command == "step":
             return _step(args, environ)
         if args.command == "train":
@@ -256,149 +263,6 @@ def _check(args, environ) -> int:
 
 def _missing(raw: str) -> Problem:
     return Problem(raw, 0, 0, "no such file or directory")
-
-
-# ------------------------------------------------------------------------------ progress
-
-
-def _tag_summary(progress: Progress) -> list[dict]:
-    """Each misconception tag met in an attempt: how often, in which lessons, whether every block
-    where it showed was later answered right (:func:`tutor.progress.tag_summary`, one pass over
-    the attempts), and its title from the catalogue."""
-    from tutor.progress import tag_summary
-
-    out = tag_summary(progress.attempts())
-    titles = _misconception_titles()
-    for entry in out:
-        entry["title"] = titles.get(entry["tag"], "")
-    return out
-
-
-def _misconception_titles() -> dict[str, str]:
-    try:
-        from tutor.misconceptions import CATALOGUE
-    except Exception:  # the catalogue is optional here; tags still print
-        return {}
-    titles = {}
-    for tag, item in CATALOGUE.items():
-        title = getattr(item, "title", "")
-        if isinstance(title, str):
-            titles[tag] = title
-    return titles
-
-
-def _lesson_state(lesson: Lesson, progress: Progress) -> str:
-    return "broken" if lesson.broken else progress.state(lesson.id)
-
-
-def _progress(args, environ) -> int:
-    catalog = _catalog(args, environ)
-    progress = _progress_store(args, environ)
-    try:
-        known = {l.id for l in catalog.lessons}
-        others = [i for i in progress.lesson_ids() if i not in known]
-        tags = _tag_summary(progress)
-        if args.json:
-            data = {
-                "data_dir": str(progress.data_dir),
-                "lessons": [
-                    {
-                        "id": l.id,
-                        "title": l.title,
-                        "section": l.section,
-                        "state": _lesson_state(l, progress),
-                        "position": progress.position(l.id),
-                        "completed_blocks": sorted(progress.completed_blocks(l.id)),
-                        "problem": str(l.first_problem) if l.broken else None,
-                    }
-                    for l in catalog.lessons
-                ],
-                "not_installed": [{"id": i, "state": progress.state(i)} for i in others],
-                "misconceptions": tags,
-                "notice": progress.notice,
-            }
-            import json
-
-            print(json.dumps(data, indent=2))
-            return 0
-        width = max([len(l.id) for l in catalog.lessons] + [len(i) for i in others] + [10])
-        done = sum(1 for l in catalog.lessons if progress.state(l.id) == "done")
-        print(f"Progress in {progress.data_dir}: {done} of {_plural(len(catalog.lessons), 'lesson')} done")
-        marks = {"done": "✓", "in progress": "…", "not started": " ", "broken": "✗"}
-        for section, lessons in catalog.sections():
-            print()
-            print(section)
-            for l in lessons:
-                state = _lesson_state(l, progress)
-                print(f"  {marks[state]} {l.id:<{width}}  {state:<11}  {l.title}")
-        if others:
-            print()
-            print("Lessons not installed any more")
-            for i in others:
-                print(f"    {i:<{width}}  {progress.state(i)}")
-        if tags:
-            print()
-            print("Misconceptions your answers showed")
-            for t in tags:
-                status = "answered right later" if t["resolved"] else "not yet answered right"
-                title = f" ({t['title']})" if t["title"] else ""
-                print(f"  {t['tag']}{title}: {_plural(t['hits'], 'time')}, {status}")
-        return 0
-    finally:
-        progress.close()
-
-
-# ------------------------------------------------------------------------------ reset
-
-
-def _reset(args, environ) -> int:
-    data_dir = default_data_dir(args.data_dir, environ)
-    progress = _progress_store(args, environ)
-    try:
-        if args.lesson is not None:
-            if args.lesson not in progress.lesson_ids():
-                catalog = _catalog(args, environ)
-                if catalog.get(args.lesson) is None:
-                    _err(f"no lesson with id '{args.lesson}' (see `tutor progress` for the ids)")
-                    return 1
-                print(f"Nothing to reset: lesson '{args.lesson}' has no progress.")
-                return 0
-            what = f"your progress in lesson '{args.lesson}' ({progress.state(args.lesson)})"
-        else:
-            count = len(progress.lesson_ids())
-            if count == 0:
-                print("Nothing to reset: no progress is recorded.")
-                return 0
-            what = f"ALL your progress ({_plural(count, 'lesson')}) in {data_dir}"
-        if not args.yes:
-            stdin = sys.stdin
-            if stdin is None or not stdin.isatty():
-                _err(
-                    f"not resetting {what}: I can only ask for confirmation on a terminal. "
-                    "Pass --yes to reset without asking."
-                )
-                return 1
-            print(f"Discard {what}? This cannot be undone. [y/N] ", end="", flush=True)
-            answer = stdin.readline().strip().lower()
-            if answer not in ("y", "yes"):
-                print("Nothing was reset.")
-                return 1
-        progress.reset(args.lesson)
-        # the store writes on its own thread: wait for the reset to be committed, and say so
-        # plainly if it was not (the store gives up on it when closed, so it never lands later)
-        from tutor import progress as store
-
-        if not progress.flush(timeout=store.COMMAND_WAIT_S):
-            error = progress.error
-            if progress.close(timeout=0) is not None:
-                _err(
-                    f"nothing was reset: the progress file could not be written ({error or 'unknown error'})."
-                )
-                return 1
-        print(f"Reset {what}.")
-        return 0
-    finally:
-        progress.close()
 
 
 # ------------------------------------------------------------------------------ the app

@@ -5,9 +5,6 @@ Enter and finish it: a debugger block is stepped to the end (answering every pre
 mode with the engine's number), a quiz is answered with the first right answer its block lists in
 ``[[examples]]``, a training block is run to its last step. At the end card the lesson must be
 marked done in the progress store.
-
-Cards whose screen is not in this build (``screen_available`` says no) are left alone, as the
-lesson screen itself does: they do not count towards finishing a lesson.
 """
 
 from __future__ import annotations
@@ -22,7 +19,7 @@ from tests.logic.test_course import PATH
 from tutor.lessons import builtin_lessons_dir, load_catalog
 from tutor.progress import Progress
 from tutor.quiz import grade
-from tutor.screens.lesson import LessonScreen, screen_available
+from tutor.screens.lesson import LessonScreen
 from tutor.widgets.block_card import BlockCard, EndCard
 
 SIZE = (80, 24)
@@ -175,7 +172,7 @@ async def test_walk_a_lesson_from_start_to_done(lesson_id, tmp_path):
     catalog = load_catalog([builtin_lessons_dir()])
     progress = Progress(tmp_path)
     lesson = catalog.get(lesson_id)
-    openable = [b.index for b in lesson.blocks if b.interactive and screen_available(b.kind)]
+    openable = [b.index for b in lesson.blocks if b.interactive]
     try:
         app = TutorApp(catalog, progress, open_lesson=lesson_id)
         async with app.run_test(size=SIZE) as pilot:
@@ -187,7 +184,7 @@ async def test_walk_a_lesson_from_start_to_done(lesson_id, tmp_path):
                 part = screen.focused
                 if isinstance(part, EndCard):
                     break
-                if isinstance(part, BlockCard) and part.available and not part.done:
+                if isinstance(part, BlockCard) and not part.done:
                     await finish(pilot, app, part)
                     assert part.block.index in progress.completed_blocks(lesson_id)
                     finished.append(part.block.index)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
-
 import pytest
 
 from tests.app.conftest import screen_text, squash, toast_text
@@ -261,19 +258,6 @@ async def test_train_mode_opens_the_training_screen_and_leaving_it_quits(make_ap
         await pilot.pause()
         assert isinstance(app.screen, TrainScreen)
         assert "task.toml" in screen_text(app) and "41 parameters" in screen_text(app)
-        await pilot.press("q")
-        await pilot.pause()
-    assert app.return_code == 0
-
-
-async def test_step_mode_without_the_debugger_shows_the_program(make_app, monkeypatch):
-    monkeypatch.setitem(sys.modules, "tutor.screens.debugger", None)  # as if not installed
-    app = make_app(step_program=types.SimpleNamespace(text="a = 2; b = -3; L = a * b"))
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        text = screen_text(app)
-        assert "The debugger is not available in this build" in text
-        assert "a = 2; b = -3; L = a * b" in text
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0

@@ -61,7 +61,6 @@ def fake_debugger(monkeypatch):
     expr.parse_program = parse_program
     monkeypatch.setitem(sys.modules, "tutor.screens.debugger", screens)
     monkeypatch.setitem(sys.modules, "engine.expr", expr)
-    monkeypatch.setattr("tutor.screens.lesson.screen_available", lambda kind: kind == "debugger")
     return FakeDebugger
 
 
@@ -137,12 +136,7 @@ async def test_q_goes_back_to_the_list(make_app):
         assert isinstance(app.screen, HomeScreen)
 
 
-# ---------------------------------------------------------------------- cards without a screen
-
-
-def no_training_screen(monkeypatch):
-    """Run as a build without the training screen: its cards must still read and never block."""
-    monkeypatch.setattr("tutor.screens.lesson.screen_available", lambda kind: kind in ("debugger", "quiz"))
+# ---------------------------------------------------------------------- the training and quiz cards
 
 
 async def test_a_training_card_opens_the_training_screen_and_a_full_run_completes_it(make_app, data_dir):
@@ -177,24 +171,16 @@ async def test_a_finished_run_is_a_finished_part_before_the_training_screen_is_l
         assert Progress(data_dir).completed_blocks("training") == {1}  # the screen still open
 
 
-async def test_a_training_card_without_its_screen_shows_its_config_and_says_coming_soon(
-    make_app, data_dir, monkeypatch
-):
-    no_training_screen(monkeypatch)
+async def test_a_training_card_shows_its_task_and_what_enter_does(make_app):
     app = make_app(open_lesson="training")
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
+    async with app.run_test(size=SIZE) as pilot:
         await pilot.press("n")
         card = app.screen.focused
         assert isinstance(card, BlockCard) and card.block.kind == "train"
         text = squash(screen_text(app))
         assert "▶ Training" in text
         assert "steps = 20" in text and 'name = "seeds"' in text
-        assert "The training screen is coming soon" in text
-        await pilot.press("enter")
-        await pilot.pause()
-        assert isinstance(app.screen, LessonScreen)  # nothing opened
-        assert "coming soon" in toast_text(app)
-        assert Progress(data_dir).completed_blocks("training") == set()
+        assert "Enter: open the training" in text
 
 
 async def test_reaching_the_end_with_nothing_openable_left_marks_the_lesson_done(make_app, data_dir):
@@ -215,24 +201,22 @@ async def test_reaching_the_end_with_nothing_openable_left_marks_the_lesson_done
     assert Progress(data_dir).state("slopes") == "done"
 
 
-async def test_a_card_without_its_screen_never_holds_a_lesson_back(make_app, data_dir, monkeypatch):
-    no_training_screen(monkeypatch)
+async def test_reaching_the_end_first_lists_every_card_still_to_do(make_app, data_dir):
     app = make_app(open_lesson="training")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("n", "n", "n", "n")
         await pilot.pause()
         assert isinstance(app.screen.focused, EndCard)
         text = squash(screen_text(app))
-        # only the quiz is left: the training block has no screen yet, so it is not asked for
-        assert "Still to do before it counts as done: part 4 (quiz)." in text
+        assert "Still to do before it counts as done: part 2 (train), part 4 (quiz)." in text
     assert Progress(data_dir).state("training") == "in progress"
 
 
-async def test_a_quiz_card_opens_the_quiz_and_a_right_answer_completes_it(make_app, data_dir, monkeypatch):
+async def test_a_quiz_card_opens_the_quiz_and_a_right_answer_completes_it(make_app, data_dir):
     from tutor.screens.quiz import QuizScreen
 
-    no_training_screen(monkeypatch)  # so the quiz is the last thing the lesson asks for
-
+    with Progress(data_dir) as progress:  # the training run was finished earlier,
+        progress.complete_block("training", 1)  # so the quiz is the last thing the lesson asks for
     app = make_app(open_lesson="training")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("n", "n", "n")
@@ -253,7 +237,7 @@ async def test_a_quiz_card_opens_the_quiz_and_a_right_answer_completes_it(make_a
         assert "Quiz ✓ done" in text and "Done. Enter: open the quiz again" in text
         await pilot.press("n")
         await pilot.pause()
-    assert Progress(data_dir).completed_blocks("training") == {3}
+    assert Progress(data_dir).completed_blocks("training") == {1, 3}
     assert Progress(data_dir).state("training") == "done"
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import tutor
-from tutor import cli
+from tutor import cli, cli_progress
 from tutor.cli import main
 from tutor.lessons import builtin_lessons_dir, lesson_files
 from tutor.progress import Progress
@@ -526,8 +526,6 @@ def test_reset_says_so_when_it_could_not_be_written(capsys, env, monkeypatch):
     import subprocess
     import sys
 
-    from tutor import progress as store
-
     _some_progress(env)
     db = Path(env["TUTOR_HOME"]) / "progress.sqlite3"
     locker = subprocess.Popen(
@@ -544,7 +542,7 @@ def test_reset_says_so_when_it_could_not_be_written(capsys, env, monkeypatch):
     )
     try:
         assert locker.stdout.readline().strip() == "locked"
-        monkeypatch.setattr(store, "COMMAND_WAIT_S", 1.0)
+        monkeypatch.setattr(cli_progress, "COMMAND_WAIT_S", 1.0)
         code, out, err = run(capsys, "reset", "--yes", env=env)
         assert code == 1 and "Reset" not in out
         assert "nothing was reset" in err and "database is locked" in err

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tutor.progress import DB_NAME, Attempt, Progress, default_data_dir
+from tutor.progress import DB_NAME, Attempt, LessonState, Progress, default_data_dir
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -25,7 +25,7 @@ def store(tmp_path):
 def test_a_new_store_knows_nothing(store, tmp_path):
     assert (tmp_path / "data" / DB_NAME).is_file()
     assert store.notice is None
-    assert store.state("derivative") == "not started"
+    assert store.state("derivative") is LessonState.NOT_STARTED
     assert store.position("derivative") == 0
     assert store.completed_blocks("derivative") == set()
     assert store.attempts() == [] and store.lesson_ids() == []
@@ -126,6 +126,20 @@ def test_truncated_database_is_moved_aside(tmp_path):
         assert progress.notice and "moved to" in progress.notice
         progress.set_position("lesson", 1)
         assert progress.position("lesson") == 1
+
+
+def test_a_data_dir_that_cannot_be_made_keeps_progress_in_memory_with_a_notice(tmp_path):
+    """Also as root (unlike the read-only directory below): a file stands where the directory goes."""
+    (tmp_path / "file").write_text("not a directory")
+    with Progress(tmp_path / "file" / "data") as progress:
+        assert progress.path is None
+        assert progress.notice.startswith("Progress will not be saved this session: cannot create")
+        assert progress.warning == progress.notice and progress.status is None
+        progress.set_position("lesson", 2)
+        progress.record_attempt("lesson", 2, "6", True, ["t"])
+        assert progress.flush(10) and progress.pending == 0
+        assert progress.state("lesson") is LessonState.IN_PROGRESS and progress.position("lesson") == 2
+        assert [(a.answer, a.tags) for a in progress.attempts("lesson")] == [("6", ["t"])]
 
 
 @pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root can write anywhere")

@@ -258,6 +258,7 @@ def test_another_process_holding_the_write_lock_freezes_nothing_and_loses_nothin
             assert progress.completed_blocks("chain") == set(range(6))
             assert wait_for(lambda: progress.status is not None)
             assert "database is locked" in progress.status and progress.pending == 14
+            assert progress.notice == progress.status and progress.warning is None  # not said twice
             assert locker.poll() is None  # the lock was held all along
             assert stored_answers(data) == ["earlier"]
             assert progress.flush(timeout=40)  # the locker lets go after ~15 s
@@ -323,16 +324,16 @@ def test_close_says_plainly_what_could_not_be_written(tmp_path):
 def test_a_write_tried_again_after_it_landed_is_stored_once(tmp_path):
     """Retrying is safe even if a commit that reported an error did land: each answer carries a
     stamp unique to the process, and the same answer is never inserted twice."""
-    from tutor.progress import _now, _Write
+    from tutor.progress.writes import Write, now
 
-    write = _Write("attempt", "chain", 1, "6", True, ("t",), at=_now())
+    write = Write("attempt", "chain", 1, "6", True, ("t",), at=now())
     with Progress(tmp_path / "data") as progress:
         progress._enqueue(write)
         progress._enqueue(write)
         assert progress.flush(timeout=10)
         progress.record_attempt("chain", 1, "6", True, ["t"])  # the same answer again, later: kept
     assert stored_answers(tmp_path / "data") == ["6", "6"]
-    stamps = [_now() for _ in range(1000)]
+    stamps = [now() for _ in range(1000)]
     assert len(set(stamps)) == 1000 and stamps == sorted(stamps)
 
 

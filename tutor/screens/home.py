@@ -11,28 +11,31 @@ from pathlib import Path
 
 from rich.cells import cell_len
 from rich.text import Text
+from textual import getters
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
-__all__ = ["HomeScreen", "LessonList", "STATE_MARKERS", "lesson_state", "problem_text"]
+from tutor.app import TutorApp
+from tutor.lessons import Lesson, Problem
+from tutor.progress import LessonState, lesson_state
 
-STATE_MARKERS = {"done": "✓", "in progress": "…", "not started": "·", "broken": "✗"}
+__all__ = ["HomeScreen", "LessonList", "STATE_MARKERS", "problem_text"]
+
+STATE_MARKERS = {
+    LessonState.DONE: "✓",
+    LessonState.IN_PROGRESS: "…",
+    LessonState.NOT_STARTED: "·",
+    LessonState.BROKEN: "✗",
+}
 
 
-def problem_text(problem) -> str:
+def problem_text(problem: Problem) -> str:
     """A problem as ``file:line:col: message`` with just the file's name, to fit a row."""
     name = Path(str(problem.path)).name
     return f"{name}:{problem.line}:{problem.col}: {problem.message}"
-
-
-def lesson_state(lesson, progress) -> str:
-    """ "broken" for a lesson that cannot open, else the progress store's word for it."""
-    if lesson.broken:
-        return "broken"
-    return progress.state(lesson.id)
 
 
 class _Row:
@@ -42,7 +45,7 @@ class _Row:
     Laid out by hand rather than with a Rich table grid: the list draws every row several times
     while it measures and paints, and the grids were a third of the time to the first screen."""
 
-    def __init__(self, lesson, state: str, highlighted: bool) -> None:
+    def __init__(self, lesson: Lesson, state: LessonState, highlighted: bool) -> None:
         self.lesson = lesson
         self.state = state
         self.highlighted = highlighted
@@ -51,7 +54,7 @@ class _Row:
         width = max(options.max_width, 1)
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append("▶" if self.highlighted else " ", style="bold")
-        line.append(" " + STATE_MARKERS.get(self.state, "?") + " ")
+        line.append(" " + STATE_MARKERS[self.state] + " ")
         state = " " + self.state
         room = width - line.cell_len - cell_len(state)
         title = Text(self.lesson.title)
@@ -62,7 +65,7 @@ class _Row:
         line.append(state)
         line.truncate(width)
         yield line
-        if self.state != "broken":
+        if self.state is not LessonState.BROKEN:
             return
         problem = self.lesson.first_problem
         detail = Text(f"broken: {problem_text(problem)}" if problem else "broken", style="italic")
@@ -92,6 +95,8 @@ class HomeScreen(Screen):
     """The list of lessons. Enter opens the highlighted one where the learner left off."""
 
     SUB_TITLE = "Lessons"
+
+    app = getters.app(TutorApp)
 
     BINDINGS = [
         Binding("q", "app.quit", "Quit", id="home.quit", tooltip="Leave the tutor"),
@@ -144,7 +149,7 @@ class HomeScreen(Screen):
         lessons = [(i, lesson_id) for i, lesson_id in enumerate(self._ids) if lesson_id is not None]
         if not lessons:
             return None
-        for wanted in ("in progress", "not started"):
+        for wanted in (LessonState.IN_PROGRESS, LessonState.NOT_STARTED):
             for i, lesson_id in lessons:
                 lesson = app.catalog.get(lesson_id)
                 if lesson is not None and lesson_state(lesson, app.progress) == wanted:
@@ -210,10 +215,10 @@ class HomeScreen(Screen):
                     if other is None:
                         needs.append(prerequisite)
                     else:
-                        marker = STATE_MARKERS.get(lesson_state(other, app.progress), "?")
+                        marker = STATE_MARKERS[lesson_state(other, app.progress)]
                         needs.append(f"{other.title} {marker}")
                 text.append("\nBuilds on: " + ", ".join(needs))
-        loose = [p for p in getattr(app.catalog, "problems", []) if not self._belongs_to_lesson(p)]
+        loose = [p for p in app.catalog.problems if not self._belongs_to_lesson(p)]
         if loose:
             text.append(
                 f"\n{len(loose)} problem{'s' if len(loose) != 1 else ''} across lesson files "
@@ -221,7 +226,7 @@ class HomeScreen(Screen):
             )
         details.update(text)
 
-    def _belongs_to_lesson(self, problem) -> bool:
+    def _belongs_to_lesson(self, problem: Problem) -> bool:
         for _section, lessons in self.app.catalog.sections():
             for lesson in lessons:
                 if problem in lesson.problems:

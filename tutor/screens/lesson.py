@@ -9,42 +9,22 @@ Reaching the end with every openable block done marks the lesson done.
 
 from __future__ import annotations
 
-import importlib.util
 from functools import partial
 
 from rich.text import Text
+from textual import getters
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from tutor.app import TutorApp
+from tutor.lessons import Block, Lesson
+from tutor.progress import LessonState, Progress
 from tutor.widgets.block_card import BlockCard, EndCard, Part, make_part
 
-__all__ = ["LessonScreen", "ProblemsScreen", "screen_available"]
-
-
-def _module_exists(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):
-        return False
-
-
-def screen_available(kind: str) -> bool:
-    """Whether an interactive block of this kind has a screen to open in this build.
-
-    A block without one says so on its card and never counts towards finishing a lesson.
-    """
-    if kind == "debugger":
-        return _module_exists("tutor.screens.debugger") and _module_exists("engine.expr")
-    if kind == "quiz":
-        return _module_exists("tutor.screens.quiz") and _module_exists("tutor.quiz")
-    if kind == "train":
-        return _module_exists("tutor.screens.train") and _module_exists("engine.train")
-    if kind == "pytorch":
-        return _module_exists("tutor.screens.pytorch") and _module_exists("engine.expr")
-    return False
+__all__ = ["LessonScreen", "ProblemsScreen"]
 
 
 class LessonScreen(Screen):
@@ -74,7 +54,9 @@ class LessonScreen(Screen):
         "you are on, and counts as done once you reach its end with every card that opens finished."
     )
 
-    def __init__(self, lesson, progress, *, start: int | None = None) -> None:
+    app = getters.app(TutorApp)
+
+    def __init__(self, lesson: Lesson, progress: Progress, *, start: int | None = None) -> None:
         super().__init__()
         self.lesson = lesson
         self.progress = progress
@@ -91,11 +73,7 @@ class LessonScreen(Screen):
         yield Header()
         with VerticalScroll(id="parts", can_focus=False):
             for block in self.lesson.blocks:
-                yield make_part(
-                    block,
-                    available=screen_available(block.kind),
-                    done=block.index in completed,
-                )
+                yield make_part(block, done=block.index in completed)
             yield EndCard(len(self.lesson.blocks), id="end")
         yield Footer()
 
@@ -148,9 +126,7 @@ class LessonScreen(Screen):
 
     def _report_progress(self) -> None:
         """A write the store could not make is said once, not swallowed (the app keeps going)."""
-        report = getattr(self.app, "report_progress_notice", None)
-        if report is not None:
-            report()
+        self.app.report_progress_notice()
 
     def action_next_part(self) -> None:
         """Next part; but first page through the rest of a part taller than the screen, so
@@ -199,14 +175,6 @@ class LessonScreen(Screen):
     def action_open_block(self) -> None:
         card = self._current_card()
         if card is None:
-            return
-        if not card.available:
-            self.notify(
-                f"The {card.kind_name.lower()} screen is coming soon. "
-                "The card shows what this block holds; nothing is marked complete for it.",
-                title="Coming soon",
-                markup=False,
-            )
             return
         if card.block.kind == "debugger":
             self._open_debugger(card)
@@ -324,21 +292,17 @@ class LessonScreen(Screen):
 
     # ------------------------------------------------------------------ finishing the lesson
 
-    def pending_blocks(self) -> list:
-        """Interactive blocks that have a screen and are not completed yet."""
+    def pending_blocks(self) -> list[Block]:
+        """Interactive blocks not completed yet."""
         completed = self.progress.completed_blocks(self.lesson.id)
-        return [
-            block
-            for block in self.lesson.blocks
-            if block.interactive and screen_available(block.kind) and block.index not in completed
-        ]
+        return [block for block in self.lesson.blocks if block.interactive and block.index not in completed]
 
     def _check_finished(self, *, announce: bool) -> bool:
         """Mark the lesson done when the end was reached and nothing openable is left."""
         self._update_end_card()
         if not self.reached_end or self.pending_blocks():
             return False
-        if self.progress.state(self.lesson.id) != "done":
+        if self.progress.state(self.lesson.id) is not LessonState.DONE:
             self.progress.complete_lesson(self.lesson.id)
             self._report_progress()
             if announce:
@@ -358,7 +322,7 @@ class LessonScreen(Screen):
             return
         pending = self.pending_blocks()
         if not pending:
-            if self.progress.state(self.lesson.id) == "done":
+            if self.progress.state(self.lesson.id) is LessonState.DONE:
                 end.show("End of the lesson. ✓ You have finished it. q: back to the lessons.")
             else:
                 end.show("End of the lesson. Nothing is left to do here. q: back to the lessons.")
@@ -374,7 +338,7 @@ class ProblemsScreen(Screen):
         Binding("q,escape", "leave", "Back", id="problems.back", tooltip="Back to the list of lessons"),
     ]
 
-    def __init__(self, lesson) -> None:
+    def __init__(self, lesson: Lesson) -> None:
         super().__init__()
         self.lesson = lesson
         self.title = f"Broken: {lesson.title}"

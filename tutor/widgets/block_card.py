@@ -116,13 +116,12 @@ class CodePart(Part):
 
 
 class BlockCard(Part):
-    """An interactive block (debugger, train, quiz): a framed card saying what it holds and what
-    Enter does. ``available`` says whether its screen exists; ``done`` whether it was completed."""
+    """An interactive block (debugger, train, quiz, pytorch): a framed card saying what it holds
+    and what Enter does. ``done`` says whether it was completed."""
 
-    def __init__(self, block, *, available: bool, done: bool = False, **kwargs) -> None:
+    def __init__(self, block, *, done: bool = False, **kwargs) -> None:
         super().__init__(block.index, classes=f"card card-{block.kind}", **kwargs)
         self.block = block
-        self.available = available
         self.done = done
 
     # --------------------------------------------------------------- what the card says
@@ -138,10 +137,6 @@ class BlockCard(Part):
 
     def action_line(self) -> str:
         kind = self.block.kind
-        if not self.available:
-            return (
-                f"The {self.kind_name.lower()} screen is coming soon; for now this card shows what it holds."
-            )
         if self.done:
             return f"Done. Enter: open the {self.kind_name.lower()} again"
         if kind == "debugger":
@@ -220,10 +215,10 @@ class EndCard(Part):
         self.query_one("#end-text", Static).update(Text(text))
 
 
-def make_part(block, *, available: bool = False, done: bool = False) -> Part:
+def make_part(block, *, done: bool = False) -> Part:
     """The widget for one lesson block."""
     if block.kind == "markdown":
         return MarkdownPart(block)
     if block.kind in KIND_NAMES:
-        return BlockCard(block, available=available, done=done)
+        return BlockCard(block, done=done)
     return CodePart(block)
