@@ -45,6 +45,7 @@ from __future__ import annotations
 import ast
 import math
 import numbers
+import operator
 import re
 import warnings
 from collections.abc import Mapping
@@ -306,6 +307,102 @@ def _syntax_error(exc: SyntaxError) -> ProgramError:
     line = exc.lineno or 1
     col = exc.offset if exc.offset and exc.offset > 0 else 1
     return ProgramError(f"syntax error: {message}", line, col)
+
+
+# ---------------------------------------------------------------------- what is not supported
+
+_STATEMENTS = {
+    "Import": "import",
+    "ImportFrom": "import",
+    "FunctionDef": "function definitions (def)",
+    "AsyncFunctionDef": "function definitions (def)",
+    "ClassDef": "classes",
+    "Return": "return",
+    "Delete": "del",
+    "AugAssign": "augmented assignment (+=, -=, ...); assign a new name instead",
+    "AnnAssign": "type annotations",
+    "For": "loops (for)",
+    "AsyncFor": "loops (for)",
+    "While": "loops (while)",
+    "If": "if statements",
+    "With": "with statements",
+    "AsyncWith": "with statements",
+    "Match": "match statements",
+    "Raise": "raise",
+    "Try": "try statements",
+    "TryStar": "try statements",
+    "Assert": "assert",
+    "Global": "global",
+    "Nonlocal": "nonlocal",
+    "Pass": "pass",
+    "Break": "break",
+    "Continue": "continue",
+    "TypeAlias": "type aliases",
+}
+_EXPRESSIONS = {
+    "BoolOp": "and / or",
+    "NamedExpr": "the walrus operator (:=)",
+    "Lambda": "lambda",
+    "IfExp": "conditional expressions (a if b else c)",
+    "Dict": "dictionaries",
+    "Set": "sets",
+    "List": "lists",
+    "Tuple": "tuples (several values separated by commas)",
+    "ListComp": "comprehensions",
+    "SetComp": "comprehensions",
+    "DictComp": "comprehensions",
+    "GeneratorExp": "comprehensions",
+    "Await": "await",
+    "Yield": "yield",
+    "YieldFrom": "yield",
+    "Compare": "comparison (<, ==, ...); programs only compute numbers",
+    "JoinedStr": "f-strings",
+    "FormattedValue": "f-strings",
+    "Subscript": "indexing (a[...])",
+    "Slice": "slices",
+    "Starred": "unpacking with *",
+    "Attribute": "attribute access",
+    "Call": f"function calls other than {_FUNCTION_LIST}",
+}
+_BINARY = {
+    ast.Add: ("+", operator.add),
+    ast.Sub: ("-", operator.sub),
+    ast.Mult: ("*", operator.mul),
+    ast.Div: ("/", operator.truediv),
+}
+_BINARY_UNSUPPORTED = {
+    "FloorDiv": "floor division (//)",
+    "Mod": "remainder (%)",
+    "MatMult": "matrix multiplication (@)",
+    "LShift": "bit shifts (<<, >>)",
+    "RShift": "bit shifts (<<, >>)",
+    "BitOr": "bitwise operators (|, &, ^)",
+    "BitAnd": "bitwise operators (|, &, ^)",
+    "BitXor": "bitwise operators (|, &, ^)",
+}
+
+
+def _unsupported(what: str) -> str:
+    return f"not supported: {what}"
+
+
+def _constant_problem(value) -> str | None:
+    """Why a literal is not a number this language accepts, or None if it is one."""
+    if isinstance(value, bool):
+        return _unsupported("True and False (use numbers)")
+    if isinstance(value, (int, float)):
+        return None
+    if isinstance(value, str):
+        return _unsupported("strings")
+    if isinstance(value, bytes):
+        return _unsupported("bytes (strings)")
+    if isinstance(value, complex):
+        return _unsupported("complex numbers")
+    if value is None:
+        return _unsupported("None")
+    if value is Ellipsis:
+        return _unsupported("... (Ellipsis)")
+    return _unsupported(f"the constant {value!r}")
 
 
 def _overflow(kind: str) -> str:
