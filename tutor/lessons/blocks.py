@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import tomllib
 
+from tutor.lessons import toml_text
 from tutor.lessons.model import Block, Lesson, Problem, ProgramBlock
 from tutor.lessons.positions import key_position, locate, toml_error
 from tutor.schema import Issue, Issues, Key, Table, did_you_mean, show
@@ -174,7 +175,14 @@ def check_block(
     problems: list[Problem] = []
     if config is None:
         try:
-            config = tomllib.loads(block.text)
+            config = toml_text.loads(block.text)
+        except toml_text.TomlRefused as err:
+            line = block.line + err.line
+            problems.append(
+                Problem(where, line, err.col, f"the {block.kind} block is refused: {err.message}")
+            )
+            block.result, block.problems = None, problems
+            return problems
         except tomllib.TOMLDecodeError as err:
             line, col, msg = toml_error(err, block.line + 1, block.text)
             problems.append(Problem(where, line, col, f"the {block.kind} block is not valid TOML: {msg}"))
@@ -269,6 +277,10 @@ def _program_position(block: Block, line: int, col: int) -> tuple[int, int]:
 # ------------------------------------------------------------------------ a lesson's blocks
 
 
+MAX_BLOCKS = 100  # interactive blocks in one lesson (the course's largest has a dozen)
+MAX_BLOCK_CHARS = 200_000  # characters of TOML across them
+
+
 def check_blocks(lesson: Lesson, *, grade_examples: bool = False) -> list[Problem]:
     """Check the contents of the blocks :func:`~tutor.lessons.load_lesson` left unchecked; return
     the problems found, which are also merged into ``lesson.problems`` (replaced in one
@@ -277,7 +289,23 @@ def check_blocks(lesson: Lesson, *, grade_examples: bool = False) -> list[Proble
     blocks, lesson.unchecked = lesson.unchecked, []
     where = str(lesson.path)
     found: list[Problem] = []
-    for block in blocks:
+    held = 0
+    for count, block in enumerate(blocks, start=1):
+        held += len(block.text)
+        if count > MAX_BLOCKS or held > MAX_BLOCK_CHARS:
+            # checking is a program run per block: a lesson's share of it is bounded, so that
+            # one file cannot keep `tutor check` (or the app's check of it) busy for long
+            found.append(
+                Problem(
+                    where,
+                    block.line,
+                    1,
+                    f"this lesson has more interactive blocks than one lesson may hold (at most "
+                    f"{MAX_BLOCKS}, with {MAX_BLOCK_CHARS:,} characters between them); split it into "
+                    "several lessons. The blocks from here on are not checked.",
+                )
+            )
+            break
         found += check_block(block, where, grade_examples=grade_examples)
     if found:
         lesson.problems = sorted([*lesson.problems, *found], key=lambda p: (p.line, p.col))

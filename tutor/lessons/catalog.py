@@ -13,6 +13,7 @@ import graphlib
 import tomllib
 from pathlib import Path
 
+from tutor.lessons import toml_text
 from tutor.lessons.blocks import check_blocks, read_front
 from tutor.lessons.markdown import split_body
 from tutor.lessons.model import Block, Catalog, Lesson, Problem
@@ -24,6 +25,9 @@ __all__ = ["BROKEN_ORDER", "BROKEN_SECTION", "load_catalog", "load_lesson"]
 
 BROKEN_SECTION = "Unsorted"  # where a lesson whose front matter cannot be read is listed
 BROKEN_ORDER = 1_000_000  # ... and it sorts after every well-formed lesson
+
+
+MAX_FENCE_LINES = 1_000  # opening and closing lines of fences in one lesson: 500 blocks
 
 
 def load_lesson(path, *, grade_examples: bool = False, check: bool = True) -> Lesson:
@@ -76,7 +80,10 @@ def load_lesson(path, *, grade_examples: bool = False, check: bool = True) -> Le
         return lesson
     fm_text = "\n".join(lines[1:close])
     try:
-        front = tomllib.loads(fm_text)
+        front = toml_text.loads(fm_text)
+    except toml_text.TomlRefused as err:
+        problems.append(Problem(where, 1 + err.line, err.col, f"front matter refused: {err.message}"))
+        front = None
     except tomllib.TOMLDecodeError as err:
         line, col, msg = toml_error(err, 2, fm_text)
         problems.append(Problem(where, line, col, f"front matter is not valid TOML: {msg}"))
@@ -85,6 +92,14 @@ def load_lesson(path, *, grade_examples: bool = False, check: bool = True) -> Le
         _front_matter(lesson, front, fm_text, where, problems)
 
     # the body: prose and blocks, split as the lesson screen's Markdown widget renders it
+    fences = sum(1 for line in lines[close + 1 :] if line.lstrip(" ").startswith(("```", "~~~")))
+    if fences > MAX_FENCE_LINES:  # more blocks than a lesson can be; not worth a parse
+        message = (
+            f"this lesson has {fences:,} fence lines (``` or ~~~), more than the {MAX_FENCE_LINES} "
+            "a lesson may hold; split it into several lessons"
+        )
+        problems.append(Problem(where, close + 2, 1, message))
+        return lesson
     for kind, line, body, lang, closed in split_body(lines[close + 1 :], close + 2, where, lesson.warnings):
         block = Block(kind=kind, index=len(lesson.blocks), line=line, text=body, lang=lang)
         lesson.blocks.append(block)

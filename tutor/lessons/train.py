@@ -62,6 +62,7 @@ from engine.train import (
     OptimiserSpec,
     Task,
 )
+from tutor.lessons import toml_text
 from tutor.lessons.model import Problem
 from tutor.lessons.positions import toml_error_position, toml_key_position
 from tutor.schema import Issue, Issues, Key, Table, did_you_mean, dotted, show
@@ -282,7 +283,9 @@ def read_task_file(where: str, text: str) -> tuple[Task | None, list[Problem]]:
     """A standalone task file (``tutor train TASK.toml``): the task, or every problem in it at
     its ``path:line:col``."""
     try:
-        config = tomllib.loads(text)
+        config = toml_text.loads(text)
+    except toml_text.TomlRefused as err:
+        return None, [Problem(where, err.line, err.col, err.message)]
     except tomllib.TOMLDecodeError as err:
         line, col, message = toml_error_position(err, text)
         return None, [Problem(where, line, col, message)]
