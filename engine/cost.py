@@ -15,9 +15,9 @@ before anything is built, the way a learner would count it from the code:
 `values_per_step` is that count; the tests compare it with ``len(topological_order(loss))`` for
 many tasks. Memory and time are that count times constants measured on the project machine
 (``benchmarks/bench_task_cost.py`` measures them again). `over_budget` says whether a task fits
-the budget below and, if not, what to shrink; `engine.train` refuses such a task both when a
-config is read (`Task.from_config`: ``tutor check``, ``tutor train``, the app) and when a
-`Trainer` is built, so no lesson file or learner can make a step that eats the machine.
+the budget below and, if not, what to shrink; it is checked when a lesson's train block or a task
+file is read (``tutor.lessons.read_task``: ``tutor check``, ``tutor train``, the app) and again
+when a `Trainer` is built, so no lesson file or learner can make a step that eats the machine.
 
 Pure Python, no imports from the tutor or any UI.
 """

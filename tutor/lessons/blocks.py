@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import tomllib
 
+from engine.expr import ProgramError, parse_program
 from tutor.lessons import toml_text
 from tutor.lessons.model import Block, Lesson, Problem, ProgramBlock
 from tutor.lessons.positions import key_position, locate, toml_error
@@ -113,11 +114,6 @@ def _read_program_block(kind: str, table: Table):
     def read(config: dict, issues: Issues) -> ProgramBlock | None:
         values = table.read(config, issues)
         if "program" not in values:
-            return None
-        try:
-            from engine.expr import ProgramError, parse_program
-        except ImportError as err:
-            issues.add([], f"this version of tutor cannot check programs ({err})")
             return None
         text, output = values["program"], values.get("output")
         try:
