@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 import tomllib
 
-from engine.expr import ProgramError, parse_program
 from tutor.lessons import toml_text
 from tutor.lessons.model import Block, Lesson, Problem, ProgramBlock
 from tutor.lessons.positions import key_position, locate, toml_error
@@ -115,6 +114,8 @@ def _read_program_block(kind: str, table: Table):
         values = table.read(config, issues)
         if "program" not in values:
             return None
+        from engine.expr import ProgramError, parse_program  # not at start-up: the list needs none
+
         text, output = values["program"], values.get("output")
         try:
             program = parse_program(text)
