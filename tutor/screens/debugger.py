@@ -196,9 +196,10 @@ class DebuggerScreen(Screen[bool]):
     def _show_columns(self) -> None:
         tree = self.graph_tree
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append("    " + "node".ljust(tree._name_column + 1))
-        text.append("op".ljust(tree._op_width + 1))
-        text.append("data".rjust(len(format_cell(0.0))) + " " + "grad".rjust(len(format_cell(0.0))))
+        columns = tree.columns
+        text.append(" " * columns.lead + "node".ljust(columns.name + 1))
+        text.append("op".ljust(columns.op + 1))
+        text.append("data".rjust(columns.number) + " " + "grad".rjust(columns.number))
         if text.plain != getattr(self, "_columns_shown", None):
             self._columns_shown = text.plain
             self.columns.update(text)
