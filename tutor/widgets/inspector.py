@@ -197,7 +197,7 @@ class Inspector(ScrollView, can_focus=True, inherit_bindings=False):
         return self.max_scroll_y > 0 and not self.disabled
 
     def on_resize(self, event: events.Resize) -> None:
-        self._wrap(event.size.width)
+        self._wrap(self.size.width)
 
     def render_line(self, y: int) -> Strip:
         """The line API's hook: row ``y`` of the widget, ``scroll_offset`` lines down the text."""
