@@ -144,6 +144,7 @@ class GraphTree(Tree[Entry]):
         self._parent_value: dict[int, Value] = {}  # id(value) -> its home parent value
         self._tree_nodes_of: dict[int, list[TreeNode[Entry]]] = {}
         self._home_node: dict[int, TreeNode[Entry]] = {}
+        self._depths: dict[int, int] = {}  # tree node id -> levels below the root (lines never move)
         self._materialized: set[int] = set()  # tree node ids whose children exist
         self._marks: dict[int, str] = {}  # id(value) -> "current" | "operand"
         self._changed: set[int] = set()
@@ -200,6 +201,8 @@ class GraphTree(Tree[Entry]):
         return self._homes.get(id(child)) == (id(parent), slot)
 
     def _register(self, tree_node: TreeNode[Entry], value: Value) -> None:
+        parent = tree_node.parent
+        self._depths[tree_node.id] = 0 if parent is None else self._depths[parent.id] + 1
         self._tree_nodes_of.setdefault(id(value), []).append(tree_node)
         if tree_node.data.home:
             self._home_node[id(value)] = tree_node
@@ -249,11 +252,7 @@ class GraphTree(Tree[Entry]):
     # ----------------------------------------------------------------- labels
 
     def _depth(self, tree_node: TreeNode[Entry]) -> int:
-        depth = 0
-        while tree_node.parent is not None:
-            tree_node = tree_node.parent
-            depth += 1
-        return depth
+        return self._depths[tree_node.id]
 
     def _name_text(self, entry: Entry) -> str:
         value = entry.value
