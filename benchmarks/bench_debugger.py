@@ -49,7 +49,9 @@ SEEDS_YS = [1.0, -1.0, -1.0, 1.0]
 
 
 class BuiltGraph:
-    """Anything with ``build()`` returning an object with ``.output`` will do for the screen."""
+    """A `DebuggerProgram` whose builds are ``make()``'s graph (no inputs to nudge)."""
+
+    text = "# a graph built in Python"
 
     def __init__(self, make):
         self._make = make

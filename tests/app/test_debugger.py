@@ -537,6 +537,8 @@ class SharedLeaves:
     """A program whose every build reuses the same leaf Values, as a network's parameters are
     reused by every graph built from it (the training screen opens the debugger on such graphs)."""
 
+    text = "b = a * w + a  # a and w the same Values at every build"
+
     def __init__(self):
         from engine.value import Value
 
@@ -589,6 +591,11 @@ async def test_other_passes_over_shared_leaves_do_not_leak_into_the_shown_pass()
 
 
 class _Built:
+    """A program with no inputs to nudge: each build is ``make()``'s graph."""
+
+    text = "# a graph built in Python"
+    inputs: dict = {}
+
     def __init__(self, make):
         self.make = make
 

@@ -1,9 +1,10 @@
 """The stepwise backprop debugger: watch ``backward()`` run one ``_backward`` call at a time.
 
-``DebuggerScreen(program, title=..., predict=...)`` takes an expression program (anything with
-``build(inputs=None)`` returning a graph with ``.output``), builds its graph, and lays the backward
-pass out with the engine's `Stepper`. The screen only shows what the stepper reports; every step
-is the engine's real rule running.
+``DebuggerScreen(program, title=..., predict=...)`` takes a `DebuggerProgram` (an
+`engine.expr.Program`, the training screen's one-sample program), builds its graph, and lays the
+backward pass out with the engine's `Stepper`. The screen only shows what the stepper reports;
+every step is the engine's real rule running. A program that cannot be built (``log(0)``, an
+overflow) gets `CannotRunScreen` on top instead, which says why; leaving it leaves this screen.
 
 Layout (80×24 is the design size): the graph tree on top, the step inspector below, the answer box
 of predict mode above the footer when a question is open. ``z`` switches between both panes, the
@@ -12,29 +13,33 @@ tree alone and the inspector alone.
 Keys: ``n`` next step, ``p`` previous (undo), ``r`` reset, ``e`` run to the end, Enter on a tree
 line runs until that node is done; ``t`` predict mode; ``m`` mistake mode (= instead of +=);
 ``g`` gradient check; ``z`` layout; ``q``/escape leave. Leaving dismisses the screen with True
-once the learner has reached the end of the (correct) backward pass, else False.
+once the learner has reached the end of the (correct) backward pass, else False. Which keys work
+when is `check_action`'s: while a predict question is open the keys that would move the pass or
+change the mode wait for it (answer, or escape skips it); mistake mode waits for a running
+gradient check. The footer shows exactly those.
 
 The gradient check rebuilds the graph twice per input, which on a network's sample graph is
 hundreds of builds (seconds): it runs in a thread worker, on builds of its own, while the screen
 keeps answering keys. ``g`` again, ``q`` or escape stop it (``q`` again then leaves); ``m``
 waits until it has ended, since mistake mode builds the program too. What the check changed in
 state its builds share (a network's weights, shared leaves) is put back on the UI thread when
-the worker has returned. The optional
-``on_attempt`` and ``on_finished`` hooks hear each predict-mode answer and the first end of the
-pass when they happen; the lesson screen writes both to progress.
+the worker has returned. The optional ``on_attempt`` and ``on_finished`` hooks hear each
+predict-mode answer and the first end of the pass when they happen; the lesson screen writes both
+to progress.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any
+from dataclasses import dataclass
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
+from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, Tree
 from textual.worker import Worker, get_current_worker
@@ -44,17 +49,24 @@ from engine.numfmt import fmt as format_number
 from engine.stepper import Stepper
 from engine.value import topological_order
 from tutor.predict_diagnosis import GradQuestion, diagnose
-from tutor.widgets.graph_tree import MAX_DEPTH, GraphTree, format_cell
-from tutor.widgets.inspector import Inspector, definition
+from tutor.screens.debugger_error import CannotRunScreen, why_it_cannot_run
+from tutor.screens.debugger_program import DebuggerGraph, DebuggerProgram
+from tutor.screens.debugger_text import check_panel, checking_panel, mistake_panel, question_for
+from tutor.widgets.graph_tree import MAX_DEPTH, Columns, GraphTree
+from tutor.widgets.inspector import Inspector
 from tutor.widgets.predict import AnswerBox
 
-__all__ = ["DebuggerScreen", "LAYOUTS"]
+__all__ = ["DebuggerScreen", "DebuggerProgram", "DebuggerGraph", "LAYOUTS"]
 
 LAYOUTS = ("split", "tree-only", "inspector-only")
 _TRACK_CHANGES_UP_TO = 64  # jumps longer than this rescan the shown lines instead
 _TRIES_BEFORE_REVEAL = 2
 _MAX_RECORDED = 500  # characters of a predict-mode answer kept in progress
 _CHECKING_NOTE = "The gradient check is running (g stops it)."
+# the actions that would move the pass or change the mode under an open predict question
+_WAIT_FOR_THE_QUESTION = frozenset(
+    {"next", "previous", "reset", "run_to_end", "toggle_predict", "toggle_mistake"}
+)
 
 
 class DebuggerScreen(Screen[bool]):
@@ -110,21 +122,21 @@ class DebuggerScreen(Screen[bool]):
         ),
     ]
 
+    layout_mode: var[str] = var("split")
+    """One of `LAYOUTS`, set as a class on the screen (the tcss shows and hides the panes by it)."""
+
+    @dataclass
     class GradientChecked(Message):
         """A gradient-check worker has returned: its results, its error, or neither (stopped)."""
 
-        def __init__(
-            self, worker: Worker, checks: list | None, error: Exception | None, mistake: bool
-        ) -> None:
-            super().__init__()
-            self.worker = worker
-            self.checks = checks
-            self.error = error
-            self.mistake = mistake
+        worker: Worker
+        checks: list | None
+        error: Exception | None
+        mistake: bool
 
     def __init__(
         self,
-        program: Any,
+        program: DebuggerProgram,
         *,
         title: str | None = None,
         predict: bool = False,
@@ -145,63 +157,70 @@ class DebuggerScreen(Screen[bool]):
         self.predict = bool(predict)
         self.mistake = False
         self.finished = False  # the correct pass has been run to its end at least once
-        self.layout_mode = "split"
-        self.error: str | None = None
-        self.graph = None
-        self.stepper: Stepper | None = None
-        self.correct_stepper: Stepper | None = None
-        self.question: GradQuestion | None = None
+        self.question: GradQuestion | None = None  # the predict question open, if any
         self._tries = 0
         self.last_verdict = None  # the grading of the last predict-mode answer
         self._check_worker: Worker | None = None  # the gradient check whose results are wanted
         self._check_workers: set[Worker] = set()  # every check worker that has not returned yet
         self._check_lock = threading.Lock()  # one check builds the program at a time
-        try:
-            self.graph, self.correct_stepper = self._fresh()
-            self.stepper = self.correct_stepper
-        except Exception as error:  # a program that cannot be evaluated: say so, never crash
-            message = getattr(error, "message", None) or str(error) or type(error).__name__
-            line = getattr(error, "line", None)
-            where = f" (line {line})" if line else ""
-            self.error = f"This program cannot be run{where}: {message}"
         self.title = "Debugger"
         self.sub_title = title or ""
+        self.cannot_run: str | None = None  # why, for a program that does not build
+        try:
+            self.graph, self.correct_stepper = self._fresh()
+        except Exception as error:  # say so on a screen of its own, never crash
+            self.cannot_run = why_it_cannot_run(error)
+            return
+        self.stepper: Stepper = self.correct_stepper  # the pass shown: the correct one or mistake mode's
 
     # ----------------------------------------------------------------- building the screen
 
     def compose(self) -> ComposeResult:
+        if self.cannot_run is not None:
+            return  # nothing to step: `CannotRunScreen` covers this screen until it is left
         yield Header()
-        if self.stepper is None:
-            yield Static(Text(f"{self.error}\n\nPress q to go back.", style="bold"), id="debugger-error")
-            yield Footer()
-            return
         self.graph_tree = GraphTree(self.stepper, id="graph")
-        self.columns = Static(id="columns")
+        self.column_header = Static(id="columns")
         self.inspector = Inspector(id="inspector")
         self.answer = AnswerBox(id="answer")
-        yield self.columns
+        yield self.column_header
         yield self.graph_tree
         yield self.inspector
         yield self.answer
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.add_class("split")
-        if self.stepper is None:
+        if self.cannot_run is not None:
+            self.app.push_screen(CannotRunScreen(self.cannot_run, sub_title=self.sub_title), self._left)
             return
         self.graph_tree.focus()
-        self.call_after_refresh(self._show_columns)
+        self.watch(self.graph_tree, "columns", self._show_columns)
         self._refresh_view(None)
 
-    def _show_columns(self) -> None:
-        tree = self.graph_tree
+    def _left(self, _result: bool | None) -> None:
+        """The screen saying why the program cannot run was left: leave the debugger too."""
+        self.dismiss(False)
+
+    def _show_columns(self, columns: Columns) -> None:
+        """The header row above the tree, in the tree's columns (they widen as lines are added)."""
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append("    " + "node".ljust(tree._name_column + 1))
-        text.append("op".ljust(tree._op_width + 1))
-        text.append("data".rjust(len(format_cell(0.0))) + " " + "grad".rjust(len(format_cell(0.0))))
-        if text.plain != getattr(self, "_columns_shown", None):
-            self._columns_shown = text.plain
-            self.columns.update(text)
+        text.append(" " * columns.lead + "node".ljust(columns.name + 1))
+        text.append("op".ljust(columns.op + 1))
+        text.append("data".rjust(columns.number) + " " + "grad".rjust(columns.number))
+        self.column_header.update(text)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Which keys work now (the footer shows those): True runs, None shows dimmed, False hides."""
+        if action in _WAIT_FOR_THE_QUESTION and self.question is not None:
+            return False  # answer the question first, or escape skips it
+        if action == "toggle_mistake" and self._check_workers:
+            return None  # mistake mode builds the program, which a check's worker is building
+        return True
+
+    @property
+    def predicting(self) -> bool:
+        """Whether n asks before each step: predict mode on, and the pass is the correct one."""
+        return self.predict and not self.mistake
 
     # ----------------------------------------------------------------- moving through the pass
 
@@ -234,47 +253,31 @@ class DebuggerScreen(Screen[bool]):
             note = f"{note}\n{deep}" if note else deep
         if self._check_worker is not None:
             note = f"{note}\n{_CHECKING_NOTE}" if note else _CHECKING_NOTE
-        self.inspector.show_step(stepper, predict=self.predict and not self.mistake, note=note)
-        self._show_columns()
-
-    def _stepping_blocked(self) -> bool:
-        """True on the error view, where there is no pass to step."""
-        return self.stepper is None
+        self.inspector.show_step(stepper, predict=self.predicting, note=note)
 
     def action_next(self) -> None:
-        if self._stepping_blocked():
-            return
         if self.stepper.done:
             self.inspector.show_step(
-                self.stepper, predict=self.predict, note="The backward pass is complete."
+                self.stepper, predict=self.predicting, note="The backward pass is complete."
             )
-            return
-        if self.predict and not self.mistake:
+        elif self.predicting:
             self._ask()
-            return
-        self._move(self.stepper.forward)
+        else:
+            self._move(self.stepper.forward)
 
     def action_previous(self) -> None:
-        if self._stepping_blocked():
-            return
-        self._close_question()
         self._move(self.stepper.back)
 
     def action_reset(self) -> None:
-        if self._stepping_blocked():
-            return
-        self._close_question()
         self._move(self.stepper.reset)
 
     def action_run_to_end(self) -> None:
-        if self._stepping_blocked():
-            return
-        self._close_question()
         self._move(self.stepper.run_to_end)
 
     def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
+        """Enter (or a click) on a tree line runs until that node is done, past an open question."""
         event.stop()
-        if self._stepping_blocked() or event.node.data is None:
+        if event.node.data is None:
             return
         self._close_question()
         value = event.node.data.value
@@ -283,62 +286,20 @@ class DebuggerScreen(Screen[bool]):
     # ----------------------------------------------------------------- predict mode
 
     def action_toggle_predict(self) -> None:
-        if self._stepping_blocked():
-            return
         self.predict = not self.predict
-        if not self.predict:
-            self._close_question()
         if not self.predict:
             note = "Predict mode off: n runs each step straight away."
         elif self.mistake:
             note = "Predict mode on: the questions come back when mistake mode is off (m)."
         else:
             note = "Predict mode on: n asks for a gradient before each step runs."
-        self.inspector.show_step(self.stepper, predict=self.predict and not self.mistake, note=note)
-
-    def _pick_change(self, step):
-        """The operand to ask about: one that already holds grad (reuse) first, then a named one."""
-        changes = list(step.changes)
-        for change in changes:
-            if change.before != 0:
-                return change
-        for change in changes:
-            if change.node._prev or change.node.label:
-                return change
-        return changes[0]
+        self.inspector.show_step(self.stepper, predict=self.predicting, note=note)
 
     def _ask(self) -> None:
-        stepper = self.stepper
-        step = stepper.upcoming
-        change = self._pick_change(step)
-        node = step.node
-        operand = change.node
-        others = [p for p in node._prev if p is not operand]
-        self.question = GradQuestion(
-            operand=stepper.name(operand),
-            node=stepper.name(node),
-            op="seed" if step.kind == "seed" else step.op,
-            upstream=step.upstream,
-            before=change.before,
-            after=change.after,
-            local=change.local,
-            own_data=operand.data,
-            other_data=others[0].data if len(node._prev) == 2 and others else None,
-            n_operands=len(node._prev),
-            slots=max(1, len(change.slots)),
-        )
+        self.question, prompt = question_for(self.stepper)
         self._tries = 0
-        s = stepper.name(operand)
-        total = len(stepper.steps)
-        if step.kind == "seed":
-            prompt = f"Step 1 of {total} seeds the output. What will {s}.grad be after it?"
-        else:
-            prompt = (
-                f"Step {step.index + 1} of {total} runs the rule of {definition(stepper, node)} "
-                f"({stepper.name(node)}.grad = {format_number(step.upstream)}). "
-                f"What will {s}.grad be after it? (now {format_number(change.before)})"
-            )
         self.answer.ask(prompt)
+        self.refresh_bindings()
 
     def on_answer_box_answered(self, message: AnswerBox.Answered) -> None:
         if self.question is None:
@@ -375,12 +336,12 @@ class DebuggerScreen(Screen[bool]):
         self._refresh_view([c.node for c in step.changes], note=note)
 
     def _close_question(self) -> None:
-        self.question = None
-        if self.stepper is None:
+        if self.question is None:
             return
-        if self.answer.is_open:
-            self.answer.close()
-            self.graph_tree.focus()
+        self.question = None
+        self.answer.close()
+        self.graph_tree.focus()
+        self.refresh_bindings()
 
     # ----------------------------------------------------------------- mistake mode
 
@@ -408,15 +369,7 @@ class DebuggerScreen(Screen[bool]):
             value.grad = 0.0
         self.stepper.go_to(position)
 
-    def check_action(self, action: str, parameters) -> bool | None:
-        if action == "toggle_mistake" and self._check_workers:
-            return None  # mistake mode builds the program, which a check's worker is building
-        return True
-
     def action_toggle_mistake(self) -> None:
-        if self._stepping_blocked() or self._check_workers:
-            return
-        self._close_question()
         self.mistake = not self.mistake
         if not self.mistake:
             self.stepper = self.correct_stepper
@@ -435,70 +388,26 @@ class DebuggerScreen(Screen[bool]):
         self._resync()
         self.graph_tree.load(self.stepper)
         self._refresh_view(None)
-        self._show_mistake_panel(names, right, wrong)
+        self.inspector.show_panel(mistake_panel(names, right, wrong))
 
     def _leaves(self, root) -> list:
         """The graph's inputs, in topological order (constants left out)."""
         return [v for v in topological_order(root) if not v._prev and v.label]
 
-    def _show_mistake_panel(self, names: list[str], right: list[float], wrong: list[float]) -> None:
-        """Each input's grad with += beside its grad with =."""
-        width = max([len(name) for name in names] + [4])
-        body = Text()
-        header = f"{'leaf':<{width}}  {'with +=':>10}  {'with =':>10}"
-        body.append(header + "\n", style="bold underline")
-        plain = [header]
-        bad = 0
-        for name, good_grad, bad_grad in zip(names, right, wrong):
-            ok = good_grad == bad_grad
-            bad += not ok
-            row = f"{name:<{width}}  {format_cell(good_grad)}  {format_cell(bad_grad)}" + (
-                "" if ok else "  ✗ wrong"
-            )
-            body.append(row + "\n", style="" if ok else "bold reverse")
-            plain.append(row)
-        if not names:
-            summary = "This graph has no named inputs to compare; the tree shows every grad."
-        elif bad:
-            summary = (
-                f"{bad} of {len(names)} input grads go wrong: each = keeps only the last share of a "
-                "value used more than once. r then n steps through the buggy pass; m turns it off."
-            )
-        else:
-            summary = (
-                "Every input grad is still right: no value here is used twice, so nothing needs "
-                "accumulating. Try a program that reuses a value (b = a + a). m turns it off."
-            )
-        body.append(summary)
-        plain.append(summary)
-        self.inspector.show_panel(
-            "mistake",
-            "Mistake mode: the same graph, every rule with = instead of +=",
-            body,
-            "\n".join(plain),
-        )
-
     # ----------------------------------------------------------------- gradient check
 
     def action_gradient_check(self) -> None:
-        if self._stepping_blocked():
-            return
+        """g starts a check, stops a running one, and takes a finished one's panel away."""
         if self._check_worker is not None:
             self._stop_check()
             return
         if self.inspector.panel == "check":
-            self.inspector.show_step(self.stepper, predict=self.predict and not self.mistake)
+            self.inspector.show_step(self.stepper, predict=self.predicting)
             return
         self._check_worker = self._check_in_thread(self.mistake)
         self._check_workers.add(self._check_worker)
         self.refresh_bindings()
-        count = len(getattr(self.program, "inputs", ()) or ())
-        inputs = f"{count} input{'s' if count != 1 else ''}" if count else "the inputs"
-        line = (
-            f"Checking… nudging each of {inputs} up and down and rebuilding the graph twice. "
-            "The other keys work meanwhile; g or escape stops the check."
-        )
-        self.inspector.show_panel("checking", self._check_title(self.mistake), Text(line), line)
+        self.inspector.show_panel(checking_panel(len(self.program.inputs), self.mistake))
 
     def _stop_check(self, note: str = "Gradient check stopped.") -> None:
         """Cancel the running check; its worker ends before the next input and reports back."""
@@ -541,8 +450,6 @@ class DebuggerScreen(Screen[bool]):
         message.stop()
         self._check_workers.discard(message.worker)
         self.refresh_bindings()
-        if self.stepper is None:
-            return
         wanted = message.worker is self._check_worker
         if wanted:
             self._check_worker = None
@@ -557,59 +464,25 @@ class DebuggerScreen(Screen[bool]):
             return
         if message.checks is None:
             return
-        self._show_check_panel(message.checks, message.mistake)
-
-    @staticmethod
-    def _check_title(mistake: bool) -> str:
-        mode = "with = instead of +=" if mistake else "as the engine is written"
-        return f"Gradient check: backprop ({mode}, whole pass) vs nudging each input"
-
-    def _show_check_panel(self, checks: list, mistake: bool) -> None:
-        width = max([len(c.name) for c in checks] + [4])
-        head = f"{'leaf':<{width}} {'value':>10} {'backprop':>10} {'numeric':>10} {'rel.err':>8}"
-        body = Text()
-        body.append(head + "\n", style="bold underline")
-        plain = [head]
-        bad = 0
-        for c in checks:
-            rel = "   n/a  " if c.rel_error != c.rel_error else f"{c.rel_error:8.1e}"
-            row = (
-                f"{c.name:<{width}} {format_cell(c.value)} {format_cell(c.analytic)} "
-                f"{format_cell(c.numeric)} {rel}"
-            )
-            row += "  ok" if c.ok else "  ✗ DISAGREE"
-            bad += not c.ok
-            body.append(row + "\n", style="" if c.ok else "bold reverse")
-            if c.note:
-                body.append(f"   {c.note}\n")
-            plain.append(row)
-        mode = "with = instead of +=" if mistake else "as the engine is written"
-        if not checks:
-            summary = "This program has no inputs to nudge, so there is nothing to check."
-        elif bad:
-            summary = f"{bad} of {len(checks)} gradients disagree with the measured slope: backprop {mode} is wrong."
-        else:
-            summary = f"All {len(checks)} gradients match the measured slope (f(x+h) - f(x-h)) / 2h."
-        body.append(summary)
-        plain.append(summary)
-        self.inspector.show_panel("check", self._check_title(mistake), body, "\n".join(plain))
+        self.inspector.show_panel(check_panel(message.checks, message.mistake))
 
     # ----------------------------------------------------------------- layout and leaving
 
+    def watch_layout_mode(self, old: str, new: str) -> None:
+        self.remove_class(old)
+        self.add_class(new)
+
     def action_cycle_layout(self) -> None:
-        index = (LAYOUTS.index(self.layout_mode) + 1) % len(LAYOUTS)
-        self.remove_class(self.layout_mode)
-        self.layout_mode = LAYOUTS[index]
-        self.add_class(self.layout_mode)
-        if self.stepper is None or self.answer.is_open:
-            return
+        self.layout_mode = LAYOUTS[(LAYOUTS.index(self.layout_mode) + 1) % len(LAYOUTS)]
+        if self.question is not None:
+            return  # the focus stays in the answer box
         if self.layout_mode == "inspector-only":
             self.inspector.focus()  # the arrows scroll what is shown
         else:
             self.graph_tree.focus()
 
     def action_leave(self) -> None:
-        if self.stepper is not None and self.answer.is_open:
+        if self.question is not None:
             self._close_question()
             return
         if self._check_worker is not None:  # first stop the check, as with an open question

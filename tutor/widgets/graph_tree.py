@@ -9,12 +9,15 @@ Every line reads ``name  op  data  grad`` with the numbers to four decimals, bui
   neuron) carries a mark with its count, e.g. ``a ↺2``, at every appearance. Its subtree is grown
   at one appearance only, its *home*: the first one met walking the tree depth first, operands in
   order, so always the topmost line. Other appearances are single lines marked ``↑`` that refer
-  to it. All appearances of a value share one label, so they light up together.
+  to it. Every appearance is drawn from the same value and refreshed with it, so they light up
+  together.
 * **The current step** is drawn with markers that survive a monochrome terminal: ``▶`` and reverse
   video on the node whose ``_backward`` ran, ``◆`` on the operands that received gradient in it, and
   ``←`` with underline on every grad that just changed.
-* **Repaint only what changed.** `GraphTree.update_values` relabels just the values it is given
-  (their grads or marks changed); other lines keep their cached rendering.
+* **Drawn through Textual's hooks.** `GraphTree.render_label` draws a line from its value as it
+  is now; `GraphTree.show_step` calls `TreeNode.refresh` on the lines of the values a step
+  touched, so only those are drawn again. `GraphTree.columns` says where the columns are, for a
+  header row above the tree.
 
 The widget reads the engine's `Stepper` (names, uses, steps); it never runs a backward rule itself.
 """
@@ -22,12 +25,14 @@ The widget reads the engine's `Stepper` (names, uses, steps); it never runs a ba
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
+from textual.reactive import var
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode, UnknownNodeID
 
@@ -38,7 +43,7 @@ if TYPE_CHECKING:
     from engine.stepper import Stepper
     from engine.value import Value
 
-__all__ = ["GraphTree", "Entry", "format_cell"]
+__all__ = ["GraphTree", "Entry", "Columns", "format_cell", "MAX_DEPTH"]
 
 CURRENT_MARK = "▶ "
 OPERAND_MARK = "◆ "
@@ -55,6 +60,22 @@ MAX_DEPTH = 200  # the tree is not opened deeper than this (Textual's Tree walks
 def format_cell(x: float) -> str:
     """A number in the tree's fixed-width data and grad columns (the engine's one number rule)."""
     return cell(x)
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Where the parts of a tree line sit, in cells, for a header row drawn above the tree.
+
+    A line is: ``lead`` cells (the expand icon and the ▶/◆ mark), the name padded to ``name``
+    cells (this counts the guides' indent, so every line's op starts in the same column), a
+    space, the op padded to ``op`` cells, a space, then data and grad, ``number`` cells each,
+    one space apart.
+    """
+
+    lead: int = 4
+    name: int = 0
+    op: int = 2
+    number: int = len(cell(0.0))
 
 
 @dataclass(frozen=True)
@@ -98,6 +119,9 @@ class GraphTree(Tree[Entry]):
         ),
     ]
 
+    columns: var[Columns] = var(Columns())
+    """The column layout of the lines built so far (it widens as deeper lines are added)."""
+
     COMPONENT_CLASSES = {
         "graph-tree--current",
         "graph-tree--operand",
@@ -120,13 +144,15 @@ class GraphTree(Tree[Entry]):
         self._parent_value: dict[int, Value] = {}  # id(value) -> its home parent value
         self._tree_nodes_of: dict[int, list[TreeNode[Entry]]] = {}
         self._home_node: dict[int, TreeNode[Entry]] = {}
+        self._depths: dict[int, int] = {}  # tree node id -> levels below the root (lines never move)
         self._materialized: set[int] = set()  # tree node ids whose children exist
-        self._shown: dict[int, tuple] = {}  # id(value) -> what its label was built from
         self._marks: dict[int, str] = {}  # id(value) -> "current" | "operand"
         self._changed: set[int] = set()
-        self._name_column = 0
         self._styles: dict[str, Style] = {}
-        self._op_width = max([len(label_of(node)) for node in stepper.nodes] + [2])
+        self.columns = Columns(
+            lead=len(self.ICON_NODE) + len(NO_MARK),
+            op=max([len(label_of(node)) for node in stepper.nodes] + [2]),
+        )
         self._find_homes(stepper.root)
 
     def load(self, stepper: Stepper) -> None:
@@ -143,13 +169,12 @@ class GraphTree(Tree[Entry]):
         self.root.data = Entry(root, True)
         self.root.allow_expand = bool(root._prev)
         self._register(self.root, root)
-        self._grow_column(self.root, root)
+        self._grow_column(self.root)
         if len(self.stepper.nodes) <= _EXPAND_ALL_UP_TO:
             self._expand_everything()
         else:
             self._materialize(self.root)
             self.root.expand()
-        self._relabel_all()
         self.call_after_refresh(self.move_cursor, self.root)
 
     def _find_homes(self, root: Value) -> None:
@@ -176,6 +201,8 @@ class GraphTree(Tree[Entry]):
         return self._homes.get(id(child)) == (id(parent), slot)
 
     def _register(self, tree_node: TreeNode[Entry], value: Value) -> None:
+        parent = tree_node.parent
+        self._depths[tree_node.id] = 0 if parent is None else self._depths[parent.id] + 1
         self._tree_nodes_of.setdefault(id(value), []).append(tree_node)
         if tree_node.data.home:
             self._home_node[id(value)] = tree_node
@@ -186,18 +213,19 @@ class GraphTree(Tree[Entry]):
             return
         self._materialized.add(tree_node.id)
         parent = tree_node.data.value
+        widened = False
         for slot, child in enumerate(parent._prev):
             home = self._is_home(parent, slot, child)
             entry = Entry(child, home)
+            # the label is drawn by `render_label`; the node's own label stays empty
             if home and child._prev:
                 line = tree_node.add(Text(""), entry, allow_expand=True)
             else:
                 line = tree_node.add_leaf(Text(""), entry)
             self._register(line, child)
-            if self._grow_column(line, child):
-                self._relabel_all()
-            else:
-                line.set_label(self._label_for(line))
+            widened = self._grow_column(line) or widened
+        if widened:
+            self._refresh_all()  # every line's numbers move right
 
     def _expand_everything(self) -> None:
         pending = [self.root]
@@ -224,11 +252,7 @@ class GraphTree(Tree[Entry]):
     # ----------------------------------------------------------------- labels
 
     def _depth(self, tree_node: TreeNode[Entry]) -> int:
-        depth = 0
-        while tree_node.parent is not None:
-            tree_node = tree_node.parent
-            depth += 1
-        return depth
+        return self._depths[tree_node.id]
 
     def _name_text(self, entry: Entry) -> str:
         value = entry.value
@@ -240,12 +264,12 @@ class GraphTree(Tree[Entry]):
             name += f" {SEE_ABOVE}"  # its operands are shown at its first appearance, above
         return name
 
-    def _grow_column(self, tree_node: TreeNode[Entry], value: Value) -> bool:
-        """Widen the name column for a new line; True when every label must be rebuilt."""
+    def _grow_column(self, tree_node: TreeNode[Entry]) -> bool:
+        """Widen the name column for a new line; True when it widened (every line moves)."""
         width = self._depth(tree_node) * self.guide_depth + len(self._name_text(tree_node.data))
         width = min(width, _MAX_NAME_COLUMN)
-        if width > self._name_column:
-            self._name_column = width
+        if width > self.columns.name:
+            self.columns = replace(self.columns, name=width)
             return True
         return False
 
@@ -254,16 +278,33 @@ class GraphTree(Tree[Entry]):
         if style is None:
             try:
                 style = self.get_component_rich_style(component, partial=True)
-            except Exception:  # not mounted yet: styles arrive with the next relabel
+            except Exception:  # not mounted yet: not kept, so the next line drawn asks again
                 return Style()
             self._styles[component] = style
         return style
 
     def notify_style_update(self) -> None:
+        self._styles = {}  # the theme or the CSS changed; Tree then draws every line again
         super().notify_style_update()
-        if getattr(self, "_styles", None):  # the theme or the CSS changed: rebuild every label
-            self._styles = {}
-            self._relabel_all()
+
+    def render_label(self, node: TreeNode[Entry], base_style: Style, style: Style) -> Text:
+        """Tree's hook: the expand icon (from Tree), then ``name  op  data  grad`` as they are now."""
+        text = super().render_label(node, base_style, style)  # the node's own label is empty
+        if node.data is not None:
+            label = self._label_for(node)
+            label.stylize(style)  # the cursor and hover styles, as Tree gives its own labels
+            text.append_text(label)
+        return text
+
+    def get_label_width(self, node: TreeNode[Entry]) -> int:
+        """Tree's hook for the width of a line (for the horizontal scroll), counted, not drawn."""
+        if node.data is None:
+            return super().get_label_width(node)
+        columns = self.columns
+        name = self._name_text(node.data)
+        pad = max(1, columns.name - self._depth(node) * self.guide_depth - len(name) + 1)
+        width = columns.lead + cell_len(name) + pad + columns.op + 1 + 2 * columns.number + 1
+        return width + (len(CHANGED_MARK) if id(node.data.value) in self._changed else 0)
 
     def _label_for(self, tree_node: TreeNode[Entry]) -> Text:
         value = tree_node.data.value
@@ -272,7 +313,8 @@ class GraphTree(Tree[Entry]):
         changed = key in self._changed
         name = self._name_text(tree_node.data)
         indent = self._depth(tree_node) * self.guide_depth
-        pad = max(1, self._name_column - indent - len(name) + 1)
+        columns = self.columns
+        pad = max(1, columns.name - indent - len(name) + 1)
         text = Text(no_wrap=True, overflow="ellipsis")
         if not tree_node.allow_expand:
             text.append("  ")  # line up with the lines that carry an expand icon
@@ -286,7 +328,7 @@ class GraphTree(Tree[Entry]):
             text.append(NO_MARK)
             text.append(name)
         text.append(" " * pad)
-        text.append(f"{label_of(value):<{self._op_width}} ", self._style("graph-tree--dim"))
+        text.append(f"{label_of(value):<{columns.op}} ", self._style("graph-tree--dim"))
         text.append(format_cell(value.data))
         text.append(" ")
         grad = format_cell(value.grad)
@@ -297,60 +339,42 @@ class GraphTree(Tree[Entry]):
             text.append(grad)
         return text
 
-    def _label_key(self, value: Value) -> tuple:
-        key = id(value)
-        return (value.grad, self._marks.get(key), key in self._changed, self._name_column)
+    def _refresh(self, key: int) -> None:
+        for tree_node in self._tree_nodes_of.get(key, ()):
+            tree_node.refresh()
 
-    def _relabel(self, value: Value) -> None:
-        nodes = self._tree_nodes_of.get(id(value))
-        if not nodes:
-            return
-        key = self._label_key(value)
-        if self._shown.get(id(value)) == key:
-            return
-        self._shown[id(value)] = key
-        for tree_node in nodes:
-            tree_node.set_label(self._label_for(tree_node))
-
-    def _relabel_all(self) -> None:
-        self._shown.clear()
-        for nodes in list(self._tree_nodes_of.values()):
-            self._relabel(nodes[0].data.value)
+    def _refresh_all(self) -> None:
+        for nodes in self._tree_nodes_of.values():
+            for tree_node in nodes:
+                tree_node.refresh()
 
     # ----------------------------------------------------------------- following the stepper
 
     def show_step(self, changed_values: Iterable[Value] | None = None) -> None:
-        """Mark the stepper's current step and refresh the grads that may have changed.
+        """Mark the stepper's current step and draw again the lines whose grads may have changed.
 
         ``changed_values``: the values whose grads changed since the last call (the operands of
-        the steps applied or undone). None means "not known": every line is checked.
+        the steps applied or undone). None means "not known": every line is drawn again.
         """
         step = self.stepper.current
-        old_marked = set(self._marks) | self._changed
+        touched = set(self._marks) | self._changed  # what the last step marked loses its marks
         self._marks = {}
         self._changed = set()
-        touched: dict[int, Value] = {}
         if step is not None:
             self._marks[id(step.node)] = "current"
-            touched[id(step.node)] = step.node
+            touched.add(id(step.node))
             for change in step.changes:
                 if change.node is not step.node:
                     self._marks[id(change.node)] = "operand"
                 if change.after != change.before:
                     self._changed.add(id(change.node))
-                touched[id(change.node)] = change.node
+                touched.add(id(change.node))
         if changed_values is None:
-            for nodes in list(self._tree_nodes_of.values()):
-                self._relabel(nodes[0].data.value)
+            self._refresh_all()
             return
-        for value in changed_values:
-            touched[id(value)] = value
-        for key in old_marked:
-            nodes = self._tree_nodes_of.get(key)
-            if nodes:
-                touched[key] = nodes[0].data.value
-        for value in touched.values():
-            self._relabel(value)
+        touched.update(id(value) for value in changed_values)
+        for key in touched:
+            self._refresh(key)
 
     def depth_of(self, value: Value) -> int:
         """How many levels below the root ``value``'s home line is."""

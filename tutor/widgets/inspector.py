@@ -12,19 +12,23 @@ Everything is plain `rich.text.Text` or a `rich.syntax.Syntax` block, so it read
 without colour. `Inspector.text` keeps the plain text of what is shown, for tests and screen
 readers.
 
-The same area shows the mistake-mode comparison and the gradient check as *panels*.
+The same area shows the mistake-mode comparison and the gradient check as *panels* (`Panel`; their
+text is built by `tutor.screens.debugger_panels`).
 """
 
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.syntax import Syntax
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widget import Widget
 
 from engine.numfmt import fmt
 from engine.ops import op_of
@@ -32,7 +36,7 @@ from engine.ops import op_of
 if TYPE_CHECKING:
     from engine.stepper import Step, Stepper
 
-__all__ = ["Inspector", "definition", "local_derivatives"]
+__all__ = ["Inspector", "Panel", "definition", "local_derivatives"]
 
 
 def definition(stepper: Stepper, node) -> str:
@@ -80,19 +84,43 @@ def highlighted_source(source: str) -> Text:
     return text
 
 
-class Inspector(Widget, can_focus=True):
+@dataclass(frozen=True)
+class Panel:
+    """What the inspector shows instead of a step: a title, a styled body and its plain text."""
+
+    kind: str  # "mistake", "checking", "check": `Inspector.panel` while it is shown
+    title: str
+    body: Text
+    plain: str
+
+
+class Inspector(ScrollView, can_focus=True, inherit_bindings=False):
     """Shows one step (or a panel) and keeps its plain text in `text`.
 
-    A line-API widget with its own scrolling: new content repaints this widget's lines only, with
-    no layout pass for the screen, which keeps a step's repaint cheap. When the text is longer
-    than the widget, the last row says so; with the focus here (tab), the arrow and page keys and
-    the mouse wheel scroll it.
+    A line-API `ScrollView`: new content repaints this widget's lines only. The text is wrapped
+    once per width; Textual keeps the scroll offset, the mouse wheel scrolls it, and the keys
+    below move it at once (no animation, which over SSH would be a stream of frames). There is
+    no scroll bar: while lines are hidden below, the last row says how many, and how to see them.
+
+    | Key(s) | Description |
+    | :- | :- |
+    | down / up | Scroll a line. |
+    | pagedown, space / pageup | Scroll a page. |
+    | home | Back to the top. |
+    """
+
+    DEFAULT_CSS = """
+    Inspector {
+        overflow-x: hidden;
+        overflow-y: auto;
+        scrollbar-size-vertical: 0;
+    }
     """
 
     BINDINGS = [
         Binding(
             "down",
-            "scroll_by(1)",
+            "scroll_lines(1)",
             "Scroll down",
             show=False,
             id="inspector.down",
@@ -100,7 +128,7 @@ class Inspector(Widget, can_focus=True):
         ),
         Binding(
             "up",
-            "scroll_by(-1)",
+            "scroll_lines(-1)",
             "Scroll up",
             show=False,
             id="inspector.up",
@@ -108,7 +136,7 @@ class Inspector(Widget, can_focus=True):
         ),
         Binding(
             "pagedown,space",
-            "page(1)",
+            "scroll_pages(1)",
             "Page down",
             show=False,
             id="inspector.pagedown",
@@ -116,7 +144,7 @@ class Inspector(Widget, can_focus=True):
         ),
         Binding(
             "pageup",
-            "page(-1)",
+            "scroll_pages(-1)",
             "Page up",
             show=False,
             id="inspector.pageup",
@@ -124,7 +152,7 @@ class Inspector(Widget, can_focus=True):
         ),
         Binding(
             "home",
-            "scroll_by(-100000)",
+            "scroll_top",
             "Top",
             show=False,
             id="inspector.home",
@@ -135,41 +163,49 @@ class Inspector(Widget, can_focus=True):
     def __init__(self, *, name=None, id=None, classes=None):
         super().__init__(name=name, id=id, classes=classes)
         self.text = ""
-        self.panel: str | None = None  # "mistake" / "check" while a panel is shown
+        self.panel: str | None = None  # the `Panel.kind` while a panel is shown
         self._parts: list[Text] = []
         self._lines: list[Strip] = []
-        self._width = -1
-        self.top = 0
+        self._wrapped_at = -1  # the width `_lines` were wrapped to
 
     def _show(self, parts: list[Text], plain: list[str]) -> None:
         self.text = "\n".join(plain)
         self._parts = parts
-        self._width = -1  # wrap again at the next paint
-        self.top = 0
+        self._wrapped_at = -1
+        self._wrap(self.size.width)
+        self.scroll_to(y=0, animate=False, force=True)  # new content starts at its top
         self.refresh()
 
-    def _wrap(self) -> None:
-        width = self.size.width
-        if width == self._width:
+    def _wrap(self, width: int) -> None:
+        """Wrap the content to ``width`` cells (once per width) and size the scrolling to it."""
+        if width == self._wrapped_at or width <= 0:
             return
-        self._width = width
+        self._wrapped_at = width
         console = self.app.console
         lines: list[Strip] = []
         for part in self._parts:
-            for line in part.wrap(console, max(1, width)):
+            for line in part.wrap(console, width):
                 lines.append(Strip(list(line.render(console)), line.cell_len).adjust_cell_length(width))
         self._lines = lines
+        # Only this widget's lines change: its height is the layout's, never the text's, so the
+        # new size is set without the layout pass assigning `virtual_size` would ask for.
+        self.set_reactive(Inspector.virtual_size, Size(width, len(lines)))
 
     @property
-    def line_count(self) -> int:
-        self._wrap()
-        return len(self._lines)
+    def allow_vertical_scroll(self) -> bool:
+        """Textual's hook: scroll while text is hidden below or above (there is no scroll bar)."""
+        return self.max_scroll_y > 0 and not self.disabled
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._wrap(self.size.width)
 
     def render_line(self, y: int) -> Strip:
-        self._wrap()
+        """The line API's hook: row ``y`` of the widget, ``scroll_offset`` lines down the text."""
         width, height = self.size
+        self._wrap(width)
         style = self.rich_style
-        hidden = len(self._lines) - self.top - height
+        top = self.scroll_offset.y
+        hidden = len(self._lines) - top - height
         if hidden > 0 and y == height - 1:
             more = Text(
                 f"▼ {hidden + 1} more lines: tab here then ↓, or z for the inspector alone",
@@ -178,32 +214,19 @@ class Inspector(Widget, can_focus=True):
             more.truncate(width)
             strip = Strip(list(more.render(self.app.console)))
             return strip.adjust_cell_length(width).apply_style(style)
-        index = self.top + y
+        index = top + y
         if 0 <= index < len(self._lines):
             return self._lines[index].apply_style(style)
         return Strip.blank(width, style)
 
-    def on_resize(self) -> None:
-        self._width = -1
-        self.refresh()
+    def action_scroll_lines(self, lines: int) -> None:
+        self.scroll_to(y=self.scroll_offset.y + lines, animate=False)
 
-    def action_scroll_by(self, lines: int) -> None:
-        last = max(0, self.line_count - self.size.height + 1)
-        top = max(0, min(last, self.top + lines))
-        if top != self.top:
-            self.top = top
-            self.refresh()
+    def action_scroll_pages(self, pages: int) -> None:
+        self.action_scroll_lines(pages * max(1, self.size.height - 2))
 
-    def action_page(self, direction: int) -> None:
-        self.action_scroll_by(direction * max(1, self.size.height - 2))
-
-    def on_mouse_scroll_down(self, event) -> None:
-        event.stop()
-        self.action_scroll_by(3)
-
-    def on_mouse_scroll_up(self, event) -> None:
-        event.stop()
-        self.action_scroll_by(-3)
+    def action_scroll_top(self) -> None:
+        self.scroll_to(y=0, animate=False)
 
     # ----------------------------------------------------------------- the step view
 
@@ -277,6 +300,6 @@ class Inspector(Widget, can_focus=True):
 
     # ----------------------------------------------------------------- panels
 
-    def show_panel(self, kind: str, title: str, body: Text, plain_body: str) -> None:
-        self.panel = kind
-        self._show([Text(title, style="bold"), body], [title, plain_body])
+    def show_panel(self, panel: Panel) -> None:
+        self.panel = panel.kind
+        self._show([Text(panel.title, style="bold"), panel.body], [panel.title, panel.plain])

@@ -1,0 +1,156 @@
+"""What the debugger says besides the step itself: predict mode's question, and the two panels.
+
+`question_for` turns the stepper's next step into predict mode's question (graded by
+`tutor.predict_diagnosis`) and the sentence that asks it. The panel functions return an
+`Inspector` `Panel` (kind, title, styled body, plain text) for mistake mode's comparison and the
+gradient check; the screen only decides when to show one. Every mark is a character as well as
+a style (``✗ wrong``, ``✗ DISAGREE``), so a panel reads the same without colour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+
+from engine.numfmt import fmt
+from tutor.predict_diagnosis import GradQuestion
+from tutor.widgets.graph_tree import format_cell
+from tutor.widgets.inspector import Panel, definition
+
+if TYPE_CHECKING:
+    from engine.stepper import Change, Step, Stepper
+
+__all__ = ["question_for", "mistake_panel", "checking_panel", "check_panel", "check_title"]
+
+
+def _pick_change(step: Step) -> Change:
+    """The operand to ask about: one that already holds grad (reuse) first, then a named one."""
+    changes = list(step.changes)
+    for change in changes:
+        if change.before != 0:
+            return change
+    for change in changes:
+        if change.node._prev or change.node.label:
+            return change
+    return changes[0]
+
+
+def question_for(stepper: Stepper) -> tuple[GradQuestion, str]:
+    """Predict mode's question about the step ``stepper`` runs next, and the prompt asking it."""
+    step = stepper.upcoming
+    change = _pick_change(step)
+    node = step.node
+    operand = change.node
+    others = [p for p in node._prev if p is not operand]
+    question = GradQuestion(
+        operand=stepper.name(operand),
+        node=stepper.name(node),
+        op="seed" if step.kind == "seed" else step.op,
+        upstream=step.upstream,
+        before=change.before,
+        after=change.after,
+        local=change.local,
+        own_data=operand.data,
+        other_data=others[0].data if len(node._prev) == 2 and others else None,
+        n_operands=len(node._prev),
+        slots=max(1, len(change.slots)),
+    )
+    s = stepper.name(operand)
+    total = len(stepper.steps)
+    if step.kind == "seed":
+        prompt = f"Step 1 of {total} seeds the output. What will {s}.grad be after it?"
+    else:
+        prompt = (
+            f"Step {step.index + 1} of {total} runs the rule of {definition(stepper, node)} "
+            f"({stepper.name(node)}.grad = {fmt(step.upstream)}). "
+            f"What will {s}.grad be after it? (now {fmt(change.before)})"
+        )
+    return question, prompt
+
+
+def _mode(mistake: bool) -> str:
+    return "with = instead of +=" if mistake else "as the engine is written"
+
+
+def check_title(mistake: bool) -> str:
+    return f"Gradient check: backprop ({_mode(mistake)}, whole pass) vs nudging each input"
+
+
+def mistake_panel(names: Sequence[str], right: Sequence[float], wrong: Sequence[float]) -> Panel:
+    """Each input's grad with += beside its grad with =."""
+    width = max([len(name) for name in names] + [4])
+    body = Text()
+    header = f"{'leaf':<{width}}  {'with +=':>10}  {'with =':>10}"
+    body.append(header + "\n", style="bold underline")
+    plain = [header]
+    bad = 0
+    for name, good_grad, bad_grad in zip(names, right, wrong):
+        ok = good_grad == bad_grad
+        bad += not ok
+        row = f"{name:<{width}}  {format_cell(good_grad)}  {format_cell(bad_grad)}" + (
+            "" if ok else "  ✗ wrong"
+        )
+        body.append(row + "\n", style="" if ok else "bold reverse")
+        plain.append(row)
+    if not names:
+        summary = "This graph has no named inputs to compare; the tree shows every grad."
+    elif bad:
+        summary = (
+            f"{bad} of {len(names)} input grads go wrong: each = keeps only the last share of a "
+            "value used more than once. r then n steps through the buggy pass; m turns it off."
+        )
+    else:
+        summary = (
+            "Every input grad is still right: no value here is used twice, so nothing needs "
+            "accumulating. Try a program that reuses a value (b = a + a). m turns it off."
+        )
+    body.append(summary)
+    plain.append(summary)
+    title = "Mistake mode: the same graph, every rule with = instead of +="
+    return Panel("mistake", title, body, "\n".join(plain))
+
+
+def checking_panel(count: int, mistake: bool) -> Panel:
+    """What the inspector says while a check's worker runs."""
+    inputs = f"{count} input{'s' if count != 1 else ''}" if count else "the inputs"
+    line = (
+        f"Checking… nudging each of {inputs} up and down and rebuilding the graph twice. "
+        "The other keys work meanwhile; g or escape stops the check."
+    )
+    return Panel("checking", check_title(mistake), Text(line), line)
+
+
+def check_panel(checks: Sequence, mistake: bool) -> Panel:
+    """Every input's backprop gradient beside the measured slope (`engine.gradcheck` results)."""
+    width = max([len(c.name) for c in checks] + [4])
+    head = f"{'leaf':<{width}} {'value':>10} {'backprop':>10} {'numeric':>10} {'rel.err':>8}"
+    body = Text()
+    body.append(head + "\n", style="bold underline")
+    plain = [head]
+    bad = 0
+    for c in checks:
+        rel = "   n/a  " if c.rel_error != c.rel_error else f"{c.rel_error:8.1e}"
+        row = (
+            f"{c.name:<{width}} {format_cell(c.value)} {format_cell(c.analytic)} "
+            f"{format_cell(c.numeric)} {rel}"
+        )
+        row += "  ok" if c.ok else "  ✗ DISAGREE"
+        bad += not c.ok
+        body.append(row + "\n", style="" if c.ok else "bold reverse")
+        if c.note:
+            body.append(f"   {c.note}\n")
+        plain.append(row)
+    if not checks:
+        summary = "This program has no inputs to nudge, so there is nothing to check."
+    elif bad:
+        summary = (
+            f"{bad} of {len(checks)} gradients disagree with the measured slope: "
+            f"backprop {_mode(mistake)} is wrong."
+        )
+    else:
+        summary = f"All {len(checks)} gradients match the measured slope (f(x+h) - f(x-h)) / 2h."
+    body.append(summary)
+    plain.append(summary)
+    return Panel("check", check_title(mistake), body, "\n".join(plain))
