@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from textual.app import App
+from textual.screen import Screen
 
+from tests.app.textual_internals import rendered_lines, threads_in  # noqa: F401 - shared with the tests
 from tutor.lessons import load_catalog
 from tutor.progress import Progress
 
@@ -43,7 +48,7 @@ def make_app(catalog, data_dir):
 
 def screen_text(app) -> str:
     """The characters on the terminal right now, one line per row (what the learner reads)."""
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+    return "\n".join(rendered_lines(app))
 
 
 def squash(text: str) -> str:
@@ -59,16 +64,26 @@ def toast_text(app) -> str:
     return squash(" ".join(parts))
 
 
-def threads_in(function_name: str, filename: str) -> list[int]:
-    """The threads whose stack is inside that function right now (``filename`` ends its path)."""
-    import sys
+class ScreenHost(App):
+    """A bare app that opens one screen, as the lesson screen and ``tutor step`` do, and keeps
+    what the screen was dismissed with in ``results``. ``make_screen`` builds it on mount;
+    ``title`` is the app's (the header shows it when a screen sets none)."""
 
-    found = []
-    for ident, frame in sys._current_frames().items():
-        while frame is not None:
-            code = frame.f_code
-            if code.co_name == function_name and code.co_filename.endswith(filename):
-                found.append(ident)
-                break
-            frame = frame.f_back
-    return found
+    def __init__(self, make_screen: Callable[[], Screen], *, title: str = "Host") -> None:
+        super().__init__()
+        self.title = title
+        self._make_screen = make_screen
+        self.results: list = []
+
+    def on_mount(self) -> None:
+        self.push_screen(self._make_screen(), self.results.append)
+
+
+async def wait_until(pilot, condition: Callable[[], object], what: str, timeout: float = 10.0):
+    """Let the app run until ``condition()`` holds (a toast drawn, a worker done), at most
+    ``timeout`` seconds; fails saying ``what`` did not happen."""
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        assert time.monotonic() < deadline, f"{what} did not happen within {timeout} s"
+        await pilot.pause(0.02)
+    return result

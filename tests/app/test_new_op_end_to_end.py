@@ -12,10 +12,8 @@ from __future__ import annotations
 import re
 import textwrap
 
-from textual.app import App
-
 from engine.expr import parse_program
-from tests.app.conftest import screen_text, squash
+from tests.app.conftest import ScreenHost, screen_text, squash
 from tests.fake_torch import load as load_fake_torch
 from tutor.codeline import judge_line
 from tutor.lessons import load_lesson
@@ -25,17 +23,9 @@ from tutor.torch_compare import compare, torch_listing
 PROGRAM = "x = -2\nw = 0.5\nz = w * x\nh = leaky_relu(z, 0.1)"
 
 
-class Host(App):
-    def __init__(self, program) -> None:
-        super().__init__()
-        self.program = program
-
-    def on_mount(self) -> None:
-        self.push_screen(DebuggerScreen(self.program, title="leaky"))
-
-
 async def test_the_debugger_steps_leaky_relu_with_its_slope():
-    app = Host(parse_program(PROGRAM))
+    program = parse_program(PROGRAM)
+    app = ScreenHost(lambda: DebuggerScreen(program, title="leaky"))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("n", "n")  # the seed, then h's rule
         await pilot.pause()

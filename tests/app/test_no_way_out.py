@@ -15,7 +15,8 @@ import textwrap
 import pytest
 from textual.app import SuspendNotSupported
 
-from tests.app.conftest import screen_text, toast_text
+from tests.app.conftest import screen_text, toast_text, wait_until
+from tests.app.textual_internals import driver_of
 from tutor.lessons import load_catalog
 from tutor.progress import Progress
 
@@ -104,17 +105,15 @@ async def test_a_click_on_a_link_shows_its_address_and_launches_nothing(link_app
         await pilot.pause()
         x, y = _find(link_app, "the chain rule")
         assert await pilot.click(offset=(x + 2, y))
-        await pilot.pause(0.5)
+        await wait_until(pilot, lambda: URL in toast_text(link_app), "the link's address shown")
         assert not stand_in_browsers.exists(), stand_in_browsers.read_text()
-        assert URL in toast_text(link_app)
         assert "never opens links" in toast_text(link_app)
 
 
 async def test_open_url_from_anywhere_in_the_app_launches_nothing(link_app, stand_in_browsers):
     async with link_app.run_test(size=SIZE, notifications=True) as pilot:
         link_app.open_url(URL)
-        await pilot.pause(0.5)
-        assert URL in toast_text(link_app)
+        await wait_until(pilot, lambda: URL in toast_text(link_app), "the address shown")
     assert not stand_in_browsers.exists()
 
 
@@ -130,14 +129,16 @@ async def test_the_palette_offers_no_screenshot_and_the_action_writes_nothing(
         await pilot.pause()
         for key in "screensh":
             await pilot.press(key)
-        await pilot.pause(0.5)
+        await wait_until(pilot, lambda: "screensh" in screen_text(link_app), "the typed search")
+        await pilot.pause()
         assert "Screenshot" not in screen_text(link_app)
         assert "Screenshot" not in [c.title for c in link_app.get_system_commands(link_app.screen)]
         await pilot.press("escape")
         await link_app.run_action("screenshot")
         link_app.deliver_screenshot()
-        await pilot.pause(0.5)
-        assert "does not allow saving screenshots" in toast_text(link_app)
+        await wait_until(
+            pilot, lambda: "does not allow saving screenshots" in toast_text(link_app), "the refusal"
+        )
     written = [p for p in home.rglob("*") if p.suffix == ".svg"]
     assert written == []
 
@@ -147,7 +148,7 @@ async def test_the_app_never_suspends_to_the_shell(link_app, monkeypatch):
     monkeypatch.setattr(os, "kill", lambda pid, sig: signals.append((pid, sig)))
     async with link_app.run_test(size=SIZE, notifications=True) as pilot:
         # as if on a real terminal, where Textual's driver can suspend
-        monkeypatch.setattr(type(link_app._driver), "can_suspend", property(lambda self: True))
+        monkeypatch.setattr(type(driver_of(link_app)), "can_suspend", property(lambda self: True))
         await link_app.run_action("suspend_process")
         await pilot.pause()
         with pytest.raises(SuspendNotSupported), link_app.suspend():

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import tomllib
 
-from textual.app import App
 from textual.widgets import Input, OptionList
 
-from tests.app.conftest import screen_text, squash
+from tests.app.conftest import ScreenHost, screen_text, squash
 from tests.logic.test_quiz import CHOICE, CODE, NUMERIC, ORDER, PREDICT
 from tutor.progress import Progress
 from tutor.quiz import parse_quiz
@@ -16,21 +15,15 @@ from tutor.screens.quiz import QuizScreen
 SIZE = (80, 24)
 
 
-class QuizApp(App):
+def QuizApp(
+    block: str, progress=None, lesson_id: str = "backprop-by-hand", block_index: int = 2
+) -> ScreenHost:
     """A bare app that opens one quiz and keeps what the screen was dismissed with."""
-
-    def __init__(self, block: str, progress=None, lesson_id: str = "backprop-by-hand", block_index: int = 2):
-        super().__init__()
-        self.quiz = parse_quiz(tomllib.loads(block))
-        self.progress = progress
-        self.lesson_id, self.block_index = lesson_id, block_index
-        self.results: list = []
-
-    def on_mount(self) -> None:
-        screen = QuizScreen(
-            self.quiz, lesson_id=self.lesson_id, block_index=self.block_index, progress=self.progress
-        )
-        self.push_screen(screen, self.results.append)
+    quiz = parse_quiz(tomllib.loads(block))
+    return ScreenHost(
+        lambda: QuizScreen(quiz, lesson_id=lesson_id, block_index=block_index, progress=progress),
+        title="QuizApp",
+    )
 
 
 def text_of(app) -> str:

@@ -6,9 +6,8 @@ and look at the new SVGs before committing them.
 
 from __future__ import annotations
 
-from textual.app import App
-
 from engine.expr import parse_program
+from tests.app.conftest import ScreenHost
 from tutor.screens.debugger import DebuggerScreen
 
 SEEDS = "a = 2; b = -3; c = 10; f = -2\ne = a * b\nd = e + c\nL = d * f"
@@ -16,14 +15,9 @@ REUSE = "a = 3\nb = a + a"
 SIZE = (80, 24)
 
 
-class Host(App):
-    def __init__(self, program_text, **options):
-        super().__init__()
-        self.program = parse_program(program_text)
-        self.options = options
-
-    def on_mount(self) -> None:
-        self.push_screen(DebuggerScreen(self.program, title="L = (a*b + c) * f", **self.options))
+def Host(program_text, **options) -> ScreenHost:
+    program = parse_program(program_text)
+    return ScreenHost(lambda: DebuggerScreen(program, title="L = (a*b + c) * f", **options))
 
 
 def test_before_stepping(snap_compare):
