@@ -19,7 +19,9 @@ from textual.app import App
 from engine.cost import MAX_VALUES_PER_STEP, values_per_step
 from engine.train import SEEDS_TASK, Task, Trainer, TrainingStopped
 from tests.app.conftest import screen_text, squash, threads_in, toast_text
-from tutor.screens.train import BugPicker, SampleProgram, Snapshot, TrainScreen, describe_task
+from tutor.screens.bug_picker import BugPicker
+from tutor.screens.train import TrainScreen
+from tutor.training import SampleProgram, Snapshot, describe_task
 from tutor.widgets.boundary import predict_grid
 
 FIXTURES = Path(__file__).parent / "train_fixtures"
