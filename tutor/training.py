@@ -283,8 +283,8 @@ class Training:
         self.runs.pop("bug", None)
 
     def bug_choices(self) -> list[tuple[str, str]]:
-        """(key, line) for the bug picker: the registry's training mistakes, then "none" /
-        "remove" where they apply."""
+        """(key, line) for the bug picker: "none" first for a task with its own bug, then the
+        registry's training mistakes, then "remove" while a bug run is on screen."""
         choices = []
         if self.task.mistake:
             choices.append(("none", "correct: the same task without its bug"))

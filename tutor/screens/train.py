@@ -239,9 +239,10 @@ class TrainScreen(Screen[bool]):
     # ------------------------------------------------------------------ the worker
 
     @work(thread=True, exclusive=True, group="training", exit_on_error=False)
-    def _train(self) -> None:
-        """Tick the runs while the orders last. An error ends the worker in ERROR (a line on
-        screen says what broke); leaving cancels it, which the engine hears via ``should_stop``."""
+    def _train(self) -> bool:
+        """Tick the runs while the orders last; False if abandoned instead. An error ends the
+        worker in ERROR (a line on screen says what broke); leaving cancels it, and quitting sets
+        the app's return code: the engine hears both through ``should_stop``."""
         worker, app = get_current_worker(), self.app
 
         def should_stop() -> bool:
@@ -261,7 +262,8 @@ class TrainScreen(Screen[bool]):
                 if orders.continuous:
                     orders.rest(pace - (time.monotonic() - started), should_stop)
         except Cancelled:
-            pass  # left or quit: the step in hand was undone, nothing to report
+            return False  # left or quit: the step in hand was undone, nothing to report
+        return True
 
     def _start(self) -> None:
         self._worker = self._train()
@@ -284,6 +286,8 @@ class TrainScreen(Screen[bool]):
         if event.worker is not self._worker or not event.worker.is_finished:
             return
         self._worker = None
+        if event.state == WorkerState.CANCELLED or event.worker.result is False:
+            return  # left or quit (nothing else cancels it): nothing to draw, nothing to start
         self._collect()
         if event.state == WorkerState.ERROR:  # never a traceback on screen: say what broke
             self.failure = f"{type(event.worker.error).__name__}: {event.worker.error}"
