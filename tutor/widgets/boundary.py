@@ -16,6 +16,7 @@ it is hidden (it catches up when shown). `DecisionBoundary.show` draws a ready-m
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -129,6 +130,10 @@ class DecisionBoundary(Widget):
         self._working: Worker | None = None  # the worker on it (a result from any other is stale)
         self._working_shape: tuple[int, int] | None = None
         self._owed = False  # the latest model's grid is still to be worked out
+        self._paced = False  # ... and it may wait its turn (see show_model)
+        self._rest_until = 0.0  # a paced grid starts no sooner: as long again as the last one took
+        self._rest_timer = None
+        self._started = 0.0  # when the grid in hand was started
         self._shown = False  # on screen (Show and Hide events)
 
     @property
@@ -166,16 +171,24 @@ class DecisionBoundary(Widget):
 
         The grid being worked out for an older model is abandoned, unless ``after_current``: then
         it is finished and drawn first (a model slower than the pace of the requests is still
-        drawn now and then), and only the latest of the models asked for meanwhile follows it.
+        drawn now and then), and the latest of the models asked for meanwhile follows it once
+        the widget has rested as long as that grid took, so that a slow model's grids take at
+        most half the time of a thread (the UI and a training thread need the rest).
         """
-        self._model, self._owed = (positive, caption), True
+        self._model, self._owed, self._paced = (positive, caption), True, after_current
         if not (after_current and self._working is not None):
             self._work_on_latest()
 
     def _work_on_latest(self) -> None:
         if self._model is None or not self._owed or not self._shown or self.bounds is None:
             return  # (hidden: it catches up when shown)
+        resting = self._rest_until - time.monotonic()
+        if self._paced and resting > 0:
+            if self._rest_timer is None:
+                self._rest_timer = self.set_timer(max(resting, 0.01), self._rested)
+            return
         self._owed = False
+        self._started = time.monotonic()
         positive, caption = self._model
         self._working_shape = self.grid_shape
         self._working = self._work_out(positive, caption, self._working_shape)
@@ -200,11 +213,17 @@ class DecisionBoundary(Widget):
         if event.worker is not self._working or not event.worker.is_finished:
             return
         self._working = None
+        self._rest_until = time.monotonic() + (time.monotonic() - self._started)
         if event.state == WorkerState.SUCCESS and event.worker.result is not None:
             grid, caption = event.worker.result
             self.grid, self.caption = grid, caption
             self.refresh()
         self._work_on_latest()
+
+    def _rested(self) -> None:
+        self._rest_timer = None
+        if self._working is None:
+            self._work_on_latest()
 
     def on_show(self) -> None:
         self._shown = True
@@ -221,7 +240,7 @@ class DecisionBoundary(Widget):
         drawn = (len(self.grid[0]), len(self.grid)) if self.grid else None
         working = self._working_shape if self._working is not None else None
         if self._model is not None and shape not in (drawn, working) and self.content_size.width > 1:
-            self._owed = True  # drawn (or being worked out) for another size: the latest model again
+            self._owed, self._paced = True, False  # drawn for another size: the latest model again
             self._work_on_latest()  # (exclusive: a worker on the old size is cancelled)
         elif self._working is None:
             self._work_on_latest()
