@@ -9,7 +9,7 @@ Update with ``pytest tests/app/test_snapshots_train.py --snapshot-update`` and l
 
 from __future__ import annotations
 
-from tests.app.test_train_screen import Host, load, seeds
+from tests.app.test_train_screen import Host, boundary_drawn, load, seeds
 from tutor.screens.train import TrainScreen
 
 SIZE = (80, 24)
@@ -24,6 +24,8 @@ def advance(ticks: int, bug: str | None = None, press: tuple[str, ...] = ()):
         screen.advance(ticks)
         for key in press:
             await pilot.press(key)
+        if screen.query_one("#side").current == "boundary":
+            await boundary_drawn(pilot, screen)  # worked out off the UI thread, at the pane's size
         await pilot.pause()
 
     return run_before

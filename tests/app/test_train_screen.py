@@ -1,5 +1,7 @@
-"""The training screen, driven with Pilot: runs in the worker, pause and step, bug runs beside the
-correct one, a diverging run's reason, the decision boundary, and the way into the debugger.
+"""The training screen, driven with Pilot: a run's losses, reset and learning rate, bug runs beside
+the correct one, a diverging run's reason, the predictions table, and the way into the debugger.
+(The worker: test_train_worker.py; the decision boundary: test_train_boundary.py; the runs
+without a screen: tests/logic/test_training.py.) The helpers here serve those files too.
 
 Every number the tests compare comes from the engine: a fresh `Trainer` on the same task gives the
 same losses (same seed, same initial weights), so the screen must show exactly those.
@@ -7,8 +9,6 @@ same losses (same seed, same initial weights), so the screen must show exactly t
 
 from __future__ import annotations
 
-import asyncio
-import os
 import time
 import tomllib
 from pathlib import Path
@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from textual.app import App
 
-from engine.cost import MAX_VALUES_PER_STEP, values_per_step
 from engine.train import SEEDS_TASK, Task, Trainer, TrainingStopped
-from tests.app.conftest import screen_text, squash, threads_in, toast_text
+from tests.app.conftest import screen_text, squash, toast_text
 from tutor.lessons import read_task
-from tutor.screens.train import BugPicker, SampleProgram, Snapshot, TrainScreen, describe_task
-from tutor.widgets.boundary import predict_grid
+from tutor.screens.bug_picker import BugPicker
+from tutor.screens.train import TrainScreen
+from tutor.training import SampleProgram, describe_task
 
 FIXTURES = Path(__file__).parent / "train_fixtures"
 SIZE = (80, 24)
@@ -78,6 +78,24 @@ def text(app) -> str:
     return squash(screen_text(app))
 
 
+async def boundary_drawn(
+    pilot, screen: TrainScreen, caption: str | None = None, timeout: float = 60.0
+) -> None:
+    """Wait until the decision boundary shows a grid of its own size (worked out in its worker)."""
+    boundary = screen.boundary
+    deadline = time.monotonic() + timeout
+
+    def drawn() -> bool:
+        grid = boundary.grid
+        fits = bool(grid) and (len(grid[0]), len(grid)) == boundary.grid_shape
+        return fits and (caption is None or boundary.caption == caption)
+
+    while not drawn():
+        assert time.monotonic() < deadline, "the boundary was never drawn"
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
 # --------------------------------------------------------------------------- running
 
 
@@ -100,68 +118,6 @@ async def test_a_run_plots_exactly_the_losses_the_engine_reported():
         assert "step 100/100" in shown
         assert "■ finished" in shown
         assert "4/4 right" in shown
-
-
-async def test_pause_then_step_once_advances_by_exactly_one_step(monkeypatch):
-    monkeypatch.setattr(TrainScreen, "MIN_RUN_SECONDS", 4.0)  # slow enough to pause mid-run
-    screen = TrainScreen(seeds())
-    app = Host(screen)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await pilot.press("space")
-        deadline = time.monotonic() + 30
-        while screen.main.step < 3:
-            assert time.monotonic() < deadline
-            await pilot.pause(0.02)
-        await pilot.press("space")
-        await settle(pilot, screen)
-        paused_at = screen.main.step
-        assert 3 <= paused_at < 100
-        assert "paused" in text(app)
-        await pilot.pause(0.2)
-        assert screen.main.step == paused_at  # paused means paused
-        await pilot.press("s")
-        await settle(pilot, screen)
-        assert screen.main.step == paused_at + 1
-        assert screen.main.trainer.steps_done == paused_at + 1
-        assert len(screen.plot.drawn["correct"][1]) == paused_at + 1
-        assert f"step {paused_at + 1:>3}/100" in screen_text(app)
-
-
-async def test_step_key_from_the_start_runs_one_step_per_press():
-    screen = TrainScreen(seeds())
-    app = Host(screen)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        for n in (1, 2, 3):
-            await pilot.press("s")
-            await settle(pilot, screen)
-            assert screen.main.step == n
-        expected, _, _ = engine_losses(seeds())
-        assert screen.plot.drawn["correct"][1] == expected[:3]
-        assert "step 3/100" in text(app)
-
-
-async def test_the_screen_answers_keys_while_training(monkeypatch):
-    monkeypatch.setattr(TrainScreen, "MIN_RUN_SECONDS", 20.0)  # a long run to press keys during
-    screen = TrainScreen(seeds())
-    app = Host(screen)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await pilot.press("space")
-        await pilot.pause(0.1)
-        assert screen.running
-        await pilot.press("z")
-        assert screen.layout_mode == "plot-only"
-        assert not screen.query_one("#side").display and screen.plot.display
-        await pilot.press("z")
-        assert screen.layout_mode == "side-only"
-        assert screen.query_one("#side").display and not screen.plot.display
-        assert screen.running  # layout changes do not stop the run
-        await pilot.press("space")
-        await settle(pilot, screen)
-        assert not screen.running
-        assert 0 < screen.main.step < 100
 
 
 async def test_reset_goes_back_to_the_initial_weights():
@@ -354,61 +310,6 @@ async def test_the_table_marks_each_prediction_against_its_target():
         assert "step 40: 20/20 right" in text(app)
 
 
-@pytest.mark.parametrize(
-    "model, loss",
-    [
-        ({"layers": [3, 1], "activation": "tanh"}, {"kind": "sse"}),
-        (
-            {"layers": [5, 4, 1], "activation": "relu", "linear_output": True},
-            {"kind": "max_margin", "l2": 0.01},
-        ),
-        ({"layers": [3, 1], "activation": "sigmoid"}, {"kind": "bce"}),
-        ({"layers": [3, 1], "activation": "tanh"}, {"kind": "bce"}),
-        ({"layers": [2, 1], "activation": "linear"}, {"kind": "sse"}),
-    ],
-)
-@pytest.mark.parametrize("seed", [1, 7])
-def test_the_float_snapshot_predicts_what_the_engine_predicts(model, loss, seed):
-    config = {
-        "steps": 3,
-        "seed": seed,
-        "model": model,
-        "data": {"name": "circles", "samples": 12, "seed": seed},
-        "loss": loss,
-        "optimiser": {"kind": "sgd", "lr": 0.05},
-    }
-    trainer = Trainer(read_task(config))
-    trainer.step()
-    snap = Snapshot.take(trainer)
-    assert snap.step == 1
-    assert snap.outputs == tuple(trainer.predict(x) for x in trainer.data.xs)
-    assert snap.values == tuple(trainer.model.parameter_values())
-
-
-async def test_two_d_data_has_a_decision_boundary_view():
-    task = load("xor_small")
-    screen = TrainScreen(task)
-    app = Host(screen)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        screen.advance(40)
-        await pilot.press("v")
-        await pilot.pause()
-        await pilot.pause()
-        boundary = screen.boundary
-        assert boundary.display and screen.query_one("#side").current == "boundary"
-        cols, rows = boundary.grid_shape
-        snap = screen.main.snapshot
-        expected = predict_grid(lambda x, y: snap.output((x, y)) > 0, boundary.bounds, cols, rows)
-        assert boundary.grid == expected
-        drawn = screen_text(app)
-        assert "+ o samples, · says +1, step 40" in drawn
-        # xor: the +1 corners are top-left and bottom-right, and the model has learnt them
-        assert expected[0][0] and expected[-1][-1] and not expected[0][-1] and not expected[-1][0]
-        await pilot.press("v")
-        assert screen.query_one("#side").current == "predictions"
-
-
 async def test_the_seeds_data_has_no_boundary_key():
     screen = TrainScreen(seeds())
     app = Host(screen)
@@ -465,27 +366,6 @@ async def test_enter_on_a_row_opens_the_debugger_on_that_samples_graph_with_the_
         assert app.screen is screen
 
 
-async def test_opening_the_debugger_while_training_pauses_first(monkeypatch):
-    monkeypatch.setattr(TrainScreen, "MIN_RUN_SECONDS", 20.0)
-    from tutor.screens.debugger import DebuggerScreen
-
-    screen = TrainScreen(seeds())
-    app = Host(screen)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await pilot.press("space")
-        await pilot.pause(0.1)
-        await pilot.press("d")
-        await settle(pilot, screen)
-        assert isinstance(app.screen, DebuggerScreen)
-        step = screen.main.step
-        assert screen.main.trainer.steps_done == step
-        trainer = Trainer(seeds())
-        for _ in range(step):
-            trainer.step()
-        assert app.screen.graph.output.data == trainer.sample_graph(0).data
-
-
 def test_the_sample_program_rebuilds_with_nudged_parameters():
     trainer = Trainer(seeds())
     trainer.step()
@@ -527,82 +407,6 @@ async def test_leaving_after_a_full_run_reports_completed():
         await pilot.press("escape")
         await pilot.pause()
     assert app.results == [True]
-
-
-# A task near the budget of engine.cost: 32-wide tanh layers on 420 moons, ~970,000 values a
-# step, a few seconds each (the boundary and the table stay cheap: the network is small).
-NEAR_THE_BUDGET = {
-    "steps": 10,
-    "model": {"layers": [32, 32, 1]},
-    "data": {"name": "moons", "samples": 420},
-    "loss": {"kind": "sse"},
-    "optimiser": {"kind": "sgd", "lr": 0.01},
-}
-
-
-def stepping() -> list[int]:
-    return threads_in("_step", os.path.join("engine", "train.py"))
-
-
-def training_worker() -> list[int]:
-    return threads_in("_train", os.path.join("screens", "train.py"))
-
-
-async def _start_a_long_step(pilot, screen) -> None:
-    assert values_per_step(screen.train_task) > 0.9 * MAX_VALUES_PER_STEP
-    await pilot.press("s")
-    deadline = time.monotonic() + 30
-    while not stepping():
-        assert time.monotonic() < deadline, "the step never started"
-        await pilot.pause(0.01)
-
-
-async def _gone_within(seconds: float, since: float, pause) -> float:
-    while training_worker() or stepping():
-        assert time.monotonic() - since < seconds, "the worker thread is still training"
-        await pause(0.01)
-    return time.monotonic() - since
-
-
-async def test_leaving_in_the_middle_of_a_long_step_stops_the_worker_within_a_second():
-    screen = TrainScreen(read_task(NEAR_THE_BUDGET))
-    app = Host(screen)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await _start_a_long_step(pilot, screen)
-        pressed = time.monotonic()
-        await pilot.press("q")
-        await _gone_within(1.0, pressed, pilot.pause)
-        assert app.results == [False]
-        assert screen.main.trainer.steps_done == 0  # abandoned, not finished behind our back
-
-
-async def test_quitting_the_app_in_the_middle_of_a_long_step_stops_the_worker_within_a_second():
-    screen = TrainScreen(read_task(NEAR_THE_BUDGET))
-    app = Host(screen)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await _start_a_long_step(pilot, screen)
-        quit_at = time.monotonic()
-        app.exit()
-    await _gone_within(1.0, quit_at, asyncio.sleep)
-    assert screen.main.trainer.steps_done == 0
-
-
-async def test_an_unexpected_error_in_the_worker_is_a_message_not_a_traceback(monkeypatch):
-    def broken(self, should_stop=None):  # the worker hands every step its should_stop
-        raise ZeroDivisionError("something inside broke")
-
-    monkeypatch.setattr(Trainer, "step", broken)
-    screen = TrainScreen(seeds())
-    app = Host(screen)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await pilot.press("space")
-        await settle(pilot, screen)
-        shown = text(app)
-        assert "error in the tutor: ZeroDivisionError: something inside broke" in shown
-        assert app.screen is screen and app.is_running
 
 
 async def test_the_bug_picker_cancels_with_escape_and_can_remove_the_comparison():
