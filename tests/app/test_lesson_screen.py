@@ -435,6 +435,43 @@ async def test_n_pages_through_a_long_part_before_moving_on(tmp_path):
     progress.close()
 
 
+async def test_n_moves_on_from_a_part_that_fits_even_when_it_is_scrolled_half_out_of_view(tmp_path):
+    """A part that fits the view is never paged: n goes to the next part even when the view does
+    not show all of it (scrolled away by the mouse, or not yet scrolled to it: over SSH a learner
+    resuming a lesson pressed n as it opened and the key was spent paging)."""
+    from tutor.app import TutorApp
+    from tutor.lessons import load_catalog
+
+    front = (
+        '+++\nid = "parts"\ntitle = "Parts"\nsection = "Reading"\norder = 10\nsummary = "s"\n'
+        "prerequisites = []\n+++\n\n"
+    )
+    lines = lambda n, word: "\n\n".join(f"{word} line {i}." for i in range(n))  # noqa: E731
+    code = "\n".join(f"second = {i}" for i in range(12))
+    body = f"{lines(6, 'First')}\n\n```python\n{code}\n```\n\n{lines(30, 'Third')}\n"
+    (tmp_path / "lessons").mkdir()
+    (tmp_path / "lessons" / "parts.md").write_text(front + body, encoding="utf-8")
+    progress = Progress(tmp_path / "data")
+    app = TutorApp(load_catalog([tmp_path / "lessons"]), progress, open_lesson="parts")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("n")
+        await pilot.pause()
+        part, scroll = screen.focused, screen.query_one("#parts")
+        view = scroll.scrollable_content_region.height
+        assert "second = 0" in part.block.text and part.outer_size.height < view
+        scroll.scroll_to(y=0, animate=False)  # the part's bottom half is below the view
+        await pilot.pause()
+        assert part.virtual_region.bottom > view
+        await pilot.press("n")
+        await pilot.pause()
+        assert "Third line 0." in screen.focused.block.text
+        assert "Third line 0." in screen_text(app)
+        assert "part 3 of 3" in screen_text(app).splitlines()[0]
+    progress.close()
+
+
 async def test_a_failed_progress_write_is_reported_once_and_the_lesson_goes_on(make_app):
     app = make_app(open_lesson="chain")
     async with app.run_test(size=SIZE, notifications=True) as pilot:

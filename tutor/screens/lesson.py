@@ -136,8 +136,11 @@ class LessonScreen(Screen):
         scroll = self.query_one("#parts", VerticalScroll)
         current = parts[index]
         height = scroll.scrollable_content_region.height
+        # Only a part taller than the view is paged: for one that fits, n always moves on, even
+        # before the view has scrolled to it (a learner resuming a lesson can press n at once).
         if (
-            current.virtual_region.bottom > scroll.scroll_y + height + 1
+            current.outer_size.height > height
+            and current.virtual_region.bottom > scroll.scroll_y + height + 1
             and scroll.scroll_y < scroll.max_scroll_y
         ):
             # keep two lines of what was just read at the top, for context
