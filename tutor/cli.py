@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 
 import tutor
-from tutor.lessons import Catalog, Problem, lesson_dirs, lesson_files, load_catalog
+from tutor.lessons import Catalog, Problem, lesson_dirs, lesson_files, load_catalog, with_siblings
 from tutor.progress import Progress, default_data_dir
 
 __all__ = ["main", "build_parser"]
@@ -244,8 +244,10 @@ def _check(args, environ) -> int:
             except OSError:
                 pass
         mine.update(p.resolve() for p in files)
+        # the context first: a lesson clashing with a built-in one is the one told so; a file's
+        # prerequisites beside it in its folder come along
         context = [d for d in lesson_dirs(args.lessons, environ) if d.is_dir()]
-        catalog = load_catalog(dirs + context, files, grade_examples=True)
+        catalog = load_catalog(context + dirs, with_siblings(files), grade_examples=True)
         chosen = [l for l in catalog.lessons if l.path.resolve() in mine]
         problems = [p for l in chosen for p in l.problems]
         problems = [p for p in catalog.problems if p.line == 0 and Path(p.path) in dirs] + problems
@@ -326,7 +328,7 @@ def _open(args, environ) -> int:
         else:
             lesson_id = target
     # the app checks the lessons' blocks after its first screen is drawn (start-up time)
-    catalog = _catalog(args, environ, files, check=False)
+    catalog = _catalog(args, environ, with_siblings(files), check=False)
     if files:
         resolved = files[0].resolve()
         lesson = next((l for l in catalog.lessons if l.path.resolve() == resolved), None)

@@ -44,7 +44,7 @@ from tutor.lessons.blocks import (
     check_block,
     check_blocks,
 )
-from tutor.lessons.catalog import BROKEN_ORDER, BROKEN_SECTION, load_catalog, load_lesson
+from tutor.lessons.catalog import BROKEN_ORDER, BROKEN_SECTION, load_catalog, load_lesson, with_siblings
 from tutor.lessons.model import INTERACTIVE_KINDS, Block, Catalog, Lesson, Problem, ProgramBlock
 from tutor.lessons.positions import toml_error_position, toml_key_position
 from tutor.lessons.source import MAX_LESSON_BYTES, builtin_lessons_dir, lesson_dirs, lesson_files
@@ -77,4 +77,5 @@ __all__ = [
     "read_task_file",
     "toml_error_position",
     "toml_key_position",
+    "with_siblings",
 ]

@@ -204,6 +204,10 @@ def check_block(
         line, col = _position(block, issue)
         problems.append(Problem(where, line, col, _message(block.kind, issue)))
     problems.sort(key=lambda p: (p.line, p.col))
+    block.warnings = []
+    for issue in getattr(result, "warnings", None) or ():  # works, but likely not what was meant
+        line, col = _position(block, issue)
+        block.warnings.append(Problem(where, line, col, _message(block.kind, issue), "warning"))
     block.result = None if problems else result
     block.problems = problems
     if block.kind == "debugger" and isinstance(block.config, dict):
@@ -304,6 +308,9 @@ def check_blocks(lesson: Lesson, *, grade_examples: bool = False) -> list[Proble
             )
             break
         found += check_block(block, where, grade_examples=grade_examples)
+    warned = [w for block in blocks for w in block.warnings]
+    if warned:
+        lesson.warnings = sorted([*lesson.warnings, *warned], key=lambda p: (p.line, p.col))
     if found:
         lesson.problems = sorted([*lesson.problems, *found], key=lambda p: (p.line, p.col))
     return found

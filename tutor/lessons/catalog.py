@@ -16,12 +16,12 @@ from pathlib import Path
 from tutor.lessons import toml_text
 from tutor.lessons.blocks import check_blocks, read_front
 from tutor.lessons.markdown import split_body
-from tutor.lessons.model import Block, Catalog, Lesson, Problem
+from tutor.lessons.model import INTERACTIVE_KINDS, Block, Catalog, Lesson, Problem
 from tutor.lessons.positions import key_position, toml_error
 from tutor.lessons.source import lesson_files, read_text
 from tutor.schema import Issues, did_you_mean
 
-__all__ = ["BROKEN_ORDER", "BROKEN_SECTION", "load_catalog", "load_lesson"]
+__all__ = ["BROKEN_ORDER", "BROKEN_SECTION", "load_catalog", "load_lesson", "with_siblings"]
 
 BROKEN_SECTION = "Unsorted"  # where a lesson whose front matter cannot be read is listed
 BROKEN_ORDER = 1_000_000  # ... and it sorts after every well-formed lesson
@@ -103,6 +103,8 @@ def load_lesson(path, *, grade_examples: bool = False, check: bool = True) -> Le
     for kind, line, body, lang, closed in split_body(lines[close + 1 :], close + 2, where, lesson.warnings):
         block = Block(kind=kind, index=len(lesson.blocks), line=line, text=body, lang=lang)
         lesson.blocks.append(block)
+        if kind == "code":
+            _swallowed(lines[line - 1], body, line, closed, where, problems, lesson.warnings)
         if block.interactive:
             lesson.unchecked.append(block)
             if not closed:
@@ -120,6 +122,32 @@ def load_lesson(path, *, grade_examples: bool = False, check: bool = True) -> Le
     if check:
         check_blocks(lesson, grade_examples=grade_examples)
     return lesson
+
+
+def _swallowed(opening: str, body: str, line: int, closed: bool, where: str, problems, warnings) -> None:
+    """A code fence left open runs on to the next fence line: say so when it swallowed a block
+    (```text never closed, then ```debugger: the debugger block is shown as code) or, left open
+    to the end of the file, all the rest of the lesson."""
+    stripped = opening.strip()
+    mark = stripped[0] * (len(stripped) - len(stripped.lstrip(stripped[0])))
+    for k, text in enumerate(body.split("\n")):
+        inner = text.lstrip(" ")
+        if len(text) - len(inner) > 3 or not inner.startswith(mark):
+            continue
+        lang = inner.lstrip(mark[0]).strip().split(maxsplit=1)[0] if inner.lstrip(mark[0]).strip() else ""
+        if lang in INTERACTIVE_KINDS:
+            message = (
+                f"the {stripped} fence opened on line {line} is not closed before this ```{lang} block, "
+                f"so the block is shown as code: end the {stripped} fence with a line {mark} first"
+            )
+            problems.append(Problem(where, line + 1 + k, 1, message))
+            return
+    if not closed:
+        message = (
+            f"the {stripped} fence opened here is never closed, so the rest of the lesson is shown as "
+            f"code: end it with a line {mark}"
+        )
+        warnings.append(Problem(where, line, 1, message, "warning"))
 
 
 def _front_matter(lesson: Lesson, front: dict, fm_text: str, where: str, problems: list[Problem]) -> None:
@@ -194,6 +222,51 @@ def load_catalog(dirs, files=(), *, grade_examples: bool = False, check: bool = 
     return catalog
 
 
+def with_siblings(files) -> list[Path]:
+    """``files`` and the lessons of their own folders that they need: a file checked or opened
+    alone (``tutor check course/20-xor.md``) names its prerequisites by id, and those are
+    usually beside it. A sibling is added when a file needs it, directly or through another
+    sibling; the rest of the folder is left out (it may hold Markdown that is no lesson)."""
+    files = [Path(f) for f in files]
+    out = list(files)
+    seen = set()
+    for f in files:
+        seen.add(_resolved(f))
+    folders: dict[Path, dict[str, Lesson]] = {}
+
+    def siblings(folder: Path) -> dict[str, Lesson]:
+        if folder not in folders:
+            try:
+                paths = lesson_files(folder)
+            except OSError:
+                paths = []
+            found: dict[str, Lesson] = {}
+            for p in paths:
+                if _resolved(p) not in seen:
+                    lesson = load_lesson(p, check=False)
+                    found.setdefault(lesson.id, lesson)
+            folders[folder] = found
+        return folders[folder]
+
+    todo = [(f.parent, load_lesson(f, check=False)) for f in files if f.is_file()]
+    while todo:
+        folder, lesson = todo.pop()
+        for pre in lesson.prerequisites:
+            sibling = siblings(folder).get(pre)
+            if sibling is not None and _resolved(sibling.path) not in seen:
+                seen.add(_resolved(sibling.path))
+                out.append(sibling.path)
+                todo.append((folder, sibling))
+    return out
+
+
+def _resolved(p: Path) -> Path:
+    try:
+        return p.resolve()
+    except OSError:
+        return p
+
+
 def _check_cross_file(lessons: list[Lesson]) -> None:
     by_id: dict[str, Lesson] = {}
     for lesson in lessons:
@@ -210,21 +283,21 @@ def _check_cross_file(lessons: list[Lesson]) -> None:
             )
         )
     needs: dict[str, list[str]] = {}
-    for lesson_id, lesson in by_id.items():
+    for lesson in lessons:
+        lesson_id, where = lesson.id, str(lesson.path)
         line = lesson.key_lines.get("prerequisites", 1)
+        # a lesson whose id is another's was told so above; its prerequisites still must exist
+        # (naming the id it shares is naming the other lesson, not itself)
+        clashes = by_id[lesson_id] is not lesson
         for pre in lesson.prerequisites:
-            if pre == lesson_id:
+            if pre not in by_id:
+                message = f"prerequisite '{pre}' is not the id of any lesson{did_you_mean(pre, by_id)}"
+                lesson.problems.append(Problem(where, line, 1, message))
+            elif clashes:
+                continue
+            elif pre == lesson_id:
                 lesson.problems.append(
-                    Problem(str(lesson.path), line, 1, f"lesson '{lesson_id}' lists itself as a prerequisite")
-                )
-            elif pre not in by_id:
-                lesson.problems.append(
-                    Problem(
-                        str(lesson.path),
-                        line,
-                        1,
-                        f"prerequisite '{pre}' is not the id of any lesson{did_you_mean(pre, by_id)}",
-                    )
+                    Problem(where, line, 1, f"lesson '{lesson_id}' lists itself as a prerequisite")
                 )
             else:
                 needs.setdefault(lesson_id, []).append(pre)

@@ -73,6 +73,7 @@ class Block:
     config: dict = field(default_factory=dict)
     result: Any = field(default=_UNCHECKED, repr=False, compare=False)
     problems: list[Problem] = field(default_factory=list, repr=False, compare=False)
+    warnings: list[Problem] = field(default_factory=list, repr=False, compare=False)
 
     def __setattr__(self, name: str, value) -> None:
         object.__setattr__(self, name, value)

@@ -105,6 +105,16 @@ def build(config: dict, values: dict, common: dict, issues: Issues) -> ChoiceQui
     quiz.options = [
         Option(t["text"].strip(), t["correct"], t["feedback"].strip(), t.get("tag")) for t in tables
     ]
+    first: dict[str, int] = {}
+    for i, option in enumerate(quiz.options):
+        same = " ".join(option.text.split()).casefold()
+        if same in first:
+            issues.add(
+                ["options", str(i), "text"],
+                f"option {i + 1} has the same text as option {first[same] + 1}; the learner could not "
+                "tell them apart: make each option's text different",
+            )
+        first.setdefault(same, i)
     n_right = sum(o.correct for o in quiz.options)
     if n_right == 0:
         issues.add(["options"], "no option has correct = true")

@@ -79,6 +79,27 @@ def _teacher_line(text: str, rule: codeline.Rule, path, issues: Issues) -> codel
     return line
 
 
+def _check_truth(expected: codeline.Line, rule: codeline.Rule, issues: Issues) -> None:
+    """The engine knows each rule (its op table): an ``expect`` that does something else would
+    teach a wrong rule and mark the right line wrong."""
+    truths = [codeline.read_line(t, rule) for t in rule.truths]
+    if not truths or any(codeline.same_effect(expected, t, rule) for t in truths):
+        return
+    same_target = [t for t in truths if t.target == expected.target]
+    if same_target:
+        verdict = codeline.judge_line(expected.text, same_target[0], rule)
+        why = verdict.message.rstrip(".")
+        why = why[0].lower() + why[1:]
+        why = why.replace("your line", "this line").replace("you used", "it uses")
+    else:
+        why = f"it changes {expected.target}, which the rule does not"
+    issues.add(
+        ["expect"],
+        f"this is not a right line of {rule.description}: {why}; "
+        f"the engine's rule is {' or '.join(repr(t.text) for t in truths)}",
+    )
+
+
 def build(config: dict, values: dict, common: dict, issues: Issues) -> CodeQuiz:
     quiz = CodeQuiz(**common)
     if "rule" not in values or "expect" not in values:
@@ -88,6 +109,7 @@ def build(config: dict, values: dict, common: dict, issues: Issues) -> CodeQuiz:
     if expected is None:
         return quiz
     quiz.rule, quiz.expect = values["rule"], expected.text
+    _check_truth(expected, rule, issues)
     for i, table in enumerate(values.get("wrong") or []):
         path = ["wrong", str(i)]
         if "answer" not in table:

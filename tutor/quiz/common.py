@@ -108,6 +108,7 @@ class Quiz:
     items = ()
     multiple = False
     wrong = ()  # known wrong answers (numeric, code, predict)
+    warnings = ()  # Issues that do not stop the quiz but are likely not what was meant
 
     prompt: str
     hints: list[str]

@@ -19,7 +19,7 @@ from tutor.quiz.common import (
     unreadable_number,
 )
 from tutor.quiz.programs import answer_value, program_values
-from tutor.schema import Issues, Key, Table
+from tutor.schema import Issue, Issues, Key, Table
 
 KIND = "numeric"
 
@@ -124,6 +124,44 @@ def read_wrong_numbers(
     return out
 
 
+def _check_tolerance(quiz: NumericQuiz, values: dict, issues: Issues) -> None:
+    """A tolerance that takes 0 (or any number) for the answer makes every guess right."""
+    if quiz.rel_tolerance >= 1:
+        issues.add(
+            ["rel_tolerance"],
+            f"{fmt(quiz.rel_tolerance)} accepts any number of the answer's sign (and 0); "
+            "a fraction like 0.01 (1%) is what it is for",
+        )
+    elif "tolerance" in values and quiz.tolerance >= max(abs(quiz.answer), 1.0 if not quiz.answer else 0.0):
+        # for a non-zero answer: 0 is right; for 0: so is every number up to 1 in size
+        low, high = quiz.answer - quiz.tolerance, quiz.answer + quiz.tolerance
+        issues.add(
+            ["tolerance"],
+            f"{fmt(quiz.tolerance)} makes every answer from {fmt(low)} to {fmt(high)} right"
+            f"{', 0 included,' if quiz.answer else ''} for the answer {fmt(quiz.answer)}; make it far "
+            "smaller than the answer, like 0.001 for three decimals",
+        )
+
+
+def _literal_against_program(answer: float, program: str, close) -> list[Issue]:
+    """A literal ``answer`` beside a program: a warning when it is none of the program's values
+    (a slip in hand arithmetic; answer_from lets the engine compute it)."""
+    values = program_values(program, ["program"], Issues())
+    if not values:
+        return []
+    if any(close(number, answer) for pair in values.values() for number in pair):
+        return []
+    shown = ", ".join(f"{n}.data = {fmt(d)}, {n}.grad = {fmt(g)}" for n, (d, g) in list(values.items())[:6])
+    more = ", ..." if len(values) > 6 else ""
+    return [
+        Issue(
+            ("answer",),
+            f"{fmt(answer)} is none of the program's values ({shown}{more}); if the answer is one "
+            'of them, write answer_from = "a.grad" (its name) so the engine computes it',
+        )
+    ]
+
+
 def build(config: dict, values: dict, common: dict, issues: Issues) -> NumericQuiz:
     program = values.get("program")
     if program is not None:
@@ -137,6 +175,9 @@ def build(config: dict, values: dict, common: dict, issues: Issues) -> NumericQu
     answer = answer_value(config, values, [], program, "the right answer", issues)
     if answer is not None:
         quiz.answer = float(answer)
+        _check_tolerance(quiz, values, issues)
+        if program is not None and "answer" in config:
+            quiz.warnings = _literal_against_program(quiz.answer, program, quiz.close)
     equals_right = (lambda v: quiz.close(v, quiz.answer)) if answer is not None else None
     quiz.wrong = read_wrong_numbers(config, values, program, equals_right, issues)
     return quiz
