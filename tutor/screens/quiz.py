@@ -145,6 +145,7 @@ class QuizScreen(Screen[bool]):
         self.rows: list[int] = list(range(len(quiz.items)))  # order: item indices, top to bottom
         self.left_out: set[int] = set()  # order: item indices left out
         self.notice = ""  # a one-off line at the top of the feedback
+        self.last_wrong = None  # the last answer that counted as a wrong try
 
     # ------------------------------------------------------------------ building
 
@@ -325,6 +326,12 @@ class QuizScreen(Screen[bool]):
             self.dismiss(True)
             return
         answer = self.current_answer()
+        if answer == self.last_wrong and self.verdict is not None:
+            # Enter again on the same pick (the list keeps the focus after a wrong answer): the
+            # answer was judged already; it costs no second try and no second tag in progress
+            self.notice = "That is the answer you just tried: change it, then press Enter."
+            self._refresh_view()
+            return
         verdict = grade(self.quiz, answer)
         self.verdict = verdict
         self.notice = ""
@@ -336,6 +343,7 @@ class QuizScreen(Screen[bool]):
                     self._on_solved()
             else:
                 self.tries += 1
+                self.last_wrong = answer
                 if self.quiz.max_tries and self.tries >= self.quiz.max_tries and not self.revealed:
                     self.revealed = True
                     self.notice = f"That was try {self.tries} of {self.quiz.max_tries}: here is the answer."
