@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tutor.misconceptions import CATALOGUE, feedback_for
-from tutor.quiz import QuizConfigError, check_examples, grade, parse_quiz
+from tutor.quiz import QuizConfigError, check_examples, grade, parse_quiz, read_quiz
 
 SEEDS = "a = 2; b = -3; c = 10; e = a * b; d = e + c; f = -2; L = d * f"
 
@@ -552,25 +552,62 @@ def test_order_run_numbers_are_the_engines_own_training_run():
     from engine.numfmt import fmt as _fmt
     from engine.train import Trainer
     from tutor.lessons import read_task
-    from tutor.quiz.order import RUN_LR, RUN_SEED, RUN_STEPS, _run_roles
+    from tutor.quiz.order import DEFAULT_RUN, _run_roles
 
+    run = DEFAULT_RUN
     task = read_task(
         {
-            "steps": RUN_STEPS,
-            "seed": RUN_SEED,
-            "model": {"inputs": 3, "layers": [4, 4, 1]},
+            "steps": run.steps,
+            "seed": run.seed,
+            "model": {"inputs": 3, "layers": [*run.hidden, 1]},
             "data": {"name": "seeds"},
             "loss": {"kind": "sse"},
-            "optimiser": {"kind": "sgd", "lr": RUN_LR},
+            "optimiser": {"kind": "sgd", "lr": run.lr},
         }
     )
     for roles, mistake in ((tuple(RIGHT), None), (("forward", "loss", "backward", "update"), "no_zero_grad")):
         trainer = Trainer(task, mistake=mistake)
-        engine_losses = [trainer.step().loss for _ in range(RUN_STEPS)]
+        engine_losses = [trainer.step().loss for _ in range(run.steps)]
         ours, _, _ = _run_roles(roles)
         assert ours == pytest.approx(engine_losses, rel=1e-12)
     v = grade(quiz(ORDER), ["forward", "loss", "backward", "update"])
     assert f"→ {_fmt(_run_roles(tuple(RIGHT))[0][-1])}" in v.feedback
+
+
+def test_order_default_run_shows_the_missing_zero_grad_doing_worse():
+    from tutor.quiz.order import _run_roles
+
+    right, _, _ = _run_roles(tuple(RIGHT))
+    without, _, _ = _run_roles(("forward", "loss", "backward", "update"))
+    assert without[-1] > 10 * right[-1]  # no contradiction with "the gradients pile up"
+    assert not quiz(ORDER).warnings
+
+
+def test_order_run_can_be_set_by_the_teacher():
+    q = quiz("run = { hidden = [3], lr = 0.2, steps = 12, seed = 2 }\n" + ORDER)
+    v = grade(q, ["forward", "loss", "backward", "zero_grad", "update"])
+    assert "MLP(3, [3, 1]) on the seeds' four samples, lr 0.2, 12 steps" in v.feedback
+
+
+@pytest.mark.parametrize(
+    "run, words",
+    [
+        ("run = { lr = 0 }", "run.lr: must be above 0"),
+        ("run = { steps = 100000 }", "run.steps: must be from 1 to 100"),
+        ("run = { hidden = [4, 400] }", "run.hidden: must be 1 to 3 layer sizes"),
+        ("run = { lr = 0.1, step = 3 }", "did you mean 'steps'?"),
+        ('run = "yes"', "run: must be true, false or a table"),
+    ],
+)
+def test_order_run_out_of_bounds_is_refused(run, words):
+    _, problems = read_quiz(tomllib.loads(run + "\n" + ORDER))
+    assert any(words in f"{p.dotted}: {p.message}" for p in problems), problems
+
+
+def test_order_run_that_contradicts_the_feedback_is_a_warning():
+    q = quiz("run = { lr = 0.05, seed = 1 }\n" + ORDER)  # the old fixed run
+    [warning] = q.warnings
+    assert warning.path == ("run",) and "ends at a lower loss" in warning.message
 
 
 def test_order_distractor_gives_its_feedback_and_tag():

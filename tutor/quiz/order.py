@@ -12,15 +12,61 @@ from dataclasses import dataclass, field
 
 from engine.numfmt import fmt
 from tutor.quiz.common import MAX_ANSWER_CHARS, Quiz, Verdict, parse_indices, quiz_table, tag_key, unreadable
-from tutor.schema import Issues, Key, Table
+from tutor.schema import Issue, Issues, Key, Table, show
 
 KIND = "order"
 ROLES = ("forward", "loss", "zero_grad", "backward", "update")
 MAX_LINES = 9
 
-RUN_STEPS = 30
-RUN_LR = 0.05
-RUN_SEED = 1
+
+@dataclass(frozen=True)
+class Run:
+    """The real training run a wrong order is shown on: MLP(3, [*hidden, 1]) on the seeds' four
+    samples, plain SGD with ``lr``, ``steps`` steps, weights drawn with ``seed``."""
+
+    hidden: tuple[int, ...] = (4, 4)
+    lr: float = 0.1
+    steps: int = 30
+    seed: int = 3
+
+    def describe(self) -> str:
+        layers = ", ".join(str(n) for n in (*self.hidden, 1))
+        return f"MLP(3, [{layers}]) on the seeds' four samples, lr {fmt(self.lr)}, {self.steps} steps"
+
+
+# The default shows each diagnosed order's mistake: without zero_grad the piled-up gradients
+# throw the net into tanh's flat tails (loss 8.0, the right order 0.0104); lr 0.05 with seed 1,
+# the old default, let the run without zero_grad end *lower* than the right one.
+DEFAULT_RUN = Run()
+MAX_HIDDEN_LAYERS = 3
+MAX_HIDDEN_WIDTH = 8
+MAX_RUN_STEPS = 100
+
+
+def _hidden_problem(value) -> str | None:
+    if (
+        not value
+        or len(value) > MAX_HIDDEN_LAYERS
+        or not all(
+            isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_HIDDEN_WIDTH for n in value
+        )
+    ):
+        return (
+            f"must be 1 to {MAX_HIDDEN_LAYERS} layer sizes, each a whole number from 1 to "
+            f"{MAX_HIDDEN_WIDTH}, like [4, 4]"
+        )
+    return None
+
+
+RUN = Table(
+    "run",
+    (
+        Key("hidden", "list", "the hidden layers' sizes, like [4, 4]", check=_hidden_problem),
+        Key("lr", "number", "a learning rate above 0 and at most 1, like 0.1", lo=0.0, hi=1.0, above=True),
+        Key("steps", "int", f"a whole number of steps from 1 to {MAX_RUN_STEPS}", lo=1, hi=MAX_RUN_STEPS),
+        Key("seed", "int", "a whole number from 0 to 1000000", lo=0, hi=1_000_000),
+    ),
+)
 
 STEPS = Table(
     "a [[steps]] table",
@@ -49,7 +95,12 @@ TABLE = quiz_table(
             table=STEPS,
         ),
         Key("distractors", "tables", "lines that do not belong", table=DISTRACTORS),
-        Key("run", "bool", "true or false", default=True),
+        Key(
+            "run",
+            "any",
+            "true, false, or a table { hidden = [4, 4], lr = 0.1, steps = 30, seed = 3 }",
+            default=True,
+        ),
     ),
 )
 
@@ -71,7 +122,7 @@ class OrderQuiz(Quiz):
 
     steps: list[Item] = field(default_factory=list)  # the right order
     items: list[Item] = field(default_factory=list)  # every line, in the order they are shown
-    run: bool = True
+    run: Run | None = DEFAULT_RUN  # None: no run is shown
 
     @property
     def answer_help(self) -> str:
@@ -115,9 +166,14 @@ class OrderQuiz(Quiz):
                 )
             return Verdict(True, [], message, "right")
         feedback = "Not quite: " + "; ".join(notes) + "."
-        if self.run and not others and not any(self.items[i].role is None for i in order) and tags:
+        if (
+            self.run is not None
+            and not others
+            and not any(self.items[i].role is None for i in order)
+            and tags
+        ):
             summary = _run_summary(
-                tuple(self.items[i].role for i in order), tuple(s.role for s in self.steps)
+                tuple(self.items[i].role for i in order), tuple(s.role for s in self.steps), self.run
             )
             if summary:
                 feedback += "\n\n" + summary
@@ -197,7 +253,7 @@ def order_problems(order: list[int], items: list[Item]) -> list[tuple[str | None
 
 
 def build(config: dict, values: dict, common: dict, issues: Issues) -> OrderQuiz:
-    quiz = OrderQuiz(**common, run=values.get("run", True))
+    quiz = OrderQuiz(**common, run=_read_run(values.get("run", True), issues))
     if "steps" not in values or issues.under(["steps"]):
         return quiz
     quiz.steps = [Item(t["text"].strip(), t["role"]) for t in values["steps"]]
@@ -221,7 +277,50 @@ def build(config: dict, values: dict, common: dict, issues: Issues) -> OrderQuiz
     if len(texts) > MAX_LINES:
         issues.add(["steps"], "give at most nine lines in all (steps and distractors)")
     quiz.items = _shuffled(quiz.steps + distractors)
+    if quiz.run is not None and not issues:
+        quiz.warnings = _contradictions(tuple(s.role for s in quiz.steps), quiz.run)
     return quiz
+
+
+def _read_run(value, issues: Issues) -> Run | None:
+    if isinstance(value, bool):
+        return DEFAULT_RUN if value else None
+    if not isinstance(value, dict):
+        issues.add(
+            ["run"], f"must be true, false or a table like {{ lr = 0.1, steps = 30 }}, not {show(value)}"
+        )
+        return None
+    before = len(issues)
+    read = RUN.read(value, issues, ("run",))
+    if len(issues) > before:
+        return None
+    return Run(
+        hidden=tuple(read.get("hidden", DEFAULT_RUN.hidden)),
+        lr=read.get("lr", DEFAULT_RUN.lr),
+        steps=read.get("steps", DEFAULT_RUN.steps),
+        seed=read.get("seed", DEFAULT_RUN.seed),
+    )
+
+
+def _contradictions(right: tuple[str, ...], run: Run) -> list[Issue]:
+    """The run shown for a loop without zero_grad must not learn better than the right loop:
+    the feedback says its gradients pile up."""
+    without = tuple(r for r in right if r != "zero_grad")
+    try:
+        good, _, _ = _run_roles(right, run)
+        mine, _, stopped = _run_roles(without, run)
+    except Exception:  # the engine cannot run it: the quiz then shows no run (see _run_summary)
+        return []
+    if stopped or not (mine[-1] <= good[-1]):
+        return []
+    return [
+        Issue(
+            ("run",),
+            f"in this run ({run.describe()}) the loop without zero_grad ends at a lower loss "
+            f"({fmt(mine[-1])}) than the right loop ({fmt(good[-1])}), which contradicts the "
+            "feedback a learner gets; choose another run, e.g. run = { lr = 0.1, seed = 3 }",
+        )
+    ]
 
 
 def _shuffled(items: list[Item]) -> list[Item]:
@@ -235,8 +334,8 @@ def _shuffled(items: list[Item]) -> list[Item]:
 
 
 @functools.lru_cache(maxsize=32)
-def _run_roles(roles: tuple[str, ...]) -> tuple[list[float], float, str | None]:
-    """Train MLP(3, [4, 4, 1]) on the seeds' four samples doing ``roles`` in that order each step.
+def _run_roles(roles: tuple[str, ...], run: Run = DEFAULT_RUN) -> tuple[list[float], float, str | None]:
+    """Train ``run``'s network on the seeds' four samples doing ``roles`` in that order each step.
 
     Returns the loss after each step, the size of the gradient at the end, and a reason if the
     loss stopped being finite. This is a real run of the engine, nothing is canned.
@@ -245,11 +344,11 @@ def _run_roles(roles: tuple[str, ...]) -> tuple[list[float], float, str | None]:
     from engine.losses import sse
     from engine.nn import MLP
 
-    model, data = MLP(3, [4, 4, 1], seed=RUN_SEED), seeds()
+    model, data = MLP(3, [*run.hidden, 1], seed=run.seed), seeds()
     params = model.parameters()
     losses: list[float] = []
     predictions = loss = None
-    for step in range(1, RUN_STEPS + 1):
+    for step in range(1, run.steps + 1):
         for role in roles:
             if role == "forward":
                 predictions = [model(x) for x in data.xs]
@@ -262,7 +361,7 @@ def _run_roles(roles: tuple[str, ...]) -> tuple[list[float], float, str | None]:
                 loss.backward()
             elif role == "update":
                 for p in params:
-                    p.data -= RUN_LR * p.grad
+                    p.data -= run.lr * p.grad
         losses.append(loss.data)
         if not math.isfinite(loss.data):
             return losses, math.nan, f"the loss became {loss.data} at step {step}"
@@ -270,16 +369,13 @@ def _run_roles(roles: tuple[str, ...]) -> tuple[list[float], float, str | None]:
     return losses, norm, None
 
 
-def _run_summary(roles: tuple[str, ...], right: tuple[str, ...]) -> str:
+def _run_summary(roles: tuple[str, ...], right: tuple[str, ...], run: Run = DEFAULT_RUN) -> str:
     try:
-        mine, mine_norm, stopped = _run_roles(roles)
-        good, good_norm, _ = _run_roles(right)
+        mine, mine_norm, stopped = _run_roles(roles, run)
+        good, good_norm, _ = _run_roles(right, run)
     except Exception:  # the engine is not there or cannot run this: say nothing rather than crash
         return ""
-    head = (
-        f"What this order does, for real (MLP(3, [4, 4, 1]) on the seeds' four samples, "
-        f"lr {RUN_LR}, {RUN_STEPS} steps):"
-    )
+    head = f"What this order does, for real ({run.describe()}):"
     if stopped:
         yours = f"  your order:  {stopped}"
     else:
