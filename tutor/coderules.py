@@ -83,6 +83,8 @@ class Rule:
     split_tag: str | None = None
     scale_name: str | None = None  # a factor whose absence is its own mistake (lr)
     scale_tag: str | None = None
+    # right lines of the rule, from the engine's op table: an `expect` must do what one does
+    truths: tuple[str, ...] = ()
 
     @property
     def refs(self) -> tuple[str, ...]:
@@ -125,6 +127,8 @@ def _op_rule(op) -> Rule:
             env["t"] = env["out.data"]
         return env
 
+    fields = {op.arg: op.arg} if op.arg else {}
+    truth = op.rule.format(s="self", o="other", out="out", **fields)
     described = f"{op.name}(self, {op.arg})" if op.arg else f"{op.name}(self)"
     note = " (t is out.data)" if op.name == "tanh" else ""
     return Rule(
@@ -134,7 +138,13 @@ def _op_rule(op) -> Rule:
         scalars,
         sample,
         swap_tags=_TANH_SWAPS if op.name == "tanh" else {},
+        truths=(truth,),
     )
+
+
+def _both_operands(op) -> tuple[str, ...]:
+    """The rule's line for each operand of a two-operand op, as the op table writes it."""
+    return tuple(op.rule.format(s=s, o=o, out="out") for s, o in (("self", "other"), ("other", "self")))
 
 
 RULES: dict[str, Rule] = {
@@ -147,6 +157,7 @@ RULES: dict[str, Rule] = {
             (),
             _binary(lambda a, b: a + b),
             split_tag="split-add-gradient",
+            truths=_both_operands(OPS["+"]),
         ),
         Rule(
             "mul",
@@ -155,6 +166,7 @@ RULES: dict[str, Rule] = {
             (),
             _binary(lambda a, b: a * b),
             swap_tags=_MUL_SWAPS,
+            truths=_both_operands(OPS["*"]),
         ),
         Rule(
             "pow",
@@ -162,6 +174,7 @@ RULES: dict[str, Rule] = {
             ("self", "out"),
             ("k", "other"),
             _pow_sample,
+            truths=(OPS["**"].rule.format(s="self", out="out", k="k", k_1="(k - 1)"),),
         ),
         *[_op_rule(op) for op in OPS.values() if op.operands == 1 and op.syntax == "call"],
         Rule(
@@ -174,6 +187,7 @@ RULES: dict[str, Rule] = {
             overwrite_tag=None,
             scale_name="lr",
             scale_tag="forgot-learning-rate",
+            truths=("p.data -= lr * p.grad",),
         ),
         Rule(
             "zero_grad",
@@ -182,6 +196,7 @@ RULES: dict[str, Rule] = {
             (),
             _zero_sample,
             overwrite_tag=None,
+            truths=("p.grad = 0.0",),
         ),
     ]
 }
