@@ -4,7 +4,9 @@
     tutor LESSON                  open a lesson, by id or by the path of its file
     tutor step PROGRAM_FILE       open the debugger on an expression program
     tutor step -e 'a = 2; b = -3; L = a * b'
-    tutor check [PATH ...]        check lesson files (default: every lesson the app would load)
+    tutor check [PATH ...]        check lesson files (default: every lesson the app would load);
+                                  --strict, --watch (see tutor.cli_check)
+    tutor train TASK [--print]    the training screen on a task file; --print runs it headless
     tutor progress [--json]       each lesson's state, and the misconceptions met in quizzes
     tutor reset [LESSON] [--yes]  forget progress (asks first)
 
@@ -26,7 +28,7 @@ import sys
 from pathlib import Path
 
 import tutor
-from tutor.lessons import Catalog, Problem, lesson_dirs, lesson_files, load_catalog, with_siblings
+from tutor.lessons import Catalog, lesson_dirs, load_catalog, with_siblings
 from tutor.progress import Progress, default_data_dir
 
 __all__ = ["main", "build_parser"]
@@ -115,6 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="*",
         help="lesson files or directories (default: every lesson the app would load)",
     )
+    p.add_argument("--strict", action="store_true", help="also fail a quiz that lists no example answers")
+    p.add_argument(
+        "--watch", action="store_true", help="check again each time a lesson is saved (Ctrl-C ends)"
+    )
     _add_globals(p, sub=True)
 
     p = subs.add_parser(
@@ -141,6 +147,10 @@ def build_parser() -> argparse.ArgumentParser:
         "lesson's train block (see docs/lesson-format.md).",
     )
     p.add_argument("task_file", metavar="TASK_FILE", help="a .toml file holding the task")
+    p.add_argument("--print", action="store_true", help="run it here, without the app, printing the loss")
+    p.add_argument(
+        "--every", metavar="N", type=int, help="with --print: a line every N steps (default: steps/10)"
+    )
     _add_globals(p, sub=True)
     return parser
 
@@ -177,7 +187,10 @@ def main(argv: list[str] | None = None, *, environ=None) -> int:
     args.data_dir = getattr(args, "sub_data_dir", None) or args.data_dir
     try:
         if args.command == "check":
-            return _check(args, environ)
+            from tutor import cli_check
+
+            run = cli_check.watch if args.watch else cli_check.check
+            return run(args, environ)
         # tutor.cli_progress is imported here, not at the top: it uses this module's helpers
         if args.command == "progress":
             from tutor.cli_progress import show
@@ -214,57 +227,6 @@ def _progress_store(args, environ) -> Progress:
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-# ------------------------------------------------------------------------------ check
-
-
-def _check(args, environ) -> int:
-    if not args.paths:
-        catalog = _catalog(args, environ, grade_examples=True)
-        problems, warnings = catalog.problems, catalog.warnings
-        checked = len(catalog.lessons)
-    else:
-        # the given files are checked in the company of the built-in lessons (and --lessons /
-        # TUTOR_LESSONS), so a prerequisite may name one of those and a clashing id is caught;
-        # only the given files' problems are reported
-        dirs, files, missing = [], [], []
-        for raw in args.paths:
-            path = Path(raw)
-            if path.is_dir():
-                dirs.append(path)
-            elif path.exists():
-                files.append(path)
-            else:
-                missing.append(raw)
-        mine: set[Path] = set()
-        for d in dirs:
-            try:
-                mine.update(p.resolve() for p in lesson_files(d))
-            except OSError:
-                pass
-        mine.update(p.resolve() for p in files)
-        # the context first: a lesson clashing with a built-in one is the one told so; a file's
-        # prerequisites beside it in its folder come along
-        context = [d for d in lesson_dirs(args.lessons, environ) if d.is_dir()]
-        catalog = load_catalog(context + dirs, with_siblings(files), grade_examples=True)
-        chosen = [l for l in catalog.lessons if l.path.resolve() in mine]
-        problems = [p for l in chosen for p in l.problems]
-        problems = [p for p in catalog.problems if p.line == 0 and Path(p.path) in dirs] + problems
-        problems += [_missing(raw) for raw in missing]
-        problems.sort(key=lambda p: (p.path, p.line, p.col))
-        warnings = [w for l in chosen for w in l.warnings]
-        checked = len(chosen)
-    for problem in sorted([*problems, *warnings], key=lambda p: (p.path, p.line, p.col)):
-        print(problem)
-    # warnings (a ```quiz fence in a list, shown as code) are printed but do not fail the check
-    said = f", {_plural(len(warnings), 'warning')}" if warnings else ""
-    print(f"checked {_plural(checked, 'lesson')}: {_plural(len(problems), 'problem')}{said}")
-    return 1 if problems else 0
-
-
-def _missing(raw: str) -> Problem:
-    return Problem(raw, 0, 0, "no such file or directory")
 
 
 # ------------------------------------------------------------------------------ the app
@@ -375,6 +337,10 @@ def _train(args, environ) -> int:
         print(problem, file=sys.stderr)
     if task is None:
         return 1
+    if args.print:
+        from tutor.cli_check import print_train
+
+        return print_train(task, args.every)
     catalog = _catalog(args, environ)
     progress = _progress_store(args, environ)
     return _launch(catalog, progress, train_task=task, step_title=Path(where).name)
