@@ -289,6 +289,10 @@ class Compiler:
                 return [node.left]
             if type(node.op) not in _BINARY:
                 line, col = self.operator_position(node)
+                if isinstance(node.op, ast.BitXor):  # ^ is a power in maths and spreadsheets
+                    raise self.error(
+                        "^ is not a power here (in Python it is bitwise xor): write ** as in x**2", line, col
+                    )
                 raise self.error(
                     _unsupported(_BINARY_UNSUPPORTED.get(type(node.op).__name__, "this operator")), line, col
                 )
@@ -314,6 +318,22 @@ class Compiler:
                     raise self.error_at(f"{func.id} takes exactly one argument, e.g. {func.id}(x)", node)
                 return [node.args[0]]
             if isinstance(func, ast.Attribute):
+                module = func.value
+                if (
+                    isinstance(module, ast.Name)
+                    and module.id in ("math", "torch", "np", "numpy")
+                    and module.id not in self.reg_of
+                ):
+                    if func.attr in FUNCTIONS:
+                        message = (
+                            f"write {func.attr}(...) without {module.id}.: a program calls the engine's own"
+                        )
+                    else:
+                        message = (
+                            f"{module.id}.{func.attr} is not one of a program's functions "
+                            f"({', '.join(FUNCTIONS)}); write those without {module.id}., like exp(x)"
+                        )
+                    raise self.error_at(message, node)
                 return [func.value]  # the method name is checked after the object, in text order
             raise self.error_at(_unsupported(_EXPRESSIONS["Call"]), node)
         if isinstance(node, ast.Attribute):

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Issue", "Issues", "Key", "Table", "did_you_mean", "dotted", "show"]
+__all__ = ["Issue", "Issues", "Key", "Table", "did_you_mean", "dotted", "program_advice", "show"]
 
 Path = tuple[str, ...]
 
@@ -82,6 +82,18 @@ def did_you_mean(word, choices: Iterable[str], quote: str = "'") -> str:
     """``"; did you mean 'x'?"`` for the closest of ``choices``, or ``""``."""
     close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
     return f"; did you mean {quote}{close[0]}{quote}?" if close else ""
+
+
+def program_advice(message: str) -> str:
+    """An expression program's error, with what to do where the parser's words do not say it."""
+    if message.startswith("syntax error: unexpected indent") or message.startswith(
+        "syntax error: unindent does not match"
+    ):
+        return (
+            f"{message}: a program's lines must not be indented; start each line at the left margin "
+            "(in a TOML string every space before a line is part of the program)"
+        )
+    return message
 
 
 # What each type accepts. TOML's true/false is never a number here.
@@ -162,16 +174,19 @@ class Table:
             issues.add(path, f"must be a table of keys, not {show(value)}")
             return None
         names = list(self.by_name)
+        meant = set()  # known keys a misspelt key was taken for: not said to be missing as well
         for key in value:
             if key not in self.by_name:
                 close = did_you_mean(key, names)
+                near = difflib.get_close_matches(str(key), names, n=1, cutoff=0.6)
+                meant.update(k for k in near if k not in value)
                 hint = f"{close} (allowed: {', '.join(names)})" if close else f"; allowed: {', '.join(names)}"
                 issues.add((*path, key), self.unknown.format(key=key, where=self.where, hint=hint))
         good: dict = {}
         for key in self.keys:
             here = (*path, key.name)
             if key.name not in value:
-                if key.required:
+                if key.required and key.name not in meant:
                     example = key.example or f"{key.name} = {key.what}"
                     issues.add(here, self.missing.format(key=key.name, example=example, where=self.where))
                 elif key.default is not None:

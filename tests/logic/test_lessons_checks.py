@@ -208,3 +208,69 @@ def test_a_200_000_character_fence_line_is_answered(capsys, course):
     path.write_text(lesson("long", body="```" + " " * 200_000 + "`\n"))
     (code, out), _ = answered(capsys, path)
     assert "checked 1 lesson" in out
+
+
+# ------------------------------------------------------------------ messages that say what to do
+
+
+def debugger(program: str) -> str:
+    return f"```debugger\nprogram = {program}\n```\n"
+
+
+@pytest.mark.parametrize(
+    "body, wanted",
+    [
+        (debugger('"a = 2; b = a ^ 2"'), "11:25: in the program: ^ is not a power here"),
+        (debugger('"a = 2; b = math.exp(a)"'), "11:23: in the program: write exp(...) without math."),
+        (debugger('"a = 2; b = math.sqrt(a)"'), "math.sqrt is not one of a program's functions"),
+        (
+            debugger('"""\n  a = 2\n  b = a * 3\n"""'),
+            "12:2: in the program: syntax error: unexpected indent: a program's lines must not be indented",
+        ),
+        (debugger('"a = 1\\path"'), "in a TOML string \\ starts an escape; write \\\\ for one backslash"),
+        (
+            '```quiz\nkind = "numeric"\nprompt = "p"\nprogram = "a = 2; b = a ^ 3"\nanswer = 1\n```\n',
+            "13:25: quiz block, program: the program does not run: ^ is not a power here",
+        ),
+        (
+            '```quiz\nkind = "numeric"\nprompt = "p"\nprogram = """\na = 2\nb = a +\n"""\nanswer = 1\n```\n',
+            "15:8: quiz block, program: the program does not run: syntax error",
+        ),
+    ],
+    ids=["caret", "math-exp", "math-sqrt", "indented", "backslash", "quiz-caret", "quiz-multiline"],
+)
+def test_messages_say_what_to_do(capsys, course, body, wanted):
+    (course / "10-m.md").write_text(lesson("m", body=body))
+    code, out = check(capsys, course)
+    assert code == 1 and wanted in out, out
+
+
+def test_yaml_front_matter_is_named(capsys, course):
+    (course / "10-y.md").write_text('---\ntitle: "T"\n---\n\nProse.\n')
+    code, out = check(capsys, course)
+    assert code == 1 and "10-y.md:1:1: this front matter is YAML (between --- lines)" in out
+    assert "write +++ for each ---" in out
+
+
+def test_a_misspelt_required_key_is_not_also_called_missing(capsys, course):
+    block = '```quiz\nkind = "choice"\nprompt = "p"\n\n[[option]]\ntext = "a"\n```\n'
+    (course / "10-m.md").write_text(lesson("m", body=block))
+    code, out = check(capsys, course)
+    assert "did you mean 'options'?" in out and "options: missing" not in out
+
+
+def test_a_line_starting_with_1_dot_mid_sentence_is_a_warning(capsys, course):
+    body = (
+        "The step moves the weight by a factor of\n1. Then the loss drops.\n\n"
+        "The steps:\n1. forward\n2. backward\n\n- an item\n1. another\n"
+    )
+    (course / "10-l.md").write_text(lesson("l", body=body))
+    code, out = check(capsys, course)
+    assert code == 0
+    assert "10-l.md:11:1: warning: this line starts with '1.', so Markdown starts a numbered list" in out
+    assert out.count("warning:") == 1
+
+
+def test_the_built_in_course_has_no_warnings(capsys):
+    code, out = check(capsys)
+    assert (code, out.splitlines()[-1]) == (0, "checked 13 lessons: 0 problems")

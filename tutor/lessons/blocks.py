@@ -18,7 +18,7 @@ import tomllib
 from tutor.lessons import toml_text
 from tutor.lessons.model import Block, Lesson, Problem, ProgramBlock
 from tutor.lessons.positions import key_position, locate, toml_error
-from tutor.schema import Issue, Issues, Key, Table, did_you_mean, show
+from tutor.schema import Issue, Issues, Key, Table, did_you_mean, program_advice, show
 
 __all__ = [
     "DEBUGGER",
@@ -130,7 +130,7 @@ def _read_program_block(kind: str, table: Table):
                 program = parse_program(text, output=output)
             program.check_backward()  # evaluates it, and finds a rule that cannot be computed
         except ProgramError as err:
-            issues.add(["program"], f"in the program: {err.message}", at=(err.line, err.col))
+            issues.add(["program"], f"in the program: {program_advice(err.message)}", at=(err.line, err.col))
             return None
         if issues:
             return None

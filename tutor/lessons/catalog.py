@@ -10,6 +10,7 @@ exist, no prerequisite cycles: found with :mod:`graphlib`) and sorts the lessons
 from __future__ import annotations
 
 import graphlib
+import re
 import tomllib
 from pathlib import Path
 
@@ -57,15 +58,16 @@ def load_lesson(path, *, grade_examples: bool = False, check: bool = True) -> Le
 
     # front matter between +++ lines
     if not lines or lines[0].strip() != "+++":
-        problems.append(
-            Problem(
-                where,
-                1,
-                1,
-                "a lesson must start with front matter: a line +++, the keys "
-                "id, title, section, order, summary, prerequisites, and another +++",
-            )
+        message = (
+            "a lesson must start with front matter: a line +++, the keys "
+            "id, title, section, order, summary, prerequisites, and another +++"
         )
+        if lines and lines[0].strip() == "---":  # Jekyll's and Hugo's YAML front matter
+            message = (
+                "this front matter is YAML (between --- lines); a lesson's is TOML between +++ lines: "
+                'write +++ for each ---, and key = "value" for each key: value'
+            )
+        problems.append(Problem(where, 1, 1, message))
         return lesson
     close = next((i for i in range(1, len(lines)) if lines[i].strip() == "+++"), None)
     if close is None:
@@ -105,6 +107,8 @@ def load_lesson(path, *, grade_examples: bool = False, check: bool = True) -> Le
         lesson.blocks.append(block)
         if kind == "code":
             _swallowed(lines[line - 1], body, line, closed, where, problems, lesson.warnings)
+        elif kind == "markdown":
+            _list_mid_sentence(body, line, where, lesson.warnings)
         if block.interactive:
             lesson.unchecked.append(block)
             if not closed:
@@ -148,6 +152,31 @@ def _swallowed(opening: str, body: str, line: int, closed: bool, where: str, pro
             f"code: end it with a line {mark}"
         )
         warnings.append(Problem(where, line, 1, message, "warning"))
+
+
+_ONE_DOT = re.compile(r" {0,3}1[.)](?: |$)")
+_NOT_PROSE = re.compile(r"\s*(?:[#>|]|[-*+](?: |$)|\d{1,9}[.)](?: |$)|```|~~~)")
+
+
+def _list_mid_sentence(body: str, line: int, where: str, warnings: list[Problem]) -> None:
+    """A prose line starting with "1." or "1)" right under a line of the same paragraph starts a
+    numbered list (the one number that may interrupt a paragraph): a sentence wrapped before a
+    number ("... a weight of\n1. Then ...") is broken in two on screen."""
+    before = ""
+    for k, text in enumerate(body.split("\n")):
+        if (
+            _ONE_DOT.match(text)
+            and before.strip()
+            and not _NOT_PROSE.match(before)
+            and not before.rstrip().endswith(":")
+        ):
+            message = (
+                f"this line starts with '{text.strip()[:2]}', so Markdown starts a numbered list here, in the "
+                "middle of a paragraph; to keep the sentence, move the number to the end of the line "
+                "before (or write 1\\. for a plain '1.'); for a list, leave a blank line before it"
+            )
+            warnings.append(Problem(where, line + k, 1, message, "warning"))
+        before = text
 
 
 def _front_matter(lesson: Lesson, front: dict, fm_text: str, where: str, problems: list[Problem]) -> None:

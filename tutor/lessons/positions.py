@@ -107,14 +107,24 @@ def toml_error(err: tomllib.TOMLDecodeError, first_line: int, text: str) -> tupl
     if sep and tail.endswith(")") and ", column " in tail:
         line, _, col = tail[:-1].partition(", column ")
         if line.isdigit() and col.isdigit():
-            return first_line + int(line) - 1, int(col), head
-    msg = msg.removesuffix(" (at end of document)")
+            return first_line + int(line) - 1, int(col), _toml_advice(head)
+    msg = _toml_advice(msg.removesuffix(" (at end of document)"))
     # "at end of document": point at the last line that holds anything
     lines = text.split("\n")
     last = len(lines)
     while last > 1 and not lines[last - 1].strip():
         last -= 1
     return first_line + max(last, 1) - 1, 1, msg
+
+
+def _toml_advice(message: str) -> str:
+    """tomllib's message, with what to do where the fix is not obvious."""
+    if message.startswith("Unescaped '\\'"):
+        return (
+            f"{message}: in a TOML string \\ starts an escape; write \\\\ for one backslash, or put "
+            "the text in single quotes ('...' or '''...'''), where a backslash is just a backslash"
+        )
+    return message
 
 
 def toml_error_position(err: tomllib.TOMLDecodeError, text: str = "") -> tuple[int, int, str]:

@@ -11,7 +11,7 @@ import ast
 import functools
 
 from tutor import safe_eval
-from tutor.schema import Issues, Key, Table, did_you_mean, show
+from tutor.schema import Issues, Key, Table, did_you_mean, program_advice, show
 
 __all__ = ["ANSWER_FROM", "answer_value", "program_values"]
 
@@ -28,9 +28,10 @@ ANSWER_FROM = Table(
 
 
 class ProgramProblem(Exception):
-    def __init__(self, message: str):
+    def __init__(self, message: str, at: tuple[int, int] | None = None):
         super().__init__(message)
         self.message = message
+        self.at = at  # (line, column) inside the program's text
 
 
 @functools.lru_cache(maxsize=64)
@@ -41,7 +42,8 @@ def _program_values(text: str) -> tuple[tuple[str, tuple[float, float]], ...]:
         graph = parse_program(text).build()
         graph.output.backward()
     except ProgramError as err:
-        raise ProgramProblem(f"the program does not run: {err}") from None
+        message = program_advice(err.message)
+        raise ProgramProblem(f"the program does not run: {message}", (err.line, err.col)) from None
     return tuple((name, (v.data, v.grad)) for name, v in graph.values.items())
 
 
@@ -51,7 +53,8 @@ def program_values(text: str, path, issues: Issues) -> dict[str, tuple[float, fl
     try:
         return dict(_program_values(text))
     except ProgramProblem as err:
-        issues.add(path, err.message)
+        # the program's own line and column, mapped to the file like a debugger program's
+        issues.add(path, err.message, at=err.at)
         return None
 
 
