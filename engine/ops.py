@@ -13,7 +13,8 @@ expression language, the stepper, the inspector, the code-line quizzes, the trai
 the PyTorch listing all read it from here.
 
 In the templates ``{s}`` is the operand receiving gradient, ``{o}`` the other operand of a
-two-operand op, ``{out}`` the node whose rule runs, and an op's argument appears under its own
+two-operand op (whose second operand has its own template where the rule is not symmetric:
+``rule_right``, ``local_right`` for a - b and a / b), ``{out}`` the node whose rule runs, and an op's argument appears under its own
 name (``{k}`` and ``{k_1}`` = k - 1 for a power, ``{slope}`` for leaky_relu).
 """
 
@@ -44,6 +45,8 @@ class Op:
     arg_default: float | None = None  # its value when a program leaves it out
     arg_range: tuple[float, float] | None = None  # the values it may take, both ends included
     local_when_shared: str | None = None  # d out / d s when s fills both slots (a * a)
+    rule_right: str | None = None  # the second operand's rule, when it is not the first's (a - b)
+    local_right: str | None = None  # ... and its local derivative
     domain: str = "any"  # where the forward is defined: "any" or "positive" (log)
     kink_at_zero: bool = False  # the slope jumps at 0 (relu): examples need both signs
     activation: str | None = None  # its name as a neuron's activation ("Tanh"), or None
@@ -77,13 +80,22 @@ class Op:
             args.append(fmt(arg))
         return f"{out} = {self.name}({', '.join(args)})"
 
-    def rule_line(self, s: str, o: str, out: str, arg: float | None = None) -> str:
-        """The rule's line for operand ``s``: ``a.grad += b.data * e.grad``."""
-        return self.rule.format(s=s, o=o, out=out, **self.fields(arg))
+    def rule_line(self, s: str, o: str, out: str, arg: float | None = None, *, slot: int = 0) -> str:
+        """The rule's line for operand ``s`` in ``slot`` (0 the first operand, 1 the second):
+        ``a.grad += b.data * e.grad``, ``b.grad -= e.grad`` for the b of ``e = a - b``."""
+        template = self.rule_right if slot == 1 and self.rule_right else self.rule
+        return template.format(s=s, o=o, out=out, **self.fields(arg))
 
-    def local_derivative(self, s: str, o: str, out: str, arg: float | None = None, *, shared=False) -> str:
+    def local_derivative(
+        self, s: str, o: str, out: str, arg: float | None = None, *, shared=False, slot: int = 0
+    ) -> str:
         """``d out / d s`` in symbols (``b``, ``1 - o²``); ``shared`` when s fills both slots."""
-        template = self.local_when_shared if shared and self.local_when_shared else self.local
+        if shared and self.local_when_shared:
+            template = self.local_when_shared
+        elif slot == 1 and self.local_right:
+            template = self.local_right
+        else:
+            template = self.local
         return template.format(s=s, o=o, out=out, **self.fields(arg))
 
 
@@ -132,6 +144,32 @@ OPS: dict[str, Op] = {
             operator.mul,
             operands=2,
             local_when_shared="2·{s}",
+        ),
+        Op(
+            "-",
+            "infix",
+            "subtract: the first operand gets the upstream gradient unchanged, the second gets it "
+            "with its sign flipped (local derivatives 1 and -1)",
+            "{s}.grad += {out}.grad",
+            "1",
+            operator.sub,
+            operands=2,
+            local_when_shared="0",
+            rule_right="{s}.grad -= {out}.grad",
+            local_right="-1",
+        ),
+        Op(
+            "/",
+            "infix",
+            "divide: the numerator gets 1 / the denominator × the upstream gradient, the "
+            "denominator gets -numerator / denominator² × it",
+            "{s}.grad += (1 / {o}.data) * {out}.grad",
+            "1/{o}",
+            operator.truediv,
+            operands=2,
+            local_when_shared="0",
+            rule_right="{s}.grad -= ({o}.data / {s}.data**2) * {out}.grad",
+            local_right="-{o}/{s}²",
         ),
         Op(
             "**",

@@ -387,7 +387,7 @@ class Stepper:
         for slot in change.slots:
             other = node._prev[1 - slot] if len(node._prev) == 2 else node
             o = self.name(other)
-            line = op.rule_line(self.name(change.node), o, out, node._arg)
+            line = op.rule_line(self.name(change.node), o, out, node._arg, slot=slot)
             if not other._prev and not other.label:  # a constant: its number, not "(2.0).data"
                 line = line.replace(f"{o}.data", o)
             slot_lines.append(line.replace(".grad +=", ".grad =") if overwrite else line)

@@ -31,7 +31,7 @@ through one.
 
 A task must fit the budget of `engine.cost`: at most 1,000,000 values per step
 (`MAX_VALUES_PER_STEP`, memory) and 50,000,000 values over the whole run (`MAX_VALUE_STEPS`,
-time). micrograd's moons demo builds 66,014 values per step, 100 steps. `Trainer` refuses a task
+time). micrograd's moons demo builds 65,814 values per step, 100 steps. `Trainer` refuses a task
 over it with `OverBudget`, saying what to shrink (the lesson layer says so too, at the key).
 """
 

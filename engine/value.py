@@ -178,10 +178,26 @@ class Value:
         return self * -1
 
     def __sub__(self, other):  # a - b
-        return self + (-other)
+        other = other if isinstance(other, Value) else Value(other)
+        return Value(self.data - other.data, (self, other), "-", _grad_fn=Value._sub_backward)
+
+    @staticmethod
+    def _sub_backward(out):
+        self, other = out._prev
+        # d(a-b)/da = 1, d(a-b)/db = -1
+        self.grad += out.grad
+        other.grad -= out.grad
 
     def __truediv__(self, other):  # a / b
-        return self * other**-1
+        other = other if isinstance(other, Value) else Value(other)
+        return Value(self.data / other.data, (self, other), "/", _grad_fn=Value._div_backward)
+
+    @staticmethod
+    def _div_backward(out):
+        self, other = out._prev
+        # d(a/b)/da = 1/b, d(a/b)/db = -a/b**2
+        self.grad += (1 / other.data) * out.grad
+        other.grad -= (self.data / other.data**2) * out.grad
 
     def __radd__(self, other):  # 2 + a
         return self + other
@@ -190,10 +206,10 @@ class Value:
         return self * other
 
     def __rsub__(self, other):  # 2 - a
-        return other + (-self)
+        return Value(other) - self
 
     def __rtruediv__(self, other):  # 2 / a
-        return other * self**-1
+        return Value(other) / self
 
     # ------------------------------------------------------------------ backpropagation
 

@@ -114,15 +114,14 @@ def test_line_of():
 # ------------------------------------------------------------------------------- the graph is the engine's
 
 
-def test_subtraction_is_addition_of_a_negation_as_the_engine_builds_it():
-    graph = run_program("a = 5\nb = 3\nc = a - b")
+def test_subtraction_and_division_are_nodes_of_their_own_as_written():
+    graph = run_program("a = 5\nb = 3\nc = a - b\nd = c / b")
     a, b = Value(5.0, label="a"), Value(3.0, label="b")
     c = a - b
     c.label = "c"
-    assert shape(graph.output) == shape(c)
-    assert graph.output._op == "+"
-    neg = graph.output._prev[1]
-    assert neg._op == "*" and neg._prev[0] is graph.values["b"] and neg._prev[1].data == -1.0
+    assert shape(graph.values["c"]) == shape(c)
+    assert graph.values["c"]._op == "-" and graph.values["c"]._prev == (graph.values["a"], graph.values["b"])
+    assert graph.output._op == "/" and graph.output._prev == (graph.values["c"], graph.values["b"])
 
 
 def test_division_and_reflected_forms_match_the_engine():

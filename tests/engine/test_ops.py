@@ -24,6 +24,10 @@ def _node(name: str, x: float, y: float, arg: float | None) -> Value:
         return a + b
     if name == "*":
         return a * b
+    if name == "-":
+        return a - b
+    if name == "/":
+        return a / b
     if name == "**":
         return a**arg
     method = getattr(a, name)
@@ -40,11 +44,16 @@ def _args(op, x):
     return x, arg
 
 
+def _nonzero(name: str, y: float) -> float:
+    return abs(y) + 0.1 if name == "/" else y  # the denominator
+
+
 @pytest.mark.parametrize("name", list(OPS))
 @given(x=small, y=small)
 def test_the_float_forward_is_the_values_forward_bit_for_bit(name, x, y):
     op = OPS[name]
     x, arg = _args(op, x)
+    y = _nonzero(name, y)
     node = _node(name, x, y, arg)
     assert node._op == name and node._arg == arg
     if op.operands == 2:
@@ -69,7 +78,7 @@ def test_every_rule_agrees_with_the_numeric_slope(name, x):
 
 def _rule_statements(name: str) -> list[str]:
     """The += lines of the op's backward rule in value.py, as ast dumps."""
-    method = {"+": "add", "*": "mul", "**": "pow"}.get(name, name)
+    method = {"+": "add", "*": "mul", "-": "sub", "/": "div", "**": "pow"}.get(name, name)
     source = textwrap.dedent(inspect.getsource(getattr(Value, f"_{method}_backward")))
     tree = ast.parse(source)
     return [ast.dump(node) for node in ast.walk(tree) if isinstance(node, ast.AugAssign)]
@@ -81,7 +90,7 @@ def test_the_tables_rule_line_is_the_rule_in_value_py(name):
     arg_names = {"k": "k", "k_1": "(k - 1)", "slope": "slope"}
     lines = [op.rule.format(s="self", o="other", out="out", **arg_names)]
     if op.operands == 2:
-        lines.append(op.rule.format(s="other", o="self", out="out", **arg_names))
+        lines.append(op.rule_line("other", "self", "out", slot=1))
     assert [ast.dump(ast.parse(line).body[0]) for line in lines] == _rule_statements(name)
 
 
@@ -97,6 +106,8 @@ def test_the_programs_functions_and_the_neurons_activations_come_from_the_table(
     [
         ("+", None, "+", "e = a + b", "1"),
         ("*", None, "*", "e = a * b", "b"),
+        ("-", None, "-", "e = a - b", "1"),
+        ("/", None, "/", "e = a / b", "1/b"),
         ("**", 2, "**2", "e = a**2", "2·a**1"),
         ("**", -0.5, "**-0.5", "e = a**-0.5", "-0.5·a**-1.5"),
         ("tanh", None, "tanh", "e = tanh(a)", "1 - e²   (e = tanh(a))"),
@@ -115,3 +126,17 @@ def test_leaky_relu_refuses_a_slope_outside_0_to_1():
     with pytest.raises(ValueError, match="slope of leaky_relu"):
         Value(1.0).leaky_relu(1.5)
     assert Value(-3.0).leaky_relu(0).data == 0.0 and math.isclose(Value(-3.0).leaky_relu().data, -0.03)
+
+
+@pytest.mark.parametrize("name", ["-", "/"])
+@pytest.mark.parametrize("x, y", [(-1.3, 0.7), (0.6, -1.9), (2.5, 2.5)])
+def test_subtraction_and_division_rules_agree_with_the_numeric_slopes(name, x, y):
+    node = _node(name, x, y, None)
+    node.backward()
+    a, b = node._prev
+    da = numeric_derivative(lambda v: _node(name, v, y, None).data, x, central=True)
+    db = numeric_derivative(lambda v: _node(name, x, v, None).data, y, central=True)
+    assert (a.grad, b.grad) == (pytest.approx(da, rel=1e-5), pytest.approx(db, rel=1e-5))
+    second = {"-": ("b.grad -= e.grad", "-1"), "/": ("b.grad -= (a.data / b.data**2) * e.grad", "-a/b²")}
+    op = OPS[name]
+    assert (op.rule_line("b", "a", "e", slot=1), op.local_derivative("b", "a", "e", slot=1)) == second[name]

@@ -413,7 +413,7 @@ NUMBERS = [
     ("values", "`d` is simply `4`", "4", lambda: 2 * -3 + 10),
     ("values", "e = a * b    # e.data == -6.0", "-6.0", lambda: program(SEEDS_L)["e"].data),
     ("values", "d = e + c    # d.data == 4.0", "4.0", lambda: program(SEEDS_L)["d"].data),
-    ("values", "`b` is used twice, so it carries the mark `↺2`", "2", lambda: _uses_of_b()),
+    ("values", "`b` is used three times, so it carries the mark `↺3`", "3", lambda: _uses_of_b()),
     ("values", 'answer = "-8"', "-8", lambda: quiz_answer("values", 1)),
     # 3 backprop by hand
     ("backprop-by-hand", "e = a * b          # -6", "-6", lambda: data("backprop-by-hand", "e")),
@@ -1089,6 +1089,8 @@ def test_the_values_lesson_names_the_hidden_nodes_as_the_debugger_does():
     names = {stepper.name(n) for n in topological_order(graph.output)}
     assert {"n1", "n2", "(-1.0)"} <= names
     assert "`n1` and `n2`" in text_of("values") and "`(-1.0)`" in text_of("values")
+    b = graph.values["b"]
+    assert stepper.uses(b) == 3 and "`↺3`" in text_of("values")
 
 
 def test_equal_weights_give_equal_gradients():

@@ -62,7 +62,7 @@ def local_derivatives(stepper: Stepper, step: Step) -> str:
             continue  # a + a: one line for the operand, with both slots' shares
         o = operands[1 - slot] if len(operands) == 2 else n
         shared = operands.count(s) > 1
-        parts.append(f"∂{n}/∂{s} = {op.local_derivative(s, o, n, node._arg, shared=shared)}")
+        parts.append(f"∂{n}/∂{s} = {op.local_derivative(s, o, n, node._arg, shared=shared, slot=slot)}")
     return "   ".join(parts)
 
 
