@@ -7,6 +7,7 @@
     tutor check [PATH ...]        check lesson files (default: every lesson the app would load);
                                   --strict, --watch (see tutor.cli_check)
     tutor train TASK [--print]    the training screen on a task file; --print runs it headless
+    tutor lessons                 list every lesson's id, section, title and file
     tutor progress [--json]       each lesson's state, and the misconceptions met in quizzes
     tutor reset [LESSON] [--yes]  forget progress (asks first)
 
@@ -33,7 +34,7 @@ from tutor.progress import Progress, default_data_dir
 
 __all__ = ["main", "build_parser"]
 
-COMMANDS = ("open", "step", "train", "check", "progress", "reset")
+COMMANDS = ("open", "step", "train", "check", "lessons", "progress", "reset")
 MAX_PROGRAM_BYTES = 1024 * 1024
 
 
@@ -124,6 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_globals(p, sub=True)
 
     p = subs.add_parser(
+        "lessons",
+        help="list every lesson: its id, section and title, and where its file is",
+        description="List the lessons tutor loads (built-in, --lessons, TUTOR_LESSONS), in order.",
+    )
+    _add_globals(p, sub=True)
+
+    p = subs.add_parser(
         "progress",
         help="show each lesson's state",
         description="Show each lesson's state and the misconceptions your quiz answers showed.",
@@ -191,6 +199,10 @@ def main(argv: list[str] | None = None, *, environ=None) -> int:
 
             run = cli_check.watch if args.watch else cli_check.check
             return run(args, environ)
+        if args.command == "lessons":
+            from tutor.cli_check import list_lessons
+
+            return list_lessons(args, environ)
         # tutor.cli_progress is imported here, not at the top: it uses this module's helpers
         if args.command == "progress":
             from tutor.cli_progress import show

@@ -4,6 +4,7 @@
     tutor check --strict PATH       also fail a quiz that lists no example answers
     tutor check --watch PATH        check again each time a lesson file is saved (Ctrl-C ends it)
     tutor train TASK.toml --print   run the task here, printing loss and accuracy every N steps
+    tutor lessons                   every lesson's id (for prerequisites), section, title and file
 
 ``--watch`` polls the files' modification times with the standard library (no watcher thread,
 no package): every ``WATCH_INTERVAL_S`` it stats the lessons it checks, at most
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from tutor.lessons import Lesson, Problem, lesson_dirs, lesson_files, load_catalog, with_siblings
 
-__all__ = ["check", "print_train", "watch"]
+__all__ = ["check", "list_lessons", "print_train", "watch"]
 
 WATCH_INTERVAL_S = 0.5  # how often --watch looks at the files
 MAX_WATCHED = 2_000  # files --watch looks at (a course is a few dozen)
@@ -199,4 +200,21 @@ def print_train(task, every: int | None, out=None) -> int:
         loss, accuracy = trainer.forward()
         acc = "" if accuracy is None else f", accuracy {accuracy:.0%}"
         print(f"after step {last.step}: loss {fmt(loss.data)}{acc}", file=out)
+    return 0
+
+
+# ------------------------------------------------------------------------------ lessons
+
+
+def list_lessons(args, environ, out=None) -> int:
+    """Every lesson the app would list, in its order: the ids a prerequisite may name."""
+    out = out or sys.stdout
+    catalog = load_catalog(lesson_dirs(args.lessons, environ), check=False)  # front matter only
+    width = max((len(lesson.id) for lesson in catalog.lessons), default=2)
+    for section, lessons in catalog.sections():
+        print(section, file=out)
+        for lesson in lessons:
+            broken = "  (broken: tutor check it)" if lesson.broken else ""
+            print(f"  {lesson.id:<{width}}  {lesson.title}  [{lesson.path}]{broken}", file=out)
+    print(f"{_plural(len(catalog.lessons), 'lesson')}", file=out)
     return 0

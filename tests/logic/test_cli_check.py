@@ -83,3 +83,31 @@ def test_train_print_says_where_a_run_breaks(capsys):
     code = main(["train", str(TRAIN_FIXTURES / "diverges.toml"), "--print"], environ={})
     assert code == 1
     assert "stopped: loss became inf at step" in capsys.readouterr().out
+
+
+def test_lessons_lists_every_lesson_with_its_id_and_file(capsys, tmp_path):
+    (tmp_path / "10-mine.md").write_text(lesson("mine-a"))
+    assert main(["lessons", "--lessons", str(tmp_path)], environ={}) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1] == "14 lessons"
+    assert "  derivative" in out and "What a derivative is" in out and "01-derivative.md" in out
+    assert "  mine-a" in out and "10-mine.md" in out
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "lesson-format.md"
+
+
+def test_the_lesson_format_doc_lists_every_train_key_and_every_built_in_id():
+    from tutor.lessons import builtin_lessons_dir, load_catalog
+    from tutor.lessons.train import TASK
+
+    doc = DOCS.read_text(encoding="utf-8")
+    for key in TASK.keys:
+        if key.table is None:
+            assert f"| `{key.name}` |" in doc, key.name
+            continue
+        for inner in key.table.keys:
+            assert f"| `[{key.name}]` `{inner.name}` |" in doc, (key.name, inner.name)
+    for built_in in load_catalog([builtin_lessons_dir()], check=False).lessons:
+        assert f"`{built_in.id}`" in doc, built_in.id
+    assert "tutor lessons" in doc and "`n1`" in doc
