@@ -20,7 +20,15 @@ import sys
 import time
 from pathlib import Path
 
-from tutor.lessons import Lesson, Problem, lesson_dirs, lesson_files, load_catalog, with_siblings
+from tutor.lessons import (
+    Lesson,
+    Problem,
+    check_blocks,
+    lesson_dirs,
+    lesson_files,
+    load_catalog,
+    with_siblings,
+)
 
 __all__ = ["check", "list_lessons", "print_train", "watch"]
 
@@ -64,8 +72,12 @@ def _checked(args, environ) -> tuple[list[Lesson], list[Problem], list[Problem]]
     # the context first: a lesson clashing with a built-in one is the one told so; a file's
     # prerequisites beside it in its folder come along
     context = [d for d in lesson_dirs(args.lessons, environ) if d.is_dir()]
-    catalog = load_catalog(context + dirs, with_siblings(files), grade_examples=True)
+    # the company is read for its ids only; the blocks checked (and examples graded) are the
+    # given lessons' own, so checking one file does not grade the whole built-in course
+    catalog = load_catalog(context + dirs, with_siblings(files), check=False)
     chosen = [lesson for lesson in catalog.lessons if lesson.path.resolve() in mine]
+    for lesson in chosen:
+        check_blocks(lesson, grade_examples=True)
     problems = [p for lesson in chosen for p in lesson.problems]
     problems = [p for p in catalog.problems if p.line == 0 and Path(p.path) in dirs] + problems
     problems += [Problem(raw, 0, 0, "no such file or directory") for raw in missing]
