@@ -37,3 +37,17 @@ def test_division_is_one_node_with_the_quotient_rule():
     lines = {stepper.name(c.node): c.line for c in step.changes}
     assert lines["b"].startswith("b.grad -= (a.data / b.data**2) * q.grad")
     assert round(graph.values["a"].grad, 4) == 0.3333 and round(graph.values["b"].grad, 4) == -0.6667
+
+
+def test_predict_mode_diagnoses_the_new_ops():
+    from tutor.quiz import grade, parse_quiz
+
+    sub = parse_quiz(
+        {"kind": "predict", "program": "o = 3; y = 1; d = o - y; L = d * d", "node": "d", "operand": "y"}
+    )
+    assert grade(sub, "-4").correct and grade(sub, "-1").tags == ["forgot-upstream"]
+    assert "y.grad -= d.grad" in grade(sub, "-4").feedback
+    div = parse_quiz(
+        {"kind": "predict", "program": "a = 6; b = 3; q = a / b; L = q * q", "node": "q", "operand": "b"}
+    )
+    assert grade(div, "-2.6667").correct and grade(div, "-0.6667").tags == ["forgot-upstream"]
