@@ -46,3 +46,11 @@ def test_mistake_mode_on_reuse(snap_compare):
 
 def test_gradient_check(snap_compare):
     assert snap_compare(Host(SEEDS), press=["g"], terminal_size=SIZE)
+
+
+TWELVE = "x = 3.0; a = 3 * x**2; b = 4 * x; f = a - b + 5"  # a 12-row tree, x used twice
+
+
+def test_predict_diagnosis_on_a_twelve_row_tree(snap_compare):
+    """The issue's example: the question, the answer and the whole diagnosis in view."""
+    assert snap_compare(Host(TWELVE), press=[*"nnnnnn", "t", "n", "1", "8", "enter"], terminal_size=SIZE)

@@ -298,7 +298,9 @@ class DebuggerScreen(Screen[bool]):
     def _ask(self) -> None:
         self.question, prompt = question_for(self.stepper)
         self._tries = 0
+        self.add_class("asking")  # the answer box first; the tree gives way (debugger.tcss)
         self.answer.ask(prompt)
+        self.graph_tree.reveal(self.stepper.upcoming.node, with_operands=True)
         self.refresh_bindings()
 
     def on_answer_box_answered(self, message: AnswerBox.Answered) -> None:
@@ -308,6 +310,7 @@ class DebuggerScreen(Screen[bool]):
         self.last_verdict = verdict
         if verdict.tag == "unreadable":
             self.answer.say(verdict.message)
+            self.answer.input.focus()
             return
         if self._on_attempt is not None:
             self._on_attempt(
@@ -325,9 +328,16 @@ class DebuggerScreen(Screen[bool]):
             )
             return
         self.answer.say(f"✗ {verdict.message} Try again (escape skips the question).")
+        self.answer.input.focus()
 
     def on_answer_box_cancelled(self, message: AnswerBox.Cancelled) -> None:
-        self._close_question()
+        """Escape skips the question: the step runs unpredicted, so n asks about the next one."""
+        if self.question is None:
+            return
+        q = self.question
+        self._run_predicted_step(
+            f"Skipped: the step ran without a prediction; {q.operand}.grad = {format_number(q.after)}."
+        )
 
     def _run_predicted_step(self, note: str) -> None:
         self._close_question()
@@ -339,6 +349,7 @@ class DebuggerScreen(Screen[bool]):
         if self.question is None:
             return
         self.question = None
+        self.remove_class("asking")
         self.answer.close()
         self.graph_tree.focus()
         self.refresh_bindings()

@@ -384,8 +384,12 @@ class GraphTree(Tree[Entry]):
             depth += 1
         return depth
 
-    def reveal(self, value: Value, *, move_cursor: bool = True) -> TreeNode[Entry] | None:
-        """Expand the lines down to ``value``'s home and put the cursor on it.
+    def reveal(
+        self, value: Value, *, move_cursor: bool = True, with_operands: bool = False
+    ) -> TreeNode[Entry] | None:
+        """Expand the lines down to ``value``'s home and put the cursor on it; ``with_operands``
+        also opens its operand lines and scrolls so they are in view below it (when the tree
+        has room for them).
 
         Returns None (and changes nothing) for a value deeper than `MAX_DEPTH`.
         """
@@ -403,11 +407,19 @@ class GraphTree(Tree[Entry]):
                 tree_node.expand()
             slot = self._homes[id(child)][1]
             tree_node = tree_node.children[slot]
+        if with_operands and tree_node.allow_expand:
+            self._materialize(tree_node)
+            if not tree_node.is_expanded:
+                tree_node.expand()
         if move_cursor:
-            self.call_after_refresh(self._follow, tree_node)
+            self.call_after_refresh(self._follow, tree_node, with_operands)
         return tree_node
 
-    def _follow(self, tree_node: TreeNode[Entry]) -> None:
+    def _follow(self, tree_node: TreeNode[Entry], with_operands: bool = False) -> None:
+        if with_operands and tree_node.is_expanded and tree_node.children:
+            last = tree_node.children[-1].line
+            if last >= 0 and last - tree_node.line < self.size.height:
+                self.scroll_to_line(last, animate=False)  # the operands first, then the node
         self.move_cursor(tree_node)
         # keep the start of the line in view on deep graphs (Tree only scrolls vertically)
         indent = self._depth(tree_node) * self.guide_depth

@@ -1,7 +1,8 @@
 """The answer box of predict mode: a question, a one-line input, and the feedback.
 
 The box only collects text; grading is `tutor.predict_diagnosis` (pure, shared with the quiz).
-Enter posts `AnswerBox.Answered` with the text as typed; escape posts `AnswerBox.Cancelled`.
+Enter posts `AnswerBox.Answered` with the text as typed; escape posts `AnswerBox.Cancelled` (the
+debugger then runs the step unpredicted). The placeholder says what precision is expected.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Static
+
+from tutor.quiz.precision import PRECISION_HELP
 
 __all__ = ["AnswerBox"]
 
@@ -24,7 +27,7 @@ class AnswerBox(Vertical):
             "cancel",
             "Skip question",
             id="debugger.predict_cancel",
-            tooltip="Close the question without answering; the step does not run",
+            tooltip="Skip the question: the step runs without a prediction",
         ),
     ]
 
@@ -39,7 +42,7 @@ class AnswerBox(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.question = Static(id="answer-question")
-        self.input = Input(placeholder="a number, e.g. -4 or 0.5", max_length=40, id="answer-input")
+        self.input = Input(placeholder=f"a number to {PRECISION_HELP}", max_length=40, id="answer-input")
         self.input.cursor_blink = False  # no steady redraws over SSH
         self.feedback = Static(id="answer-feedback")
         self.feedback_text = ""

@@ -1,0 +1,144 @@
+"""The learner's loop in the debugger at 80×24, read from what is drawn: predict mode's question,
+answer and whole diagnosis in view on a 12-row tree; answers right to the precision typed; escape
+skips a question by running its step; focus stays in the answer box."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Input
+
+from engine.expr import parse_program
+from engine.numfmt import fmt
+from tests.app.conftest import ScreenHost, screen_text, squash
+from tutor.screens.debugger import DebuggerScreen
+
+# the issue's example: a 12-row tree, x used twice
+TWELVE = "x = 3.0; a = 3 * x**2; b = 4 * x; f = a - b + 5"
+SIZE = (80, 24)
+
+
+def Host(program_text: str, **options) -> ScreenHost:
+    return ScreenHost(lambda: DebuggerScreen(parse_program(program_text), **options))
+
+
+async def ask_after(pilot, screen, steps: int) -> None:
+    """Run ``steps`` steps with predict mode off, then turn it on and press n for a question."""
+    await pilot.press(*["n"] * steps, "t", "n")
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def type_answer(pilot, text: str) -> None:
+    await pilot.press(*[{"-": "minus", ".": "full_stop"}.get(ch, ch) for ch in text], "enter")
+    await pilot.pause()
+    await pilot.pause()
+
+
+def drawn(app) -> str:
+    return squash(screen_text(app))
+
+
+@pytest.mark.parametrize(
+    "steps, typed, named, node",
+    [
+        (0, "0", "forgot to seed the output's gradient with 1", "f"),
+        (4, "4", "forgot the upstream gradient", "b"),
+        (4, "-3", "used the node's own input in a multiply", "b"),
+        (6, "18", "overwrote instead of accumulating", "n3"),
+    ],
+    ids=["forgot-seed", "forgot-upstream", "own-input", "overwrote"],
+)
+async def test_the_question_the_answer_and_the_whole_diagnosis_are_in_view(steps, typed, named, node):
+    app = Host(TWELVE)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await ask_after(pilot, screen, steps)
+        await type_answer(pilot, typed)
+        text = screen_text(app)
+        flat = squash(text)
+        feedback = screen.answer.feedback_text
+        assert named in feedback
+        assert squash(feedback) in flat  # every word of the diagnosis, not its first line
+        assert squash(screen.answer.question_text) in flat
+        lines = text.splitlines()
+        assert len(lines) == 24
+        assert lines[-1].strip() == "esc Skip question"  # the footer whole, on the last row
+        assert not any(ch in text for ch in "▁▂▃▄▅▆▇█")  # no scroll bar anywhere
+        # the node asked about stays in view above the answer box
+        border = next(i for i, line in enumerate(lines) if line.startswith("━━━"))
+        names = {word for line in lines[2:border] for word in line.split()}
+        assert node in names
+
+
+async def test_the_tree_gives_way_to_keep_the_node_asked_about_in_view():
+    # a tree of 30 rows: the question about the deepest step must still show that node
+    program = (
+        "; ".join(f"x{i} = {i}.0" for i in range(1, 9))
+        + "; f = "
+        + " + ".join(f"x{i} * x{i + 1}" for i in range(1, 8))
+    )
+    app = Host(program)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        steps = len(screen.stepper.steps) - 1
+        await ask_after(pilot, screen, steps)
+        asked = screen.stepper.name(screen.stepper.upcoming.node)
+        operands = [screen.stepper.name(p) for p in screen.stepper.upcoming.node._prev]
+        text = screen_text(app)
+        lines = text.splitlines()
+        border = next(i for i, line in enumerate(lines) if line.startswith("━━━"))
+        shown = {w for line in lines[2:border] for w in line.split()}
+        assert asked in shown and all(o in shown for o in operands)
+        assert squash(screen.answer.question_text) in squash(text)
+
+
+async def test_an_answer_to_three_figures_is_right_and_a_cut_off_one_is_diagnosed():
+    # o = tanh(n) with o = 0.70711: n.grad = 1 - o² = 0.5; 1 - n² (the input) = 0.22317
+    program = "n = 0.8813735870195432; w = 2.0; m = n * w; o = tanh(m)"
+    app = Host(program)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await ask_after(pilot, screen, 1)
+        right = screen.question.after
+        await type_answer(pilot, f"{right:.3g}")
+        assert f"Right: m.grad = {fmt(right)}" in drawn(app)
+
+
+async def test_the_answer_box_says_what_precision_is_expected():
+    app = Host(TWELVE, predict=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        await pilot.pause()
+        assert "two significant figures or more" in drawn(app)
+
+
+async def test_escape_runs_the_step_and_n_asks_the_next_question():
+    app = Host(TWELVE, predict=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await pilot.press("n")
+        await pilot.pause()
+        assert "What will f.grad be" in drawn(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        text = drawn(app)
+        assert "Skipped" in text and "Step 1 of 7: seed the output" in text
+        await pilot.press("n")
+        await pilot.pause()
+        text = drawn(app)
+        assert "What will f.grad be" not in text
+        assert "What will n1.grad be" in text
+        assert screen.stepper.position == 1
+
+
+@pytest.mark.parametrize("first", ["7", "abc"], ids=["wrong number", "unreadable"])
+async def test_focus_stays_in_the_answer_box_to_try_again(first):
+    app = Host(TWELVE, predict=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        await pilot.pause()
+        await type_answer(pilot, first)
+        assert isinstance(app.focused, Input)
+        await pilot.press(*["backspace"] * len(first))
+        await type_answer(pilot, "1")  # typed straight away, no click or Tab
+        assert "Right: f.grad = 1.0" in drawn(app)
