@@ -34,6 +34,12 @@ async def type_answer(pilot, text: str) -> None:
     await pilot.pause()
 
 
+def tree_rows(lines: list[str]) -> list[str]:
+    """The tree's rows: under the header and column row, down to the first rule across."""
+    end = next(i for i, line in enumerate(lines) if i > 1 and line[:3] in ("───", "━━━"))
+    return lines[2:end]
+
+
 def drawn(app) -> str:
     return squash(screen_text(app))
 
@@ -65,8 +71,7 @@ async def test_the_question_the_answer_and_the_whole_diagnosis_are_in_view(steps
         assert lines[-1].strip() == "esc Skip question"  # the footer whole, on the last row
         assert not any(ch in text for ch in "▁▂▃▄▅▆▇█")  # no scroll bar anywhere
         # the node asked about stays in view above the answer box
-        border = next(i for i, line in enumerate(lines) if line.startswith("━━━"))
-        names = {word for line in lines[2:border] for word in line.split()}
+        names = {word for line in tree_rows(lines) for word in line.split()}
         assert node in names
 
 
@@ -85,9 +90,7 @@ async def test_the_tree_gives_way_to_keep_the_node_asked_about_in_view():
         asked = screen.stepper.name(screen.stepper.upcoming.node)
         operands = [screen.stepper.name(p) for p in screen.stepper.upcoming.node._prev]
         text = screen_text(app)
-        lines = text.splitlines()
-        border = next(i for i, line in enumerate(lines) if line.startswith("━━━"))
-        shown = {w for line in lines[2:border] for w in line.split()}
+        shown = {w for line in tree_rows(text.splitlines()) for w in line.split()}
         assert asked in shown and all(o in shown for o in operands)
         assert squash(screen.answer.question_text) in squash(text)
 
@@ -142,3 +145,58 @@ async def test_focus_stays_in_the_answer_box_to_try_again(first):
         await pilot.press(*["backspace"] * len(first))
         await type_answer(pilot, "1")  # typed straight away, no click or Tab
         assert "Right: f.grad = 1.0" in drawn(app)
+
+
+# ----------------------------------------------------------------------------- the order, visible
+
+ORDER = "x = 2; y = x * x; s = y * y; L = y + s"  # the topological-order lesson's graph
+
+
+def strip(app) -> list[str]:
+    """The two lines under the tree: the order, and why the next rule is next."""
+    lines = screen_text(app).splitlines()
+    start = next(i for i, line in enumerate(lines) if line.lstrip().startswith("order "))
+    return [line.strip() for line in lines[start : start + 3]]
+
+
+async def test_the_order_strip_marks_done_current_and_to_come_and_says_why_y_waits():
+    app = Host(ORDER)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", "n")
+        await pilot.pause()
+        order, *why = strip(app)
+        assert order == "order ✓ seed L  ▶ L  · s  · y"
+        why = " ".join(why)
+        assert "Next s: its user L has run, so s.grad is complete." in why
+        assert "y waits: s uses it and has not run yet." in why
+        await pilot.press("n")
+        await pilot.pause()
+        order, *why = strip(app)
+        assert order == "order ✓ seed L  ✓ L  ▶ s  · y"
+        assert "Next y: its users L and s have run, so y.grad is complete." in " ".join(why)
+
+
+async def test_the_wrong_order_mode_runs_the_rules_first_reached_first_and_x_grad_is_4():
+    app = Host(ORDER)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await pilot.press("m")  # = instead of +=
+        await pilot.pause()
+        assert "= instead of +=" in drawn(app)
+        await pilot.press("m")  # the wrong order
+        await pilot.pause()
+        text = drawn(app)
+        assert "run in a wrong order" in text
+        assert "x 36.0 4.0 ✗ wrong" in text  # the lesson's 4, beside the right 36
+        await pilot.press("r", "n", "n")
+        await pilot.pause()
+        order, *why = strip(app)
+        assert order == "order ✓ seed L  ▶ L  · y  · s"  # y before s: wrong
+        assert "y runs now, but s uses it and has not run yet: y.grad is not complete." in " ".join(why)
+        await pilot.press("e")
+        await pilot.pause()
+        assert "x ↺2 2.0 4.0" in drawn(app)  # the tree shows the wrong grad
+        await pilot.press("m")  # off: the engine as written
+        await pilot.pause()
+        assert screen.mistake is None
+        assert "mistake mode" not in drawn(app)

@@ -54,3 +54,8 @@ TWELVE = "x = 3.0; a = 3 * x**2; b = 4 * x; f = a - b + 5"  # a 12-row tree, x u
 def test_predict_diagnosis_on_a_twelve_row_tree(snap_compare):
     """The issue's example: the question, the answer and the whole diagnosis in view."""
     assert snap_compare(Host(TWELVE), press=[*"nnnnnn", "t", "n", "1", "8", "enter"], terminal_size=SIZE)
+
+
+def test_the_order_strip_mid_pass(snap_compare):
+    """y waits: s uses it and has not run yet."""
+    assert snap_compare(Host("x = 2; y = x * x; s = y * y; L = y + s"), press=["n", "n"], terminal_size=SIZE)

@@ -6,12 +6,14 @@ backward pass out with the engine's `Stepper`. The screen only shows what the st
 every step is the engine's real rule running. A program that cannot be built (``log(0)``, an
 overflow) gets `CannotRunScreen` on top instead, which says why; leaving it leaves this screen.
 
-Layout (80×24 is the design size): the graph tree on top, the step inspector below, the answer box
-of predict mode above the footer when a question is open. ``z`` switches between both panes, the
+Layout (80×24 is the design size): the graph tree on top, the backward order strip under it (✓
+done, ▶ just ran, why the next rule is next), the step inspector below, the answer box of predict
+mode above the footer when a question is open. ``z`` switches between both panes, the
 tree alone and the inspector alone.
 
 Keys: ``n`` next step, ``p`` previous (undo), ``r`` reset, ``e`` run to the end, Enter on a tree
-line runs until that node is done; ``t`` predict mode; ``m`` mistake mode (= instead of +=);
+line runs until that node is done; ``t`` predict mode; ``m`` mistake mode (= instead of +=, then
+the wrong order: each rule run the first time the walk from the output reaches it, then off);
 ``g`` gradient check; ``z`` layout; ``q``/escape leave. Leaving dismisses the screen with True
 once the learner has reached the end of the (correct) backward pass, else False. Which keys work
 when is `check_action`'s: while a predict question is open the keys that would move the pass or
@@ -54,6 +56,7 @@ from tutor.screens.debugger_program import DebuggerGraph, DebuggerProgram
 from tutor.screens.debugger_text import check_panel, checking_panel, mistake_panel, question_for
 from tutor.widgets.graph_tree import MAX_DEPTH, Columns, GraphTree
 from tutor.widgets.inspector import Inspector
+from tutor.widgets.order_strip import OrderStrip
 from tutor.widgets.predict import AnswerBox
 
 __all__ = ["DebuggerScreen", "DebuggerProgram", "DebuggerGraph", "LAYOUTS"]
@@ -61,6 +64,8 @@ __all__ = ["DebuggerScreen", "DebuggerProgram", "DebuggerGraph", "LAYOUTS"]
 LAYOUTS = ("split", "tree-only", "inspector-only")
 _TRACK_CHANGES_UP_TO = 64  # jumps longer than this rescan the shown lines instead
 _TRIES_BEFORE_REVEAL = 2
+MISTAKE_MODES = (None, "overwrite", "wrong_order")  # what m steps through
+_CHECKABLE = (None, "overwrite")  # the mistake modes `engine.gradcheck` can run
 _MAX_RECORDED = 500  # characters of a predict-mode answer kept in progress
 _CHECKING_NOTE = "The gradient check is running (g stops it)."
 # the actions that would move the pass or change the mode under an open predict question
@@ -97,7 +102,8 @@ class DebuggerScreen(Screen[bool]):
             "toggle_mistake",
             "Mistake",
             id="debugger.mistake",
-            tooltip="Mistake mode: rerun the same graph with = instead of += and compare the grads",
+            tooltip="Mistake mode: rerun the same graph with = instead of +=, then in a wrong order, "
+            "and compare the grads",
         ),
         Binding(
             "g",
@@ -132,7 +138,7 @@ class DebuggerScreen(Screen[bool]):
         worker: Worker
         checks: list | None
         error: Exception | None
-        mistake: bool
+        mistake: str | None
 
     def __init__(
         self,
@@ -155,7 +161,7 @@ class DebuggerScreen(Screen[bool]):
         self._on_finished = on_finished
         self.caption = title
         self.predict = bool(predict)
-        self.mistake = False
+        self.mistake: str | None = None  # the key of the mistake mode shown (`MISTAKE_MODES`)
         self.finished = False  # the correct pass has been run to its end at least once
         self.question: GradQuestion | None = None  # the predict question open, if any
         self._tries = 0
@@ -183,8 +189,10 @@ class DebuggerScreen(Screen[bool]):
         self.column_header = Static(id="columns")
         self.inspector = Inspector(id="inspector")
         self.answer = AnswerBox(id="answer")
+        self.order_strip = OrderStrip(id="order")
         yield self.column_header
         yield self.graph_tree
+        yield self.order_strip
         yield self.inspector
         yield self.answer
         yield Footer(compact=True, show_command_palette=False)
@@ -215,6 +223,8 @@ class DebuggerScreen(Screen[bool]):
             return False  # answer the question first, or escape skips it
         if action == "toggle_mistake" and self._check_workers:
             return None  # mistake mode builds the program, which a check's worker is building
+        if action == "gradient_check" and self.mistake not in _CHECKABLE:
+            return None  # the numeric check knows the engine as written and with = only
         return True
 
     @property
@@ -242,6 +252,7 @@ class DebuggerScreen(Screen[bool]):
             if self._on_finished is not None:
                 self._on_finished()
         self.graph_tree.show_step(changed)
+        self.order_strip.show(stepper)
         step = stepper.current
         node = step.node if step is not None else stepper.root
         if self.graph_tree.reveal(node) is None:
@@ -381,14 +392,16 @@ class DebuggerScreen(Screen[bool]):
         self.stepper.go_to(position)
 
     def action_toggle_mistake(self) -> None:
-        self.mistake = not self.mistake
+        self.mistake = MISTAKE_MODES[(MISTAKE_MODES.index(self.mistake) + 1) % len(MISTAKE_MODES)]
+        if self._check_worker is None and self.inspector.panel == "check":
+            self.inspector.show_step(self.stepper, predict=self.predicting)
         if not self.mistake:
             self.stepper = self.correct_stepper
             self._resync()
             self.graph_tree.load(self.stepper)
             self._refresh_view(None, note="Mistake mode off: back to the engine as written.")
             return
-        graph, stepper = self._fresh("overwrite")
+        graph, stepper = self._fresh(self.mistake)
         stepper.run_to_end()
         names = [stepper.name(v) for v in self._leaves(graph.output)]
         wrong = [v.grad for v in self._leaves(graph.output)]
@@ -399,7 +412,8 @@ class DebuggerScreen(Screen[bool]):
         self._resync()
         self.graph_tree.load(self.stepper)
         self._refresh_view(None)
-        self.inspector.show_panel(mistake_panel(names, right, wrong))
+        order = [stepper.name(step.node) for step in stepper.steps[1:]]
+        self.inspector.show_panel(mistake_panel(names, right, wrong, self.mistake, order))
 
     def _leaves(self, root) -> list:
         """The graph's inputs, in topological order (constants left out)."""
@@ -428,7 +442,7 @@ class DebuggerScreen(Screen[bool]):
         self._refresh_view(None, note=note)
 
     @work(thread=True, exclusive=True, group="gradient-check", exit_on_error=False)
-    def _check_in_thread(self, mistake: bool) -> None:
+    def _check_in_thread(self, mistake: str | None) -> None:
         """The check itself, on a worker thread: only the program's own new builds are touched."""
         from engine.gradcheck import check_program
 
@@ -441,9 +455,7 @@ class DebuggerScreen(Screen[bool]):
         checks = error = None
         with self._check_lock:
             try:
-                checks = check_program(
-                    self.program, mistake="overwrite" if mistake else None, should_stop=should_stop
-                )
+                checks = check_program(self.program, mistake=mistake, should_stop=should_stop)
             except Cancelled:
                 pass
             except Exception as exc:  # e.g. a graph given without a program to rebuild it from

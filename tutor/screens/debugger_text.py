@@ -70,19 +70,28 @@ def question_for(stepper: Stepper) -> tuple[GradQuestion, str]:
     return question, prompt
 
 
-def _mode(mistake: bool) -> str:
+def _mode(mistake: str | None) -> str:
     return "with = instead of +=" if mistake else "as the engine is written"
 
 
-def check_title(mistake: bool) -> str:
+def check_title(mistake: str | None) -> str:
     return f"Gradient check: backprop ({_mode(mistake)}, whole pass) vs nudging each input"
 
 
-def mistake_panel(names: Sequence[str], right: Sequence[float], wrong: Sequence[float]) -> Panel:
-    """Each input's grad with += beside its grad with =."""
+def mistake_panel(
+    names: Sequence[str],
+    right: Sequence[float],
+    wrong: Sequence[float],
+    mistake: str = "overwrite",
+    order: Sequence[str] = (),
+) -> Panel:
+    """Each input's grad as the engine computes it beside its grad with the mistake: ``=``
+    instead of ``+=``, or (``wrong_order``) each rule run in ``order``, first reached first."""
     width = max([len(name) for name in names] + [4])
     body = Text()
-    header = f"{'leaf':<{width}}  {'with +=':>10}  {'with =':>10}"
+    columns = ("with +=", "with =") if mistake == "overwrite" else ("right", "wrong order")
+    cell_width = 10 if mistake == "overwrite" else 11  # (= mode: as its snapshot has it)
+    header = f"{'leaf':<{width}}  {columns[0]:>{cell_width}}  {columns[1]:>{cell_width}}"
     body.append(header + "\n", style="bold underline")
     plain = [header]
     bad = 0
@@ -94,6 +103,8 @@ def mistake_panel(names: Sequence[str], right: Sequence[float], wrong: Sequence[
         )
         body.append(row + "\n", style="" if ok else "bold reverse")
         plain.append(row)
+    if mistake == "wrong_order":
+        return _wrong_order_panel(body, plain, names, bad, order)
     if not names:
         summary = "This graph has no named inputs to compare; the tree shows every grad."
     elif bad:
@@ -112,7 +123,29 @@ def mistake_panel(names: Sequence[str], right: Sequence[float], wrong: Sequence[
     return Panel("mistake", title, body, "\n".join(plain))
 
 
-def checking_panel(count: int, mistake: bool) -> Panel:
+def _wrong_order_panel(body: Text, plain: list[str], names: Sequence[str], bad: int, order) -> Panel:
+    ran = ", ".join(order)
+    if not names:
+        summary = "This graph has no named inputs to compare; the tree shows every grad."
+    elif bad:
+        summary = (
+            f"{bad} of {len(names)} input grads go wrong. The rules ran in the order the walk from "
+            f"the output first reached them ({ran}): a value used twice passed on its gradient "
+            "before its second user had reported. r then n steps through it; m turns it off."
+        )
+    else:
+        summary = (
+            f"Every input grad is still right in this order ({ran}): no value here is reached "
+            "before all its users have run. Try a value used twice (y = x * x; s = y * y; L = y + s). "
+            "m turns it off."
+        )
+    body.append(summary)
+    plain.append(summary)
+    title = "Mistake mode: the same rules, run in a wrong order (first reached, first run)"
+    return Panel("mistake", title, body, "\n".join(plain))
+
+
+def checking_panel(count: int, mistake: str | None) -> Panel:
     """What the inspector says while a check's worker runs."""
     inputs = f"{count} input{'s' if count != 1 else ''}" if count else "the inputs"
     line = (
@@ -122,7 +155,7 @@ def checking_panel(count: int, mistake: bool) -> Panel:
     return Panel("checking", check_title(mistake), Text(line), line)
 
 
-def check_panel(checks: Sequence, mistake: bool) -> Panel:
+def check_panel(checks: Sequence, mistake: str | None) -> Panel:
     """Every input's backprop gradient beside the measured slope (`engine.gradcheck` results)."""
     width = max([len(c.name) for c in checks] + [4])
     head = f"{'leaf':<{width}} {'value':>10} {'backprop':>10} {'numeric':>10} {'rel.err':>8}"

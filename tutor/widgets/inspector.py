@@ -30,6 +30,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from engine.mistakes import MISTAKES
 from engine.numfmt import fmt
 from engine.ops import op_of
 
@@ -242,7 +243,7 @@ class Inspector(ScrollView, can_focus=True, inherit_bindings=False):
 
         total = len(stepper.steps)
         step = stepper.current
-        mistake = " · mistake mode: = instead of +=" if stepper.mistake else ""
+        mistake = f" · mistake mode: {MISTAKES[stepper.mistake].label}" if stepper.mistake else ""
         mode = " · predict on" if predict else ""
         if note:
             line(note, "bold")
