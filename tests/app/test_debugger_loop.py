@@ -200,3 +200,27 @@ async def test_the_wrong_order_mode_runs_the_rules_first_reached_first_and_x_gra
         await pilot.pause()
         assert screen.mistake is None
         assert "mistake mode" not in drawn(app)
+
+
+# ----------------------------------------------------------------------------- the summary
+
+# the 12-row tree's seven questions, as a learner answers them: two forget the upstream gradient
+TWELVE_ANSWERS = [["1"], ["1"], ["1"], ["-1"], ["4", "-4"], ["3"], ["2", "14"]]
+
+
+async def test_the_end_of_a_predicted_pass_sums_up_how_it_went():
+    app = Host(TWELVE, predict=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        for tries in TWELVE_ANSWERS:
+            await pilot.press("n")
+            await pilot.pause()
+            for typed in tries:
+                screen.answer.input.value = ""
+                await type_answer(pilot, typed)
+        assert screen.stepper.done
+        summary = "Predictions: 5 of 7 right first time; forgot the upstream gradient twice."
+        assert summary in drawn(app)
+        await pilot.press("n")  # n at the end says so again
+        await pilot.pause()
+        assert "The backward pass is complete." in drawn(app) and summary in drawn(app)

@@ -59,3 +59,10 @@ def test_predict_diagnosis_on_a_twelve_row_tree(snap_compare):
 def test_the_order_strip_mid_pass(snap_compare):
     """y waits: s uses it and has not run yet."""
     assert snap_compare(Host("x = 2; y = x * x; s = y * y; L = y + s"), press=["n", "n"], terminal_size=SIZE)
+
+
+def test_the_end_of_a_predicted_pass_with_its_summary(snap_compare):
+    keys = ["n", "1", "enter", "n", "1", "enter", "n", "1", "enter", "n", "minus", "1", "enter"]
+    keys += ["n", "4", "enter", "backspace", "minus", "4", "enter", "n", "3", "enter"]
+    keys += ["n", "2", "enter", "backspace", "1", "4", "enter"]
+    assert snap_compare(Host(TWELVE, predict=True), press=keys, terminal_size=SIZE)

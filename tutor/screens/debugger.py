@@ -53,7 +53,14 @@ from engine.value import topological_order
 from tutor.predict_diagnosis import GradQuestion, diagnose
 from tutor.screens.debugger_error import CannotRunScreen, why_it_cannot_run
 from tutor.screens.debugger_program import DebuggerGraph, DebuggerProgram
-from tutor.screens.debugger_text import check_panel, checking_panel, mistake_panel, question_for
+from tutor.screens.debugger_text import (
+    Prediction,
+    check_panel,
+    checking_panel,
+    mistake_panel,
+    pass_summary,
+    question_for,
+)
 from tutor.widgets.graph_tree import MAX_DEPTH, Columns, GraphTree
 from tutor.widgets.inspector import Inspector
 from tutor.widgets.order_strip import OrderStrip
@@ -165,6 +172,8 @@ class DebuggerScreen(Screen[bool]):
         self.finished = False  # the correct pass has been run to its end at least once
         self.question: GradQuestion | None = None  # the predict question open, if any
         self._tries = 0
+        self.predictions: dict[int, Prediction] = {}  # step index -> how its question went
+        self._prediction = Prediction()  # the open question's
         self.last_verdict = None  # the grading of the last predict-mode answer
         self._check_worker: Worker | None = None  # the gradient check whose results are wanted
         self._check_workers: set[Worker] = set()  # every check worker that has not returned yet
@@ -268,9 +277,9 @@ class DebuggerScreen(Screen[bool]):
 
     def action_next(self) -> None:
         if self.stepper.done:
-            self.inspector.show_step(
-                self.stepper, predict=self.predicting, note="The backward pass is complete."
-            )
+            summary = self.summary() if self.predicting else ""
+            note = "The backward pass is complete." + (f"\n{summary}" if summary else "")
+            self.inspector.show_step(self.stepper, predict=self.predicting, note=note)
         elif self.predicting:
             self._ask()
         else:
@@ -309,6 +318,7 @@ class DebuggerScreen(Screen[bool]):
     def _ask(self) -> None:
         self.question, prompt = question_for(self.stepper)
         self._tries = 0
+        self._prediction = self.predictions[self.stepper.position] = Prediction()
         self.add_class("asking")  # the answer box first; the tree gives way (debugger.tcss)
         self.answer.ask(prompt)
         self.graph_tree.reveal(self.stepper.upcoming.node, with_operands=True)
@@ -323,6 +333,10 @@ class DebuggerScreen(Screen[bool]):
             self.answer.say(verdict.message)
             self.answer.input.focus()
             return
+        if self._prediction.first_try is None:
+            self._prediction.first_try = verdict.correct
+        if verdict.tag:
+            self._prediction.tags.append(verdict.tag)
         if self._on_attempt is not None:
             self._on_attempt(
                 message.text.strip()[:_MAX_RECORDED], verdict.correct, [verdict.tag] if verdict.tag else []
@@ -346,6 +360,7 @@ class DebuggerScreen(Screen[bool]):
         if self.question is None:
             return
         q = self.question
+        self._prediction.skipped = True
         self._run_predicted_step(
             f"Skipped: the step ran without a prediction; {q.operand}.grad = {format_number(q.after)}."
         )
@@ -354,7 +369,14 @@ class DebuggerScreen(Screen[bool]):
         self._close_question()
         self.stepper.forward()
         step = self.stepper.current
+        if self.stepper.done:
+            note = f"{note}\n{self.summary()}"
         self._refresh_view([c.node for c in step.changes], note=note)
+
+    def summary(self) -> str:
+        """How the predictions of this pass went (empty when none was made)."""
+        predictions = [self.predictions[i] for i in sorted(self.predictions)]
+        return pass_summary(predictions, len(self.stepper.steps))
 
     def _close_question(self) -> None:
         if self.question is None:

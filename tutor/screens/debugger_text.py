@@ -9,20 +9,29 @@ a style (``✗ wrong``, ``✗ DISAGREE``), so a panel reads the same without col
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from rich.text import Text
 
 from engine.numfmt import fmt
-from tutor.predict_diagnosis import GradQuestion
+from tutor.predict_diagnosis import TAGS, GradQuestion
 from tutor.widgets.graph_tree import format_cell
 from tutor.widgets.inspector import Panel, definition
 
 if TYPE_CHECKING:
     from engine.stepper import Change, Step, Stepper
 
-__all__ = ["question_for", "mistake_panel", "checking_panel", "check_panel", "check_title"]
+__all__ = [
+    "Prediction",
+    "question_for",
+    "pass_summary",
+    "mistake_panel",
+    "checking_panel",
+    "check_panel",
+    "check_title",
+]
 
 
 def _pick_change(step: Step) -> Change:
@@ -68,6 +77,40 @@ def question_for(stepper: Stepper) -> tuple[GradQuestion, str]:
             f"What will {s}.grad be after it? (now {fmt(change.before)})"
         )
     return question, prompt
+
+
+@dataclass
+class Prediction:
+    """How one predict-mode question went: right at the first try, the mistakes named, skipped."""
+
+    first_try: bool | None = None  # None until a readable answer came
+    tags: list[str] = field(default_factory=list)
+    skipped: bool = False
+
+
+def _times(k: int) -> str:
+    return {1: "once", 2: "twice"}.get(k, f"{k} times")
+
+
+def pass_summary(predictions: Iterable[Prediction], steps: int) -> str:
+    """``Predictions: 5 of 7 right first time; forgot the upstream gradient twice.``"""
+    predictions = list(predictions)
+    if not predictions:
+        return ""
+    right = sum(p.first_try is True for p in predictions)
+    asked = len(predictions)
+    of = f"{right} of {asked}" if asked == steps else f"{right} of the {asked} steps you predicted"
+    parts = [f"Predictions: {of} right first time"]
+    counts: dict[str, int] = {}
+    for p in predictions:
+        for tag in p.tags:
+            counts[tag] = counts.get(tag, 0) + 1
+    for tag, k in sorted(counts.items(), key=lambda item: -item[1]):
+        parts.append(f"{TAGS.get(tag, tag)} {_times(k)}")
+    skipped = sum(p.skipped for p in predictions)
+    if skipped:
+        parts.append(f"{skipped} skipped")
+    return "; ".join(parts) + "."
 
 
 def _mode(mistake: str | None) -> str:
