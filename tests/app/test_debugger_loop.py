@@ -224,3 +224,41 @@ async def test_the_end_of_a_predicted_pass_sums_up_how_it_went():
         await pilot.press("n")  # n at the end says so again
         await pilot.pause()
         assert "The backward pass is complete." in drawn(app) and summary in drawn(app)
+
+
+# ----------------------------------------------------------------------------- the forward pass
+
+
+def unknown(text: str) -> int:
+    """How many tree rows show ``?`` for their data (not computed yet)."""
+    return sum(line.rstrip().endswith("?") for line in tree_rows(text.splitlines()))
+
+
+async def test_f_steps_the_forward_pass_from_the_inputs_up_then_n_goes_backward():
+    app = Host(TWELVE)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await pilot.press("f")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Forward pass: 0 of 6 nodes computed" in squash(text)
+        assert unknown(text) == 6  # every op node waits; the inputs have their data
+        await pilot.press("n")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Forward pass: node 1 of 6, n3 = 9.0" in squash(text)
+        assert unknown(text) == 5
+        assert "n3 = x**2, with x = 3.0: n3.data = 9.0" in squash(text)
+        await pilot.press("n", "n", "n", "n")
+        await pilot.pause()
+        assert "forward ✓ n3 ✓ a ✓ b ✓ n2 ▶ n1 · f" in squash(screen_text(app))
+        await pilot.press("p")
+        await pilot.pause()
+        assert unknown(screen_text(app)) == 2  # n1 and f again
+        await pilot.press("n", "n", "n")  # n1, f, then the forward pass is done
+        await pilot.pause()
+        assert unknown(screen_text(app)) == 0
+        assert "Forward pass done" in squash(screen_text(app)) and screen.stepper.position == 0
+        await pilot.press("n")  # the backward pass: the seed
+        await pilot.pause()
+        assert screen.stepper.position == 1 and "Step 1 of 7: seed the output" in squash(screen_text(app))

@@ -66,3 +66,7 @@ def test_the_end_of_a_predicted_pass_with_its_summary(snap_compare):
     keys += ["n", "4", "enter", "backspace", "minus", "4", "enter", "n", "3", "enter"]
     keys += ["n", "2", "enter", "backspace", "1", "4", "enter"]
     assert snap_compare(Host(TWELVE, predict=True), press=keys, terminal_size=SIZE)
+
+
+def test_the_forward_pass_mid_way(snap_compare):
+    assert snap_compare(Host(TWELVE), press=["f", "n", "n", "n"], terminal_size=SIZE)

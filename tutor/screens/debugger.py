@@ -12,7 +12,8 @@ mode above the footer when a question is open. ``z`` switches between both panes
 tree alone and the inspector alone.
 
 Keys: ``n`` next step, ``p`` previous (undo), ``r`` reset, ``e`` run to the end, Enter on a tree
-line runs until that node is done; ``t`` predict mode; ``m`` mistake mode (= instead of +=, then
+line runs until that node is done; ``f`` steps the forward pass first, node by node from the
+inputs up (``n``/``p`` move through it; the backward pass follows); ``t`` predict mode; ``m`` mistake mode (= instead of +=, then
 the wrong order: each rule run the first time the walk from the output reaches it, then off);
 ``g`` gradient check; ``z`` layout; ``q``/escape leave. Leaving dismisses the screen with True
 once the learner has reached the end of the (correct) backward pass, else False. Which keys work
@@ -77,7 +78,7 @@ _MAX_RECORDED = 500  # characters of a predict-mode answer kept in progress
 _CHECKING_NOTE = "The gradient check is running (g stops it)."
 # the actions that would move the pass or change the mode under an open predict question
 _WAIT_FOR_THE_QUESTION = frozenset(
-    {"next", "previous", "reset", "run_to_end", "toggle_predict", "toggle_mistake"}
+    {"next", "previous", "reset", "run_to_end", "toggle_predict", "toggle_mistake", "forward_pass"}
 )
 
 
@@ -97,6 +98,14 @@ class DebuggerScreen(Screen[bool]):
         ),
         Binding("r", "reset", "Reset", id="debugger.reset", tooltip="Undo every step: all grads back to 0"),
         Binding("e", "run_to_end", "End", id="debugger.end", tooltip="Run every remaining step"),
+        Binding(
+            "f",
+            "forward_pass",
+            "Forward",
+            show=False,  # the footer is full at 80 columns; step 0's inspector offers it
+            id="debugger.forward",
+            tooltip="Step the forward pass first, node by node from the inputs up (resets the backward pass)",
+        ),
         Binding(
             "t",
             "toggle_predict",
@@ -169,6 +178,7 @@ class DebuggerScreen(Screen[bool]):
         self.caption = title
         self.predict = bool(predict)
         self.mistake: str | None = None  # the key of the mistake mode shown (`MISTAKE_MODES`)
+        self.forward_at: int | None = None  # op nodes computed in the forward pass shown, or None
         self.finished = False  # the correct pass has been run to its end at least once
         self.question: GradQuestion | None = None  # the predict question open, if any
         self._tries = 0
@@ -275,7 +285,50 @@ class DebuggerScreen(Screen[bool]):
             note = f"{note}\n{_CHECKING_NOTE}" if note else _CHECKING_NOTE
         self.inspector.show_step(stepper, predict=self.predicting, note=note)
 
+    # ----------------------------------------------------------------- the forward pass
+
+    def action_forward_pass(self) -> None:
+        """f: step the forward computation first (the backward pass goes back to its start);
+        f again leaves it with every node computed."""
+        if self.forward_at is not None:
+            self._leave_forward()
+            return
+        self._close_question()
+        self.stepper.reset()
+        self.graph_tree.show_step(None)
+        self.forward_at = 0
+        self._show_forward()
+
+    def _show_forward(self) -> None:
+        self.graph_tree.show_forward(self.forward_at)
+        self.order_strip.show_forward(self.stepper, self.forward_at)
+        self.inspector.show_forward(self.stepper, self.forward_at)
+        if self.forward_at:
+            ops = [node for node in self.stepper.nodes if node._prev]
+            self.graph_tree.reveal(ops[self.forward_at - 1], with_operands=True)
+
+    def _leave_forward(self, note: str = "") -> None:
+        if self.forward_at is None:
+            return
+        self.forward_at = None
+        self.graph_tree.show_forward(None)
+        self._refresh_view(None, note=note)
+
+    def _forward_moves(self, by: int) -> bool:
+        """n / p in the forward pass: True when the key was spent there."""
+        if self.forward_at is None:
+            return False
+        total = sum(1 for node in self.stepper.nodes if node._prev)
+        if by > 0 and self.forward_at >= total:
+            self._leave_forward("Forward pass done; the backward pass starts from the output.")
+            return True
+        self.forward_at = max(0, self.forward_at + by)
+        self._show_forward()
+        return True
+
     def action_next(self) -> None:
+        if self._forward_moves(1):
+            return
         if self.stepper.done:
             summary = self.summary() if self.predicting else ""
             note = "The backward pass is complete." + (f"\n{summary}" if summary else "")
@@ -286,12 +339,16 @@ class DebuggerScreen(Screen[bool]):
             self._move(self.stepper.forward)
 
     def action_previous(self) -> None:
+        if self._forward_moves(-1):
+            return
         self._move(self.stepper.back)
 
     def action_reset(self) -> None:
+        self._leave_forward()
         self._move(self.stepper.reset)
 
     def action_run_to_end(self) -> None:
+        self._leave_forward()
         self._move(self.stepper.run_to_end)
 
     def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
@@ -300,6 +357,7 @@ class DebuggerScreen(Screen[bool]):
         if event.node.data is None:
             return
         self._close_question()
+        self._leave_forward()
         value = event.node.data.value
         self._move(lambda: self.stepper.run_until(value))
 
@@ -414,6 +472,7 @@ class DebuggerScreen(Screen[bool]):
         self.stepper.go_to(position)
 
     def action_toggle_mistake(self) -> None:
+        self._leave_forward()
         self.mistake = MISTAKE_MODES[(MISTAKE_MODES.index(self.mistake) + 1) % len(MISTAKE_MODES)]
         if self._check_worker is None and self.inspector.panel == "check":
             self.inspector.show_step(self.stepper, predict=self.predicting)

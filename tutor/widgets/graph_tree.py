@@ -148,6 +148,7 @@ class GraphTree(Tree[Entry]):
         self._materialized: set[int] = set()  # tree node ids whose children exist
         self._marks: dict[int, str] = {}  # id(value) -> "current" | "operand"
         self._changed: set[int] = set()
+        self._pending: set[int] = set()  # id(value): not computed yet in the forward pass shown
         self._styles: dict[str, Style] = {}
         self.columns = Columns(
             lead=len(self.ICON_NODE) + len(NO_MARK),
@@ -329,6 +330,9 @@ class GraphTree(Tree[Entry]):
             text.append(name)
         text.append(" " * pad)
         text.append(f"{label_of(value):<{columns.op}} ", self._style("graph-tree--dim"))
+        if key in self._pending:  # the forward pass has not reached it yet
+            text.append("?".rjust(len(format_cell(0.0))), self._style("graph-tree--dim"))
+            return text
         text.append(format_cell(value.data))
         text.append(" ")
         grad = format_cell(value.grad)
@@ -375,6 +379,24 @@ class GraphTree(Tree[Entry]):
         touched.update(id(value) for value in changed_values)
         for key in touched:
             self._refresh(key)
+
+    def show_forward(self, computed: int | None) -> None:
+        """Draw the forward pass with its first ``computed`` op nodes worked out (in topological
+        order, so data appears from the inputs up): ▶ on the node just computed, ◆ on its
+        operands, ``?`` for the data of the nodes not reached yet. None: every node computed
+        (back to `show_step`'s marks)."""
+        self._marks = {}
+        self._changed = set()
+        self._pending = set()
+        if computed is not None:
+            ops = [node for node in self.stepper.nodes if node._prev]
+            self._pending = {id(node) for node in ops[computed:]}
+            if computed:
+                node = ops[computed - 1]
+                for operand in node._prev:
+                    self._marks[id(operand)] = "operand"
+                self._marks[id(node)] = "current"
+        self._refresh_all()
 
     def depth_of(self, value: Value) -> int:
         """How many levels below the root ``value``'s home line is."""

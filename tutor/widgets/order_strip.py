@@ -153,6 +153,30 @@ class OrderStrip(Static):
             self._users = _users(stepper)
         self._draw()
 
+    def show_forward(self, stepper: Stepper, computed: int) -> None:
+        """The forward order instead: the op nodes inputs-up, ``computed`` of them worked out."""
+        self._stepper = None  # the next `show` draws the backward order again
+        ops = [node for node in stepper.nodes if node._prev]
+        tokens = []
+        for i, node in enumerate(ops):
+            mark = DONE if i < computed - 1 else CURRENT if i == computed - 1 else TO_COME
+            tokens.append(f"{mark} {stepper.name(node)}")
+        width = max(20, self.size.width - 2 if self.size.width else 78)
+        start = 0
+        while len("forward " + "  ".join(tokens[start:])) > width and start < computed - 2:
+            start += 1
+        order = Text("forward ", style="bold", no_wrap=True, overflow="ellipsis")
+        order.append(("… " if start else "") + "  ".join(tokens[start:]))
+        order.truncate(width, overflow="ellipsis")
+        if computed < len(ops):
+            node = ops[computed]
+            known = _names(stepper, list(dict.fromkeys(node._prev)))
+            why = f"Next {stepper.name(node)}: its operands {known} are known, so it can be computed."
+        else:
+            why = "Forward pass done: every node has its data. The backward pass runs the other way."
+        self.text = f"{order.plain}\n{why}"
+        self.update(Text("\n").join([order, Text(why, style="italic")]))
+
     def on_resize(self) -> None:
         self._draw()
 
