@@ -262,3 +262,48 @@ async def test_f_steps_the_forward_pass_from_the_inputs_up_then_n_goes_backward(
         await pilot.press("n")  # the backward pass: the seed
         await pilot.pause()
         assert screen.stepper.position == 1 and "Step 1 of 7: seed the output" in squash(screen_text(app))
+
+
+# ----------------------------------------------------------------------------- change the numbers
+
+
+async def test_c_changes_a_leaf_and_the_pass_reruns_on_the_new_numbers():
+    app = Host(TWELVE)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await pilot.press("e")  # a finished pass: the edit starts it again
+        await pilot.press("c")
+        await pilot.pause()
+        text = drawn(app)
+        assert "x = 3.0; a = 3 * x**2; b = 4 * x; f = a - b + 5" in text
+        assert "esc Keep the program" in text
+        await pilot.press("home", "right", "right", "right", "right", "delete", "2")  # x = 2.0
+        await pilot.press("enter")
+        await pilot.pause()
+        text = drawn(app)
+        assert "Rerun with x 3.0 → 2.0." in text
+        assert "▾ f + 9.0 0.0" in text  # 3·4 - 8 + 5, every grad back to 0
+        assert screen.stepper.position == 0
+        await pilot.press("e")
+        await pilot.pause()
+        assert "x ↺2 2.0 8.0" in drawn(app)  # df/dx = 6x - 4 at x = 2
+
+
+async def test_an_edit_that_does_not_parse_says_why_and_escape_keeps_the_program():
+    app = Host(TWELVE)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c")
+        await pilot.pause()
+        app.screen.answer.input.value = "x = 3.0; f = __import__('os')"
+        await pilot.press("enter")
+        await pilot.pause()
+        text = drawn(app)
+        assert "line 1" in text and "escape to keep the program" in text
+        app.screen.answer.input.value = "x = 0.0; f = log(x)"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "escape to keep the program" in drawn(app)  # builds, but log(0) cannot run
+        await pilot.press("escape")
+        await pilot.pause()
+        text = drawn(app)
+        assert "▾ f + 20.0 0.0" in text and "Change the numbers" not in text

@@ -48,19 +48,18 @@ from textual.widgets import Footer, Header, Static, Tree
 from textual.worker import Worker, get_current_worker
 
 from engine.cancel import Cancelled
-from engine.numfmt import fmt as format_number
 from engine.stepper import Stepper
 from engine.value import topological_order
-from tutor.predict_diagnosis import GradQuestion, diagnose
+from tutor.predict_diagnosis import GradQuestion
 from tutor.screens.debugger_error import CannotRunScreen, why_it_cannot_run
+from tutor.screens.debugger_modes import ForwardAndEdit
+from tutor.screens.debugger_predict import Predicting
 from tutor.screens.debugger_program import DebuggerGraph, DebuggerProgram
 from tutor.screens.debugger_text import (
     Prediction,
     check_panel,
     checking_panel,
     mistake_panel,
-    pass_summary,
-    question_for,
 )
 from tutor.widgets.graph_tree import MAX_DEPTH, Columns, GraphTree
 from tutor.widgets.inspector import Inspector
@@ -71,18 +70,25 @@ __all__ = ["DebuggerScreen", "DebuggerProgram", "DebuggerGraph", "LAYOUTS"]
 
 LAYOUTS = ("split", "tree-only", "inspector-only")
 _TRACK_CHANGES_UP_TO = 64  # jumps longer than this rescan the shown lines instead
-_TRIES_BEFORE_REVEAL = 2
 MISTAKE_MODES = (None, "overwrite", "wrong_order")  # what m steps through
 _CHECKABLE = (None, "overwrite")  # the mistake modes `engine.gradcheck` can run
-_MAX_RECORDED = 500  # characters of a predict-mode answer kept in progress
 _CHECKING_NOTE = "The gradient check is running (g stops it)."
 # the actions that would move the pass or change the mode under an open predict question
 _WAIT_FOR_THE_QUESTION = frozenset(
-    {"next", "previous", "reset", "run_to_end", "toggle_predict", "toggle_mistake", "forward_pass"}
+    {
+        "next",
+        "previous",
+        "reset",
+        "run_to_end",
+        "toggle_predict",
+        "toggle_mistake",
+        "forward_pass",
+        "change_numbers",
+    }
 )
 
 
-class DebuggerScreen(Screen[bool]):
+class DebuggerScreen(Predicting, ForwardAndEdit, Screen[bool]):
     """Steps through the backward pass of one program."""
 
     CSS_PATH = "../debugger.tcss"
@@ -105,6 +111,14 @@ class DebuggerScreen(Screen[bool]):
             show=False,  # the footer is full at 80 columns; step 0's inspector offers it
             id="debugger.forward",
             tooltip="Step the forward pass first, node by node from the inputs up (resets the backward pass)",
+        ),
+        Binding(
+            "c",
+            "change_numbers",
+            "Change",
+            show=False,  # the footer is full at 80 columns; step 0's inspector offers it
+            id="debugger.change",
+            tooltip="Change the numbers: edit the program (or its inputs) and rerun the pass",
         ),
         Binding(
             "t",
@@ -178,6 +192,7 @@ class DebuggerScreen(Screen[bool]):
         self.caption = title
         self.predict = bool(predict)
         self.mistake: str | None = None  # the key of the mistake mode shown (`MISTAKE_MODES`)
+        self.editing = False  # the answer box holds the program to change
         self.forward_at: int | None = None  # op nodes computed in the forward pass shown, or None
         self.finished = False  # the correct pass has been run to its end at least once
         self.question: GradQuestion | None = None  # the predict question open, if any
@@ -238,7 +253,7 @@ class DebuggerScreen(Screen[bool]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Which keys work now (the footer shows those): True runs, None shows dimmed, False hides."""
-        if action in _WAIT_FOR_THE_QUESTION and self.question is not None:
+        if action in _WAIT_FOR_THE_QUESTION and (self.question is not None or self.editing):
             return False  # answer the question first, or escape skips it
         if action == "toggle_mistake" and self._check_workers:
             return None  # mistake mode builds the program, which a check's worker is building
@@ -285,47 +300,6 @@ class DebuggerScreen(Screen[bool]):
             note = f"{note}\n{_CHECKING_NOTE}" if note else _CHECKING_NOTE
         self.inspector.show_step(stepper, predict=self.predicting, note=note)
 
-    # ----------------------------------------------------------------- the forward pass
-
-    def action_forward_pass(self) -> None:
-        """f: step the forward computation first (the backward pass goes back to its start);
-        f again leaves it with every node computed."""
-        if self.forward_at is not None:
-            self._leave_forward()
-            return
-        self._close_question()
-        self.stepper.reset()
-        self.graph_tree.show_step(None)
-        self.forward_at = 0
-        self._show_forward()
-
-    def _show_forward(self) -> None:
-        self.graph_tree.show_forward(self.forward_at)
-        self.order_strip.show_forward(self.stepper, self.forward_at)
-        self.inspector.show_forward(self.stepper, self.forward_at)
-        if self.forward_at:
-            ops = [node for node in self.stepper.nodes if node._prev]
-            self.graph_tree.reveal(ops[self.forward_at - 1], with_operands=True)
-
-    def _leave_forward(self, note: str = "") -> None:
-        if self.forward_at is None:
-            return
-        self.forward_at = None
-        self.graph_tree.show_forward(None)
-        self._refresh_view(None, note=note)
-
-    def _forward_moves(self, by: int) -> bool:
-        """n / p in the forward pass: True when the key was spent there."""
-        if self.forward_at is None:
-            return False
-        total = sum(1 for node in self.stepper.nodes if node._prev)
-        if by > 0 and self.forward_at >= total:
-            self._leave_forward("Forward pass done; the backward pass starts from the output.")
-            return True
-        self.forward_at = max(0, self.forward_at + by)
-        self._show_forward()
-        return True
-
     def action_next(self) -> None:
         if self._forward_moves(1):
             return
@@ -360,90 +334,6 @@ class DebuggerScreen(Screen[bool]):
         self._leave_forward()
         value = event.node.data.value
         self._move(lambda: self.stepper.run_until(value))
-
-    # ----------------------------------------------------------------- predict mode
-
-    def action_toggle_predict(self) -> None:
-        self.predict = not self.predict
-        if not self.predict:
-            note = "Predict mode off: n runs each step straight away."
-        elif self.mistake:
-            note = "Predict mode on: the questions come back when mistake mode is off (m)."
-        else:
-            note = "Predict mode on: n asks for a gradient before each step runs."
-        self.inspector.show_step(self.stepper, predict=self.predicting, note=note)
-
-    def _ask(self) -> None:
-        self.question, prompt = question_for(self.stepper)
-        self._tries = 0
-        self._prediction = self.predictions[self.stepper.position] = Prediction()
-        self.add_class("asking")  # the answer box first; the tree gives way (debugger.tcss)
-        self.answer.ask(prompt)
-        self.graph_tree.reveal(self.stepper.upcoming.node, with_operands=True)
-        self.refresh_bindings()
-
-    def on_answer_box_answered(self, message: AnswerBox.Answered) -> None:
-        if self.question is None:
-            return
-        verdict = diagnose(self.question, message.text)
-        self.last_verdict = verdict
-        if verdict.tag == "unreadable":
-            self.answer.say(verdict.message)
-            self.answer.input.focus()
-            return
-        if self._prediction.first_try is None:
-            self._prediction.first_try = verdict.correct
-        if verdict.tag:
-            self._prediction.tags.append(verdict.tag)
-        if self._on_attempt is not None:
-            self._on_attempt(
-                message.text.strip()[:_MAX_RECORDED], verdict.correct, [verdict.tag] if verdict.tag else []
-            )
-        if verdict.correct:
-            self._run_predicted_step(f"✓ {verdict.message}")
-            return
-        self._tries += 1
-        if self._tries >= _TRIES_BEFORE_REVEAL:
-            answer = format_number(self.question.after)
-            self._run_predicted_step(
-                f"✗ {verdict.message} The answer is {self.question.operand}.grad = {answer}; "
-                "the step has run, see the chain-rule line below."
-            )
-            return
-        self.answer.say(f"✗ {verdict.message} Try again (escape skips the question).")
-        self.answer.input.focus()
-
-    def on_answer_box_cancelled(self, message: AnswerBox.Cancelled) -> None:
-        """Escape skips the question: the step runs unpredicted, so n asks about the next one."""
-        if self.question is None:
-            return
-        q = self.question
-        self._prediction.skipped = True
-        self._run_predicted_step(
-            f"Skipped: the step ran without a prediction; {q.operand}.grad = {format_number(q.after)}."
-        )
-
-    def _run_predicted_step(self, note: str) -> None:
-        self._close_question()
-        self.stepper.forward()
-        step = self.stepper.current
-        if self.stepper.done:
-            note = f"{note}\n{self.summary()}"
-        self._refresh_view([c.node for c in step.changes], note=note)
-
-    def summary(self) -> str:
-        """How the predictions of this pass went (empty when none was made)."""
-        predictions = [self.predictions[i] for i in sorted(self.predictions)]
-        return pass_summary(predictions, len(self.stepper.steps))
-
-    def _close_question(self) -> None:
-        if self.question is None:
-            return
-        self.question = None
-        self.remove_class("asking")
-        self.answer.close()
-        self.graph_tree.focus()
-        self.refresh_bindings()
 
     # ----------------------------------------------------------------- mistake mode
 
@@ -586,6 +476,9 @@ class DebuggerScreen(Screen[bool]):
             self.graph_tree.focus()
 
     def action_leave(self) -> None:
+        if self.editing:
+            self._stop_editing()
+            return
         if self.question is not None:
             self._close_question()
             return

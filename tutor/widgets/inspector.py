@@ -262,7 +262,7 @@ class Inspector(ScrollView, can_focus=True, inherit_bindings=False):
                 line(
                     f"Next, step 1: seed {stepper.name(upcoming.node)}.grad = 1 "
                     f"(∂{stepper.name(upcoming.node)}/∂{stepper.name(upcoming.node)} = 1). Press n "
-                    "(or f to watch the forward pass first).",
+                    "(f: watch the forward pass first; c: change the numbers).",
                 )
             self._show(parts, plain)
             return
