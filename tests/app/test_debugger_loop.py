@@ -307,3 +307,24 @@ async def test_an_edit_that_does_not_parse_says_why_and_escape_keeps_the_program
         await pilot.pause()
         text = drawn(app)
         assert "▾ f + 20.0 0.0" in text and "Change the numbers" not in text
+
+
+# ----------------------------------------------------------------------------- the sample debugger
+
+
+async def test_a_training_sample_shows_the_active_node_open_and_its_columns_in_line():
+    from tests.app.test_debugger import _network_sample
+    from tests.app.test_debugger_parts import _check_columns_line_up
+
+    app = ScreenHost(lambda: DebuggerScreen(_network_sample([2, 4, 1])))
+    async with app.run_test(size=SIZE) as pilot:
+        for presses in (4, 30):  # near the top, then deep down the tree
+            await pilot.press(*["n"] * presses)
+            await pilot.pause()
+            await pilot.pause()
+            lines = tree_rows(screen_text(app).splitlines())
+            at = next(i for i, line in enumerate(lines) if "▶" in line)
+            assert "▾ ▶" in lines[at]  # open, not "▸ ▶"
+            operands = [line for line in lines[at + 1 :] if "◆" in line]
+            assert len(operands) == len(app.screen.stepper.current.changes)
+            assert _check_columns_line_up(app) >= 5

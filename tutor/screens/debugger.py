@@ -289,7 +289,8 @@ class DebuggerScreen(Predicting, ForwardAndEdit, Screen[bool]):
         self.order_strip.show(stepper)
         step = stepper.current
         node = step.node if step is not None else stepper.root
-        if self.graph_tree.reveal(node) is None:
+        # the node whose rule ran is opened, so its operands (which it just sent grad to) show
+        if self.graph_tree.reveal(node, with_operands=True) is None:
             depth = self.graph_tree.depth_of(node)
             deep = (
                 f"{stepper.name(node)} sits {depth} levels down the tree, deeper than the tree "

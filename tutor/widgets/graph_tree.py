@@ -53,6 +53,7 @@ REUSE_MARK = "↺"
 SEE_ABOVE = "↑"
 
 _MAX_NAME_COLUMN = 40  # lines deeper than this stop aligning rather than push numbers off screen
+_NARROW_GUIDES_BELOW = 8  # levels: deeper trees indent by 2 cells a level instead of 3
 _EXPAND_ALL_UP_TO = 60  # graphs with at most this many values open fully expanded
 MAX_DEPTH = 200  # the tree is not opened deeper than this (Textual's Tree walks its lines recursively)
 
@@ -155,6 +156,18 @@ class GraphTree(Tree[Entry]):
             op=max([len(label_of(node)) for node in stepper.nodes] + [2]),
         )
         self._find_homes(stepper.root)
+        # deep graphs (a network's sample) get narrower guides, so more of each name fits
+        self.guide_depth = 2 if self._deepest() > _NARROW_GUIDES_BELOW else 3
+
+    def _deepest(self) -> int:
+        """How many levels the tree has below its root (each value at its home line)."""
+        depth: dict[int, int] = {}
+        deepest = 0
+        for node in reversed(self.stepper.nodes):  # a home parent comes before its children
+            parent = self._parent_value.get(id(node))
+            depth[id(node)] = 0 if parent is None else depth.get(id(parent), 0) + 1
+            deepest = max(deepest, depth[id(node)])
+        return deepest
 
     def load(self, stepper: Stepper) -> None:
         """Show a different stepper's graph (e.g. the mistake-mode rerun), starting afresh."""
@@ -265,6 +278,14 @@ class GraphTree(Tree[Entry]):
             name += f" {SEE_ABOVE}"  # its operands are shown at its first appearance, above
         return name
 
+    def _shown_name(self, tree_node: TreeNode[Entry]) -> str:
+        """The name as drawn: cut with … where a deep line would push its numbers out of line."""
+        name = self._name_text(tree_node.data)
+        room = self.columns.name - self._depth(tree_node) * self.guide_depth
+        if len(name) > room >= 2:
+            return name[: room - 1] + "…"
+        return name
+
     def _grow_column(self, tree_node: TreeNode[Entry]) -> bool:
         """Widen the name column for a new line; True when it widened (every line moves)."""
         width = self._depth(tree_node) * self.guide_depth + len(self._name_text(tree_node.data))
@@ -302,7 +323,7 @@ class GraphTree(Tree[Entry]):
         if node.data is None:
             return super().get_label_width(node)
         columns = self.columns
-        name = self._name_text(node.data)
+        name = self._shown_name(node)
         pad = max(1, columns.name - self._depth(node) * self.guide_depth - len(name) + 1)
         width = columns.lead + cell_len(name) + pad + columns.op + 1 + 2 * columns.number + 1
         return width + (len(CHANGED_MARK) if id(node.data.value) in self._changed else 0)
@@ -312,7 +333,7 @@ class GraphTree(Tree[Entry]):
         key = id(value)
         mark = self._marks.get(key)
         changed = key in self._changed
-        name = self._name_text(tree_node.data)
+        name = self._shown_name(tree_node)
         indent = self._depth(tree_node) * self.guide_depth
         columns = self.columns
         pad = max(1, columns.name - indent - len(name) + 1)
