@@ -328,3 +328,15 @@ async def test_a_training_sample_shows_the_active_node_open_and_its_columns_in_l
             operands = [line for line in lines[at + 1 :] if "◆" in line]
             assert len(operands) == len(app.screen.stepper.current.changes)
             assert _check_columns_line_up(app) >= 5
+
+
+async def test_on_a_wide_terminal_the_inspector_sits_beside_the_tree():
+    for size, beside in (((130, 30), True), (SIZE, False)):
+        app = Host(TWELVE)
+        async with app.run_test(size=size) as pilot:
+            await pilot.press("n", "n", "n")
+            await pilot.pause()
+            line = next(line for line in screen_text(app).splitlines() if "Step 3 of 7" in line)
+            left = line.split("Step 3 of 7")[0]
+            # wide: the step's first line shares its row with the tree's header row
+            assert ("node" in left and "grad" in left) is beside, line

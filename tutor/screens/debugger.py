@@ -41,6 +41,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Container, Vertical
 from textual.message import Message
 from textual.reactive import var
 from textual.screen import Screen
@@ -69,6 +70,7 @@ from tutor.widgets.predict import AnswerBox
 __all__ = ["DebuggerScreen", "DebuggerProgram", "DebuggerGraph", "LAYOUTS"]
 
 LAYOUTS = ("split", "tree-only", "inspector-only")
+WIDE = 120  # columns from which the inspector sits beside the tree
 _TRACK_CHANGES_UP_TO = 64  # jumps longer than this rescan the shown lines instead
 MISTAKE_MODES = (None, "overwrite", "wrong_order")  # what m steps through
 _CHECKABLE = (None, "overwrite")  # the mistake modes `engine.gradcheck` can run
@@ -224,10 +226,12 @@ class DebuggerScreen(Predicting, ForwardAndEdit, Screen[bool]):
         self.inspector = Inspector(id="inspector")
         self.answer = AnswerBox(id="answer")
         self.order_strip = OrderStrip(id="order")
-        yield self.column_header
-        yield self.graph_tree
-        yield self.order_strip
-        yield self.inspector
+        with Container(id="panes"):  # stacked; side by side on a wide terminal (debugger.tcss)
+            with Vertical(id="left"):
+                yield self.column_header
+                yield self.graph_tree
+                yield self.order_strip
+            yield self.inspector
         yield self.answer
         yield Footer(compact=True, show_command_palette=False)
 
@@ -238,6 +242,10 @@ class DebuggerScreen(Predicting, ForwardAndEdit, Screen[bool]):
         self.graph_tree.focus()
         self.watch(self.graph_tree, "columns", self._show_columns)
         self._refresh_view(None)
+
+    def on_resize(self, event) -> None:
+        """At 120 columns or more the inspector sits beside the tree instead of under it."""
+        self.set_class(event.size.width >= WIDE, "wide")
 
     def _left(self, _result: bool | None) -> None:
         """The screen saying why the program cannot run was left: leave the debugger too."""
