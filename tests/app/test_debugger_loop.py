@@ -95,7 +95,7 @@ async def test_the_tree_gives_way_to_keep_the_node_asked_about_in_view():
         assert squash(screen.answer.question_text) in squash(text)
 
 
-async def test_an_answer_to_three_figures_is_right_and_a_cut_off_one_is_diagnosed():
+async def test_an_answer_to_three_figures_is_right():
     # o = tanh(n) with o = 0.70711: n.grad = 1 - o² = 0.5; 1 - n² (the input) = 0.22317
     program = "n = 0.8813735870195432; w = 2.0; m = n * w; o = tanh(m)"
     app = Host(program)
