@@ -4,7 +4,9 @@
 files, the stepper and the trainer use), one short label (legends and menus) and one line saying
 what it does. Where a mistake applies:
 
-* to the **backward pass** (the stepper and the debugger): ``overwrite`` and ``no_seed``;
+* to the **backward pass** (the stepper and the debugger): ``overwrite``, ``no_seed`` and
+  ``wrong_order`` (each rule run the first time a walk down from the output reaches its node, not
+  after every node that uses it: `first_reached_order`);
 * to **training** (the trainer and the training screen): ``no_zero_grad``, ``overwrite``,
   ``ascend`` and ``high_lr``.
 
@@ -40,6 +42,8 @@ __all__ = [
     "overwriting_source",
     "backward_overwriting",
     "backward_unseeded",
+    "first_reached_order",
+    "backward_first_reached",
 ]
 
 HIGH_LR_FACTOR = 10
@@ -71,6 +75,12 @@ MISTAKES: dict[str, Mistake] = {
             f"lr ×{HIGH_LR_FACTOR}",
             "the same code, a learning rate ten times too high",
             training=True,
+        ),
+        Mistake(
+            "wrong_order",
+            "wrong order",
+            "each rule runs the first time the walk from the output reaches it, before every user has reported",
+            backward=True,
         ),
         Mistake(
             "no_seed",
@@ -148,4 +158,34 @@ def backward_overwriting(root: Value) -> None:
 def backward_unseeded(root: Value) -> None:
     """``root.backward()`` without its first line, ``self.grad = 1.0``: every grad stays 0."""
     for node in reversed(topological_order(root)):
+        node._backward()
+
+
+def first_reached_order(root: Value) -> list[Value]:
+    """The nodes with a rule, in the order a walk down from ``root`` first reaches them (depth
+    first, first operand first): the tempting wrong order of the ``topological-order`` lesson.
+
+    A value used twice (``y`` in ``L = y + s; s = y * y``) is reached through its first user
+    before the other has sent it its share, so its rule passes on a gradient that is not complete
+    yet: ``x.grad`` comes out 4 instead of 36. Written with an explicit stack, so a long chain
+    does not hit the recursion limit.
+    """
+    order: list[Value] = []
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node._grad_fn is not None:
+            order.append(node)
+        stack.extend(reversed(node._prev))  # the first operand is walked first
+    return order
+
+
+def backward_first_reached(root: Value) -> None:
+    """``root.backward()`` as it runs when each rule runs the first time the walk reaches it."""
+    root.grad = 1.0
+    for node in first_reached_order(root):
         node._backward()

@@ -25,7 +25,7 @@ import inspect
 import textwrap
 from collections.abc import Sequence
 
-from engine.mistakes import BACKWARD, overwriting_rule, overwriting_source
+from engine.mistakes import BACKWARD, first_reached_order, overwriting_rule, overwriting_source
 from engine.numfmt import fmt, relation
 from engine.ops import OPS, op_of
 from engine.value import Value, topological_order
@@ -189,7 +189,7 @@ class Stepper:
         self.root = root
         self.mistake = mistake
         self.nodes = topological_order(root)
-        self._rule_nodes = [node for node in reversed(self.nodes) if node._grad_fn is not None]
+        self._rule_nodes = self._rule_order()
         self.steps = _Steps(self)
         self.position = 0
         self._names = {}
@@ -199,6 +199,14 @@ class Stepper:
         self._record()
 
     # ------------------------------------------------------------------ recording
+
+    def _rule_order(self) -> list[Value]:
+        """The nodes whose rules run, in the order this pass runs them: reversed topological
+        order, or for the ``wrong_order`` mistake the order a walk from the output first reaches
+        them (`engine.mistakes.first_reached_order`)."""
+        if self.mistake == "wrong_order":
+            return first_reached_order(self.root)
+        return [node for node in reversed(self.nodes) if node._grad_fn is not None]
 
     def _rule(self, node):
         """The backward rule this pass runs for ``node``: the engine's, or its = twin."""

@@ -17,9 +17,10 @@ are those of the quiz's misconception catalogue (`tutor.misconceptions`):
 
 A flipped sign gets its own message but no tag.
 
-Answers are accepted to the four decimals the debugger shows (an error of at most 5e-5), or to
-one part in a million for large numbers. Text is read as a plain number only: it is never
-evaluated.
+An answer is right when it agrees with the true value to the precision the learner typed (the
+rule of `tutor.quiz.precision`: rounded or cut off at its last digit, two significant figures at
+least), and a wrong answer is matched with a misconception by the same rule. Text is read as a
+plain number only: it is never evaluated.
 """
 
 from __future__ import annotations
@@ -108,6 +109,17 @@ def close_enough(typed: float, expected: float) -> bool:
     return fmt(typed) == fmt(expected)
 
 
+def _agrees(text: str, value: float) -> bool:
+    from tutor.quiz.precision import agrees  # tutor.quiz imports this module
+
+    return agrees(text, value)
+
+
+def _same(x: float, y: float) -> bool:
+    """Two of the engine's numbers that no typed answer could tell apart."""
+    return abs(x - y) <= 1e-12 * max(1.0, abs(x), abs(y))
+
+
 def _candidates(q: GradQuestion):
     """(tag, wrong value, explanation) for every misconception that applies to ``q``."""
     s, n, up, before = q.operand, q.node, q.upstream, q.before
@@ -144,7 +156,7 @@ def _candidates(q: GradQuestion):
                 f"both shares of {fmt(share)} land in {s}.grad, the second does not replace the first.",
             )
         )
-    if q.local is not None and not close_enough(up, 1.0):
+    if q.local is not None and not _same(up, 1.0):
         out.append(
             (
                 "forgot-upstream",
@@ -192,10 +204,10 @@ def diagnose(question: GradQuestion, text: str) -> Verdict:
     if typed is None:
         return Verdict(False, UNREADABLE, "unreadable")
     expected = question.after
-    if close_enough(typed, expected):
+    if _agrees(text, expected):
         return Verdict(True, f"Right: {question.operand}.grad = {fmt(expected)}.", None, typed)
     for tag, wrong, explanation in _candidates(question):
-        if close_enough(typed, wrong) and not close_enough(wrong, expected):
+        if _agrees(text, wrong) and not _same(wrong, expected):
             named = f"Not quite: {TAGS[tag]}." if tag else "Not quite."
             return Verdict(False, f"{named} {explanation}", tag, typed)
     q = question

@@ -2,8 +2,9 @@
 
 For each lesson: open it, press ``n`` through every part, and on each card that has a screen press
 Enter and finish it: a debugger block is stepped to the end (answering every prediction in predict
-mode with the engine's number), a quiz is answered with the first right answer its block lists in
-``[[examples]]``, a training block is run to its last step. At the end card the lesson must be
+mode with the engine's number rounded as a learner would, to three significant figures), a quiz is
+answered with the first right answer its block lists in ``[[examples]]`` (a number again to three
+figures), a training block is run to its last step. At the end card the lesson must be
 marked done in the progress store.
 """
 
@@ -19,6 +20,7 @@ from tests.logic.test_course import PATH
 from tutor.lessons import builtin_lessons_dir, load_catalog
 from tutor.progress import Progress
 from tutor.quiz import grade
+from tutor.quiz.common import read_number
 from tutor.screens.lesson import LessonScreen
 from tutor.widgets.block_card import BlockCard, EndCard
 
@@ -34,6 +36,11 @@ def the_right_answer(quiz):
     return answer
 
 
+def learner_rounding(number) -> str:
+    """A number as a learner types it: three significant figures (-2.47 for -2.4731)."""
+    return f"{float(number):.3g}"
+
+
 async def type_text(pilot, text: str) -> None:
     await pilot.press(*[{" ": "space"}.get(ch, ch) for ch in str(text)])
 
@@ -42,8 +49,6 @@ async def type_text(pilot, text: str) -> None:
 
 
 async def finish_debugger(pilot, screen) -> None:
-    from engine.numfmt import fmt as format_number
-
     for _ in range(10 * len(screen.stepper.steps) + 10):
         if screen.finished:
             break
@@ -51,7 +56,7 @@ async def finish_debugger(pilot, screen) -> None:
             if screen.question is None:
                 await pilot.press("n")  # opens the question for the next step
             else:
-                await type_text(pilot, format_number(screen.question.after))
+                await type_text(pilot, learner_rounding(screen.question.after))
                 await pilot.press("enter")
         else:
             await pilot.press("e")
@@ -63,6 +68,8 @@ async def finish_debugger(pilot, screen) -> None:
 async def answer_quiz(pilot, screen) -> None:
     quiz = screen.quiz
     answer = the_right_answer(quiz)
+    if quiz.kind in ("numeric", "predict") and read_number(answer) is not None:
+        answer = learner_rounding(read_number(answer))
     if quiz.kind in ("numeric", "predict", "code"):
         assert isinstance(screen.focused, Input)
         await type_text(pilot, answer)

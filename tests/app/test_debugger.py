@@ -414,7 +414,7 @@ async def test_predict_mode_reveals_the_answer_after_two_wrong_tries():
         assert "The answer is a.grad = 6.0" in screen.inspector.text
 
 
-async def test_escape_closes_the_question_without_running_the_step():
+async def test_escape_skips_the_question_and_the_step_runs():
     app = Host(parse_program(SEEDS), predict=True)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
@@ -423,11 +423,13 @@ async def test_escape_closes_the_question_without_running_the_step():
         assert screen.answer.is_open
         await pilot.press("escape")
         await pilot.pause()
-        assert not screen.answer.is_open and screen.stepper.position == 0
+        assert not screen.answer.is_open and screen.stepper.position == 1
+        assert current(screen) == ["L"] and grads(screen)["L"] == "1.0"
+        assert "Skipped" in screen.inspector.text
         assert app.results == []  # still on the debugger
-        await pilot.press("t", "n")  # predict off: n just steps
+        await pilot.press("n")  # the next step's question, not the skipped one again
         await pilot.pause()
-        assert screen.stepper.position == 1
+        assert "What will d.grad be" in screen.answer.question_text
 
 
 # ----------------------------------------------------------------------------- leaving, layout, errors
@@ -576,7 +578,7 @@ async def test_other_passes_over_shared_leaves_do_not_leak_into_the_shown_pass()
         await pilot.press("g")
         await pilot.pause()
         assert re.search(r"^a\s+3\.0\s+2\.0\s+3\.0", app.screen.inspector.text, re.M)
-        await pilot.press("m")
+        await pilot.press("m", "m")  # on to the wrong order, then off
         await pilot.pause()
         assert rows(app.screen) == before  # the correct pass, where it was, untouched
         await pilot.press("g")

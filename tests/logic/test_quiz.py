@@ -369,12 +369,15 @@ def test_numeric_tolerance_edges():
     assert not grade(big, "1011").correct
 
 
-def test_numeric_default_tolerance_is_the_four_decimals_the_debugger_shows():
+def test_numeric_without_a_tolerance_grades_to_the_precision_typed():
     q = quiz(
         'kind = "numeric"\nprompt = "x"\nanswer_from = { program = "n = 0.8814; o = tanh(n)", value = "o" }\n'
     )
     assert grade(q, "0.7071").correct
-    assert not grade(q, "0.707").correct
+    assert grade(q, "0.707").correct  # 0.70712 to three decimals
+    assert grade(q, "0.71").correct  # two significant figures are enough
+    assert not grade(q, "0.7").correct  # ... but one is not
+    assert not grade(q, "0.7072").correct
 
 
 @pytest.mark.parametrize(

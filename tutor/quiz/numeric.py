@@ -18,6 +18,7 @@ from tutor.quiz.common import (
     tag_key,
     unreadable_number,
 )
+from tutor.quiz.precision import PRECISION_HELP, agrees
 from tutor.quiz.programs import answer_value, program_values
 from tutor.schema import Issue, Issues, Key, Table
 
@@ -75,10 +76,11 @@ class NumericQuiz(Quiz):
     tolerance: float = DEFAULT_TOLERANCE
     rel_tolerance: float = DEFAULT_REL_TOLERANCE
     wrong: list[WrongAnswer] = field(default_factory=list)
+    own_tolerance: bool = False  # the block sets tolerance or rel_tolerance: it grades by them
 
     @property
     def answer_help(self) -> str:
-        return "type a number, like -4 or 0.5"
+        return "type a number, like -4 or 0.5" if self.own_tolerance else f"type a number, {PRECISION_HELP}"
 
     def solution(self) -> str:
         return f"The answer is {fmt(self.answer)}."
@@ -89,16 +91,20 @@ class NumericQuiz(Quiz):
             abs(value), abs(target)
         )
 
+    def _agrees(self, answer, value: float, target: float) -> bool:
+        """The block's own tolerance if it sets one, else the precision the learner typed."""
+        return self.close(value, target) if self.own_tolerance else agrees(answer, target)
+
     def grade(self, answer) -> Verdict:
         value = read_number(answer)
         if value is None:
             return unreadable_number()
-        if self.close(value, self.answer):
+        if self._agrees(answer, value, self.answer):
             return Verdict(True, [], f"Right: the answer is {fmt(self.answer)}.", "right")
         for w in self.wrong:
-            if self.close(value, w.value):
+            if self._agrees(answer, value, w.value):
                 return Verdict(False, present(w.tag), w.feedback, "wrong")
-        if self.answer != 0 and self.close(-value, self.answer):
+        if self.answer != 0 and self._agrees(answer, value, -self.answer):
             return Verdict(False, [], "Not quite: the size is right, but check the sign.", "wrong")
         return Verdict(False, [], "Not quite.", "wrong")
 
@@ -171,6 +177,7 @@ def build(config: dict, values: dict, common: dict, issues: Issues) -> NumericQu
         program=program,
         tolerance=values.get("tolerance", DEFAULT_TOLERANCE),
         rel_tolerance=values.get("rel_tolerance", DEFAULT_REL_TOLERANCE),
+        own_tolerance="tolerance" in config or "rel_tolerance" in config,
     )
     answer = answer_value(config, values, [], program, "the right answer", issues)
     if answer is not None:

@@ -11,6 +11,7 @@ from tutor.misconceptions import CATALOGUE
 from tutor.predict_diagnosis import GradQuestion, close_enough, diagnose
 from tutor.quiz.common import Quiz, Verdict, WrongAnswer, present, quiz_table, read_number, unreadable_number
 from tutor.quiz.numeric import read_wrong_numbers, wrong_table
+from tutor.quiz.precision import PRECISION_HELP, agrees
 from tutor.schema import Issues, Key, did_you_mean
 
 KIND = "predict"
@@ -44,7 +45,7 @@ class PredictQuiz(Quiz):
 
     @property
     def answer_help(self) -> str:
-        return "type a number, like -4 or 0.5"
+        return f"type a number, {PRECISION_HELP}"
 
     def question(self) -> tuple[GradQuestion, str]:
         """The debugger's question, from a real run of the program, and the chain-rule line."""
@@ -59,18 +60,19 @@ class PredictQuiz(Quiz):
         if value is None:
             return unreadable_number()
         q, line = self.question()
-        verdict = diagnose(q, repr(float(value)))
+        typed = answer if isinstance(answer, str) else repr(answer)
+        verdict = diagnose(q, typed)
         if verdict.correct:
             return Verdict(True, [], f"Right. The engine's step: {line}", "right")
         for w in self.wrong:
-            if close_enough(value, w.value):
+            if agrees(answer, w.value):
                 return Verdict(False, present(w.tag), w.feedback, "wrong")
         if verdict.tag and verdict.tag != "unreadable":
             tag = verdict.tag if verdict.tag in CATALOGUE else None
             return Verdict(False, present(tag), verdict.message, "wrong")
         if q.op == "tanh" and q.own_data is not None:
             on_input = q.before + (1 - q.own_data**2) * q.upstream
-            if close_enough(value, on_input) and not close_enough(on_input, q.after):
+            if agrees(answer, on_input) and not close_enough(on_input, q.after):
                 return Verdict(
                     False,
                     ["tanh-on-input"],

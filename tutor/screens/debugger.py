@@ -6,12 +6,15 @@ backward pass out with the engine's `Stepper`. The screen only shows what the st
 every step is the engine's real rule running. A program that cannot be built (``log(0)``, an
 overflow) gets `CannotRunScreen` on top instead, which says why; leaving it leaves this screen.
 
-Layout (80×24 is the design size): the graph tree on top, the step inspector below, the answer box
-of predict mode above the footer when a question is open. ``z`` switches between both panes, the
+Layout (80×24 is the design size): the graph tree on top, the backward order strip under it (✓
+done, ▶ just ran, why the next rule is next), the step inspector below, the answer box of predict
+mode above the footer when a question is open. ``z`` switches between both panes, the
 tree alone and the inspector alone.
 
 Keys: ``n`` next step, ``p`` previous (undo), ``r`` reset, ``e`` run to the end, Enter on a tree
-line runs until that node is done; ``t`` predict mode; ``m`` mistake mode (= instead of +=);
+line runs until that node is done; ``f`` steps the forward pass first, node by node from the
+inputs up (``n``/``p`` move through it; the backward pass follows); ``t`` predict mode; ``m`` mistake mode (= instead of +=, then
+the wrong order: each rule run the first time the walk from the output reaches it, then off);
 ``g`` gradient check; ``z`` layout; ``q``/escape leave. Leaving dismisses the screen with True
 once the learner has reached the end of the (correct) backward pass, else False. Which keys work
 when is `check_action`'s: while a predict question is open the keys that would move the pass or
@@ -38,6 +41,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Container, Vertical
 from textual.message import Message
 from textual.reactive import var
 from textual.screen import Screen
@@ -45,31 +49,48 @@ from textual.widgets import Footer, Header, Static, Tree
 from textual.worker import Worker, get_current_worker
 
 from engine.cancel import Cancelled
-from engine.numfmt import fmt as format_number
 from engine.stepper import Stepper
 from engine.value import topological_order
-from tutor.predict_diagnosis import GradQuestion, diagnose
+from tutor.predict_diagnosis import GradQuestion
 from tutor.screens.debugger_error import CannotRunScreen, why_it_cannot_run
+from tutor.screens.debugger_modes import ForwardAndEdit
+from tutor.screens.debugger_predict import Predicting
 from tutor.screens.debugger_program import DebuggerGraph, DebuggerProgram
-from tutor.screens.debugger_text import check_panel, checking_panel, mistake_panel, question_for
+from tutor.screens.debugger_text import (
+    Prediction,
+    check_panel,
+    checking_panel,
+    mistake_panel,
+)
 from tutor.widgets.graph_tree import MAX_DEPTH, Columns, GraphTree
 from tutor.widgets.inspector import Inspector
+from tutor.widgets.order_strip import OrderStrip
 from tutor.widgets.predict import AnswerBox
 
 __all__ = ["DebuggerScreen", "DebuggerProgram", "DebuggerGraph", "LAYOUTS"]
 
 LAYOUTS = ("split", "tree-only", "inspector-only")
+WIDE = 120  # columns from which the inspector sits beside the tree
 _TRACK_CHANGES_UP_TO = 64  # jumps longer than this rescan the shown lines instead
-_TRIES_BEFORE_REVEAL = 2
-_MAX_RECORDED = 500  # characters of a predict-mode answer kept in progress
+MISTAKE_MODES = (None, "overwrite", "wrong_order")  # what m steps through
+_CHECKABLE = (None, "overwrite")  # the mistake modes `engine.gradcheck` can run
 _CHECKING_NOTE = "The gradient check is running (g stops it)."
 # the actions that would move the pass or change the mode under an open predict question
 _WAIT_FOR_THE_QUESTION = frozenset(
-    {"next", "previous", "reset", "run_to_end", "toggle_predict", "toggle_mistake"}
+    {
+        "next",
+        "previous",
+        "reset",
+        "run_to_end",
+        "toggle_predict",
+        "toggle_mistake",
+        "forward_pass",
+        "change_numbers",
+    }
 )
 
 
-class DebuggerScreen(Screen[bool]):
+class DebuggerScreen(Predicting, ForwardAndEdit, Screen[bool]):
     """Steps through the backward pass of one program."""
 
     CSS_PATH = "../debugger.tcss"
@@ -86,6 +107,22 @@ class DebuggerScreen(Screen[bool]):
         Binding("r", "reset", "Reset", id="debugger.reset", tooltip="Undo every step: all grads back to 0"),
         Binding("e", "run_to_end", "End", id="debugger.end", tooltip="Run every remaining step"),
         Binding(
+            "f",
+            "forward_pass",
+            "Forward",
+            show=False,  # the footer is full at 80 columns; step 0's inspector offers it
+            id="debugger.forward",
+            tooltip="Step the forward pass first, node by node from the inputs up (resets the backward pass)",
+        ),
+        Binding(
+            "c",
+            "change_numbers",
+            "Change",
+            show=False,  # the footer is full at 80 columns; step 0's inspector offers it
+            id="debugger.change",
+            tooltip="Change the numbers: edit the program (or its inputs) and rerun the pass",
+        ),
+        Binding(
             "t",
             "toggle_predict",
             "Predict",
@@ -97,7 +134,8 @@ class DebuggerScreen(Screen[bool]):
             "toggle_mistake",
             "Mistake",
             id="debugger.mistake",
-            tooltip="Mistake mode: rerun the same graph with = instead of += and compare the grads",
+            tooltip="Mistake mode: rerun the same graph with = instead of +=, then in a wrong order, "
+            "and compare the grads",
         ),
         Binding(
             "g",
@@ -132,7 +170,7 @@ class DebuggerScreen(Screen[bool]):
         worker: Worker
         checks: list | None
         error: Exception | None
-        mistake: bool
+        mistake: str | None
 
     def __init__(
         self,
@@ -155,10 +193,14 @@ class DebuggerScreen(Screen[bool]):
         self._on_finished = on_finished
         self.caption = title
         self.predict = bool(predict)
-        self.mistake = False
+        self.mistake: str | None = None  # the key of the mistake mode shown (`MISTAKE_MODES`)
+        self.editing = False  # the answer box holds the program to change
+        self.forward_at: int | None = None  # op nodes computed in the forward pass shown, or None
         self.finished = False  # the correct pass has been run to its end at least once
         self.question: GradQuestion | None = None  # the predict question open, if any
         self._tries = 0
+        self.predictions: dict[int, Prediction] = {}  # step index -> how its question went
+        self._prediction = Prediction()  # the open question's
         self.last_verdict = None  # the grading of the last predict-mode answer
         self._check_worker: Worker | None = None  # the gradient check whose results are wanted
         self._check_workers: set[Worker] = set()  # every check worker that has not returned yet
@@ -183,9 +225,13 @@ class DebuggerScreen(Screen[bool]):
         self.column_header = Static(id="columns")
         self.inspector = Inspector(id="inspector")
         self.answer = AnswerBox(id="answer")
-        yield self.column_header
-        yield self.graph_tree
-        yield self.inspector
+        self.order_strip = OrderStrip(id="order")
+        with Container(id="panes"):  # stacked; side by side on a wide terminal (debugger.tcss)
+            with Vertical(id="left"):
+                yield self.column_header
+                yield self.graph_tree
+                yield self.order_strip
+            yield self.inspector
         yield self.answer
         yield Footer(compact=True, show_command_palette=False)
 
@@ -196,6 +242,10 @@ class DebuggerScreen(Screen[bool]):
         self.graph_tree.focus()
         self.watch(self.graph_tree, "columns", self._show_columns)
         self._refresh_view(None)
+
+    def on_resize(self, event) -> None:
+        """At 120 columns or more the inspector sits beside the tree instead of under it."""
+        self.set_class(event.size.width >= WIDE, "wide")
 
     def _left(self, _result: bool | None) -> None:
         """The screen saying why the program cannot run was left: leave the debugger too."""
@@ -211,10 +261,12 @@ class DebuggerScreen(Screen[bool]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Which keys work now (the footer shows those): True runs, None shows dimmed, False hides."""
-        if action in _WAIT_FOR_THE_QUESTION and self.question is not None:
+        if action in _WAIT_FOR_THE_QUESTION and (self.question is not None or self.editing):
             return False  # answer the question first, or escape skips it
         if action == "toggle_mistake" and self._check_workers:
             return None  # mistake mode builds the program, which a check's worker is building
+        if action == "gradient_check" and self.mistake not in _CHECKABLE:
+            return None  # the numeric check knows the engine as written and with = only
         return True
 
     @property
@@ -242,9 +294,11 @@ class DebuggerScreen(Screen[bool]):
             if self._on_finished is not None:
                 self._on_finished()
         self.graph_tree.show_step(changed)
+        self.order_strip.show(stepper)
         step = stepper.current
         node = step.node if step is not None else stepper.root
-        if self.graph_tree.reveal(node) is None:
+        # the node whose rule ran is opened, so its operands (which it just sent grad to) show
+        if self.graph_tree.reveal(node, with_operands=True) is None:
             depth = self.graph_tree.depth_of(node)
             deep = (
                 f"{stepper.name(node)} sits {depth} levels down the tree, deeper than the tree "
@@ -256,22 +310,28 @@ class DebuggerScreen(Screen[bool]):
         self.inspector.show_step(stepper, predict=self.predicting, note=note)
 
     def action_next(self) -> None:
+        if self._forward_moves(1):
+            return
         if self.stepper.done:
-            self.inspector.show_step(
-                self.stepper, predict=self.predicting, note="The backward pass is complete."
-            )
+            summary = self.summary() if self.predicting else ""
+            note = "The backward pass is complete." + (f"\n{summary}" if summary else "")
+            self.inspector.show_step(self.stepper, predict=self.predicting, note=note)
         elif self.predicting:
             self._ask()
         else:
             self._move(self.stepper.forward)
 
     def action_previous(self) -> None:
+        if self._forward_moves(-1):
+            return
         self._move(self.stepper.back)
 
     def action_reset(self) -> None:
+        self._leave_forward()
         self._move(self.stepper.reset)
 
     def action_run_to_end(self) -> None:
+        self._leave_forward()
         self._move(self.stepper.run_to_end)
 
     def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
@@ -280,68 +340,9 @@ class DebuggerScreen(Screen[bool]):
         if event.node.data is None:
             return
         self._close_question()
+        self._leave_forward()
         value = event.node.data.value
         self._move(lambda: self.stepper.run_until(value))
-
-    # ----------------------------------------------------------------- predict mode
-
-    def action_toggle_predict(self) -> None:
-        self.predict = not self.predict
-        if not self.predict:
-            note = "Predict mode off: n runs each step straight away."
-        elif self.mistake:
-            note = "Predict mode on: the questions come back when mistake mode is off (m)."
-        else:
-            note = "Predict mode on: n asks for a gradient before each step runs."
-        self.inspector.show_step(self.stepper, predict=self.predicting, note=note)
-
-    def _ask(self) -> None:
-        self.question, prompt = question_for(self.stepper)
-        self._tries = 0
-        self.answer.ask(prompt)
-        self.refresh_bindings()
-
-    def on_answer_box_answered(self, message: AnswerBox.Answered) -> None:
-        if self.question is None:
-            return
-        verdict = diagnose(self.question, message.text)
-        self.last_verdict = verdict
-        if verdict.tag == "unreadable":
-            self.answer.say(verdict.message)
-            return
-        if self._on_attempt is not None:
-            self._on_attempt(
-                message.text.strip()[:_MAX_RECORDED], verdict.correct, [verdict.tag] if verdict.tag else []
-            )
-        if verdict.correct:
-            self._run_predicted_step(f"✓ {verdict.message}")
-            return
-        self._tries += 1
-        if self._tries >= _TRIES_BEFORE_REVEAL:
-            answer = format_number(self.question.after)
-            self._run_predicted_step(
-                f"✗ {verdict.message} The answer is {self.question.operand}.grad = {answer}; "
-                "the step has run, see the chain-rule line below."
-            )
-            return
-        self.answer.say(f"✗ {verdict.message} Try again (escape skips the question).")
-
-    def on_answer_box_cancelled(self, message: AnswerBox.Cancelled) -> None:
-        self._close_question()
-
-    def _run_predicted_step(self, note: str) -> None:
-        self._close_question()
-        self.stepper.forward()
-        step = self.stepper.current
-        self._refresh_view([c.node for c in step.changes], note=note)
-
-    def _close_question(self) -> None:
-        if self.question is None:
-            return
-        self.question = None
-        self.answer.close()
-        self.graph_tree.focus()
-        self.refresh_bindings()
 
     # ----------------------------------------------------------------- mistake mode
 
@@ -370,14 +371,17 @@ class DebuggerScreen(Screen[bool]):
         self.stepper.go_to(position)
 
     def action_toggle_mistake(self) -> None:
-        self.mistake = not self.mistake
+        self._leave_forward()
+        self.mistake = MISTAKE_MODES[(MISTAKE_MODES.index(self.mistake) + 1) % len(MISTAKE_MODES)]
+        if self._check_worker is None and self.inspector.panel == "check":
+            self.inspector.show_step(self.stepper, predict=self.predicting)
         if not self.mistake:
             self.stepper = self.correct_stepper
             self._resync()
             self.graph_tree.load(self.stepper)
             self._refresh_view(None, note="Mistake mode off: back to the engine as written.")
             return
-        graph, stepper = self._fresh("overwrite")
+        graph, stepper = self._fresh(self.mistake)
         stepper.run_to_end()
         names = [stepper.name(v) for v in self._leaves(graph.output)]
         wrong = [v.grad for v in self._leaves(graph.output)]
@@ -388,7 +392,8 @@ class DebuggerScreen(Screen[bool]):
         self._resync()
         self.graph_tree.load(self.stepper)
         self._refresh_view(None)
-        self.inspector.show_panel(mistake_panel(names, right, wrong))
+        order = [stepper.name(step.node) for step in stepper.steps[1:]]
+        self.inspector.show_panel(mistake_panel(names, right, wrong, self.mistake, order))
 
     def _leaves(self, root) -> list:
         """The graph's inputs, in topological order (constants left out)."""
@@ -417,7 +422,7 @@ class DebuggerScreen(Screen[bool]):
         self._refresh_view(None, note=note)
 
     @work(thread=True, exclusive=True, group="gradient-check", exit_on_error=False)
-    def _check_in_thread(self, mistake: bool) -> None:
+    def _check_in_thread(self, mistake: str | None) -> None:
         """The check itself, on a worker thread: only the program's own new builds are touched."""
         from engine.gradcheck import check_program
 
@@ -430,9 +435,7 @@ class DebuggerScreen(Screen[bool]):
         checks = error = None
         with self._check_lock:
             try:
-                checks = check_program(
-                    self.program, mistake="overwrite" if mistake else None, should_stop=should_stop
-                )
+                checks = check_program(self.program, mistake=mistake, should_stop=should_stop)
             except Cancelled:
                 pass
             except Exception as exc:  # e.g. a graph given without a program to rebuild it from
@@ -482,6 +485,9 @@ class DebuggerScreen(Screen[bool]):
             self.graph_tree.focus()
 
     def action_leave(self) -> None:
+        if self.editing:
+            self._stop_editing()
+            return
         if self.question is not None:
             self._close_question()
             return

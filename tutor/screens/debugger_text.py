@@ -9,20 +9,29 @@ a style (``✗ wrong``, ``✗ DISAGREE``), so a panel reads the same without col
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from rich.text import Text
 
 from engine.numfmt import fmt
-from tutor.predict_diagnosis import GradQuestion
+from tutor.predict_diagnosis import TAGS, GradQuestion
 from tutor.widgets.graph_tree import format_cell
 from tutor.widgets.inspector import Panel, definition
 
 if TYPE_CHECKING:
     from engine.stepper import Change, Step, Stepper
 
-__all__ = ["question_for", "mistake_panel", "checking_panel", "check_panel", "check_title"]
+__all__ = [
+    "Prediction",
+    "question_for",
+    "pass_summary",
+    "mistake_panel",
+    "checking_panel",
+    "check_panel",
+    "check_title",
+]
 
 
 def _pick_change(step: Step) -> Change:
@@ -70,19 +79,62 @@ def question_for(stepper: Stepper) -> tuple[GradQuestion, str]:
     return question, prompt
 
 
-def _mode(mistake: bool) -> str:
+@dataclass
+class Prediction:
+    """How one predict-mode question went: right at the first try, the mistakes named, skipped."""
+
+    first_try: bool | None = None  # None until a readable answer came
+    tags: list[str] = field(default_factory=list)
+    skipped: bool = False
+
+
+def _times(k: int) -> str:
+    return {1: "once", 2: "twice"}.get(k, f"{k} times")
+
+
+def pass_summary(predictions: Iterable[Prediction], steps: int) -> str:
+    """``Predictions: 5 of 7 right first time; forgot the upstream gradient twice.``"""
+    predictions = list(predictions)
+    if not predictions:
+        return ""
+    right = sum(p.first_try is True for p in predictions)
+    asked = len(predictions)
+    of = f"{right} of {asked}" if asked == steps else f"{right} of the {asked} steps you predicted"
+    parts = [f"Predictions: {of} right first time"]
+    counts: dict[str, int] = {}
+    for p in predictions:
+        for tag in p.tags:
+            counts[tag] = counts.get(tag, 0) + 1
+    for tag, k in sorted(counts.items(), key=lambda item: -item[1]):
+        parts.append(f"{TAGS.get(tag, tag)} {_times(k)}")
+    skipped = sum(p.skipped for p in predictions)
+    if skipped:
+        parts.append(f"{skipped} skipped")
+    return "; ".join(parts) + "."
+
+
+def _mode(mistake: str | None) -> str:
     return "with = instead of +=" if mistake else "as the engine is written"
 
 
-def check_title(mistake: bool) -> str:
+def check_title(mistake: str | None) -> str:
     return f"Gradient check: backprop ({_mode(mistake)}, whole pass) vs nudging each input"
 
 
-def mistake_panel(names: Sequence[str], right: Sequence[float], wrong: Sequence[float]) -> Panel:
-    """Each input's grad with += beside its grad with =."""
+def mistake_panel(
+    names: Sequence[str],
+    right: Sequence[float],
+    wrong: Sequence[float],
+    mistake: str = "overwrite",
+    order: Sequence[str] = (),
+) -> Panel:
+    """Each input's grad as the engine computes it beside its grad with the mistake: ``=``
+    instead of ``+=``, or (``wrong_order``) each rule run in ``order``, first reached first."""
     width = max([len(name) for name in names] + [4])
     body = Text()
-    header = f"{'leaf':<{width}}  {'with +=':>10}  {'with =':>10}"
+    columns = ("with +=", "with =") if mistake == "overwrite" else ("right", "wrong order")
+    cell_width = 10 if mistake == "overwrite" else 11  # (= mode: as its snapshot has it)
+    header = f"{'leaf':<{width}}  {columns[0]:>{cell_width}}  {columns[1]:>{cell_width}}"
     body.append(header + "\n", style="bold underline")
     plain = [header]
     bad = 0
@@ -94,6 +146,8 @@ def mistake_panel(names: Sequence[str], right: Sequence[float], wrong: Sequence[
         )
         body.append(row + "\n", style="" if ok else "bold reverse")
         plain.append(row)
+    if mistake == "wrong_order":
+        return _wrong_order_panel(body, plain, names, bad, order)
     if not names:
         summary = "This graph has no named inputs to compare; the tree shows every grad."
     elif bad:
@@ -112,7 +166,29 @@ def mistake_panel(names: Sequence[str], right: Sequence[float], wrong: Sequence[
     return Panel("mistake", title, body, "\n".join(plain))
 
 
-def checking_panel(count: int, mistake: bool) -> Panel:
+def _wrong_order_panel(body: Text, plain: list[str], names: Sequence[str], bad: int, order) -> Panel:
+    ran = ", ".join(order)
+    if not names:
+        summary = "This graph has no named inputs to compare; the tree shows every grad."
+    elif bad:
+        summary = (
+            f"{bad} of {len(names)} input grads go wrong. The rules ran in the order the walk from "
+            f"the output first reached them ({ran}): a value used twice passed on its gradient "
+            "before its second user had reported. r then n steps through it; m turns it off."
+        )
+    else:
+        summary = (
+            f"Every input grad is still right in this order ({ran}): no value here is reached "
+            "before all its users have run. Try a value used twice (y = x * x; s = y * y; L = y + s). "
+            "m turns it off."
+        )
+    body.append(summary)
+    plain.append(summary)
+    title = "Mistake mode: the same rules, run in a wrong order (first reached, first run)"
+    return Panel("mistake", title, body, "\n".join(plain))
+
+
+def checking_panel(count: int, mistake: str | None) -> Panel:
     """What the inspector says while a check's worker runs."""
     inputs = f"{count} input{'s' if count != 1 else ''}" if count else "the inputs"
     line = (
@@ -122,7 +198,7 @@ def checking_panel(count: int, mistake: bool) -> Panel:
     return Panel("checking", check_title(mistake), Text(line), line)
 
 
-def check_panel(checks: Sequence, mistake: bool) -> Panel:
+def check_panel(checks: Sequence, mistake: str | None) -> Panel:
     """Every input's backprop gradient beside the measured slope (`engine.gradcheck` results)."""
     width = max([len(c.name) for c in checks] + [4])
     head = f"{'leaf':<{width}} {'value':>10} {'backprop':>10} {'numeric':>10} {'rel.err':>8}"

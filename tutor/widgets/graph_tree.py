@@ -53,6 +53,7 @@ REUSE_MARK = "↺"
 SEE_ABOVE = "↑"
 
 _MAX_NAME_COLUMN = 40  # lines deeper than this stop aligning rather than push numbers off screen
+_NARROW_GUIDES_BELOW = 8  # levels: deeper trees indent by 2 cells a level instead of 3
 _EXPAND_ALL_UP_TO = 60  # graphs with at most this many values open fully expanded
 MAX_DEPTH = 200  # the tree is not opened deeper than this (Textual's Tree walks its lines recursively)
 
@@ -148,12 +149,25 @@ class GraphTree(Tree[Entry]):
         self._materialized: set[int] = set()  # tree node ids whose children exist
         self._marks: dict[int, str] = {}  # id(value) -> "current" | "operand"
         self._changed: set[int] = set()
+        self._pending: set[int] = set()  # id(value): not computed yet in the forward pass shown
         self._styles: dict[str, Style] = {}
         self.columns = Columns(
             lead=len(self.ICON_NODE) + len(NO_MARK),
             op=max([len(label_of(node)) for node in stepper.nodes] + [2]),
         )
         self._find_homes(stepper.root)
+        # deep graphs (a network's sample) get narrower guides, so more of each name fits
+        self.guide_depth = 2 if self._deepest() > _NARROW_GUIDES_BELOW else 3
+
+    def _deepest(self) -> int:
+        """How many levels the tree has below its root (each value at its home line)."""
+        depth: dict[int, int] = {}
+        deepest = 0
+        for node in reversed(self.stepper.nodes):  # a home parent comes before its children
+            parent = self._parent_value.get(id(node))
+            depth[id(node)] = 0 if parent is None else depth.get(id(parent), 0) + 1
+            deepest = max(deepest, depth[id(node)])
+        return deepest
 
     def load(self, stepper: Stepper) -> None:
         """Show a different stepper's graph (e.g. the mistake-mode rerun), starting afresh."""
@@ -264,6 +278,14 @@ class GraphTree(Tree[Entry]):
             name += f" {SEE_ABOVE}"  # its operands are shown at its first appearance, above
         return name
 
+    def _shown_name(self, tree_node: TreeNode[Entry]) -> str:
+        """The name as drawn: cut with … where a deep line would push its numbers out of line."""
+        name = self._name_text(tree_node.data)
+        room = self.columns.name - self._depth(tree_node) * self.guide_depth
+        if len(name) > room >= 2:
+            return name[: room - 1] + "…"
+        return name
+
     def _grow_column(self, tree_node: TreeNode[Entry]) -> bool:
         """Widen the name column for a new line; True when it widened (every line moves)."""
         width = self._depth(tree_node) * self.guide_depth + len(self._name_text(tree_node.data))
@@ -301,7 +323,7 @@ class GraphTree(Tree[Entry]):
         if node.data is None:
             return super().get_label_width(node)
         columns = self.columns
-        name = self._name_text(node.data)
+        name = self._shown_name(node)
         pad = max(1, columns.name - self._depth(node) * self.guide_depth - len(name) + 1)
         width = columns.lead + cell_len(name) + pad + columns.op + 1 + 2 * columns.number + 1
         return width + (len(CHANGED_MARK) if id(node.data.value) in self._changed else 0)
@@ -311,7 +333,7 @@ class GraphTree(Tree[Entry]):
         key = id(value)
         mark = self._marks.get(key)
         changed = key in self._changed
-        name = self._name_text(tree_node.data)
+        name = self._shown_name(tree_node)
         indent = self._depth(tree_node) * self.guide_depth
         columns = self.columns
         pad = max(1, columns.name - indent - len(name) + 1)
@@ -329,6 +351,9 @@ class GraphTree(Tree[Entry]):
             text.append(name)
         text.append(" " * pad)
         text.append(f"{label_of(value):<{columns.op}} ", self._style("graph-tree--dim"))
+        if key in self._pending:  # the forward pass has not reached it yet
+            text.append("?".rjust(len(format_cell(0.0))), self._style("graph-tree--dim"))
+            return text
         text.append(format_cell(value.data))
         text.append(" ")
         grad = format_cell(value.grad)
@@ -376,6 +401,24 @@ class GraphTree(Tree[Entry]):
         for key in touched:
             self._refresh(key)
 
+    def show_forward(self, computed: int | None) -> None:
+        """Draw the forward pass with its first ``computed`` op nodes worked out (in topological
+        order, so data appears from the inputs up): ▶ on the node just computed, ◆ on its
+        operands, ``?`` for the data of the nodes not reached yet. None: every node computed
+        (back to `show_step`'s marks)."""
+        self._marks = {}
+        self._changed = set()
+        self._pending = set()
+        if computed is not None:
+            ops = [node for node in self.stepper.nodes if node._prev]
+            self._pending = {id(node) for node in ops[computed:]}
+            if computed:
+                node = ops[computed - 1]
+                for operand in node._prev:
+                    self._marks[id(operand)] = "operand"
+                self._marks[id(node)] = "current"
+        self._refresh_all()
+
     def depth_of(self, value: Value) -> int:
         """How many levels below the root ``value``'s home line is."""
         depth = 0
@@ -384,8 +427,12 @@ class GraphTree(Tree[Entry]):
             depth += 1
         return depth
 
-    def reveal(self, value: Value, *, move_cursor: bool = True) -> TreeNode[Entry] | None:
-        """Expand the lines down to ``value``'s home and put the cursor on it.
+    def reveal(
+        self, value: Value, *, move_cursor: bool = True, with_operands: bool = False
+    ) -> TreeNode[Entry] | None:
+        """Expand the lines down to ``value``'s home and put the cursor on it; ``with_operands``
+        also opens its operand lines and scrolls so they are in view below it (when the tree
+        has room for them).
 
         Returns None (and changes nothing) for a value deeper than `MAX_DEPTH`.
         """
@@ -403,11 +450,19 @@ class GraphTree(Tree[Entry]):
                 tree_node.expand()
             slot = self._homes[id(child)][1]
             tree_node = tree_node.children[slot]
+        if with_operands and tree_node.allow_expand:
+            self._materialize(tree_node)
+            if not tree_node.is_expanded:
+                tree_node.expand()
         if move_cursor:
-            self.call_after_refresh(self._follow, tree_node)
+            self.call_after_refresh(self._follow, tree_node, with_operands)
         return tree_node
 
-    def _follow(self, tree_node: TreeNode[Entry]) -> None:
+    def _follow(self, tree_node: TreeNode[Entry], with_operands: bool = False) -> None:
+        if with_operands and tree_node.is_expanded and tree_node.children:
+            last = tree_node.children[-1].line
+            if last >= 0 and last - tree_node.line < self.size.height:
+                self.scroll_to_line(last, animate=False)  # the operands first, then the node
         self.move_cursor(tree_node)
         # keep the start of the line in view on deep graphs (Tree only scrolls vertically)
         indent = self._depth(tree_node) * self.guide_depth

@@ -30,6 +30,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from engine.mistakes import MISTAKES
 from engine.numfmt import fmt
 from engine.ops import op_of
 
@@ -242,7 +243,7 @@ class Inspector(ScrollView, can_focus=True, inherit_bindings=False):
 
         total = len(stepper.steps)
         step = stepper.current
-        mistake = " · mistake mode: = instead of +=" if stepper.mistake else ""
+        mistake = f" · mistake mode: {MISTAKES[stepper.mistake].label}" if stepper.mistake else ""
         mode = " · predict on" if predict else ""
         if note:
             line(note, "bold")
@@ -260,7 +261,8 @@ class Inspector(ScrollView, can_focus=True, inherit_bindings=False):
             if upcoming is not None:
                 line(
                     f"Next, step 1: seed {stepper.name(upcoming.node)}.grad = 1 "
-                    f"(∂{stepper.name(upcoming.node)}/∂{stepper.name(upcoming.node)} = 1). Press n.",
+                    f"(∂{stepper.name(upcoming.node)}/∂{stepper.name(upcoming.node)} = 1). Press n "
+                    "(f: watch the forward pass first; c: change the numbers).",
                 )
             self._show(parts, plain)
             return
@@ -296,6 +298,43 @@ class Inspector(ScrollView, can_focus=True, inherit_bindings=False):
         line(f"The code that ran ({where}):", "dim")
         parts.append(highlighted_source(source).copy())
         plain.append(source)
+        self._show(parts, plain)
+
+    def show_forward(self, stepper: Stepper, computed: int, *, note: str = "") -> None:
+        """The forward pass, ``computed`` op nodes in: which node was just worked out, from what."""
+        self.panel = None
+        ops = [node for node in stepper.nodes if node._prev]
+        parts: list[Text] = []
+        plain: list[str] = []
+
+        def line(text: str, style: str = "") -> None:
+            parts.append(Text(text, style=style))
+            plain.append(text)
+
+        if note:
+            line(note, "bold")
+        total = len(ops)
+        if computed == 0:
+            line(f"Forward pass: 0 of {total} nodes computed", "bold")
+            line(
+                "Only the inputs have data (? marks a node not computed yet). The forward pass "
+                "works each node out from its operands, from the inputs up. n computes the next."
+            )
+        else:
+            node = ops[computed - 1]
+            name = stepper.name(node)
+            line(f"Forward pass: node {computed} of {total}, {name} = {fmt(node.data)}", "bold")
+            operands = ", ".join(f"{stepper.name(p)} = {fmt(p.data)}" for p in dict.fromkeys(node._prev))
+            line(f"{definition(stepper, node)}, with {operands}: {name}.data = {fmt(node.data)}")
+            if computed == total:
+                line(
+                    f"Every node has its data; {stepper.name(stepper.root)} is the output. "
+                    "n starts the backward pass, which runs the other way: from the output down.",
+                    "bold",
+                )
+            else:
+                line(f"Next: {stepper.name(ops[computed])}, whose operands are all known now. n computes it.")
+        line("p goes back a node; f leaves the forward pass with every node computed.", "dim")
         self._show(parts, plain)
 
     # ----------------------------------------------------------------- panels

@@ -1,7 +1,8 @@
 """The answer box of predict mode: a question, a one-line input, and the feedback.
 
 The box only collects text; grading is `tutor.predict_diagnosis` (pure, shared with the quiz).
-Enter posts `AnswerBox.Answered` with the text as typed; escape posts `AnswerBox.Cancelled`.
+Enter posts `AnswerBox.Answered` with the text as typed; escape posts `AnswerBox.Cancelled` (the
+debugger then runs the step unpredicted). The placeholder says what precision is expected.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Static
+
+from tutor.quiz.precision import PRECISION_HELP
 
 __all__ = ["AnswerBox"]
 
@@ -24,9 +27,27 @@ class AnswerBox(Vertical):
             "cancel",
             "Skip question",
             id="debugger.predict_cancel",
-            tooltip="Close the question without answering; the step does not run",
+            tooltip="Skip the question: the step runs without a prediction",
+        ),
+        Binding(
+            "escape",
+            "keep",
+            "Keep the program",
+            id="debugger.change_cancel",
+            tooltip="Close the program without rerunning it",
         ),
     ]
+
+    editing = False
+    """True while the box holds a program to edit (escape keeps it) rather than a question."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Escape says what it does: skip the question, or keep the program being edited."""
+        if action == "cancel":
+            return not self.editing
+        if action == "keep":
+            return self.editing
+        return True
 
     class Answered(Message):
         def __init__(self, text: str) -> None:
@@ -39,7 +60,8 @@ class AnswerBox(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.question = Static(id="answer-question")
-        self.input = Input(placeholder="a number, e.g. -4 or 0.5", max_length=40, id="answer-input")
+        self._placeholder = f"a number to {PRECISION_HELP}"
+        self.input = Input(placeholder=self._placeholder, max_length=40, id="answer-input")
         self.input.cursor_blink = False  # no steady redraws over SSH
         self.feedback = Static(id="answer-feedback")
         self.feedback_text = ""
@@ -57,13 +79,18 @@ class AnswerBox(Vertical):
     def on_mount(self) -> None:
         self.display = False
 
-    def ask(self, question: str) -> None:
+    def ask(self, question: str, *, value: str = "", max_length: int = 40, placeholder: str = "") -> None:
+        """Open with ``question``; ``value`` prefills the input (the debugger's program to edit)."""
         self.question_text = question
         self.question.update(Text(question, style="bold"))
         self.say("")
-        self.input.value = ""
+        self.input.max_length = max_length
+        self.input.placeholder = placeholder or self._placeholder
+        self.input.value = value
         self.display = True
         self.input.focus()
+        self.input.cursor_position = len(value)
+        self.app.refresh_bindings()
 
     def say(self, feedback: str, *, style: str = "") -> None:
         self.feedback_text = feedback
@@ -79,4 +106,7 @@ class AnswerBox(Vertical):
         self.post_message(self.Answered(event.value))
 
     def action_cancel(self) -> None:
+        self.post_message(self.Cancelled())
+
+    def action_keep(self) -> None:
         self.post_message(self.Cancelled())
