@@ -12,7 +12,7 @@ from engine.numfmt import fmt
 from tests.app.conftest import ScreenHost, screen_text, squash
 from tutor.screens.debugger import DebuggerScreen
 
-# the example: a 12-row tree, x used twice
+# the example, x used twice (10 rows now that a - b is one node; it had 12 when - was two)
 TWELVE = "x = 3.0; a = 3 * x**2; b = 4 * x; f = a - b + 5"
 SIZE = (80, 24)
 
@@ -48,9 +48,9 @@ def drawn(app) -> str:
     "steps, typed, named, node",
     [
         (0, "0", "forgot to seed the output's gradient with 1", "f"),
-        (4, "4", "forgot the upstream gradient", "b"),
-        (4, "-3", "used the node's own input in a multiply", "b"),
-        (6, "18", "overwrote instead of accumulating", "n3"),
+        (3, "4", "forgot the upstream gradient", "b"),
+        (3, "-3", "used the node's own input in a multiply", "b"),
+        (5, "18", "overwrote instead of accumulating", "n2"),
     ],
     ids=["forgot-seed", "forgot-upstream", "own-input", "overwrote"],
 )
@@ -125,7 +125,7 @@ async def test_escape_runs_the_step_and_n_asks_the_next_question():
         await pilot.press("escape")
         await pilot.pause()
         text = drawn(app)
-        assert "Skipped" in text and "Step 1 of 7: seed the output" in text
+        assert "Skipped" in text and "Step 1 of 6: seed the output" in text
         await pilot.press("n")
         await pilot.pause()
         text = drawn(app)
@@ -204,8 +204,8 @@ async def test_the_wrong_order_mode_runs_the_rules_first_reached_first_and_x_gra
 
 # ----------------------------------------------------------------------------- the summary
 
-# the 12-row tree's seven questions, as a learner answers them: two forget the upstream gradient
-TWELVE_ANSWERS = [["1"], ["1"], ["1"], ["-1"], ["4", "-4"], ["3"], ["2", "14"]]
+# the tree's six questions, as a learner answers them: two forget the upstream gradient
+TWELVE_ANSWERS = [["1"], ["1"], ["1"], ["4", "-4"], ["3"], ["2", "14"]]
 
 
 async def test_the_end_of_a_predicted_pass_sums_up_how_it_went():
@@ -219,7 +219,7 @@ async def test_the_end_of_a_predicted_pass_sums_up_how_it_went():
                 screen.answer.input.value = ""
                 await type_answer(pilot, typed)
         assert screen.stepper.done
-        summary = "Predictions: 5 of 7 right first time; forgot the upstream gradient twice."
+        summary = "Predictions: 4 of 6 right first time; forgot the upstream gradient twice."
         assert summary in drawn(app)
         await pilot.press("n")  # n at the end says so again
         await pilot.pause()
@@ -241,17 +241,17 @@ async def test_f_steps_the_forward_pass_from_the_inputs_up_then_n_goes_backward(
         await pilot.press("f")
         await pilot.pause()
         text = screen_text(app)
-        assert "Forward pass: 0 of 6 nodes computed" in squash(text)
-        assert unknown(text) == 6  # every op node waits; the inputs have their data
+        assert "Forward pass: 0 of 5 nodes computed" in squash(text)
+        assert unknown(text) == 5  # every op node waits; the inputs have their data
         await pilot.press("n")
         await pilot.pause()
         text = screen_text(app)
-        assert "Forward pass: node 1 of 6, n3 = 9.0" in squash(text)
-        assert unknown(text) == 5
-        assert "n3 = x**2, with x = 3.0: n3.data = 9.0" in squash(text)
-        await pilot.press("n", "n", "n", "n")
+        assert "Forward pass: node 1 of 5, n2 = 9.0" in squash(text)
+        assert unknown(text) == 4
+        assert "n2 = x**2, with x = 3.0: n2.data = 9.0" in squash(text)
+        await pilot.press("n", "n", "n")
         await pilot.pause()
-        assert "forward ✓ n3 ✓ a ✓ b ✓ n2 ▶ n1 · f" in squash(screen_text(app))
+        assert "forward ✓ n2 ✓ a ✓ b ▶ n1 · f" in squash(screen_text(app))
         await pilot.press("p")
         await pilot.pause()
         assert unknown(screen_text(app)) == 2  # n1 and f again
@@ -261,7 +261,7 @@ async def test_f_steps_the_forward_pass_from_the_inputs_up_then_n_goes_backward(
         assert "Forward pass done" in squash(screen_text(app)) and screen.stepper.position == 0
         await pilot.press("n")  # the backward pass: the seed
         await pilot.pause()
-        assert screen.stepper.position == 1 and "Step 1 of 7: seed the output" in squash(screen_text(app))
+        assert screen.stepper.position == 1 and "Step 1 of 6: seed the output" in squash(screen_text(app))
 
 
 # ----------------------------------------------------------------------------- change the numbers
@@ -336,7 +336,7 @@ async def test_on_a_wide_terminal_the_inspector_sits_beside_the_tree():
         async with app.run_test(size=size) as pilot:
             await pilot.press("n", "n", "n")
             await pilot.pause()
-            line = next(line for line in screen_text(app).splitlines() if "Step 3 of 7" in line)
-            left = line.split("Step 3 of 7")[0]
+            line = next(line for line in screen_text(app).splitlines() if "Step 3 of 6" in line)
+            left = line.split("Step 3 of 6")[0]
             # wide: the step's first line shares its row with the tree's header row
             assert ("node" in left and "grad" in left) is beside, line
