@@ -151,7 +151,7 @@ class ClassDir:
         if create:
             self.path.mkdir(mode=0o700, parents=True, exist_ok=True)
             (self.path / "learners").mkdir(mode=0o700, exist_ok=True)
-        elif not (self.path / "roster.json").exists() and not self.path.is_dir():
+        elif not (self.path / "roster.json").exists() and not (self.path / "learners").is_dir():
             raise RosterError(f"{self.path} is not a class directory (make one with `tutor class add`)")
 
     @property

@@ -148,7 +148,7 @@ class Session(asyncssh.SSHServerSession):
                     stdout=slave,
                     stderr=slave,
                     env=env,
-                    cwd=env["TUTOR_HOME"] if "TUTOR_HOME" in env else "/",
+                    cwd=env.get("TUTOR_HOME", "/"),
                     start_new_session=True,
                     preexec_fn=_controlling_tty,
                 )
