@@ -196,6 +196,16 @@ def test_a_learner_added_by_key_answers_a_quiz_the_report_shows_it_and_a_resize_
     by_tag = {t["tag"]: t for t in served.report()["misconceptions"]}
     assert [x["name"] for x in by_tag["own-input-in-mul"]["learners"]] == ["alice"]
 
+    # a teacher's key gets the live view of the class instead of the course
+    teacher = served.new_key("teacher")
+    (served.class_dir / "teachers").write_text(Path(f"{teacher}.pub").read_text())
+    pane = panes.open("", key=teacher)
+    screen = pane.wait_for("tutor — class", "alice", LESSON_TITLE)
+    row = next(line for line in screen.splitlines() if " alice " in line)
+    assert "50%" not in row and " 2 " in row and "0%" in row  # two answers, none right first try
+    pane.keys("q")
+    assert poll(lambda: pane.dead, 10)
+
 
 def test_a_learner_enrolled_by_code_types_it_once(served, panes):
     done = served.tutor("class", "add", "bob")
@@ -230,3 +240,29 @@ def test_a_learner_enrolled_by_code_types_it_once(served, panes):
     assert refused.returncode == 255 and "Permission denied (publickey)" in refused.stderr
     listed = served.tutor("class", "list")
     assert "bob: 1 key(s)" in listed.stdout and "waiting" not in listed.stdout
+
+
+def test_an_open_class_asks_a_new_key_for_a_name(tmp_path):
+    served = start_serve(tmp_path, "--open")
+    key = served.new_key("dana")
+    with tempfile.TemporaryDirectory(prefix="tmx") as short:
+        terms = Terminals(Path(short), served)
+        try:
+            pane = terms.open("", key=key)
+            pane.wait_for("Choose a name")
+            pane.type("dana")
+            pane.keys("Enter")
+            pane.wait_for("tutor — Lessons")
+            assert tutor_pids(served.home("dana"))
+            pane.keys("C-q")
+            assert poll(lambda: pane.dead, 15)
+            # the name is hers now: another new key cannot take it
+            other = terms.open("", key=served.new_key("eve"))
+            other.wait_for("Choose a name")
+            other.type("dana")
+            other.keys("Enter")
+            other.wait_for("That name is taken")
+        finally:
+            terms.close()
+            served.stop()
+    assert "dana: 1 key(s)" in served.tutor("class", "list").stdout

@@ -58,7 +58,9 @@ def test_the_report_per_learner_and_per_misconception(tmp_path):
     assert alice["now"]["parts"] == len(catalog.get("values").blocks)
     assert (alice["attempts"], alice["parts_answered"], alice["right_first_try"]) == (3, 2, 1)
     assert alice["first_try_rate"] == 0.5
-    assert [(t["tag"], t["hits"], t["resolved"]) for t in alice["misconceptions"]] == [("own-input-in-mul", 1, True)]
+    assert [(t["tag"], t["hits"], t["resolved"]) for t in alice["misconceptions"]] == [
+        ("own-input-in-mul", 1, True)
+    ]
     assert alice["stuck_on"] == []
     assert bob["first_try_rate"] == 0.0 and bob["stuck_on"][0]["wrong_in_a_row"] == 3
     assert rows["carol"]["connected"] is False

@@ -17,7 +17,9 @@ ED2 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGD3bFeZoe9C3sWx6nMCEAjGCbX8KiYJcCs8m
 
 
 def keygen(path):
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", path.name, "-f", str(path)], check=True)
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", path.name, "-f", str(path)], check=True
+    )
     return path.with_suffix(".pub") if path.suffix else path.parent / f"{path.name}.pub"
 
 
@@ -26,7 +28,9 @@ def test_a_public_key_is_read_with_or_without_options_and_a_private_key_is_refus
     assert (key.kind, key.comment) == ("ssh-ed25519", "alice@laptop")
     assert parse_public_key('restrict,command="x" ' + ED).line == key.line
     pub = keygen(tmp_path / "k")
-    fingerprint = subprocess.run(["ssh-keygen", "-lf", str(pub)], capture_output=True, text=True).stdout.split()[1]
+    fingerprint = subprocess.run(
+        ["ssh-keygen", "-lf", str(pub)], capture_output=True, text=True
+    ).stdout.split()[1]
     assert parse_public_key(pub.read_text()).fingerprint == fingerprint
     private = (tmp_path / "k").read_text()
     with pytest.raises(RosterError, match="not a private key"):
@@ -35,7 +39,9 @@ def test_a_public_key_is_read_with_or_without_options_and_a_private_key_is_refus
         parse_public_key(ED.replace("ssh-ed25519", "ssh-rsa", 1))
     keys, problems = parse_authorized_keys(f"# a comment\n\n{ED}\nnonsense here\n{ED2}\n", "auth")
     assert [k.comment for k in keys] == ["alice@laptop", "bob@desk"]
-    assert problems == ["auth:4: no public key found; give a .pub file (one line, 'ssh-ed25519 AAAA... name'), not a private key"]
+    assert problems == [
+        "auth:4: no public key found; give a .pub file (one line, 'ssh-ed25519 AAAA... name'), not a private key"
+    ]
 
 
 def test_learners_are_known_by_key_and_a_key_belongs_to_one_learner(tmp_path):
@@ -108,7 +114,9 @@ def test_tutor_class_add_list_import_and_remove(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "Enrolment code for bob: " in out and "type the code once" in out
     auth = tmp_path / "authorized_keys"
-    auth.write_text(f"{ED2}\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFnTmz+4x0tHlSNHppeqYP3GdOn1B5dwpXy3mlRrQxOO\n")
+    auth.write_text(
+        f"{ED2}\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFnTmz+4x0tHlSNHppeqYP3GdOn1B5dwpXy3mlRrQxOO\n"
+    )
     assert main(["class", "import", str(auth), "--class-dir", d]) == 1
     captured = capsys.readouterr()
     assert "added bob: ssh-ed25519" in captured.out
@@ -130,7 +138,10 @@ def test_tutor_serve_refuses_root_and_bad_limits(tmp_path, capsys, monkeypatch):
     assert main(["serve", "--class-dir", str(tmp_path / "c")]) == 1
     assert "refusing to run as root" in capsys.readouterr().err
     monkeypatch.setattr("os.geteuid", lambda: 1000)
-    assert main(["serve", "--class-dir", str(tmp_path / "c"), "--idle-timeout", "30", "--idle-warning", "60"]) == 2
+    assert (
+        main(["serve", "--class-dir", str(tmp_path / "c"), "--idle-timeout", "30", "--idle-warning", "60"])
+        == 2
+    )
     assert "--idle-warning must be at least 0 and less than --idle-timeout" in capsys.readouterr().err
     assert main(["serve", "--class-dir", str(tmp_path / "c"), "--max-sessions", "0", "--port", "0"]) == 2
     err = capsys.readouterr().err

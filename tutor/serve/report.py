@@ -11,15 +11,25 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import sys
 
 from tutor.misconceptions import CATALOGUE
 from tutor.progress import DB_NAME, LessonState, Progress, tag_summary
 from tutor.serve.roster import ClassDir
 
-__all__ = ["class_report", "learner_summary", "run_report", "STUCK_WRONG"]
+__all__ = [
+    "STUCK_IDLE_S",
+    "STUCK_WRONG",
+    "class_report",
+    "connected",
+    "learner_summary",
+    "run_report",
+    "watch_view",
+]
 
 STUCK_WRONG = 3  # wrong tries in a row on one part, with no right answer since: "looks stuck"
+STUCK_IDLE_S = 300.0  # this long without a key, in a quiz: "looks stuck" too
 
 
 def _part(catalog, lesson_id: str, position) -> dict:
@@ -81,6 +91,66 @@ def learner_summary(progress: Progress, catalog) -> dict:
             for a in attempts
         ],
         "last_answer_at": attempts[-1].timestamp if attempts else None,
+    }
+
+
+def connected(cls: ClassDir) -> dict[str, dict]:
+    """Who is connected now, by learner (``DIR/sessions.json``, which the server keeps):
+    ``{"sessions": n, "since": epoch, "last_key": epoch}``. Empty when no server runs."""
+    try:
+        data = json.loads(cls.sessions_file.read_text(encoding="utf-8"))
+        pid = int(data["server_pid"])
+        os.kill(pid, 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    out: dict[str, dict] = {}
+    for row in data.get("sessions", []):
+        name = str(row.get("learner", ""))
+        entry = out.setdefault(name, {"sessions": 0, "since": row.get("since", 0), "last_key": 0})
+        entry["sessions"] += 1
+        entry["since"] = min(entry["since"], row.get("since", 0))
+        entry["last_key"] = max(entry["last_key"], row.get("last_key", 0))
+    return out
+
+
+def watch_view(cls: ClassDir, catalog, stores: dict[str, Progress], now: float) -> dict:
+    """What `tutor class watch` shows: a row per learner (connected first) and the
+    misconceptions per lesson. ``stores`` caches each learner's open store between calls."""
+    online = connected(cls)
+    rows, per_lesson = [], {}
+    for name, home in cls.learner_dirs().items():
+        if name not in stores and (home / DB_NAME).exists():
+            stores[name] = Progress(home)
+        if name not in stores:
+            continue
+        summary = learner_summary(stores[name], catalog)
+        live = online.get(name)
+        idle = now - live["last_key"] if live else None
+        now_part = summary["now"]
+        kind = ""
+        lesson = catalog.get(now_part["lesson"]) if (now_part and catalog is not None) else None
+        if (
+            lesson is not None
+            and isinstance(now_part["part"], int)
+            and 0 < now_part["part"] <= len(lesson.blocks)
+        ):
+            kind = lesson.blocks[now_part["part"] - 1].kind
+        why = []
+        if summary["stuck_on"]:
+            s = summary["stuck_on"][0]
+            here = now_part and (now_part["lesson"], now_part["part"]) == (s["lesson"], s["part"])
+            where = "" if here else f" ({s['lesson']} part {s['part']})"
+            why.append(f"{s['wrong_in_a_row']} wrong in a row{where}")
+        if idle is not None and idle >= STUCK_IDLE_S and kind == "quiz":
+            why.append(f"idle {idle / 60:.0f} min in a quiz")
+        for answer in summary["answers"]:
+            if answer["tags"]:
+                per_lesson[answer["lesson"]] = per_lesson.get(answer["lesson"], 0) + len(answer["tags"])
+        rows.append({"name": name, "online": live is not None, "idle": idle, "stuck": why} | summary)
+    rows.sort(key=lambda r: (not r["online"], r["name"]))
+    return {
+        "learners": rows,
+        "misconceptions_per_lesson": dict(sorted(per_lesson.items(), key=lambda kv: -kv[1])),
     }
 
 

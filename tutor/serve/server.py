@@ -85,6 +85,8 @@ class ServerState:
                 env[var] = value
         if teacher:
             argv = [sys.executable, "-m", "tutor", "class", "watch", "--class-dir", str(self.cls.path)]
+            for d in self.lessons:
+                argv += ["--lessons", d]
             env["HOME"] = str(self.cls.path)
             return argv, env
         home = self.cls.learner_dir(name)
