@@ -243,7 +243,7 @@ def test_a_learner_enrolled_by_code_types_it_once(served, panes):
 
 
 def test_an_open_class_asks_a_new_key_for_a_name(tmp_path):
-    served = start_serve(tmp_path, "--open")
+    served = start_serve(tmp_path, "--open", "--login-timeout", "5")
     key = served.new_key("dana")
     with tempfile.TemporaryDirectory(prefix="tmx") as short:
         terms = Terminals(Path(short), served)
@@ -262,6 +262,10 @@ def test_an_open_class_asks_a_new_key_for_a_name(tmp_path):
             other.type("dana")
             other.keys("Enter")
             other.wait_for("That name is taken")
+            # the prompt has the login timeout: nobody holds a connection at it for long
+            other.wait_for("Too slow", timeout=10)
+            assert poll(lambda: other.dead, 5)
+            assert not list((served.class_dir / "learners").glob("eve*"))
         finally:
             terms.close()
             served.stop()

@@ -253,7 +253,7 @@ class Session(asyncssh.SSHServerSession):
 
     def connection_lost(self, exc) -> None:
         if self._prompt is not None:
-            self._prompt = None
+            self._prompt._finish()
         if self.proc is not None and self.proc.returncode is None:
             self._close_master()  # SIGHUP: the tutor writes what it has and ends
             task = asyncio.get_running_loop().create_task(self._reap())
@@ -330,6 +330,19 @@ class _Prompt:
             else "Welcome. This key is new here: type the enrolment code your teacher gave you.\r\n"
         )
         self.session.chan.write((intro + self.question).encode())
+        # the prompt counts as logging in: it has the login timeout too
+        self._timer = asyncio.get_running_loop().call_later(
+            self.session.state.limits.login_timeout, self._expire
+        )
+
+    def _expire(self) -> None:
+        if self.session._prompt is self:
+            self.session._prompt = None
+            self.session._refuse("\r\nToo slow: connect again when you have it to hand.\r\n")
+
+    def _finish(self) -> None:
+        self._timer.cancel()
+        self.session._prompt = None
 
     def feed(self, data: bytes) -> None:
         chan = self.session.chan
@@ -341,7 +354,7 @@ class _Prompt:
                     return
             elif ch in "\x03\x04":
                 chan.write(b"\r\n")
-                self.session._prompt = None
+                self._finish()
                 self.session._refuse("")
                 return
             elif ch in "\x7f\x08":
@@ -366,14 +379,14 @@ class _Prompt:
             what = "That code is not right (or was used already)."
         if name is not None:
             session.state.log(f"enrolled {name} with key {key.fingerprint} from {session.conn.describe()}")
-            session._prompt = None
+            self._finish()
             chan.write(f"You are {name}. From now on this key logs you in.\r\n".encode())
             session._begin(name)
             return
         self.tries += 1
         session.state.log(f"wrong enrolment answer from {session.conn.describe()} (try {self.tries})")
         if self.tries >= PROMPT_TRIES:
-            session._prompt = None
+            self._finish()
             session._refuse(what + " Ask your teacher.\r\n")
             return
         chan.write((what + "\r\n" + self.question).encode())
