@@ -135,8 +135,8 @@ def test_a_learner_cannot_reach_another_learners_progress(served, panes):
     alice = served.add_key("alice")
     served.add_key("bob")
     bob_home = served.home("bob")
-    # the client asks for bob's directory (and a Textual setting): neither is passed on
-    panes.server = _SendingEnv(served, TUTOR_HOME=str(bob_home), TEXTUAL_DRIVER="x")
+    # the client asks for bob's directory and a Textual setting (neither is passed on) and no colour
+    panes.server = _SendingEnv(served, TUTOR_HOME=str(bob_home), TEXTUAL_DRIVER="x", NO_COLOR="1")
     pane = panes.open("", key=alice)
     pane.wait_for("tutor — Lessons")
     pids = tutor_pids(served.home("alice"))
@@ -145,6 +145,7 @@ def test_a_learner_cannot_reach_another_learners_progress(served, panes):
         environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
         assert f"TUTOR_HOME={served.home('alice')}".encode() in environ
         assert not any(v.startswith(b"TEXTUAL_") for v in environ)
+        assert b"NO_COLOR=1" in environ  # what a learner may choose is passed on
     assert not tutor_pids(bob_home)
     pane.keys("C-q")
     assert poll(lambda: pane.dead, 10)

@@ -68,6 +68,7 @@ class Session(asyncssh.SSHServerSession):
         self._reading = False
         self._prompt: _Prompt | None = None
         self._done = asyncio.Event()
+        self._lost = False  # the client has gone
 
     # ---------------------------------------------------------------- what the client asks for
 
@@ -155,6 +156,8 @@ class Session(asyncssh.SSHServerSession):
             finally:
                 os.close(slave)
             os.set_blocking(master, False)
+            if self._lost:  # the client went while the tutor was starting: hang it up at once
+                self._close_master()
             self._start_reading()
             self.state.session_opened(self)
             status = await self.proc.wait()
@@ -205,7 +208,11 @@ class Session(asyncssh.SSHServerSession):
         if not data:
             self._stop_reading()
             return False
-        self.chan.write(data)
+        try:
+            self.chan.write(data)
+        except (OSError, asyncssh.Error):  # the channel is gone: hang the tutor up
+            self._close_master()
+            return False
         return True
 
     def pause_writing(self) -> None:  # the client reads slower than the tutor draws
@@ -252,6 +259,7 @@ class Session(asyncssh.SSHServerSession):
             self.master = -1
 
     def connection_lost(self, exc) -> None:
+        self._lost = True
         if self._prompt is not None:
             self._prompt._finish()
         if self.proc is not None and self.proc.returncode is None:
