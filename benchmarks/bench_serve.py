@@ -273,6 +273,13 @@ def main() -> int:
         print(f"\n{args.learners} learners stepping the debugger (a key every ~{args.think:g} s each):")
         print(f"  key to repaint: {fmt_ms(samples)}  (alone: {fmt_ms(alone_samples)})")
 
+        # one more, while the others sit in the debugger
+        late = Learner(terms, served, "late")
+        late.connect()
+        late_wait = late.wait_home()
+        print(f"  one more learner connecting while {args.learners} sit in the debugger: the list after {late_wait:.2f} s")
+        late.pane.keys("C-q")
+
         # 5. with trainers
         trainers, steppers = learners[: args.trainers], learners[args.trainers :]
         stop = threading.Event()
