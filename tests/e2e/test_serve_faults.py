@@ -83,7 +83,8 @@ def test_the_idle_timeout_warns_then_ends_the_session_cleanly(tmp_path):
             assert not pane.dead
             pane.wait_for("Session ended: no key was pressed", timeout=10)
             assert poll(lambda: pane.dead, 10)
-            assert pane.exit_status() == 0
+            status = poll(lambda: pane.exit_status() is not None, 5) and pane.exit_status()
+            assert status == 0, (status, pane.info("#{pane_dead_signal}"), pane.screen())
             assert poll(lambda: not tutor_pids(home), 5), tutor_pids(home)
             # the learner's terminal is given back as it was: no alternate screen, no mouse mode
             assert "tutor — Lessons" not in pane.screen()
