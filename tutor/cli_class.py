@@ -35,7 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="tutor", description="Host a class over SSH.")
     subs = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    p = subs.add_parser("serve", help="run the class's SSH server", description=__doc__.split("\n\n")[0])
+    p = subs.add_parser(
+        "serve",
+        help="run the class's SSH server",
+        description="Run the class's SSH server: each learner, known by their key, gets their own "
+        "tutor on a real terminal with their own progress, and nothing else. "
+        "Learners are added with `tutor class add`; see docs/hosting.md.",
+    )
     _class_dir_arg(p)
     p.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)"
@@ -50,45 +56,56 @@ def build_parser() -> argparse.ArgumentParser:
     d = Limits()
     p.add_argument(
         "--max-sessions",
+        metavar="N",
         type=int,
         default=d.max_sessions,
         help=f"sessions at once (default {d.max_sessions})",
     )
     p.add_argument(
         "--max-per-learner",
+        metavar="N",
         type=int,
         default=d.max_per_learner,
         help=f"sessions at once per learner (default {d.max_per_learner})",
     )
     p.add_argument(
         "--idle-timeout",
+        metavar="SECONDS",
         type=float,
         default=d.idle_timeout,
         help=f"seconds without a key before a session ends (default {d.idle_timeout:.0f})",
     )
     p.add_argument(
         "--idle-warning",
+        metavar="SECONDS",
         type=float,
         default=d.idle_warning,
         help=f"seconds of warning before that (default {d.idle_warning:.0f})",
     )
     p.add_argument(
         "--session-cap",
+        metavar="SECONDS",
         type=float,
         default=d.session_cap,
         help=f"longest session, seconds (default {d.session_cap:.0f})",
     )
     p.add_argument(
         "--login-timeout",
+        metavar="SECONDS",
         type=float,
         default=d.login_timeout,
         help=f"seconds to authenticate (default {d.login_timeout:.0f})",
     )
     p.add_argument(
-        "--rate", type=int, default=d.rate, help=f"new connections per address per window (default {d.rate})"
+        "--rate",
+        metavar="N",
+        type=int,
+        default=d.rate,
+        help=f"new connections per address per window (default {d.rate})",
     )
     p.add_argument(
         "--rate-window",
+        metavar="SECONDS",
         type=float,
         default=d.rate_window,
         help=f"the window, seconds (default {d.rate_window:.0f})",

@@ -81,6 +81,11 @@ def test_the_idle_timeout_warns_then_ends_the_session_cleanly(tmp_path):
             pane.wait_for("tutor — Lessons")
             pane.wait_for("Idle: this session ends in", timeout=10)
             assert not pane.dead
+            # a key pressed puts the clock back and the tutor draws over the warning
+            pane.keys("Down")
+            pane.wait_for("Idle: this session ends in", gone=True, timeout=5)
+            pane.wait_for("tutor — Lessons")
+            pane.wait_for("Idle: this session ends in", timeout=10)
             pane.wait_for("Session ended: no key was pressed", timeout=10)
             assert poll(lambda: pane.dead, 10)
             status = poll(lambda: pane.exit_status() is not None, 5) and pane.exit_status()

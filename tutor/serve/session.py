@@ -34,6 +34,7 @@ STOP_WAIT_S = 5.0  # after SIGTERM, how long a tutor has to write what it has be
 MAX_INPUT_BUFFER = 64 * 1024  # keys waiting for the tutor to read them; more is dropped
 READ_CHUNK = 64 * 1024
 PROMPT_TRIES = 3
+REPAINT_S = 0.15  # how long the tutor is told its terminal is a row short, to repaint over a warning
 PROMPT_MAX = 40
 # what a tutor ended by a signal leaves set on the learner's terminal
 TERMINAL_RESET = (
@@ -289,9 +290,17 @@ class Session(asyncssh.SSHServerSession):
         self.chan.write(f"\x1b7\x1b[{rows};1H\x1b[0;7m{text}\x1b[0m\x1b8".encode())
 
     def _repaint(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGWINCH)  # Textual redraws the whole screen
+        """Have the tutor draw its bottom rows again, over a warning: a resize one row short
+        and back (Textual repaints what moved; the same size would repaint nothing)."""
+        if self.master < 0:
+            return
+        cols, rows = self.size
+        set_size(self.master, cols, rows - 1)
+        asyncio.get_running_loop().call_later(REPAINT_S, self._restore_size)
+
+    def _restore_size(self) -> None:
+        if self.master >= 0:
+            set_size(self.master, *self.size)
 
     def warn(self, message: str) -> None:
         self.warned = True
