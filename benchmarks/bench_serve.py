@@ -277,7 +277,9 @@ def main() -> int:
         late = Learner(terms, served, "late")
         late.connect()
         late_wait = late.wait_home()
-        print(f"  one more learner connecting while {args.learners} sit in the debugger: the list after {late_wait:.2f} s")
+        print(
+            f"  one more learner connecting while {args.learners} sit in the debugger: the list after {late_wait:.2f} s"
+        )
         late.pane.keys("C-q")
 
         # 5. with trainers
