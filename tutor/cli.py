@@ -10,6 +10,8 @@
     tutor lessons                 list every lesson's id, section, title and file
     tutor progress [--json]       each lesson's state, and the misconceptions met in quizzes
     tutor reset [LESSON] [--yes]  forget progress (asks first)
+    tutor serve --class-dir DIR   host a class over SSH (tutor.cli_class)
+    tutor class ACTION ...        the class's roster, report and live view (tutor.cli_class)
 
 Global options (before or after the command): ``--lessons DIR`` (repeatable) adds a lesson
 directory, ``--data-dir DIR`` moves the progress store (also ``TUTOR_LESSONS``, ``TUTOR_HOME``).
@@ -35,6 +37,7 @@ from tutor.progress import Progress, default_data_dir
 __all__ = ["main", "build_parser"]
 
 COMMANDS = ("open", "step", "train", "check", "lessons", "progress", "reset")
+CLASS_COMMANDS = ("serve", "class")  # hosting a class: their own parser, in tutor.cli_class
 MAX_PROGRAM_BYTES = 1024 * 1024
 
 
@@ -75,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tutor",
         description="Learn backpropagation by watching it happen, in the terminal.",
         epilog="Run `tutor` alone to open the lesson list, or `tutor LESSON` to open one lesson "
-        "(its id, like derivative, or the path of its .md file).",
+        "(its id, like derivative, or the path of its .md file). To host a class over SSH: "
+        "`tutor serve --help` and `tutor class --help`.",
     )
     parser.add_argument("--version", action=_VersionAction)
     _add_globals(parser, sub=False)
@@ -176,7 +180,7 @@ def _insert_open(argv: list[str]) -> list[str]:
         if arg.startswith("-"):
             i += 1
             continue
-        if arg in COMMANDS:
+        if arg in COMMANDS or arg in CLASS_COMMANDS:
             return argv
         return argv[:i] + ["open"] + argv[i:]
     return argv
@@ -186,6 +190,10 @@ def main(argv: list[str] | None = None, *, environ=None) -> int:
     """Run the command line; returns the exit status (the console script exits with it)."""
     environ = os.environ if environ is None else environ
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in CLASS_COMMANDS:
+        from tutor.cli_class import main as class_main
+
+        return class_main(argv, environ)
     parser = build_parser()
     try:
         args = parser.parse_args(_insert_open(argv))

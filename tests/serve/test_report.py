@@ -1,0 +1,107 @@
+"""`tutor class report` over learners' own stores, written as their tutors write them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+from tutor.cli import main
+from tutor.lessons import lesson_dirs, load_catalog
+from tutor.progress import Progress
+from tutor.serve.report import class_report, to_csv
+from tutor.serve.roster import ClassDir
+
+
+def write(cls: ClassDir, name: str, steps) -> None:
+    cls.roster().add(name)
+    with Progress(cls.learner_dir(name)) as progress:
+        for step in steps:
+            getattr(progress, step[0])(*step[1:])
+
+
+def make_class(tmp_path) -> ClassDir:
+    cls = ClassDir(tmp_path / "c")
+    write(
+        cls,
+        "alice",
+        [
+            ("set_position", "derivative", 2),
+            ("record_attempt", "derivative", 2, "5", False, ["own-input-in-mul"]),
+            ("record_attempt", "derivative", 2, "14", True, []),
+            ("complete_block", "derivative", 2),
+            ("complete_lesson", "derivative"),
+            ("set_position", "values", 3),
+            ("record_attempt", "values", 3, "1", True, []),
+        ],
+    )
+    write(
+        cls,
+        "bob",
+        [("set_position", "derivative", 2)]
+        + [("record_attempt", "derivative", 2, str(n), False, ["own-input-in-mul"]) for n in range(3)],
+    )
+    cls.roster().add("carol")  # never connected
+    return cls
+
+
+def test_the_report_per_learner_and_per_misconception(tmp_path):
+    cls = make_class(tmp_path)
+    catalog = load_catalog(lesson_dirs([], {}), (), check=False)
+    report = class_report(cls, catalog)
+    rows = {r["name"]: r for r in report["learners"]}
+    alice, bob = rows["alice"], rows["bob"]
+    assert alice["lessons_done"] == ["derivative"]
+    assert alice["now"]["lesson"] == "values" and alice["now"]["part"] == 4
+    assert alice["now"]["parts"] == len(catalog.get("values").blocks)
+    assert (alice["attempts"], alice["parts_answered"], alice["right_first_try"]) == (3, 2, 1)
+    assert alice["first_try_rate"] == 0.5
+    assert [(t["tag"], t["hits"], t["resolved"]) for t in alice["misconceptions"]] == [
+        ("own-input-in-mul", 1, True)
+    ]
+    assert alice["stuck_on"] == []
+    assert bob["first_try_rate"] == 0.0 and bob["stuck_on"][0]["wrong_in_a_row"] == 3
+    assert rows["carol"]["connected"] is False
+    (tag,) = report["misconceptions"]
+    assert tag["tag"] == "own-input-in-mul"
+    assert tag["learners"] == [
+        {"name": "alice", "hits": 1, "resolved": True},
+        {"name": "bob", "hits": 3, "resolved": False},
+    ]
+    rows = list(csv.DictReader(io.StringIO(to_csv(report))))
+    assert [(r["learner"], r["misconception"], r["hits"], r["resolved"]) for r in rows] == [
+        ("alice", "own-input-in-mul", "1", "yes"),
+        ("bob", "own-input-in-mul", "3", "no"),
+        ("carol", "", "", ""),
+    ]
+    assert rows[0]["first_try_rate"] == "0.5" and rows[0]["now_lesson"] == "values"
+
+
+def test_tutor_class_report_prints_text_json_and_csv(tmp_path, capsys):
+    make_class(tmp_path)
+    d = str(tmp_path / "c")
+    assert main(["class", "report", "--class-dir", d]) == 0
+    out = capsys.readouterr().out
+    assert "alice: 1 lesson(s) done, now in" in out and "50% right first try" in out
+    assert "carol: has not connected yet" in out
+    assert "own-input-in-mul" in out and "bob (3×, open)" in out
+    assert main(["class", "report", "--json", "--class-dir", d]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [a["answer"] for a in data["learners"][0]["answers"]] == ["5", "14", "1"]
+    assert main(["class", "report", "--csv", "--class-dir", d]) == 0
+    assert capsys.readouterr().out.startswith("learner,lessons_done,now_lesson")
+    assert main(["class", "report", "--class-dir", str(tmp_path / "nowhere")]) == 1
+    assert "is not a class directory" in capsys.readouterr().err
+
+
+def test_tutor_starts_without_asyncssh_and_class_commands_without_textual():
+    code = (
+        "import sys, json\n"
+        "import tutor.cli, tutor.cli_class, tutor.serve.report, tutor.serve.roster, tutor.serve.limits\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('asyncssh', 'textual'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == []

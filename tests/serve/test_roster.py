@@ -1,0 +1,148 @@
+"""The roster of a class without the network: keys, names, enrolment codes, --open, remove,
+importing an authorized_keys file, and the messages `tutor class` prints."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from tutor.cli import main
+from tutor.serve.roster import ClassDir, RosterError, normalise_code, parse_authorized_keys, parse_public_key
+
+# real keys made by ssh-keygen (public halves only)
+ED = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHPBNIl+BhvRNLgWfP5ueEbWmBqHMzSh9m2x2mc2E6yM alice@laptop"
+ED2 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGD3bFeZoe9C3sWx6nMCEAjGCbX8KiYJcCs8m8rlQhq1 bob@desk"
+
+
+def keygen(path):
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", path.name, "-f", str(path)], check=True
+    )
+    return path.with_suffix(".pub") if path.suffix else path.parent / f"{path.name}.pub"
+
+
+def test_a_public_key_is_read_with_or_without_options_and_a_private_key_is_refused(tmp_path):
+    key = parse_public_key(ED)
+    assert (key.kind, key.comment) == ("ssh-ed25519", "alice@laptop")
+    assert parse_public_key('restrict,command="x" ' + ED).line == key.line
+    pub = keygen(tmp_path / "k")
+    fingerprint = subprocess.run(
+        ["ssh-keygen", "-lf", str(pub)], capture_output=True, text=True
+    ).stdout.split()[1]
+    assert parse_public_key(pub.read_text()).fingerprint == fingerprint
+    private = (tmp_path / "k").read_text()
+    with pytest.raises(RosterError, match="not a private key"):
+        parse_public_key(private, "k")
+    with pytest.raises(RosterError, match="says ssh-rsa but its data holds 'ssh-ed25519'"):
+        parse_public_key(ED.replace("ssh-ed25519", "ssh-rsa", 1))
+    keys, problems = parse_authorized_keys(f"# a comment\n\n{ED}\nnonsense here\n{ED2}\n", "auth")
+    assert [k.comment for k in keys] == ["alice@laptop", "bob@desk"]
+    assert problems == [
+        "auth:4: no public key found; give a .pub file (one line, 'ssh-ed25519 AAAA... name'), not a private key"
+    ]
+
+
+def test_learners_are_known_by_key_and_a_key_belongs_to_one_learner(tmp_path):
+    roster = ClassDir(tmp_path / "c").roster()
+    roster.add("alice", [parse_public_key(ED)])
+    assert roster.who(parse_public_key(ED).line) == "alice"
+    assert roster.who(parse_public_key(ED2).line) is None
+    with pytest.raises(RosterError, match="already alice's"):
+        roster.add("bob", [parse_public_key(ED)])
+    with pytest.raises(RosterError, match="not a learner name"):
+        roster.add("Bob Smith")
+    with pytest.raises(RosterError, match="not a learner name"):
+        roster.add("../x")
+    assert (tmp_path / "c" / "learners" / "alice").is_dir()
+    assert oct((tmp_path / "c").stat().st_mode & 0o777) == "0o700"
+    assert oct((tmp_path / "c" / "roster.json").stat().st_mode & 0o777) == "0o600"
+    assert roster.remove("alice") and not roster.remove("alice")
+    assert roster.who(parse_public_key(ED).line) is None
+    assert (tmp_path / "c" / "learners" / "alice").is_dir()  # their progress stays
+
+
+def test_an_enrolment_code_works_once_and_only_its_hash_is_kept(tmp_path):
+    roster = ClassDir(tmp_path / "c").roster()
+    code = roster.new_code("bob")
+    assert roster.codes_pending()
+    assert code not in (tmp_path / "c" / "roster.json").read_text()
+    assert normalise_code(code) not in (tmp_path / "c" / "roster.json").read_text()
+    assert roster.redeem("WRONG-CODE", parse_public_key(ED2)) is None
+    assert roster.redeem(f" {code.lower().replace('-', ' ')} ", parse_public_key(ED2)) == "bob"
+    assert roster.who(parse_public_key(ED2).line) == "bob"
+    assert not roster.codes_pending()
+    assert roster.redeem(code, parse_public_key(ED)) is None  # used up
+    # a new code replaces the old one
+    first, second = roster.new_code("carol"), roster.new_code("carol")
+    assert roster.redeem(first, parse_public_key(ED)) is None
+    assert roster.redeem(second, parse_public_key(ED)) == "carol"
+
+
+def test_a_code_cannot_take_a_key_that_is_someone_elses(tmp_path):
+    roster = ClassDir(tmp_path / "c").roster()
+    roster.add("alice", [parse_public_key(ED)])
+    code = roster.new_code("bob")
+    assert roster.redeem(code, parse_public_key(ED)) is None
+    assert roster.who(parse_public_key(ED).line) == "alice"
+    assert roster.redeem(code, parse_public_key(ED2)) == "bob"  # the code still works for a key of bob's
+
+
+def test_an_open_class_enrols_a_new_name_once(tmp_path):
+    roster = ClassDir(tmp_path / "c").roster()
+    assert roster.enrol_open("dana", parse_public_key(ED)) == "dana"
+    assert roster.enrol_open("dana", parse_public_key(ED2)) is None
+    assert roster.enrol_open("no way", parse_public_key(ED2)) is None
+    assert roster.names() == ["dana"]
+
+
+def test_a_damaged_roster_is_named_and_never_rewritten(tmp_path):
+    cls = ClassDir(tmp_path / "c")
+    cls.roster_file.write_text("{not json")
+    with pytest.raises(RosterError, match="roster.json.*restore it from a backup"):
+        cls.roster().add("alice")
+    assert cls.roster_file.read_text() == "{not json"
+
+
+def test_tutor_class_add_list_import_and_remove(tmp_path, capsys):
+    d = str(tmp_path / "c")
+    pub = keygen(tmp_path / "alice")
+    assert main(["class", "add", "alice", "--key", str(pub), "--class-dir", d]) == 0
+    assert "added alice: ssh-ed25519 SHA256:" in capsys.readouterr().out
+    assert main(["class", "add", "bob", "--class-dir", d]) == 0
+    out = capsys.readouterr().out
+    assert "Enrolment code for bob: " in out and "type the code once" in out
+    auth = tmp_path / "authorized_keys"
+    auth.write_text(
+        f"{ED2}\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFnTmz+4x0tHlSNHppeqYP3GdOn1B5dwpXy3mlRrQxOO\n"
+    )
+    assert main(["class", "import", str(auth), "--class-dir", d]) == 1
+    captured = capsys.readouterr()
+    assert "added bob: ssh-ed25519" in captured.out
+    assert "has no usable name in its comment" in captured.err
+    assert main(["class", "list", "--class-dir", d]) == 0
+    out = capsys.readouterr().out
+    assert "alice: 1 key(s)" in out and "bob (enrolment code waiting): 1 key(s)" in out
+    assert main(["class", "remove", "alice", "--class-dir", d]) == 0
+    assert main(["class", "remove", "alice", "--class-dir", d]) == 1
+    assert "no learner named alice" in capsys.readouterr().err
+    assert main(["class", "add", "eve", "--key", str(tmp_path / "alice"), "--class-dir", d]) == 1
+    assert "not a private key" in capsys.readouterr().err
+    data = json.loads((tmp_path / "c" / "roster.json").read_text())
+    assert sorted(data["learners"]) == ["bob"]
+
+
+def test_tutor_serve_refuses_root_and_bad_limits(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("os.geteuid", lambda: 0)
+    assert main(["serve", "--class-dir", str(tmp_path / "c")]) == 1
+    assert "refusing to run as root" in capsys.readouterr().err
+    monkeypatch.setattr("os.geteuid", lambda: 1000)
+    assert (
+        main(["serve", "--class-dir", str(tmp_path / "c"), "--idle-timeout", "30", "--idle-warning", "60"])
+        == 2
+    )
+    assert "--idle-warning must be at least 0 and less than --idle-timeout" in capsys.readouterr().err
+    assert main(["serve", "--class-dir", str(tmp_path / "c"), "--max-sessions", "0", "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "--max-sessions must be at least 1" in err and "--port must be 1 to 65535" in err

@@ -1,0 +1,58 @@
+"""`tutor class watch` at 80×24: who is connected, where each learner is, who looks stuck, and
+an answer arriving while it is open."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+from tests.app.conftest import screen_text, squash, wait_until
+from tests.serve.test_report import make_class
+from tutor.lessons import lesson_dirs, load_catalog
+from tutor.progress import Progress
+from tutor.serve.watch import ClassWatch
+
+
+def row_of(text: str, name: str) -> str:
+    return next((line for line in text.splitlines() if f" {name} " in line), "")
+
+
+async def test_the_class_view_shows_who_is_on_where_and_who_looks_stuck_and_updates(tmp_path):
+    cls = make_class(tmp_path)
+    now = time.time()
+    cls.sessions_file.write_text(
+        json.dumps(
+            {
+                "server_pid": os.getpid(),
+                "sessions": [{"learner": "alice", "since": now - 60, "last_key": now - 5}],
+            }
+        )
+    )
+    catalog = load_catalog(lesson_dirs([], {}), (), check=False)
+    app = ClassWatch(cls, catalog, refresh_s=0.2)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: "alice" in screen_text(app), "the learners drawn")
+        text = screen_text(app)
+        alice, bob = row_of(text, "alice"), row_of(text, "bob")
+        assert "●" in alice and "Values that remember" in alice and "50%" in alice
+        assert (
+            "●" not in bob
+            and "⚠ 3 wrong in a row" in bob
+            and f"3 of {len(catalog.get('derivative').blocks)}" in bob
+        )
+        assert text.index("alice") < text.index("bob")  # the connected first
+        assert "1 connected, 2 learner(s)" in squash(text)
+        assert "Misconceptions per lesson: derivative 4" in squash(text)
+
+        with Progress(cls.learner_dir("bob")) as progress:
+            progress.record_attempt("derivative", 2, "14", True, [])
+        await wait_until(
+            pilot, lambda: "⚠" not in row_of(screen_text(app), "bob"), "bob's right answer shown"
+        )
+        assert " 4 " in row_of(screen_text(app), "bob")  # four answers now
+
+        # the server stops: nobody is connected any more
+        cls.sessions_file.write_text(json.dumps({"server_pid": 2**22 + 1, "sessions": []}))
+        await wait_until(pilot, lambda: "0 connected" in squash(screen_text(app)), "nobody connected")
+        await pilot.press("q")

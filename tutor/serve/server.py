@@ -1,0 +1,317 @@
+"""``tutor serve``: the SSH server of a class, on asyncssh.
+
+Who may log in is decided before anything runs: a key in the roster (a learner), a key in
+``DIR/teachers`` (the teacher's live view), or, only while an enrolment code is waiting or the
+server is ``--open``, a new key that must then answer a prompt (:mod:`tutor.serve.session`).
+Passwords, keyboard-interactive, host-based login, port/agent/X11 forwarding, subsystems and
+commands are never accepted. The limits are in :mod:`tutor.serve.limits`.
+
+SIGTERM (and ctrl+c) close the class: each learner is told, each tutor is sent SIGTERM (it
+writes what it has queued, within 3 s) and the server exits once every tutor has.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncssh
+
+from tutor.serve.limits import Limits, RateLimit, Sessions, deadline
+from tutor.serve.roster import ClassDir, PublicKey
+from tutor.serve.session import Session
+
+__all__ = ["ServerState", "Connection", "serve", "host_key"]
+
+CLOSING = "The class is closing: your progress is saved. Connect again later."
+TICK_S = 1.0
+PASSED_ENV = ("NO_COLOR", "COLORTERM")
+
+
+def host_key(cls: ClassDir) -> asyncssh.SSHKey:
+    """The server's host key, made on first start (ed25519, mode 600) and kept, so a learner's
+    known_hosts stays valid across restarts."""
+    path = cls.host_key
+    if not path.exists():
+        key = asyncssh.generate_private_key("ssh-ed25519", comment="tutor serve")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key.export_private_key())
+        path.with_name("host_key.pub").write_bytes(key.export_public_key())
+    return asyncssh.read_private_key(str(path))
+
+
+@dataclass
+class Who:
+    kind: str  # "learner", "teacher", "newcomer"
+    name: str = ""
+    open_class: bool = False
+
+
+class ServerState:
+    """What every connection shares: the class, the limits and the sessions open now."""
+
+    def __init__(self, cls: ClassDir, limits: Limits, *, open_class: bool, lessons: list[str], quiet: bool):
+        self.cls, self.limits, self.open_class, self.lessons, self.quiet = (
+            cls,
+            limits,
+            open_class,
+            lessons,
+            quiet,
+        )
+        self.sessions = Sessions(limits)
+        self.rate = RateLimit(limits.rate, limits.rate_window)
+        self.live: set[Session] = set()
+        self.tasks: set[asyncio.Task] = set()
+        self.closing = False
+
+    def log(self, message: str) -> None:
+        if not self.quiet:
+            print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
+
+    def tutor_command(self, name: str, teacher: bool, term: str, client_env) -> tuple[list[str], dict]:
+        env = {"PATH": os.environ.get("PATH", os.defpath), "LANG": "C.UTF-8", "TERM": term or "xterm"}
+        for var in PASSED_ENV:
+            value = client_env.get(var)
+            if isinstance(value, str) and len(value) < 64:
+                env[var] = value
+        if teacher:
+            argv = [sys.executable, "-m", "tutor", "class", "watch", "--class-dir", str(self.cls.path)]
+            for d in self.lessons:
+                argv += ["--lessons", d]
+            env["HOME"] = str(self.cls.path)
+            return argv, env
+        home = self.cls.learner_dir(name)
+        home.mkdir(mode=0o700, exist_ok=True)
+        env["TUTOR_HOME"] = env["HOME"] = str(home)
+        argv = [sys.executable, "-m", "tutor", "--data-dir", str(home)]
+        for d in self.lessons:
+            argv += ["--lessons", d]
+        return argv, env
+
+    def session_opened(self, session: Session) -> None:
+        self.live.add(session)
+        self.log(f"{session.learner} connected ({session.conn.describe()}), {len(self.live)} open")
+        self.write_sessions()
+
+    def session_closed(self, session: Session) -> None:
+        if session in self.live:
+            self.live.discard(session)
+            self.log(f"{session.learner} left, {len(self.live)} open")
+            self.write_sessions()
+
+    def write_sessions(self) -> None:
+        """``DIR/sessions.json``: who is connected, for `tutor class watch`."""
+        now_wall, now = time.time(), time.monotonic()
+        rows = [
+            {
+                "learner": s.learner,
+                "since": now_wall - (now - s.started),
+                "last_key": now_wall - (now - s.last_key),
+                "pid": s.proc.pid if s.proc else None,
+            }
+            for s in self.live
+        ]
+        data = {"server_pid": os.getpid(), "written": now_wall, "sessions": rows}
+        tmp = self.cls.sessions_file.with_suffix(".tmp")
+        with contextlib.suppress(OSError):
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                json.dump(data, fh)
+            os.replace(tmp, self.cls.sessions_file)
+
+    async def tick(self) -> None:
+        """Once a second: warnings and endings that are due; sessions.json every 10 s."""
+        n = 0
+        while not self.closing:
+            await asyncio.sleep(TICK_S)
+            now = time.monotonic()
+            for session in list(self.live):
+                if session.ending:
+                    continue
+                due = deadline(self.limits, session.started, session.last_key, now)
+                if due is None:
+                    continue
+                kind, left = due
+                if kind == "end-idle":
+                    minutes = round(self.limits.idle_timeout / 60)
+                    self._spawn(
+                        session.end(
+                            f"Session ended: no key was pressed for {minutes} min. Your progress is saved."
+                        )
+                    )
+                elif kind == "end-cap":
+                    self._spawn(
+                        session.end(
+                            "Session ended: it reached the longest a session may last. Your progress is saved."
+                        )
+                    )
+                elif not session.warned:
+                    if kind == "warn-idle":
+                        session.warn(f"Idle: this session ends in {left:.0f} s unless you press a key.")
+                    else:
+                        session.warn(
+                            f"This session reaches its time limit in {left:.0f} s; your progress is saved."
+                        )
+            n += 1
+            if n % 10 == 0 and self.live:
+                self.write_sessions()
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def close_class(self) -> None:
+        self.closing = True
+        for session in list(self.live):
+            session.overlay(CLOSING)
+        await asyncio.gather(*(s.end(CLOSING) for s in list(self.live)), return_exceptions=True)
+
+
+class Connection(asyncssh.SSHServer):
+    """One client connection: the rate limit at connection time, then who the key is."""
+
+    def __init__(self, state: ServerState) -> None:
+        self.state = state
+        self.conn: asyncssh.SSHServerConnection | None = None
+        self.address = "?"
+        self.refusal: str | None = None
+        self.who = Who("nobody")
+        self.key: PublicKey | None = None
+
+    def describe(self) -> str:
+        return self.address
+
+    def connection_made(self, conn) -> None:
+        self.conn = conn
+        peer = conn.get_extra_info("peername") or ("?", 0)
+        self.address = str(peer[0])
+        if self.state.closing:
+            self.refusal = "The class is closing; connect again later."
+        elif not self.state.rate.allow(self.address, time.monotonic()):
+            self.refusal = "Too many new connections from your address; wait a minute and try again."
+            self.state.log(f"rate limit: refused a connection from {self.address}")
+
+    def begin_auth(self, username: str) -> bool:
+        if self.refusal:
+            self.conn.disconnect(asyncssh.DISC_TOO_MANY_CONNECTIONS, self.refusal)
+        return True
+
+    def password_auth_supported(self) -> bool:
+        return False
+
+    def kbdint_auth_supported(self) -> bool:
+        return False
+
+    def host_based_auth_supported(self) -> bool:
+        return False
+
+    def public_key_auth_supported(self) -> bool:
+        return True
+
+    def validate_public_key(self, username: str, key) -> bool:
+        if self.refusal:
+            return False
+        blob = base64.b64encode(key.public_data).decode()
+        public = PublicKey(key.algorithm.decode(), blob)
+        cls = self.state.cls
+        if public.line in cls.teacher_keys():
+            who = Who("teacher", "teacher")
+        else:
+            name = cls.roster().who(public.line)
+            if name is not None:
+                who = Who("learner", name)
+            elif self.state.open_class or cls.roster().codes_pending():
+                who = Who("newcomer", open_class=self.state.open_class)
+            else:
+                self.state.log(f"refused unknown key {public.fingerprint} from {self.address}")
+                return False
+        self.key, self.who = public, who  # the signed request comes last: this is the key used
+        return True
+
+    def session_requested(self):
+        if self.state.closing:
+            return False
+        return Session(self.state, self)
+
+    # forwarding of every kind is refused: these are asyncssh's defaults, said here on purpose
+    def connection_requested(self, dest_host, dest_port, orig_host, orig_port):
+        self.state.log(f"refused port forwarding to {dest_host}:{dest_port} from {self.address}")
+        return False
+
+    def server_requested(self, listen_host, listen_port):
+        self.state.log(f"refused remote forwarding of port {listen_port} from {self.address}")
+        return False
+
+    def unix_connection_requested(self, dest_path):
+        return False
+
+    def unix_server_requested(self, listen_path):
+        return False
+
+
+async def serve(
+    cls: ClassDir,
+    host: str,
+    port: int,
+    limits: Limits,
+    *,
+    open_class: bool = False,
+    lessons: list[str] = (),
+    quiet: bool = False,
+    ready=None,
+) -> int:
+    """Run the server until SIGTERM or SIGINT; ``ready(port)`` is called once it listens."""
+    state = ServerState(cls, limits, open_class=open_class, lessons=list(lessons), quiet=quiet)
+    key = host_key(cls)
+    server = await asyncssh.create_server(
+        lambda: Connection(state),
+        host,
+        port,
+        server_host_keys=[key],
+        login_timeout=limits.login_timeout,
+        keepalive_interval=30,
+        keepalive_count_max=4,
+        agent_forwarding=False,
+        x11_forwarding=False,
+        allow_scp=False,
+        line_editor=False,
+        encoding=None,
+        password_auth=False,
+        kbdint_auth=False,
+        host_based_auth=False,
+        gss_host=None,
+    )
+    bound = server.sockets[0].getsockname()[1] if server.sockets else port
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    state.write_sessions()
+    fingerprint = key.export_public_key().decode().split()[:2]
+    state.log(f"serving {cls.path} on {host}:{bound} (host key {PublicKey(*fingerprint).fingerprint})")
+    if ready:
+        ready(bound)
+    ticker = loop.create_task(state.tick())
+    try:
+        await stop.wait()
+    finally:
+        state.log(f"closing the class: {len(state.live)} sessions open")
+        await state.close_class()  # sets closing first: no new session starts meanwhile
+        server.close()
+        ticker.cancel()
+        await asyncio.sleep(0.2)  # the last messages reach the clients
+        await server.wait_closed()
+        with contextlib.suppress(OSError):
+            Path(cls.sessions_file).unlink()
+        state.log("closed")
+    return 0

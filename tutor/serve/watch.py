@@ -1,0 +1,109 @@
+"""`tutor class watch`: a live Textual screen of the class (who is connected, the lesson and
+part each is on, who looks stuck, misconceptions per lesson), read again every two seconds from
+the learners' stores and the server's ``sessions.json``. A teacher's key (``DIR/teachers``) gets
+this screen over SSH instead of the course. Like the tutor, it never leaves the app: no command
+palette, no screenshot file, no suspend."""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual.app import App, ComposeResult, SuspendNotSupported
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Header, Static
+
+from tutor.progress import Progress
+from tutor.serve.report import watch_view
+from tutor.serve.roster import ClassDir
+
+__all__ = ["ClassWatch", "run_watch"]
+
+REFRESH_S = 2.0
+COLUMNS = ("", "learner", "lesson", "part", "answers", "1st try", "looks stuck")
+
+
+class ClassWatch(App):
+    """The live view; ``refresh_s`` is how often it reads the class again."""
+
+    ENABLE_COMMAND_PALETTE = False
+    CSS = "#tags { height: auto; max-height: 6; padding: 0 1; border-top: solid $secondary; }"
+    BINDINGS = [Binding("q", "quit", "Quit"), Binding("r", "reload", "Read now")]
+
+    def __init__(self, cls: ClassDir, catalog, *, refresh_s: float = REFRESH_S) -> None:
+        super().__init__()
+        self.cls, self.catalog, self.refresh_s = cls, catalog, refresh_s
+        self.stores: dict[str, Progress] = {}
+        self.title = "tutor — class"
+        self.sub_title = str(cls.path)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield DataTable(id="learners", cursor_type="row", zebra_stripes=True)
+        yield Static(id="tags")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns(*COLUMNS)
+        self.action_reload()
+        self.set_interval(self.refresh_s, self.action_reload)
+
+    def action_reload(self) -> None:
+        view = watch_view(self.cls, self.catalog, self.stores, time.time())
+        table = self.query_one(DataTable)
+        table.clear()
+        online = 0
+        for row in view["learners"]:
+            online += row["online"]
+            now = row["now"] or {}
+            rate = row["first_try_rate"]
+            table.add_row(
+                Text("●" if row["online"] else "·"),
+                Text(row["name"]),
+                Text(now.get("title", "—")),
+                Text(f"{now['part']} of {now['parts']}" if now else ""),
+                Text(str(row["attempts"])),
+                Text("" if rate is None else f"{rate:.0%}"),
+                Text(
+                    "⚠ " + "; ".join(row["stuck"]) if row["stuck"] else "",
+                    style="bold" if row["stuck"] else "",
+                ),
+                key=row["name"],
+            )
+        tags = view["misconceptions_per_lesson"]
+        lines = [f"{online} connected, {len(view['learners'])} learner(s)"]
+        if tags:
+            lines.append("Misconceptions per lesson: " + ", ".join(f"{lid} {n}" for lid, n in tags.items()))
+        self.query_one("#tags", Static).update(Text("\n".join(lines)))
+
+    def on_unmount(self) -> None:
+        for store in self.stores.values():
+            store.close()
+
+    # nothing leaves the app (see the module docstring)
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        pass
+
+    def deliver_screenshot(self, filename=None, path=None, time_format=None) -> str | None:
+        return None
+
+    def action_suspend_process(self) -> None:
+        pass
+
+    def suspend(self):
+        raise SuspendNotSupported("the class view never suspends to a shell")
+
+
+def run_watch(args, environ) -> int:
+    import sys
+
+    from tutor.lessons import lesson_dirs, load_catalog
+
+    cls = ClassDir(args.class_dir, create=False)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print("tutor: the class view needs a terminal; over SSH use ssh -t", file=sys.stderr)
+        return 1
+    catalog = load_catalog(lesson_dirs(args.lessons, environ), (), check=False)
+    ClassWatch(cls, catalog).run()
+    return 0
