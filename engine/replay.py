@@ -13,11 +13,11 @@ own `Value`s:
 * `forward` puts the graph's numbers through again: each node's ``data`` from its operands'
   ``data`` with the op's ``forward`` from `engine.ops` (the same float arithmetic as `Value`, bit
   for bit, in the same order), after the caller has put new numbers into the leaves (training:
-  the optimiser has moved the weights, which *are* leaves of the graph);
-* `backward` is ``loss.backward()`` on the graph that is already there: every grad but the
-  kept leaves' back to 0 (a rebuilt graph starts at 0), the seed, then each node's **real**
-  backward rule (``node._grad_fn``, the function in `engine/value.py`) in reverse topological
-  order, or the ``=`` twin of each rule for the overwrite mistake.
+  the optimiser has moved the weights, which *are* leaves of the graph). Every grad but the kept
+  leaves' goes back to 0 on the way, as a graph built anew starts;
+* `backward` is then ``loss.backward()`` on the graph that is already there: the seed, then each
+  node's **real** backward rule (``node._grad_fn``, the function in `engine/value.py`) in reverse
+  topological order, or the ``=`` twin of each rule for the overwrite mistake.
 
 So a step gives the same losses, gradients and weights as rebuilding the graph, to the last bit,
 and makes no new nodes. The nodes are real Values: any of them can be opened in a debugger.
@@ -46,9 +46,9 @@ def _checked_power(x: float, k: float) -> float:
 class Replay:
     """The graph of ``root`` built once, ready to run forward and backward again and again.
 
-    ``keep`` are leaves whose grads `backward` leaves alone (a model's parameters, which the
-    optimiser zeroes, or not, itself); every other node's grad goes back to 0 first, as in a graph
-    built anew. ``overwrite`` runs the ``=``-instead-of-``+=`` twin of every rule.
+    ``keep`` are leaves whose grads `forward` leaves alone (a model's parameters, which the
+    optimiser zeroes, or not, itself); every other node's grad goes back to 0, as in a graph built
+    anew. ``overwrite`` runs the ``=``-instead-of-``+=`` twin of every rule.
     """
 
     def __init__(self, root: Value, keep=(), *, overwrite: bool = False):
@@ -56,7 +56,8 @@ class Replay:
         self.root = root
         self.nodes = order
         kept = {id(v) for v in keep}
-        self._zeroed = [v for v in order if id(v) not in kept]
+        # the leaves whose grads forward() sets back to 0 (op nodes get theirs with their data)
+        self._zeroed = [v for v in order if v._grad_fn is None and id(v) not in kept]
         made = [v for v in order if v._grad_fn is not None]  # every node an op made, operands first
         forwards, kinds, seconds = [], [], []
         for v in made:
@@ -85,11 +86,14 @@ class Replay:
         return len(self.nodes)
 
     def forward(self, should_stop=None) -> float:
-        """Recompute every node's ``data`` from its operands', in topological order; the root's.
+        """Recompute every node's ``data`` from its operands', in topological order, with every grad
+        but the kept leaves' set back to 0; the root's ``data``.
 
         ``should_stop`` (see `engine.cancel`) is asked every `CHECK_EVERY` nodes; `Cancelled` when
         it says so (the nodes then hold a mix of old and new numbers until the next forward).
         """
+        for v in self._zeroed:
+            v.grad = 0.0
         columns = (self._made, self._forwards, self._firsts, self._seconds, self._kinds)
         if should_stop is None:
             self._forward_part(*columns)
@@ -109,17 +113,15 @@ class Replay:
                 node.data = forward(a.data)
             else:
                 node.data = forward(a.data, b)
+            node.grad = 0.0
 
-    def backward(self, should_stop=None, *, seed: bool = True) -> None:
-        """``root.backward()`` on the graph as it stands: grads to 0 (but the kept leaves'),
-        ``root.grad = 1.0``, then each node's rule, every node after all the nodes that use it.
+    def backward(self, should_stop=None) -> None:
+        """``root.backward()`` on the graph as `forward` left it: ``root.grad = 1.0``, then each
+        node's rule, every node after all the nodes that use it.
 
         ``should_stop`` is asked every `CHECK_EVERY` rules; `Cancelled` when it says so.
         """
-        for v in self._zeroed:
-            v.grad = 0.0
-        if seed:
-            self.root.grad = 1.0  # d(root)/d(root) = 1: the seed of the chain rule
+        self.root.grad = 1.0  # d(root)/d(root) = 1: the seed of the chain rule
         rules, nodes = self._rules, self._rule_nodes
         if should_stop is None:
             for rule, node in zip(rules, nodes):
