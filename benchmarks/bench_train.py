@@ -12,7 +12,9 @@ when the worker has returned and the screen shows its last step. ``--task wide``
 MLP(2, [64]*7 + [1]) on 19 moons, 10 steps: as close to the budget of `engine.cost` as 2-D data
 goes, over a second for a decision boundary at 80×24 (milliseconds a cell).
 
-Opening the screen is timed from ``push_screen`` to its first repaint.
+Opening the screen is timed from ``push_screen`` to its first repaint. The targets for the moons
+demo: the 100 steps in at most 5 s, and key-to-repaint while it trains under 100 ms at the 95th
+percentile (``--every 0.1`` gives enough presses for that figure to mean something).
 
 Before training, ``v`` (swap the predictions table and the decision boundary; ``z``, the layout,
 for the seeds' task) is pressed 6 times, 0.1 s after each repaint; while it trains, ``--every``
@@ -191,9 +193,10 @@ def main(argv=None) -> None:
         f"worst {max(i):.1f} ms over {len(i)} presses of {r['key']}"
     )
     if d:
+        p95 = statistics.quantiles(d, n=20, method="inclusive")[-1] if len(d) > 1 else d[0]
         print(
             f"key-to-repaint while training: median {statistics.median(d):.1f} ms, "
-            f"worst {max(d):.1f} ms over {len(d)} presses of {r['key']}"
+            f"p95 {p95:.1f} ms (target < 100), worst {max(d):.1f} ms over {len(d)} presses of {r['key']}"
         )
     if args.engine:
         paused = engine_alone(task, pause_gc=True)

@@ -225,23 +225,28 @@ class Stepper:
         self._apply_seed()
         self._seed_after = root.grad
         befores, afters, upstream = [], [], []
-        rule_of = self._rule
+        rule_of = self._rule if self.mistake is not None else None
         for node in self._rule_nodes:
-            rule = rule_of(node)
+            rule = node._grad_fn if rule_of is None else rule_of(node)
             upstream.append(node.grad)
-            if len(node._prev) == 2:  # every op has one or two operands; spelt out for speed
-                a, b = node._prev
+            a, b = node._a, node._b  # the operands (node._prev), read from their slots for speed
+            if b is not None:  # every op has one or two operands; spelt out for speed
                 befores.append((a.grad, b.grad))
                 rule(node)
                 afters.append((a.grad, b.grad))
             else:
-                (a,) = node._prev
                 befores.append((a.grad,))
                 rule(node)
                 afters.append((a.grad,))
         self._befores, self._afters, self._upstream = befores, afters, upstream
-        self.position = len(self._rule_nodes) + 1
-        self.reset()
+        # undo it all, last step first: what reset() does, without a call per step
+        for node, before in zip(reversed(self._rule_nodes), reversed(befores)):
+            if node._b is not None:  # for a + a both slots hold the same grad: either order restores it
+                node._a.grad, node._b.grad = before
+            else:
+                node._a.grad = before[0]
+        root.grad = self._seed_before
+        self.position = 0
 
     def _changes_of(self, step):
         if step.kind == "seed":
@@ -306,20 +311,38 @@ class Stepper:
             self.root.grad = self._seed_before
             return
         i = self.position - 1
-        prev = self._rule_nodes[i]._prev
+        node = self._rule_nodes[i]
         before = self._befores[i]
-        if len(prev) == 2:  # for a + a both slots hold the same grad, so either order restores it
-            prev[0].grad, prev[1].grad = before
+        if node._b is not None:  # for a + a both slots hold the same grad, so either order restores it
+            node._a.grad, node._b.grad = before
         else:
-            prev[0].grad = before[0]
+            node._a.grad = before[0]
 
     def reset(self) -> None:
         while self.position:
             self._undo()
 
     def run_to_end(self) -> None:
-        while self.forward() is not None:
-            pass
+        """Apply every step left: the calls `forward` makes, without a Step object for each."""
+        if self.done:
+            return
+        if self.position == 0:
+            self._apply_seed()
+            self.position = 1
+        nodes = self._rule_nodes
+        start = self.position - 1
+        i = start
+        try:
+            if self.mistake is None:
+                for i in range(start, len(nodes)):
+                    nodes[i]._backward()
+            else:
+                for i in range(start, len(nodes)):
+                    self._rule(nodes[i])(nodes[i])
+        except BaseException:
+            self.position = i + 1  # as forward() leaves it: the step that raised is not applied
+            raise
+        self.position = len(nodes) + 1
 
     def go_to(self, position: int) -> None:
         """Move to just after ``position`` steps are applied, stepping either way."""

@@ -29,6 +29,13 @@ Targets are +1/-1 for "sse" and "max_margin" and 1/0 for "bce" (the driver maps 
 +1/-1 to 1/0). "bce" needs probabilities: if the last layer is not a sigmoid, its output is put
 through one.
 
+The graph of a step has the same shape every step (the same model on the whole data set, the same
+loss), so by default the trainer builds it once, on the first step, and then runs it again
+(`engine.replay`): each step recomputes every node's number forward with the op table's
+arithmetic and runs every node's real backward rule, with the same floating-point operations in
+the same order as building it anew, so the losses, gradients and weights are the same to the last
+bit. ``Trainer(task, build_once=False)`` builds the graph every step, as micrograd does.
+
 A task must fit the budget of `engine.cost`: at most 1,000,000 values per step
 (`MAX_VALUES_PER_STEP`, memory) and 50,000,000 values over the whole run (`MAX_VALUE_STEPS`,
 time). micrograd's moons demo builds 65,814 values per step, 100 steps. `Trainer` refuses a task
@@ -49,6 +56,7 @@ from engine.losses import bce, l2_penalty, max_margin, sign_accuracy, sse, thres
 from engine.mistakes import HIGH_LR_FACTOR, TRAINING, backward_overwriting, overwriting_rule
 from engine.nn import MLP
 from engine.optim import SGD, Adam
+from engine.replay import Replay
 from engine.value import Value, topological_order
 
 __all__ = [
@@ -233,9 +241,13 @@ def _backward_stoppable(root: Value, should_stop, *, overwrite: bool = False) ->
 
 
 class Trainer:
-    """Runs a `Task` one step at a time. ``mistake`` overrides the task's own mistake mode."""
+    """Runs a `Task` one step at a time. ``mistake`` overrides the task's own mistake mode.
 
-    def __init__(self, task: Task, mistake: str | None = None):
+    ``build_once`` (the default) builds the step's graph on the first step and replays it on the
+    next ones (`engine.replay`); False builds it anew every step. Both give the same numbers.
+    """
+
+    def __init__(self, task: Task, mistake: str | None = None, *, build_once: bool = True):
         mistake = mistake if mistake is not None else task.mistake
         if mistake is not None and mistake not in MISTAKES:
             raise ValueError(f"unknown mistake {mistake!r}; use one of {', '.join(MISTAKES)}")
@@ -244,6 +256,7 @@ class Trainer:
             raise OverBudget(*problem)
         self.task = task
         self.mistake = mistake
+        self.build_once = build_once
         d = task.data
         self.data = make_dataset(d.name, d.samples, d.noise, d.seed)
         # bce wants 1/0 targets; the datasets give +1/-1
@@ -271,6 +284,7 @@ class Trainer:
             self.optimiser = SGD(params, lr, momentum=o.momentum, **schedule)
         self.steps_done = 0
         self.stopped: TrainingStopped | None = None
+        self._replay = None  # the step's graph once built (build_once), with its outputs and model
 
     @property
     def finished(self) -> bool:
@@ -307,6 +321,24 @@ class Trainer:
 
     def _forward(self, should_stop):
         """`forward`, asking ``should_stop`` (if given) before each sample: raises `Cancelled`."""
+        loss, outputs = self._build(should_stop)
+        return loss, self._accuracy(outputs)
+
+    def _forward_once(self, should_stop):
+        """`forward` on the graph built at the first step (built now if there is none yet)."""
+        replay = self._replay
+        if replay is None or replay[2] is not self.model:  # none yet, or the model was replaced
+            self._replay = None
+            loss, outputs = self._build(should_stop)
+            graph = Replay(loss, self.model.parameters(), overwrite=self.mistake == "overwrite")
+            self._replay = (graph, outputs, self.model)
+            return loss, self._accuracy(outputs)
+        graph, outputs, _ = replay
+        graph.forward(should_stop)
+        return graph.root, self._accuracy(outputs)
+
+    def _build(self, should_stop):
+        """The loss graph over every sample, and the model's outputs in it."""
         outputs = []
         for x in self.data.xs:
             if should_stop is not None and should_stop():
@@ -316,7 +348,7 @@ class Trainer:
         if self.task.loss.l2:
             loss = loss + l2_penalty(self.model.parameters(), self.task.loss.l2)
         loss.label = "loss"
-        return loss, self._accuracy(outputs)
+        return loss, outputs
 
     def predict(self, x) -> float:
         """The model's output for one input: a score, or a probability when the loss is bce."""
@@ -355,7 +387,10 @@ class Trainer:
         grads_before = [p.grad for p in params] if should_stop is not None else None
         try:
             try:
-                loss, accuracy = self.forward() if should_stop is None else self._forward(should_stop)
+                if self.build_once:
+                    loss, accuracy = self._forward_once(should_stop)
+                else:
+                    loss, accuracy = self.forward() if should_stop is None else self._forward(should_stop)
             except OverflowError:
                 raise self._stop(k, "loss", math.inf) from None
             if not math.isfinite(loss.data):
@@ -364,7 +399,9 @@ class Trainer:
             if self.mistake != "no_zero_grad":
                 self.optimiser.zero_grad()
             try:
-                if should_stop is not None:
+                if self.build_once:
+                    self._replay[0].backward(should_stop)
+                elif should_stop is not None:
                     _backward_stoppable(loss, should_stop, overwrite=self.mistake == "overwrite")
                 elif self.mistake == "overwrite":
                     backward_overwriting(loss)
@@ -375,6 +412,7 @@ class Trainer:
         except Cancelled:
             for p, grad in zip(params, grads_before):  # as before the step: no half-filled grads
                 p.grad = grad
+            self._replay = None  # a trainer cancelled keeps no graph (the next step builds it again)
             raise
         grad_norm = math.hypot(*(p.grad for p in params))
         if not math.isfinite(grad_norm):
@@ -382,6 +420,8 @@ class Trainer:
 
         self.optimiser.step()
         self.steps_done = k
+        if k >= self.task.steps:
+            self._replay = None  # the last step: the graph is not needed again
         return StepReport(k, loss.data, accuracy, grad_norm, lr)
 
     def run(self):
@@ -398,6 +438,7 @@ class Trainer:
         else:
             why = "the learning rate is too high"
         self.stopped = TrainingStopped(k, f"{what} became {word} at step {k}: {why}")
+        self._replay = None  # no more steps: let the graph go
         return self.stopped
 
     # ------------------------------------------------------------ for the debugger

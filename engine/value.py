@@ -26,8 +26,10 @@ Why one function per operation, not a closure per node: micrograd's closure poin
 node that holds it, and such a cycle (node → rule → node) means no graph is freed until Python's
 cyclic garbage collector runs; the closures are also four more objects per node for that collector
 to walk. Here nothing points back up the graph, so a graph is freed the moment the last name for
-it goes away, and each node is just the Value and its tuple of operands (benchmarks/README.md has
-the figures).
+it goes away. And each node is one object: its operands sit in two slots of the Value itself
+(``_a`` and ``_b``), and ``_prev`` hands them out as the tuple micrograd keeps, made when asked.
+A new node is made by `_node`, which fills in the slots without the cost of a class call; the
+numbers it gets are already floats. (benchmarks/README.md has the figures.)
 """
 
 from __future__ import annotations
@@ -42,18 +44,33 @@ __all__ = ["Value", "topological_order"]
 class Value:
     """One number in a computation graph, with the gradient of the output with respect to it."""
 
-    __slots__ = ("data", "grad", "label", "_prev", "_op", "_grad_fn", "_arg", "__weakref__")
+    __slots__ = ("data", "grad", "label", "_a", "_b", "_op", "_grad_fn", "_arg", "__weakref__")
 
     def __init__(self, data, _children=(), _op="", label="", _grad_fn=None, _arg=None):
-        if isinstance(data, Value):
-            raise TypeError("Value(...) takes a number, not another Value")
-        self.data = float(data)
+        if data.__class__ is not float:
+            if isinstance(data, Value):
+                raise TypeError("Value(...) takes a number, not another Value")
+            data = float(data)
+        self.data = data
         self.grad = 0.0  # d(output)/d(this value); 0 until backward() reaches it
         self.label = label
-        self._prev = tuple(_children)  # the operands, in operand order
+        operands = tuple(_children)  # in operand order: none for a leaf, one or two for an op
+        if len(operands) > 2:
+            raise ValueError("an operation takes one or two operands")
+        self._a = operands[0] if operands else None  # the first operand (None for a leaf)
+        self._b = operands[1] if len(operands) == 2 else None  # the second (None for one operand)
         self._op = _op  # the operation that produced this value ("" for a leaf)
         self._grad_fn = _grad_fn  # that operation's backward rule (None for a leaf)
         self._arg = _arg  # the op's plain-number argument (k of x ** k), if it takes one
+
+    @property
+    def _prev(self):
+        """The operands, in operand order, as micrograd's tuple: ``()``, ``(a,)`` or ``(a, b)``."""
+        b = self._b
+        if b is not None:
+            return (self._a, b)
+        a = self._a
+        return () if a is None else (a,)
 
     def __repr__(self):
         if self.label:
@@ -71,7 +88,7 @@ class Value:
 
     def __add__(self, other):
         other = other if isinstance(other, Value) else Value(other)
-        return Value(self.data + other.data, (self, other), "+", _grad_fn=Value._add_backward)
+        return _node(self.data + other.data, "+", Value._add_backward, self, other)
 
     @staticmethod
     def _add_backward(out):
@@ -82,7 +99,7 @@ class Value:
 
     def __mul__(self, other):
         other = other if isinstance(other, Value) else Value(other)
-        return Value(self.data * other.data, (self, other), "*", _grad_fn=Value._mul_backward)
+        return _node(self.data * other.data, "*", Value._mul_backward, self, other)
 
     @staticmethod
     def _mul_backward(out):
@@ -98,7 +115,7 @@ class Value:
             raise ZeroDivisionError(f"0 raised to the negative power {k}")
         if self.data < 0 and not float(k).is_integer():
             raise ValueError(f"a negative number ({self.data}) to the fractional power {k}")
-        return Value(self.data**k, (self,), "**", _grad_fn=Value._pow_backward, _arg=k)
+        return _node(self.data**k, "**", Value._pow_backward, self, arg=k)
 
     @staticmethod
     def _pow_backward(out):
@@ -108,7 +125,7 @@ class Value:
         self.grad += k * self.data ** (k - 1) * out.grad
 
     def tanh(self):
-        return Value(math.tanh(self.data), (self,), "tanh", _grad_fn=Value._tanh_backward)
+        return _node(math.tanh(self.data), "tanh", Value._tanh_backward, self)
 
     @staticmethod
     def _tanh_backward(out):
@@ -117,7 +134,7 @@ class Value:
         self.grad += (1 - out.data**2) * out.grad
 
     def exp(self):
-        return Value(math.exp(self.data), (self,), "exp", _grad_fn=Value._exp_backward)
+        return _node(math.exp(self.data), "exp", Value._exp_backward, self)
 
     @staticmethod
     def _exp_backward(out):
@@ -128,7 +145,7 @@ class Value:
     def log(self):
         if self.data <= 0:
             raise ValueError(f"log of a non-positive number ({self.data})")
-        return Value(math.log(self.data), (self,), "log", _grad_fn=Value._log_backward)
+        return _node(math.log(self.data), "log", Value._log_backward, self)
 
     @staticmethod
     def _log_backward(out):
@@ -137,7 +154,7 @@ class Value:
         self.grad += (1 / self.data) * out.grad
 
     def relu(self):
-        return Value(self.data if self.data > 0 else 0.0, (self,), "relu", _grad_fn=Value._relu_backward)
+        return _node(self.data if self.data > 0 else 0.0, "relu", Value._relu_backward, self)
 
     @staticmethod
     def _relu_backward(out):
@@ -149,9 +166,7 @@ class Value:
         if not isinstance(slope, (int, float)) or isinstance(slope, bool) or not 0 <= slope <= 1:
             raise ValueError(f"the slope of leaky_relu must be a number from 0 to 1, not {slope!r}")
         x = self.data
-        return Value(
-            x if x > 0 else slope * x, (self,), "leaky_relu", _grad_fn=Value._leaky_relu_backward, _arg=slope
-        )
+        return _node(x if x > 0 else slope * x, "leaky_relu", Value._leaky_relu_backward, self, arg=slope)
 
     @staticmethod
     def _leaky_relu_backward(out):
@@ -164,7 +179,7 @@ class Value:
         x = self.data
         # two forms of 1 / (1 + e**-x), each safe from overflow on its own side of 0
         s = 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x))
-        return Value(s, (self,), "sigmoid", _grad_fn=Value._sigmoid_backward)
+        return _node(s, "sigmoid", Value._sigmoid_backward, self)
 
     @staticmethod
     def _sigmoid_backward(out):
@@ -199,11 +214,9 @@ class Value:
         self.grad += (1 / other.data) * out.grad
         other.grad -= (self.data / other.data**2) * out.grad
 
-    def __radd__(self, other):  # 2 + a
-        return self + other
+    __radd__ = __add__  # 2 + a is worked out as a + 2
 
-    def __rmul__(self, other):  # 2 * a
-        return self * other
+    __rmul__ = __mul__  # 2 * a is worked out as a * 2
 
     def __rsub__(self, other):  # 2 - a
         return Value(other) - self
@@ -226,27 +239,72 @@ def topological_order(root, should_stop=None):
 
     The same depth-first walk as micrograd's recursive ``build_topo``, operands in operand order,
     so the order is the same in every run. It keeps its own stack instead of recursing, so a chain
-    of a million values does not hit Python's recursion limit.
+    of a million values does not hit Python's recursion limit. (It reads the operand slots ``_a``
+    and ``_b`` directly rather than ``_prev``: the same operands, without making a tuple for each.)
 
     ``should_stop`` (optional, see `engine.cancel`) is asked every few thousand values placed; the
     walk raises `Cancelled` when it returns True. It does not change the order.
     """
     order = []
+    place = order.append
     visited = {root}
-    stack = [(root, iter(root._prev))]
+    seen = visited.add
+    stack = [root]  # the nodes being walked, innermost last
+    phases = [0]  # for each of them: how many of its operands' walks have started (0, 1 or 2)
+    push, pop = stack.append, stack.pop
+    push_phase, pop_phase = phases.append, phases.pop
     check_at = CHECK_EVERY if should_stop is not None else -1
     while stack:
-        node, operands = stack[-1]
-        for child in operands:
-            if child not in visited:
-                visited.add(child)
-                stack.append((child, iter(child._prev)))
-                break
-        else:  # every operand of node is placed: node can follow them
-            stack.pop()
-            order.append(node)
-            if len(order) == check_at:
-                check_at += CHECK_EVERY
-                if should_stop():
-                    raise Cancelled("the graph walk was cancelled")
+        node = stack[-1]
+        phase = phases[-1]
+        if phase == 0:
+            phases[-1] = 1
+            child = node._a
+            if child is not None and child not in visited:
+                seen(child)
+                if child._a is None:  # a leaf: placed at once, it has nothing to walk
+                    place(child)
+                else:
+                    push(child)
+                    push_phase(0)
+                    continue
+        if phase < 2:
+            phases[-1] = 2
+            child = node._b
+            if child is not None and child not in visited:
+                seen(child)
+                if child._a is None:
+                    place(child)
+                else:
+                    push(child)
+                    push_phase(0)
+                    continue
+        pop()  # both operands are placed: node can follow them
+        pop_phase()
+        place(node)
+        if len(order) >= check_at > 0:
+            check_at += CHECK_EVERY
+            if should_stop():
+                raise Cancelled("the graph walk was cancelled")
     return order
+
+
+_new = object.__new__
+
+
+def _node(data, op, rule, a, b=None, arg=None):
+    """The Value an operation makes: ``Value(data, (a, b), op, _grad_fn=rule, _arg=arg)``.
+
+    The same node, made faster: a class call runs ``__init__`` with its checks and conversions,
+    while here ``data`` is already the operation's float and the operands are already Values.
+    """
+    out = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out._a = a
+    out._b = b
+    out._op = op
+    out._grad_fn = rule
+    out._arg = arg
+    return out

@@ -69,8 +69,8 @@ def task_of(c) -> Task:
     )
 
 
-def trainer(base=SEEDS_TASK, mistake=None, **changes):
-    return Trainer(task_of(config(base, **changes)), mistake=mistake)
+def trainer(base=SEEDS_TASK, mistake=None, build_once=True, **changes):
+    return Trainer(task_of(config(base, **changes)), mistake=mistake, build_once=build_once)
 
 
 # ------------------------------------------------------------------------ optimisers
@@ -365,7 +365,9 @@ def test_sample_graph_refuses_a_missing_sample():
 
 
 def test_a_step_pauses_the_cyclic_collector_and_restores_it_even_when_it_stops():
-    t = Trainer(task_of(SEEDS_TASK))
+    # (a trainer building its graph every step calls forward() each step: the pause wraps the
+    # whole step, whichever way it runs)
+    t = Trainer(task_of(SEEDS_TASK), build_once=False)
     assert gc.isenabled()
     seen = []
     forward = t.forward
@@ -431,16 +433,27 @@ def _stop_at(n: int):
     return should_stop, calls
 
 
-# moons demo with 30 samples: the forward pass asks 30 times, the walk every 4096 values placed
-# (~5 times for its ~20,000 values), the backward pass once per 4096 nodes
+# moons demo with 30 samples, building the graph every step: the forward pass asks 30 times, the
+# walk every 4096 values placed (~5 times for its ~20,000 values), the backward pass once per 4096
+# nodes. Built once: the first step asks 30 times in the forward pass, then per 4096 nodes in the
+# backward pass; the next steps ask per 4096 nodes forward (~5 times), then backward.
 @pytest.mark.parametrize(
-    "call, phase", [(1, "forward"), (20, "forward"), (32, "graph walk"), (38, "backward")]
+    "build_once, call, phase",
+    [
+        (False, 1, "forward"),
+        (False, 20, "forward"),
+        (False, 32, "graph walk"),
+        (False, 38, "backward"),
+        (True, 1, "forward"),
+        (True, 4, "forward"),
+        (True, 7, "backward"),
+    ],
 )
 @pytest.mark.parametrize("mistake", [None, "no_zero_grad", "overwrite"])
-def test_a_cancelled_step_leaves_the_trainer_as_it_was(call, phase, mistake):
+def test_a_cancelled_step_leaves_the_trainer_as_it_was(build_once, call, phase, mistake):
     from engine.train import Cancelled
 
-    t = trainer(SMALL_MOONS, mistake)
+    t = trainer(SMALL_MOONS, mistake, build_once)
     t.step()  # grads from a step before: no_zero_grad must find them again, not a half pass
     before = _state(t)
     should_stop, calls = _stop_at(call)
@@ -449,7 +462,7 @@ def test_a_cancelled_step_leaves_the_trainer_as_it_was(call, phase, mistake):
     assert len(calls) == call
     assert _state(t) == before
     # and the same step runs again as if nothing had happened
-    reference = trainer(SMALL_MOONS, mistake)
+    reference = trainer(SMALL_MOONS, mistake, build_once)
     reference.step()
     assert t.step() == reference.step()
     assert _state(t) == _state(reference)
@@ -460,14 +473,15 @@ def _values_alive() -> int:
     return sum(isinstance(o, Value) for o in gc.get_objects())
 
 
-def test_a_stopped_or_cancelled_step_keeps_none_of_its_graph():
+@pytest.mark.parametrize("build_once, backward_call", [(False, 38), (True, 32)])
+def test_a_stopped_or_cancelled_step_keeps_none_of_its_graph(build_once, backward_call):
     # the exception's traceback held the step's frames, so the whole graph: a stopped trainer
     # (which keeps its TrainingStopped) kept its last graph, and the collector, back on after
     # the step, walked all of it (a second near the budget) before a leaving learner was let go
     from engine.train import Cancelled
 
     before = _values_alive()
-    t = trainer(SMALL_MOONS, optimiser={"lr": 1e6})
+    t = trainer(SMALL_MOONS, build_once=build_once, optimiser={"lr": 1e6})
     params = len(t.model.parameters())
     with pytest.raises(TrainingStopped):
         for _ in t.run():
@@ -475,7 +489,7 @@ def test_a_stopped_or_cancelled_step_keeps_none_of_its_graph():
     assert t.stopped is not None
     assert _values_alive() - before <= params
     t.reset()
-    should_stop, _ = _stop_at(38)  # during the backward pass
+    should_stop, _ = _stop_at(backward_call)  # during the backward pass
     try:
         t.step(should_stop=should_stop)
     except Cancelled as err:

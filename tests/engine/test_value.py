@@ -174,3 +174,50 @@ def test_backward_order_is_the_same_in_every_process():
         )
         outputs.add(result.stdout)
     assert len(outputs) == 1
+
+
+def test_a_node_is_one_object_for_the_cycle_collector():
+    # its operands live in the Value's own slots; _prev is made when asked (here: never)
+    gc.collect()
+    before = len(gc.get_objects())
+    x = Value(0.5)
+    for _ in range(1000):
+        x = (x * 0.5 + 1.0).tanh()
+    after = len(gc.get_objects())
+    # 3,000 op nodes, 2,000 constants, 1 input: one tracked object each (nothing else kept)
+    assert after - before <= 5001 + 10
+    assert x._prev[0]._prev[1]._prev == () and x._prev[0]._op == "+"
+
+
+def test_topological_order_is_micrographs_recursive_walk():
+    # the walk reads the operand slots; the order must stay that of micrograd's build_topo
+    import random
+
+    def build_topo(root):
+        topo, visited = [], set()
+
+        def visit(v):
+            if v not in visited:
+                visited.add(v)
+                for child in v._prev:
+                    visit(child)
+                topo.append(v)
+
+        visit(root)
+        return topo
+
+    rng = random.Random(7)
+    for _ in range(300):
+        pool = [Value(rng.random()) for _ in range(rng.randint(1, 4))]
+        for _ in range(rng.randint(0, 25)):
+            r = rng.random()
+            if r < 0.4:
+                pool.append(rng.choice(pool) + rng.choice(pool))
+            elif r < 0.7:
+                pool.append(rng.choice(pool) * rng.choice(pool))
+            elif r < 0.85:
+                pool.append(rng.choice(pool).tanh())
+            else:
+                pool.append(rng.choice(pool) + 1.5)
+        root = rng.choice(pool[-3:])
+        assert [id(v) for v in topological_order(root)] == [id(v) for v in build_topo(root)]

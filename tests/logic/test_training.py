@@ -171,7 +171,7 @@ def test_a_cancelled_tick_leaves_the_runs_as_they_were():
     def stop_soon() -> bool:
         nonlocal calls
         calls += 1
-        return calls > 2  # part way through the forward pass
+        return calls > 1  # part way through the step (the graph is small: the second time asked)
 
     with pytest.raises(Cancelled):
         training.tick(stop_soon)
