@@ -82,7 +82,7 @@ class Op:
 
     def rule_line(self, s: str, o: str, out: str, arg: float | None = None, *, slot: int = 0) -> str:
         """The rule's line for operand ``s`` in ``slot`` (0 the first operand, 1 the second):
-        ``a.grad += b.data * e.grad``, ``b.grad -= e.grad`` for the b of ``e = a - b``."""
+        ``a.grad += b.data * e.grad``, ``b.grad += -e.grad`` for the b of ``e = a - b``."""
         template = self.rule_right if slot == 1 and self.rule_right else self.rule
         return template.format(s=s, o=o, out=out, **self.fields(arg))
 
@@ -155,7 +155,7 @@ OPS: dict[str, Op] = {
             operator.sub,
             operands=2,
             local_when_shared="0",
-            rule_right="{s}.grad -= {out}.grad",
+            rule_right="{s}.grad += -{out}.grad",
             local_right="-1",
         ),
         Op(
@@ -168,7 +168,7 @@ OPS: dict[str, Op] = {
             operator.truediv,
             operands=2,
             local_when_shared="0",
-            rule_right="{s}.grad -= ({o}.data / {s}.data**2) * {out}.grad",
+            rule_right="{s}.grad += (-{o}.data / {s}.data**2) * {out}.grad",
             local_right="-{o}/{s}²",
         ),
         Op(

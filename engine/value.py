@@ -194,25 +194,25 @@ class Value:
 
     def __sub__(self, other):  # a - b
         other = other if isinstance(other, Value) else Value(other)
-        return Value(self.data - other.data, (self, other), "-", _grad_fn=Value._sub_backward)
+        return _node(self.data - other.data, "-", Value._sub_backward, self, other)
 
     @staticmethod
     def _sub_backward(out):
         self, other = out._prev
-        # d(a-b)/da = 1, d(a-b)/db = -1
+        # d(a-b)/da = 1, d(a-b)/db = -1: b gets the upstream gradient with its sign turned
         self.grad += out.grad
-        other.grad -= out.grad
+        other.grad += -out.grad
 
     def __truediv__(self, other):  # a / b
         other = other if isinstance(other, Value) else Value(other)
-        return Value(self.data / other.data, (self, other), "/", _grad_fn=Value._div_backward)
+        return _node(self.data / other.data, "/", Value._div_backward, self, other)
 
     @staticmethod
     def _div_backward(out):
         self, other = out._prev
         # d(a/b)/da = 1/b, d(a/b)/db = -a/b**2
         self.grad += (1 / other.data) * out.grad
-        other.grad -= (self.data / other.data**2) * out.grad
+        other.grad += (-self.data / other.data**2) * out.grad
 
     __radd__ = __add__  # 2 + a is worked out as a + 2
 

@@ -137,6 +137,6 @@ def test_subtraction_and_division_rules_agree_with_the_numeric_slopes(name, x, y
     da = numeric_derivative(lambda v: _node(name, v, y, None).data, x, central=True)
     db = numeric_derivative(lambda v: _node(name, x, v, None).data, y, central=True)
     assert (a.grad, b.grad) == (pytest.approx(da, rel=1e-5), pytest.approx(db, rel=1e-5))
-    second = {"-": ("b.grad -= e.grad", "-1"), "/": ("b.grad -= (a.data / b.data**2) * e.grad", "-a/b²")}
+    second = {"-": ("b.grad += -e.grad", "-1"), "/": ("b.grad += (-a.data / b.data**2) * e.grad", "-a/b²")}
     op = OPS[name]
     assert (op.rule_line("b", "a", "e", slot=1), op.local_derivative("b", "a", "e", slot=1)) == second[name]

@@ -104,6 +104,22 @@ def test_overwrite_mode_loses_the_second_contribution():
     assert a.grad == 1.0  # correct: 4.0
 
 
+@pytest.mark.parametrize("op", ["-", "/"])
+def test_overwrite_mode_also_overwrites_the_second_operand_of_a_subtract_or_divide(op):
+    """Every rule accumulates with +=, the second operand of - and / too (b.grad += -out.grad),
+    so the = mistake reaches it: b used twice keeps only the share of the rule that ran last."""
+    a, b = Value(3.0), Value(2.0)
+    out = (a - b if op == "-" else a / b) + b * 5.0
+    Stepper(out, mistake="overwrite").run_to_end()
+    overwritten = b.grad
+    for n in topological_order(out):
+        n.grad = 0.0
+    out.backward()
+    share = -1.0 if op == "-" else -3.0 / 4.0
+    assert out.grad == 1.0 and b.grad == pytest.approx(5.0 + share)
+    assert overwritten in (pytest.approx(5.0), pytest.approx(share))
+
+
 def test_overwrite_mode_matches_backward_overwriting():
     v = seeds_expression()
     x = v["a"]

@@ -23,7 +23,7 @@ def test_subtraction_is_one_node_with_its_own_rule():
     step = next(s for s in stepper.steps if s.kind == "rule" and s.node is d)
     lines = {stepper.name(c.node): c.line for c in step.changes}
     assert lines["o"] == "o.grad += d.grad   0.0 + (1.0)(4.0) = 4.0"
-    assert lines["y"].startswith("y.grad -= d.grad   0.0 + (-1.0)(4.0)")
+    assert lines["y"].startswith("y.grad += -d.grad   0.0 + (-1.0)(4.0)")
     assert local_derivatives(stepper, step) == "∂d/∂o = 1   ∂d/∂y = -1"
     assert (graph.values["o"].grad, graph.values["y"].grad) == (4.0, -4.0)
 
@@ -35,7 +35,7 @@ def test_division_is_one_node_with_the_quotient_rule():
     (step,) = [s for s in stepper.steps if s.kind == "rule"]
     assert local_derivatives(stepper, step) == "∂q/∂a = 1/b   ∂q/∂b = -a/b²"
     lines = {stepper.name(c.node): c.line for c in step.changes}
-    assert lines["b"].startswith("b.grad -= (a.data / b.data**2) * q.grad")
+    assert lines["b"].startswith("b.grad += (-a.data / b.data**2) * q.grad")
     assert round(graph.values["a"].grad, 4) == 0.3333 and round(graph.values["b"].grad, 4) == -0.6667
 
 
@@ -46,7 +46,7 @@ def test_predict_mode_diagnoses_the_new_ops():
         {"kind": "predict", "program": "o = 3; y = 1; d = o - y; L = d * d", "node": "d", "operand": "y"}
     )
     assert grade(sub, "-4").correct and grade(sub, "-1").tags == ["forgot-upstream"]
-    assert "y.grad -= d.grad" in grade(sub, "-4").feedback
+    assert "y.grad += -d.grad" in grade(sub, "-4").feedback
     div = parse_quiz(
         {"kind": "predict", "program": "a = 6; b = 3; q = a / b; L = q * q", "node": "q", "operand": "b"}
     )
