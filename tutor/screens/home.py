@@ -100,6 +100,13 @@ class HomeScreen(Screen):
 
     BINDINGS = [
         Binding("q", "app.quit", "Quit", id="home.quit", tooltip="Leave the tutor"),
+        Binding(
+            "s",
+            "summary",
+            "Summary",
+            id="home.summary",
+            tooltip="Your answers across the course, and the misconceptions they showed",
+        ),
     ]
 
     def __init__(self) -> None:
@@ -248,6 +255,11 @@ class HomeScreen(Screen):
     def on_mount(self) -> None:
         self.refresh_list()
         self.query_one("#lessons", OptionList).focus()
+
+    def action_summary(self) -> None:
+        from tutor.screens.summary import SummaryScreen
+
+        self.app.push_screen(SummaryScreen())
 
     def on_screen_resume(self) -> None:
         self.refresh_list()

@@ -49,6 +49,13 @@ class LessonScreen(Screen):
             tooltip="Open the highlighted exercise in its own screen",
         ),
         Binding("q,escape", "leave", "Back", id="lesson.back", tooltip="Back to the list of lessons"),
+        Binding(
+            "s",
+            "summary",
+            "Summary",
+            id="lesson.summary",
+            tooltip="Your answers in this lesson, and the misconceptions they showed",
+        ),
     ]
 
     HELP_NOTES = (
@@ -230,6 +237,11 @@ class LessonScreen(Screen):
             self._check_finished(announce=False)
         self.dismiss()
 
+    def action_summary(self) -> None:
+        from tutor.screens.summary import SummaryScreen
+
+        self.app.push_screen(SummaryScreen(self.lesson.id))
+
     def _end_card_in_view(self) -> bool:
         scroll = self.query_one("#parts", VerticalScroll)
         end = self.query_one("#end", EndCard)
@@ -404,6 +416,16 @@ class LessonScreen(Screen):
         self._update_end_card()
         return True
 
+    def _course_line(self) -> str:
+        """Said on the end card of the lesson that finishes the course."""
+        catalog = self.app.catalog
+        lessons = [lesson for _, group in catalog.sections() for lesson in group]
+        if all(self.progress.state(lesson.id) is LessonState.DONE for lesson in lessons):
+            return (
+                "\nThat was the last lesson of the course: s on the list of lessons shows how all of it went."
+            )
+        return ""
+
     def _update_end_card(self) -> None:
         try:
             end = self.query_one("#end", EndCard)
@@ -412,7 +434,10 @@ class LessonScreen(Screen):
         pending = self.pending_blocks()
         if not pending:
             if self.progress.state(self.lesson.id) is LessonState.DONE:
-                end.show("End of the lesson. ✓ You have finished it. q: back to the lessons.")
+                end.show(
+                    "End of the lesson. ✓ You have finished it. s: how it went. q: back to the lessons."
+                    + self._course_line()
+                )
             else:
                 end.show("End of the lesson. Nothing is left to do here. q: back to the lessons.")
             return
