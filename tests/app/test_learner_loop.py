@@ -196,3 +196,27 @@ async def test_finishing_says_so_in_the_header_not_over_the_text(course):
         assert "lesson complete ✓" in header(app)
         assert toast_text(app) == ""
         assert "You have finished it" in squash(screen_text(app))
+
+
+async def test_ctrl_p_lists_the_lessons_before_textuals_own_commands(course):
+    app = course()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: "Lesson:" in screen_text(app), "the palette's lessons")
+        await pilot.pause(0.3)
+        rows = [row for row in screen_text(app).splitlines() if "Lesson:" in row or "theme" in row.lower()]
+        assert "Lesson: What a derivative is" in rows[0]
+        assert not any("theme" in row.lower() for row in rows[:13])
+
+
+async def test_at_60_by_20_the_header_keeps_the_part_counter_and_the_footer_its_keys(course):
+    app = course(open_lesson="backprop-by-hand")
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        await pilot.press("n", "n", "n")
+        await pilot.pause()
+        lines = screen_text(app).splitlines()
+        assert "Backprop by hand" in lines[0] and "part 3/7" in lines[0]
+        for key in ("n Next", "p Prev", "q Back", "? Help"):
+            assert key in lines[-1], lines[-1]

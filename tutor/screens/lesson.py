@@ -26,6 +26,7 @@ from tutor.widgets.block_card import BlockCard, EndCard, Part, make_part
 
 __all__ = ["LessonScreen", "ProblemsScreen"]
 
+NARROW = 72  # columns below which the header and the footer say less
 SHORT_REST = 4  # a part with no more than this many lines left below the view is not paged alone
 
 
@@ -142,11 +143,25 @@ class LessonScreen(Screen):
             self._check_finished(announce=True)
 
     def _where(self) -> str:
-        """The header's line: the section and the part the learner is on."""
+        """The header's line: the section and the part the learner is on (in a narrow terminal
+        the part alone, so the header never cuts the counter off)."""
         total = len(self.lesson.blocks)
+        narrow = self.size.width and self.size.width < NARROW
         if self.current >= total:
-            return f"{self.lesson.section} · end"
+            return "end" if narrow else f"{self.lesson.section} · end"
+        if narrow:
+            return f"part {self.current + 1}/{total}"
         return f"{self.lesson.section} · part {self.current + 1} of {total}"
+
+    def on_resize(self, event) -> None:
+        # narrow: the footer drops its "^p Jump to a lesson" corner and its spacing, so every key
+        # of the lesson stays in view (^p still works, and ? lists it)
+        narrow = event.size.width < NARROW
+        footer = self.query_one(Footer)
+        footer.compact = narrow
+        footer.show_command_palette = not narrow
+        if not self.sub_title.endswith("✓"):
+            self.sub_title = self._where()
 
     def _report_progress(self) -> None:
         """A write the store could not make is said once, not swallowed (the app keeps going)."""
