@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from textual import getters
 from textual.app import App, SuspendNotSupported, SystemCommand
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.command import Hit, Hits, Provider
 from textual.message import Message
 from textual.screen import Screen
 
@@ -291,10 +291,15 @@ class LessonCommands(Provider):
             yield from lessons
 
     async def discover(self) -> Hits:
+        # Hits with a score, not DiscoveryHits (scored 0): the palette sorts by score, so the
+        # lessons come before Textual's own commands (theme, keys, quit ...), in course order.
         for lesson in self._lessons():
-            yield DiscoveryHit(
-                f"Lesson: {lesson.title}",
+            text = f"Lesson: {lesson.title}"
+            yield Hit(
+                1.0,
+                text,
                 partial(self.app.open_lesson, lesson.id),
+                text=text,
                 help=lesson.summary or lesson.section,
             )
 

@@ -49,6 +49,8 @@ __all__ = [
     "next_rate",
 ]
 
+NO_BUG = "no bug"  # a run of the code as it should be: it can still fail (a learning rate too large)
+
 # key -> (legend label, what it does), in the order the picker lists them: the mistake registry's
 BUGS = {key: (MISTAKES[key].label, MISTAKES[key].what) for key in TRAINING}
 MAIN_MARKER = "•"
@@ -262,14 +264,14 @@ class Training:
         if lr is not None:
             self.lr = lr
         mistake = self.task.mistake
-        label = BUGS[mistake][0] if mistake else "correct"
+        label = BUGS[mistake][0] if mistake else NO_BUG
         self.runs = {"main": self._run("main", label, MAIN_MARKER, self._task(mistake))}
         return self.main
 
     def add_bug_run(self, bug: str) -> Run:
         """The comparison run: a key of `BUGS`, or "none" for the task without its own bug."""
         if bug == "none":
-            label = "correct"
+            label = NO_BUG
         elif bug == "high_lr":
             label = f"lr {self.lr * HIGH_LR_FACTOR:g} (×{HIGH_LR_FACTOR})"
         else:
@@ -287,7 +289,7 @@ class Training:
         registry's training mistakes, then "remove" while a bug run is on screen."""
         choices = []
         if self.task.mistake:
-            choices.append(("none", "correct: the same task without its bug"))
+            choices.append(("none", f"{NO_BUG}: the same task with its bug taken out"))
         for key, (label, what) in BUGS.items():
             if key == self.task.mistake:
                 continue

@@ -191,9 +191,9 @@ async def test_reaching_the_end_with_nothing_openable_left_marks_the_lesson_done
         await pilot.press("n", "n")
         await pilot.pause()
         assert isinstance(app.screen.focused, EndCard)
-        assert "Lesson complete: Slopes by nudging" in toast_text(app)
-        app.clear_notifications()
-        await pilot.pause()
+        # said in the header and on the end card, with no toast over the text
+        assert "lesson complete ✓" in screen_text(app).splitlines()[0]
+        assert toast_text(app) == ""
         assert "You have finished it" in squash(screen_text(app))
         await pilot.press("q")
         await pilot.pause()
@@ -258,11 +258,16 @@ async def test_a_right_answer_is_a_finished_part_before_the_quiz_is_left(make_ap
         assert Progress(data_dir).completed_blocks("training") == {3}
 
 
-async def test_open_is_in_the_footer_only_on_a_card(make_app):
+async def test_open_is_in_the_footer_only_with_a_card_to_open(make_app):
+    """On a card, or on the prose above a card that is wholly on screen (the card says
+    "Enter: open the debugger" there too); not once the card is behind the learner."""
     app = make_app(open_lesson="chain")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert "Open" not in footer(app)
+        assert "part 1 of" in screen_text(app).splitlines()[0] and "Enter: open the debugger" in screen_text(
+            app
+        )
+        assert "Open" in footer(app)
         assert "n Next" in footer(app) and "q Back" in footer(app) and "? Help" in footer(app)
         await pilot.press("n")
         await pilot.pause()
@@ -317,7 +322,7 @@ async def test_finishing_the_debugger_then_reaching_the_end_completes_the_lesson
         assert Progress(data_dir).state("chain") == "in progress"  # the end is not reached yet
         await pilot.press("n", "n")
         await pilot.pause()
-        assert "Lesson complete: One step back at a time" in toast_text(app)
+        assert "lesson complete ✓" in screen_text(app).splitlines()[0]
     assert Progress(data_dir).state("chain") == "done"
 
 
@@ -333,7 +338,8 @@ async def test_reaching_the_end_first_lists_what_is_left(make_app, fake_debugger
         await pilot.pause()
         app.screen.dismiss(True)
         await pilot.pause()
-        assert "Lesson complete" in toast_text(app)
+        assert "lesson complete ✓" in screen_text(app).splitlines()[0]
+        assert toast_text(app) == ""
     assert Progress(data_dir).state("chain") == "done"
 
 

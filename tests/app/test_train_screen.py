@@ -17,7 +17,7 @@ import pytest
 from textual.app import App
 
 from engine.train import SEEDS_TASK, Task, Trainer, TrainingStopped
-from tests.app.conftest import screen_text, squash, toast_text
+from tests.app.conftest import screen_text, squash, toast_text, wait_until
 from tutor.lessons import read_task
 from tutor.screens.bug_picker import BugPicker
 from tutor.screens.train import TrainScreen
@@ -108,7 +108,7 @@ async def test_a_run_plots_exactly_the_losses_the_engine_reported():
         assert "Ready" in text(app)
         await pilot.press("space")
         await settle(pilot, screen)
-        steps, plotted = screen.plot.drawn["correct"]
+        steps, plotted = screen.plot.drawn["no bug"]
         reported = [r.loss for r in screen.main.reports]
         assert steps == list(range(1, 101))
         assert plotted == reported
@@ -175,13 +175,13 @@ async def test_a_bug_run_is_plotted_beside_the_correct_one():
         await pilot.pause()
         await pick_bug(pilot, app, "1")  # no zero_grad
         await settle(pilot, screen)
-        assert set(screen.plot.drawn) == {"correct", "no zero_grad"}
+        assert set(screen.plot.drawn) == {"no bug", "no zero_grad"}
         correct, _, _ = engine_losses(task)
         buggy, _, _ = engine_losses(task, "no_zero_grad")
-        assert screen.plot.drawn["correct"][1] == correct
+        assert screen.plot.drawn["no bug"][1] == correct
         assert screen.plot.drawn["no zero_grad"][1] == buggy
         shown = screen_text(app)
-        assert "loss  • correct  x no zero_grad" in shown  # the legend: markers and names
+        assert "loss  • no bug  x no zero_grad" in shown  # the legend: markers and names
 
 
 async def test_without_zero_grad_the_run_parts_from_the_correct_one_at_step_2():
@@ -230,7 +230,7 @@ async def test_overwrite_bug_keeps_the_loss_from_falling():
         expected, _, _ = engine_losses(task, "overwrite")
         assert screen.plot.drawn["= instead of +="][1] == expected
         assert expected[-1] > expected[0]  # shared weights get one share: no learning here
-        assert screen.plot.drawn["correct"][1][-1] < expected[-1]
+        assert screen.plot.drawn["no bug"][1][-1] < expected[-1]
 
 
 async def test_a_diverging_run_ends_with_the_engines_reason_on_screen():
@@ -244,7 +244,7 @@ async def test_a_diverging_run_ends_with_the_engines_reason_on_screen():
         await pilot.press("space")
         await settle(pilot, screen)
         assert screen.main.stopped is not None
-        assert screen.plot.drawn["correct"][1] == [r.loss for r in reports]
+        assert screen.plot.drawn["no bug"][1] == [r.loss for r in reports]
         shown = text(app)
         assert f"✗ stopped: {reason}" in shown
         assert "Traceback" not in shown
@@ -268,7 +268,7 @@ async def test_a_too_high_learning_rate_bug_diverges_beside_the_correct_run():
         assert screen.plot.log_scale  # the exploding curve would flatten the correct one
         shown = text(app)
         assert "loss became inf at step 7: the learning rate is too high" in shown
-        assert "loss (log)  • correct  x lr 0.05 (×10)" in screen_text(app)
+        assert "loss (log)  • no bug  x lr 0.05 (×10)" in screen_text(app)
 
 
 async def test_a_bug_run_catches_up_with_a_correct_run_already_under_way():
@@ -425,7 +425,7 @@ async def test_the_bug_picker_cancels_with_escape_and_can_remove_the_comparison(
         await pick_bug(pilot, app, "5")  # with a bug run on screen, a fifth choice removes it
         await pilot.pause()
         assert "bug" not in screen.runs
-        assert set(screen.plot.drawn) == {"correct"}
+        assert set(screen.plot.drawn) == {"no bug"}
 
 
 async def test_help_in_the_tutor_lists_the_training_keys(make_app):
@@ -473,7 +473,7 @@ async def test_a_sample_with_zero_loss_says_why_its_pass_is_all_zeros():
         assert isinstance(app.screen, DebuggerScreen)
         assert app.screen.graph.output.data == 0.0
         assert "Sample 0's loss is 0, so every weight's gradient from it is 0" in toast_text(app)
-        assert "open a sample marked ✗" in toast_text(app)
+        assert "open sample 1: its loss is not 0" in toast_text(app)
         await pilot.press("q")
         await pilot.pause()
         app.clear_notifications()
@@ -481,3 +481,30 @@ async def test_a_sample_with_zero_loss_says_why_its_pass_is_all_zeros():
         await pilot.pause()
         assert isinstance(app.screen, DebuggerScreen)
         assert "loss is 0" not in toast_text(app)
+
+
+async def test_when_every_sample_has_zero_loss_the_notice_points_at_none():
+    """Past step 23 every seed sample is beyond the margin: no row to send the learner to, so
+    the notice says so instead of "open a sample marked ✗" (there is none)."""
+    task = read_task(
+        {
+            "steps": 30,
+            "model": {"layers": [4, 4, 1], "linear_output": True},
+            "data": {"name": "seeds"},
+            "loss": {"kind": "max_margin"},
+            "optimiser": {"kind": "sgd", "lr": 0.1},
+        }
+    )
+    screen = TrainScreen(task)
+    app = Host(screen)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.pause()
+        await pilot.press("space")
+        await wait_until(pilot, lambda: screen.main.done, "the run's end")
+        await settle(pilot, screen)
+        assert "✗" not in screen_text(app).split("predictions")[-1]  # every row classified right
+        await pilot.press("enter")
+        await pilot.pause()
+        shown = toast_text(app)
+        assert "Every sample's loss is 0 with these weights" in shown
+        assert "marked ✗" not in shown

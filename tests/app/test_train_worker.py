@@ -59,7 +59,7 @@ async def test_pause_then_step_once_advances_by_exactly_one_step(monkeypatch):
         await settle(pilot, screen)
         assert screen.main.step == paused_at + 1
         assert screen.main.trainer.steps_done == paused_at + 1
-        assert len(screen.plot.drawn["correct"][1]) == paused_at + 1
+        assert len(screen.plot.drawn["no bug"][1]) == paused_at + 1
         assert f"step {paused_at + 1:>3}/100" in screen_text(app)
 
 
@@ -73,7 +73,7 @@ async def test_step_key_from_the_start_runs_one_step_per_press():
             await settle(pilot, screen)
             assert screen.main.step == n
         expected, _, _ = engine_losses(seeds())
-        assert screen.plot.drawn["correct"][1] == expected[:3]
+        assert screen.plot.drawn["no bug"][1] == expected[:3]
         assert "step 3/100" in text(app)
 
 
@@ -108,7 +108,7 @@ async def test_steps_pressed_quickly_several_times_run_that_many_steps():
         await settle(pilot, screen)
         assert screen.main.step == 5 and screen.main.trainer.steps_done == 5
         expected, _, _ = engine_losses(seeds())
-        assert screen.plot.drawn["correct"][1] == expected[:5]
+        assert screen.plot.drawn["no bug"][1] == expected[:5]
         assert "step 5/100" in text(app) and "paused" in text(app)
 
 
@@ -128,7 +128,7 @@ async def test_space_while_pausing_goes_on_once_the_step_in_hand_has_returned(mo
         await settle(pilot, screen)
         assert not screen.running and "paused" in text(app)
         expected, _, _ = engine_losses(seeds())
-        assert screen.plot.drawn["correct"][1] == expected[: screen.main.step]
+        assert screen.plot.drawn["no bug"][1] == expected[: screen.main.step]
 
 
 async def test_the_learning_rate_keys_wait_while_training(monkeypatch):
@@ -184,7 +184,7 @@ async def test_a_bug_picked_while_training_runs_beside_from_the_same_initial_wei
         assert screen.main.step == screen.runs["bug"].step == 100
         correct, _, _ = engine_losses(seeds())
         buggy, _, _ = engine_losses(seeds(), "no_zero_grad")
-        assert screen.plot.drawn["correct"][1] == correct
+        assert screen.plot.drawn["no bug"][1] == correct
         assert screen.plot.drawn["no zero_grad"][1] == buggy
 
 

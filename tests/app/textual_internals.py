@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-__all__ = ["driver_of", "rendered_lines", "threads_in"]
+__all__ = ["Terminal", "driver_of", "rendered_lines", "threads_in"]
 
 
 def rendered_lines(app) -> list[str]:
@@ -34,3 +34,50 @@ def threads_in(function_name: str, filename: str) -> list[int]:
                 break
             frame = frame.f_back
     return found
+
+
+class Terminal:
+    """What a real terminal shows: the compositor's updates (whole frames and the partial ones
+    Textual sends between them) applied to a grid of cells as they are sent, so lines a partial
+    update left behind stay, as they would on the learner's screen. ``rendered_lines`` instead
+    draws the screen afresh, where stale lines cannot show. Textual sends nothing under
+    ``run_test``; this taps the app's ``_display``, where each update passes."""
+
+    def __init__(self, app) -> None:
+        width, _height = app.size
+        # the terminal starts with the screen as drawn now
+        self.rows = [list(line.ljust(width)[:width]) for line in rendered_lines(app)]
+        self.app = app
+        display = app._display
+
+        def tapped(screen, renderable):
+            self.apply(renderable)
+            return display(screen, renderable)
+
+        app._display = tapped
+
+    def apply(self, update) -> None:
+        from rich.cells import cell_len
+        from rich.segment import ControlType
+
+        console = self.app.console
+        x = y = 0
+        for segment in update.__rich_console__(console, console.options):
+            if segment.control:
+                for code in segment.control:
+                    if code[0] == ControlType.CURSOR_MOVE_TO:
+                        x, y = code[1], code[2]
+                continue
+            for ch in segment.text:
+                if ch == "\n":
+                    x, y = 0, y + 1
+                    continue
+                if 0 <= y < len(self.rows) and 0 <= x < len(self.rows[y]):
+                    self.rows[y][x] = ch
+                    for extra in range(1, cell_len(ch)):
+                        if x + extra < len(self.rows[y]):
+                            self.rows[y][x + extra] = ""
+                x += cell_len(ch)
+
+    def lines(self) -> list[str]:
+        return ["".join(row) for row in self.rows]

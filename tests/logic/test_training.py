@@ -145,7 +145,7 @@ def test_a_task_with_its_own_bug_offers_the_correct_run_instead():
     assert keys[0] == "none" and "overwrite" not in keys
     assert training.main.label == MISTAKES["overwrite"].label
     correct = training.add_bug_run("none")
-    assert correct.label == "correct" and correct.trainer.mistake is None
+    assert correct.label == "no bug" and correct.trainer.mistake is None
 
 
 def test_a_new_learning_rate_is_a_new_main_run_from_the_same_initial_weights():

@@ -59,10 +59,18 @@ class BugPicker(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text("Rerun from the same initial weights with a bug in it:", style="bold"))
+            yield Static(Text(self.heading(), style="bold"))
             options = [Option(Text(f"{n}  {text}"), id=key) for n, (key, text) in enumerate(self.choices, 1)]
             yield OptionList(*options, id="bug-options")
             yield Static(Text(f"Enter or 1-{len(self.choices)} picks, escape cancels.", style="italic"))
+
+    def heading(self) -> str:
+        """Says what the lines are: not all of them are bugs (one may take the task's bug out,
+        one removes the comparison)."""
+        keys = {key for key, _ in self.choices}
+        if keys & {"none", "remove"}:
+            return "Rerun from the same initial weights, for a second curve beside this one:"
+        return "Rerun from the same initial weights with a bug in it:"
 
     def on_key(self, event) -> None:
         if event.character and event.character.isdigit():

@@ -100,12 +100,20 @@ class HomeScreen(Screen):
 
     BINDINGS = [
         Binding("q", "app.quit", "Quit", id="home.quit", tooltip="Leave the tutor"),
+        Binding(
+            "s",
+            "summary",
+            "Summary",
+            id="home.summary",
+            tooltip="Your answers across the course, and the misconceptions they showed",
+        ),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self._ids: list[str | None] = []  # lesson id of each option; None for section headings
         self._marked: int | None = None  # the row drawn with the ▶
+        self._done: set[str] = set()  # the lessons done when the list was last drawn
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -133,6 +141,10 @@ class HomeScreen(Screen):
                 options.append(Option(_Row(lesson, state, len(options) == marked)))
         return options
 
+    def _state_of(self, lesson_id: str) -> LessonState | None:
+        lesson = self.app.catalog.get(lesson_id)
+        return lesson_state(lesson, self.app.progress) if lesson is not None else None
+
     def _highlighted_id(self) -> str | None:
         try:
             option_list = self.query_one("#lessons", OptionList)
@@ -157,11 +169,16 @@ class HomeScreen(Screen):
         return lessons[0][0]
 
     def refresh_list(self) -> None:
-        """Rebuild every row (states change when the learner comes back from a lesson)."""
+        """Rebuild every row (states change when the learner comes back from a lesson). When
+        the highlighted lesson has just been finished, the cursor moves on to the next one."""
         option_list = self.query_one("#lessons", OptionList)
         keep = self._highlighted_id()
+        just_done = keep is not None and keep not in self._done and self._state_of(keep) is LessonState.DONE
         self._ids = self._lesson_ids()
         target = self._ids.index(keep) if keep is not None and keep in self._ids else self._first_choice()
+        if just_done and target is not None:
+            target = next((i for i in range(target + 1, len(self._ids)) if self._ids[i] is not None), target)
+        self._done = {i for i in self._ids if i is not None and self._state_of(i) is LessonState.DONE}
         self._marked = target
         option_list.clear_options()
         option_list.add_options(self._options(target))
@@ -238,6 +255,11 @@ class HomeScreen(Screen):
     def on_mount(self) -> None:
         self.refresh_list()
         self.query_one("#lessons", OptionList).focus()
+
+    def action_summary(self) -> None:
+        from tutor.screens.summary import SummaryScreen
+
+        self.app.push_screen(SummaryScreen())
 
     def on_screen_resume(self) -> None:
         self.refresh_list()

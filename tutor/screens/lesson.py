@@ -26,6 +26,9 @@ from tutor.widgets.block_card import BlockCard, EndCard, Part, make_part
 
 __all__ = ["LessonScreen", "ProblemsScreen"]
 
+NARROW = 72  # columns below which the header and the footer say less
+SHORT_REST = 4  # a part with no more than this many lines left below the view is not paged alone
+
 
 class LessonScreen(Screen):
     """One lesson, part by part."""
@@ -47,6 +50,13 @@ class LessonScreen(Screen):
             tooltip="Open the highlighted exercise in its own screen",
         ),
         Binding("q,escape", "leave", "Back", id="lesson.back", tooltip="Back to the list of lessons"),
+        Binding(
+            "s",
+            "summary",
+            "Summary",
+            id="lesson.summary",
+            tooltip="Your answers in this lesson, and the misconceptions they showed",
+        ),
     ]
 
     HELP_NOTES = (
@@ -93,19 +103,30 @@ class LessonScreen(Screen):
         start = max(0, min(int(start or 0), len(parts) - 1))
         self._update_end_card()
         self._go_to(parts[start])
+        # what Enter opens depends on what is on screen: the footer follows the scrolling
+        self.watch(self.query_one("#parts", VerticalScroll), "scroll_y", self._scrolled, init=False)
         # The Markdown widgets lay themselves out over the next frames: scroll again once they have.
         self.call_after_refresh(lambda: self.call_after_refresh(self._scroll_to_current))
 
     # ------------------------------------------------------------------ moving between parts
 
+    def _scrolled(self, _old: float, _new: float) -> None:
+        self.refresh_bindings()
+
     def _go_to(self, part: Part) -> None:
-        part.focus(scroll_visible=False)
-        self.query_one("#parts", VerticalScroll).scroll_to_widget(part, top=True, animate=False)
+        self._focus_here(part)
+        scroll = self.query_one("#parts", VerticalScroll)
+        scroll.scroll_to_widget(part, top=True, animate=False, immediate=True)
+        # Redraw the whole screen once the move has settled: a move that changes the focus and
+        # the scroll in one frame can leave lines of the old frame on the terminal.
+        self.call_after_refresh(self.refresh)
 
     def _scroll_to_current(self) -> None:
         part = self._part_at(self.current)
         if part is not None:
-            self.query_one("#parts", VerticalScroll).scroll_to_widget(part, top=True, animate=False)
+            self.query_one("#parts", VerticalScroll).scroll_to_widget(
+                part, top=True, animate=False, immediate=True
+            )
 
     def on_descendant_focus(self, event) -> None:
         part = event.widget
@@ -113,16 +134,34 @@ class LessonScreen(Screen):
             return
         self.current = part.block_index
         total = len(self.lesson.blocks)
-        if isinstance(part, EndCard):
-            self.sub_title = f"{self.lesson.section} · end"
-        else:
-            self.sub_title = f"{self.lesson.section} · part {part.block_index + 1} of {total}"
+        self.sub_title = self._where()
         # The end card is not a block: resuming there means resuming at the last block.
         self.progress.set_position(self.lesson.id, min(part.block_index, max(total - 1, 0)))
         self._report_progress()
         if isinstance(part, EndCard):
             self.reached_end = True
             self._check_finished(announce=True)
+
+    def _where(self) -> str:
+        """The header's line: the section and the part the learner is on (in a narrow terminal
+        the part alone, so the header never cuts the counter off)."""
+        total = len(self.lesson.blocks)
+        narrow = self.size.width and self.size.width < NARROW
+        if self.current >= total:
+            return "end" if narrow else f"{self.lesson.section} · end"
+        if narrow:
+            return f"part {self.current + 1}/{total}"
+        return f"{self.lesson.section} · part {self.current + 1} of {total}"
+
+    def on_resize(self, event) -> None:
+        # narrow: the footer drops its "^p Jump to a lesson" corner and its spacing, so every key
+        # of the lesson stays in view (^p still works, and ? lists it)
+        narrow = event.size.width < NARROW
+        footer = self.query_one(Footer)
+        footer.compact = narrow
+        footer.show_command_palette = not narrow
+        if not self.sub_title.endswith("✓"):
+            self.sub_title = self._where()
 
     def _report_progress(self) -> None:
         """A write the store could not make is said once, not swallowed (the app keeps going)."""
@@ -134,20 +173,66 @@ class LessonScreen(Screen):
         parts = self.parts
         index = self._index_of_current(parts)
         scroll = self.query_one("#parts", VerticalScroll)
-        current = parts[index]
         height = scroll.scrollable_content_region.height
+        ahead = self._part_in_view(parts, index, scroll)
+        if ahead is not None:
+            # the learner scrolled on (PgDn) past the current part: carry on from where they read
+            index = ahead
+            self._focus_here(parts[index])
+        current = parts[index]
+        hidden = current.virtual_region.bottom - (scroll.scroll_y + height)
         # Only a part taller than the view is paged: for one that fits, n always moves on, even
         # before the view has scrolled to it (a learner resuming a lesson can press n at once).
-        if (
-            current.outer_size.height > height
-            and current.virtual_region.bottom > scroll.scroll_y + height + 1
-            and scroll.scroll_y < scroll.max_scroll_y
-        ):
-            # keep two lines of what was just read at the top, for context
-            scroll.scroll_relative(y=max(1, height - 2), animate=False)
+        if current.outer_size.height > height and hidden > 1 and scroll.scroll_y < scroll.max_scroll_y:
+            step = max(1, height - 2)  # keep two lines of what was just read at the top, for context
+            if hidden > SHORT_REST or index + 1 >= len(parts):
+                scroll.scroll_relative(y=step, animate=False, immediate=True)
+                return
+            # only a few lines of this part are left: show them with the next part, a full page on
+            self._focus_here(parts[index + 1])
+            scroll.scroll_to(y=scroll.scroll_y + step, animate=False, immediate=True)
+            self.call_after_refresh(self.refresh)
             return
         if index + 1 < len(parts):
-            self._go_to(parts[index + 1])
+            self._move_on(parts, index + 1, scroll)
+
+    def _move_on(self, parts: list[Part], index: int, scroll: VerticalScroll) -> None:
+        """Go to ``parts[index]``. One wholly on screen gets the focus where it is (the view
+        stays); one that starts too near the top for the move to show much new is reached with
+        a full page, so n never moves the text by only a line or two."""
+        top, height = scroll.scroll_y, scroll.scrollable_content_region.height
+
+        def in_view(part: Part) -> bool:
+            region = part.virtual_region
+            return region.y >= top and region.bottom <= top + height
+
+        part = parts[index]
+        if in_view(part):
+            self._focus_here(part)
+            return
+        offset = part.virtual_region.y - top
+        if offset >= SHORT_REST:
+            self._go_to(part)
+            return
+        self._focus_here(part)
+        scroll.scroll_to(y=top + max(1, height - 2), animate=False, immediate=True)
+        self.call_after_refresh(self.refresh)
+
+    def _part_in_view(self, parts: list[Part], index: int, scroll: VerticalScroll) -> int | None:
+        """The part at the top of the view, when the current part is above it, out of sight."""
+        top = scroll.scroll_y
+        if parts[index].virtual_region.bottom > top:
+            return None
+        for i in range(index + 1, len(parts)):
+            if parts[i].virtual_region.bottom > top:
+                return i
+        return None
+
+    def _focus_here(self, part: Part) -> None:
+        """Make ``part`` the current one without moving the view. The focus moves on the next
+        turn of the event loop; ``current`` moves now, so keys typed quickly each go one on."""
+        self.current = part.block_index
+        part.focus(scroll_visible=False)
 
     def action_previous_part(self) -> None:
         parts = self.parts
@@ -162,13 +247,43 @@ class LessonScreen(Screen):
         return 0
 
     def action_leave(self) -> None:
+        if self._end_card_in_view():
+            self.reached_end = True  # the learner read "End of the lesson" and left from there
+            self._check_finished(announce=False)
         self.dismiss()
+
+    def action_summary(self) -> None:
+        from tutor.screens.summary import SummaryScreen
+
+        self.app.push_screen(SummaryScreen(self.lesson.id))
+
+    def _end_card_in_view(self) -> bool:
+        scroll = self.query_one("#parts", VerticalScroll)
+        end = self.query_one("#end", EndCard)
+        top, height = scroll.scroll_y, scroll.scrollable_content_region.height
+        region = end.virtual_region
+        return region.height > 0 and region.y >= top and region.bottom <= top + height
 
     # ------------------------------------------------------------------ interactive blocks
 
     def _current_card(self) -> BlockCard | None:
-        part = self.focused
-        return part if isinstance(part, BlockCard) else None
+        """The focused card; or, while the current part is prose, the first card below it that is
+        wholly on screen (its "Enter: ..." line is what the learner is looking at)."""
+        part = self._part_at(self.current)
+        if isinstance(part, BlockCard):
+            return part
+        if part is None or isinstance(part, EndCard):
+            return None
+        scroll = self.query_one("#parts", VerticalScroll)
+        top, height = scroll.scroll_y, scroll.scrollable_content_region.height
+        parts = self.parts
+        for later in parts[self._index_of_current(parts) + 1 :]:
+            region = later.virtual_region
+            if region.y >= top + height:
+                return None
+            if isinstance(later, BlockCard) and region.y >= top and region.bottom <= top + height:
+                return later
+        return None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "open_block":
@@ -179,6 +294,8 @@ class LessonScreen(Screen):
         card = self._current_card()
         if card is None:
             return
+        if self.current != card.block_index:
+            self._focus_here(card)  # back from its screen, the learner is on the card they opened
         if card.block.kind == "debugger":
             self._open_debugger(card)
         elif card.block.kind == "quiz":
@@ -291,7 +408,8 @@ class LessonScreen(Screen):
             part.mark_done()
         self._update_end_card()
         if not self._check_finished(announce=True):
-            self.notify("Part done.", title=self.lesson.title, markup=False)
+            # said in the header, where it covers nothing the learner is reading
+            self.sub_title = f"{self._where()} · part {block_index + 1} done ✓"
 
     # ------------------------------------------------------------------ finishing the lesson
 
@@ -309,14 +427,19 @@ class LessonScreen(Screen):
             self.progress.complete_lesson(self.lesson.id)
             self._report_progress()
             if announce:
-                self.notify(
-                    f"Lesson complete: {self.lesson.title}. ✓",
-                    title="Well done",
-                    timeout=8,
-                    markup=False,
-                )
+                self.sub_title = f"{self.lesson.section} · lesson complete ✓"
         self._update_end_card()
         return True
+
+    def _course_line(self) -> str:
+        """Said on the end card of the lesson that finishes the course."""
+        catalog = self.app.catalog
+        lessons = [lesson for _, group in catalog.sections() for lesson in group]
+        if all(self.progress.state(lesson.id) is LessonState.DONE for lesson in lessons):
+            return (
+                "\nThat was the last lesson of the course: s on the list of lessons shows how all of it went."
+            )
+        return ""
 
     def _update_end_card(self) -> None:
         try:
@@ -326,7 +449,10 @@ class LessonScreen(Screen):
         pending = self.pending_blocks()
         if not pending:
             if self.progress.state(self.lesson.id) is LessonState.DONE:
-                end.show("End of the lesson. ✓ You have finished it. q: back to the lessons.")
+                end.show(
+                    "End of the lesson. ✓ You have finished it. s: how it went. q: back to the lessons."
+                    + self._course_line()
+                )
             else:
                 end.show("End of the lesson. Nothing is left to do here. q: back to the lessons.")
             return

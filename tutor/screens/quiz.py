@@ -25,6 +25,7 @@ Everything reads without colour: the verdict carries ✓ ✗ ? markers and bold,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from rich.text import Text
@@ -497,5 +498,14 @@ def _strip_lead(feedback: str, kind: str) -> str:
         if feedback.startswith(lead):
             rest = feedback[len(lead) :].strip()
             if rest:
-                return rest[0].upper() + rest[1:]
+                return _sentence_start(rest)
     return feedback
+
+
+def _sentence_start(text: str) -> str:
+    """The first letter in capitals, unless the first word is a name from code ("n.grad",
+    "zero_grad"), which keeps its spelling."""
+    first = re.match(r"[^\s,:;]*", text).group()
+    if re.search(r"[._()\[\]=]|\d", first):
+        return text
+    return text[0].upper() + text[1:]

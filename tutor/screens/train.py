@@ -531,12 +531,22 @@ class TrainScreen(Screen[bool]):
             # e.g. max-margin on a sample already beyond the margin: a whole pass of zeros
             self.notify(
                 f"Sample {index}'s loss is 0, so every weight's gradient from it is 0 too: "
-                "it asks nothing of the weights. To watch gradients flow, go back (q) and open "
-                "a sample marked ✗.",
+                f"it asks nothing of the weights. {self._where_gradients_flow(index)}",
                 title="Nothing to push back",
                 timeout=10,
                 markup=False,
             )
+
+    def _where_gradients_flow(self, index: int) -> str:
+        """Which sample to open instead: one whose loss is not 0, if any is (at most the first
+        few hundred are looked at)."""
+        for other in range(min(len(self.main.trainer.data.xs), 256)):
+            if other != index and self.training.sample_program(other).build().output.data != 0.0:
+                return f"To watch gradients flow, go back (q) and open sample {other}: its loss is not 0."
+        return (
+            "Every sample's loss is 0 with these weights, so no sample pushes anything back: "
+            "reset (r) and open one before training to watch gradients flow."
+        )
 
     def action_leave(self) -> None:
         self._orders.halt()

@@ -1,0 +1,86 @@
+"""How it went, in the app: at the end of a lesson and for the whole course, with the
+misconceptions the learner's answers showed and the lesson part that shows each."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.app.conftest import screen_text, squash
+from tutor.lessons import builtin_lessons_dir, load_catalog
+from tutor.progress import Progress
+from tutor.screens.summary import SummaryScreen
+
+SIZE = (80, 24)
+
+
+@pytest.fixture
+def course(tmp_path):
+    from tutor.app import TutorApp
+
+    catalog = load_catalog([builtin_lessons_dir()])
+    opened = []
+
+    def make(**kwargs):
+        progress = Progress(tmp_path / "data")
+        opened.append(progress)
+        return TutorApp(catalog, progress, **kwargs)
+
+    yield make
+    for progress in opened:
+        progress.close()
+
+
+def answered(progress) -> None:
+    """A learner's answers in local-rules: the numeric quiz (part 9) wrong twice, then right; the
+    code quiz (part 8) right first time."""
+    progress.record_attempt("local-rules", 8, "6", False, ["forgot-upstream"])
+    progress.record_attempt("local-rules", 8, "12", False, ["rule-wrong-sign"])
+    progress.record_attempt("local-rules", 8, "-12", True, [])
+    progress.record_attempt("local-rules", 7, "self.grad += other.data * out.grad", True, [])
+    progress.flush()
+
+
+async def test_s_at_the_end_of_a_lesson_shows_how_it_went(course):
+    app = course(open_lesson="local-rules")
+    answered(app.progress)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("s")
+        await pilot.pause()
+        assert isinstance(app.screen, SummaryScreen)
+        text = squash(screen_text(app))
+        assert "How it went: The local rules" in text
+        assert "2 questions answered, 1 right first time; 2 wrong answers on the way." in text
+        assert "forgot to multiply by the upstream gradient" in text or "upstream" in text
+        assert "Shown in: The local rules, part" in text
+        assert "(1 time; ✓ put right)" in text
+        await pilot.press("q")
+        await pilot.pause()
+        assert "part 1 of" in screen_text(app).splitlines()[0]
+
+
+async def test_s_on_the_list_of_lessons_shows_how_the_course_went(course):
+    app = course()
+    answered(app.progress)
+    app.progress.complete_lesson("derivative")
+    app.progress.flush()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "Summary" in screen_text(app).splitlines()[-1]
+        await pilot.press("s")
+        await pilot.pause()
+        text = squash(screen_text(app))
+        assert "How the course went" in text and "1 of 13 lessons done." in text
+        assert "Misconceptions your answers showed" in text
+
+
+def test_the_summary_screen(snap_compare, course):
+    app = course()
+    answered(app.progress)
+
+    async def open_it(pilot):
+        await pilot.pause()
+        await pilot.press("s")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=open_it)
