@@ -43,6 +43,8 @@ def show(args, environ) -> int:
     progress = _progress_store(args, environ)
     try:
         known = {l.id for l in catalog.lessons}
+        for l in catalog.lessons:  # progress from a version 1 file, named by index: read by id
+            progress.adopt_block_ids(l.id, [b.id for b in l.blocks])
         others = [i for i in progress.lesson_ids() if i not in known]
         tags = _tag_summary(progress)
         if args.json:

@@ -188,7 +188,7 @@ def check_block(
     block.config = config
     issues = Issues()
     try:
-        result = _READERS[block.kind](block.config, issues)
+        result = _READERS[block.kind](_without_id(block, block.config, issues), issues)
         if result is not None and block.kind == "quiz" and grade_examples:
             from tutor.quiz import check_examples
 
@@ -209,6 +209,22 @@ def check_block(
     if block.kind == "debugger" and isinstance(block.config, dict):
         block.config.setdefault("predict", False)
     return problems
+
+
+def _without_id(block: Block, config, issues: Issues):
+    """The block's keys for its reader: all but ``id``, which names the block (read from its
+    lines by :mod:`tutor.lessons.ids`; here only proved to be the id that was read)."""
+    if not isinstance(config, dict) or "id" not in config:
+        return config
+    from tutor.lessons.ids import explicit_id
+
+    if explicit_id(block.text) is None:  # a bad id that was read is reported where it was read
+        issues.add(
+            ["id"],
+            "the block's id must be a line of its own, before any [table], holding a string of "
+            'lowercase letters, digits and dashes, e.g. id = "chain-rule-quiz"',
+        )
+    return {key: value for key, value in config.items() if key != "id"}
 
 
 def block_result(block: Block):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tutor.lessons import toml_text
 from tutor.lessons.blocks import check_blocks, read_front
+from tutor.lessons.ids import assign_ids
 from tutor.lessons.markdown import split_body
 from tutor.lessons.model import Block, Catalog, Lesson, Problem
 from tutor.lessons.positions import key_position, toml_error
@@ -115,6 +116,7 @@ def load_lesson(path, *, grade_examples: bool = False, check: bool = True) -> Le
                         f"the ```{kind} block opened here is never closed; end it with a line {fence}",
                     )
                 )
+    assign_ids(lesson.blocks, where, problems)
     problems.sort(key=lambda p: (p.line, p.col))
     lesson.warnings.sort(key=lambda p: (p.line, p.col))
     if check:

@@ -55,7 +55,9 @@ class Block:
     ``kind`` is "markdown" (prose), "code" (a fence shown as code; ``lang`` is its info string),
     or one of the interactive kinds "debugger", "train", "quiz", "pytorch" (``config`` is the
     block's parsed TOML; for a debugger block the optional keys are filled with their defaults).
-    ``index`` is the block's position in ``Lesson.blocks`` (progress is keyed by it); ``line`` is
+    ``index`` is the block's position in ``Lesson.blocks``; ``id`` names it for good (its TOML's
+    ``id``, else derived from its kind and text: :mod:`tutor.lessons.ids`), and progress is keyed
+    by the id, so inserting a block shifts no one's progress; ``line`` is
     the 1-based line where the block starts in the file (the opening fence for fenced blocks);
     ``text`` is the block's text without its fences.
 
@@ -71,6 +73,7 @@ class Block:
     text: str
     lang: str = ""
     config: dict = field(default_factory=dict)
+    id: str = ""  # stable: progress is keyed by it (see tutor.lessons.ids)
     result: Any = field(default=_UNCHECKED, repr=False, compare=False)
     problems: list[Problem] = field(default_factory=list, repr=False, compare=False)
 
