@@ -71,6 +71,11 @@ FRONT_MATTER = Table(
             required=True,
             check=_lesson_ids,
         ),
+        Key(
+            "misconceptions",
+            "tables",
+            "the lesson's own misconception tags, each with tag, title, explanation and see",
+        ),
     ),
     unknown="unknown front-matter key '{key}'{hint}",
     missing="the front matter has no '{key}' key; add {example}",
@@ -299,6 +304,13 @@ def check_blocks(lesson: Lesson, *, grade_examples: bool = False) -> list[Proble
     the problems found, which are also merged into ``lesson.problems`` (replaced in one
     assignment, so another thread reading it sees the old list or the new one). A lesson checked
     before gives ``[]``."""
+    from tutor.misconceptions import declared
+
+    with declared(lesson.misconceptions):  # its quizzes may use the tags it (or its course) declares
+        return _check_blocks(lesson, grade_examples)
+
+
+def _check_blocks(lesson: Lesson, grade_examples: bool) -> list[Problem]:
     blocks, lesson.unchecked = lesson.unchecked, []
     where = str(lesson.path)
     found: list[Problem] = []

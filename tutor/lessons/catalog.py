@@ -130,6 +130,10 @@ def _front_matter(lesson: Lesson, front: dict, fm_text: str, where: str, problem
         lesson.key_lines[key] = key_position(fm_text, 2, (key,), (1, 1))[0]
     issues = Issues()
     good = read_front(front, issues)
+    if "misconceptions" in good:  # the lesson's own tags: checked one by one, kept by tag
+        from tutor.misconceptions import read_declared
+
+        lesson.misconceptions = read_declared(good.pop("misconceptions"), issues, source=where)
     for issue in issues:
         line, col = key_position(fm_text, 2, issue.path, (1, 1))
         problems.append(Problem(where, line, col, issue.message))

@@ -127,6 +127,9 @@ class Lesson:
     blocks: list[Block] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    # the teacher's own misconception tags its quizzes may use: its course's, then its own
+    # [[misconceptions]] (tag -> tutor.misconceptions.Misconception)
+    misconceptions: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     # line of each front-matter key in the file, for problems found later (duplicate ids, ...)
     key_lines: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
     # interactive blocks whose contents are not checked yet (see ``load_lesson(check=False)``)
