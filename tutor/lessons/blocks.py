@@ -145,10 +145,79 @@ def _read_program_block(kind: str, table: Table):
     return read
 
 
+# What a train block shows the learner, beside the task itself (read by tutor.lessons.train):
+# not the engine's business, so read here and kept out of the task's table.
+TRAIN_CARD = Table(
+    "a train block",
+    (
+        Key("caption", "str", "a line of text shown on the card and as the screen's subtitle", default=""),
+        Key(
+            "hide_mistake",
+            "bool",
+            "true or false: name the run's bug only once the learner has answered",
+            default=False,
+        ),
+        Key(
+            "reveal_after",
+            "str",
+            "the id of the lesson's block whose completion names the hidden bug",
+            check=lambda v: (
+                None if _ID_RE.match(v) else f"{v!r} is not a block id (lowercase letters, digits, dashes)"
+            ),
+        ),
+    ),
+)
+
+
 def _read_train(config: dict, issues: Issues):
     from tutor.lessons.train import read_task_issues
 
-    return read_task_issues(config, issues)
+    if not isinstance(config, dict):
+        return read_task_issues(config, issues)
+    card = {k: v for k, v in config.items() if k in TRAIN_CARD.by_name}
+    TRAIN_CARD.read(card, issues)
+    if "reveal_after" in card and not card.get("hide_mistake"):
+        issues.add(
+            ["reveal_after"], "reveal_after only matters with hide_mistake = true: add that, or remove it"
+        )
+    return read_task_issues({k: v for k, v in config.items() if k not in TRAIN_CARD.by_name}, issues)
+
+
+def hidden_mistake(block: Block) -> bool:
+    """Whether a train block asks for its bug to stay hidden until the learner has answered."""
+    return (
+        block.kind == "train" and isinstance(block.config, dict) and block.config.get("hide_mistake") is True
+    )
+
+
+def reveal_block(lesson: Lesson, block: Block) -> Block | None:
+    """The block whose completion names a hidden bug: the one ``reveal_after`` names, else the
+    first quiz after the train block; None when there is none."""
+    wanted = block.config.get("reveal_after") if isinstance(block.config, dict) else None
+    for other in lesson.blocks:
+        if wanted is not None and other.id == wanted and other is not block:
+            return other
+        if wanted is None and other.index > block.index and other.kind == "quiz":
+            return other
+    return None
+
+
+def _check_reveals(lesson: Lesson, where: str) -> list[Problem]:
+    found = []
+    for block in lesson.blocks:
+        if not hidden_mistake(block) or reveal_block(lesson, block) is not None:
+            continue
+        wanted = block.config.get("reveal_after")
+        if wanted is None:
+            message = (
+                "hide_mistake = true needs a question to reveal the bug after: add a quiz after this "
+                'block, or name the block with reveal_after = "<its id>"'
+            )
+        else:
+            ids = [b.id for b in lesson.blocks if b.interactive and b is not block]
+            message = f"reveal_after {wanted!r} is not the id of another block of this lesson{did_you_mean(wanted, ids)}"
+        found.append(Problem(where, block.line, 1, message))
+    return found
 
 
 def _read_quiz(config: dict, issues: Issues):
@@ -332,6 +401,8 @@ def _check_blocks(lesson: Lesson, grade_examples: bool) -> list[Problem]:
             )
             break
         found += check_block(block, where, grade_examples=grade_examples)
+    else:
+        found += _check_reveals(lesson, where)
     if found:
         lesson.problems = sorted([*lesson.problems, *found], key=lambda p: (p.line, p.col))
     return found

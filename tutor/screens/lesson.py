@@ -75,9 +75,22 @@ class LessonScreen(Screen):
         yield Header()
         with VerticalScroll(id="parts", can_focus=False):
             for block in self.lesson.blocks:
-                yield make_part(block, done=block.id in completed)
+                yield make_part(
+                    block, done=block.id in completed, hide_bug=self._bug_hidden(block, completed)
+                )
             yield EndCard(len(self.lesson.blocks), id="end")
         yield Footer()
+
+    def _bug_hidden(self, block: Block, completed: set[str] | None = None) -> bool:
+        """A train block with ``hide_mistake`` whose revealing block is not done yet."""
+        from tutor.lessons.blocks import hidden_mistake, reveal_block
+
+        if not hidden_mistake(block):
+            return False
+        if completed is None:
+            completed = self.progress.completed_blocks(self.lesson.id)
+        reveal = reveal_block(self.lesson, block)
+        return reveal is None or reveal.id not in completed
 
     @property
     def parts(self) -> list[Part]:
@@ -289,7 +302,13 @@ class LessonScreen(Screen):
                 markup=False,
             )
             return
-        screen = TrainScreen(task, title=self.lesson.title, on_complete=self._recorder(card.block.id))
+        caption = card.block.config.get("caption", "") if isinstance(card.block.config, dict) else ""
+        screen = TrainScreen(
+            task,
+            title=caption or self.lesson.title,
+            on_complete=self._recorder(card.block.id),
+            hide_bug=self._bug_hidden(card.block),
+        )
         self.app.push_screen(screen, callback=partial(self._block_finished, card.block))
 
     def _recorder(self, block_id: str):
@@ -306,9 +325,18 @@ class LessonScreen(Screen):
         part = self._part_at(block.index)
         if isinstance(part, BlockCard):
             part.mark_done()
+        self._reveal_bugs()
         self._update_end_card()
         if not self._check_finished(announce=True):
             self.notify("Part done.", title=self.lesson.title, markup=False)
+
+    def _reveal_bugs(self) -> None:
+        """A hidden bug's question answered: its train card is drawn again, naming the bug."""
+        for card in self.query(BlockCard):
+            if card.hide_bug and not self._bug_hidden(card.block):
+                fresh = make_part(card.block, done=card.done)
+                self.query_one("#parts", VerticalScroll).mount(fresh, after=card)
+                card.remove()
 
     # ------------------------------------------------------------------ finishing the lesson
 
