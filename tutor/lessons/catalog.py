@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tutor.lessons import toml_text
 from tutor.lessons.blocks import check_blocks, read_front
+from tutor.lessons.course import Course, read_manifest
 from tutor.lessons.ids import assign_ids
 from tutor.lessons.markdown import split_body
 from tutor.lessons.model import Block, Catalog, Lesson, Problem
@@ -157,8 +158,9 @@ def load_catalog(dirs, files=(), *, grade_examples: bool = False, check: bool = 
     catalog = Catalog()
     paths: list[Path] = []
     seen: set[Path] = set()
+    course_of: dict[Path, Course] = {}  # a lesson file -> the course whose folder holds it
 
-    def add(p: Path) -> None:
+    def add(p: Path, course: Course | None = None) -> None:
         try:
             key = p.resolve()
         except OSError:
@@ -166,6 +168,8 @@ def load_catalog(dirs, files=(), *, grade_examples: bool = False, check: bool = 
         if key not in seen:
             seen.add(key)
             paths.append(p)
+            if course is not None:
+                course_of[p] = course
 
     for d in dirs:
         d = Path(d)
@@ -175,9 +179,12 @@ def load_catalog(dirs, files=(), *, grade_examples: bool = False, check: bool = 
         if not d.is_dir():
             add(d)
             continue
+        course = read_manifest(d, catalog.problems)  # None: a plain folder of lessons
+        if course is not None and all(c.path != course.path for c in catalog.courses):
+            catalog.courses.append(course)
         try:
             for p in lesson_files(d):
-                add(p)
+                add(p, course)
         except OSError as err:
             catalog.problems.append(
                 Problem(str(d), 0, 0, f"cannot list the directory: {err.strerror or err}")
@@ -185,19 +192,60 @@ def load_catalog(dirs, files=(), *, grade_examples: bool = False, check: bool = 
     for f in files:
         add(Path(f))
 
-    lessons = [load_lesson(p, grade_examples=grade_examples, check=check) for p in paths]
+    lessons = [load_lesson(p, check=False) for p in paths]
+    for lesson in lessons:
+        course = course_of.get(lesson.path)
+        if course is not None:  # the course's tags, then the lesson's own (which win)
+            lesson.misconceptions = {**course.misconceptions, **lesson.misconceptions}
+        if check:
+            check_blocks(lesson, grade_examples=grade_examples)
     _check_cross_file(lessons)
+    _check_course_lists(catalog, lessons, course_of)
 
     first_order: dict[str, int] = {}
     for lesson in lessons:
         first_order[lesson.section] = min(first_order.get(lesson.section, lesson.order), lesson.order)
-    lessons.sort(key=lambda l: (first_order[l.section], l.section, l.order, l.id, str(l.path)))
+    rank = {id(c): n for n, c in enumerate(catalog.courses, start=1)}
+
+    def listed(l: Lesson):
+        course = course_of.get(l.path)
+        if course is None:  # the built-in lessons and plain folders, sorted together as always
+            return (0, first_order[l.section], l.section, l.order, l.id, str(l.path))
+        at = course.lessons.index(l.id) if l.id in course.lessons else len(course.lessons)
+        return (rank[id(course)], at, "", l.order, l.id, str(l.path))
+
+    lessons.sort(key=listed)
     catalog.lessons = lessons
     for lesson in lessons:
         catalog.problems.extend(lesson.problems)
         catalog.warnings.extend(lesson.warnings)
     catalog.problems.sort(key=lambda p: (p.path, p.line, p.col))  # file by file, top to bottom
     return catalog
+
+
+def _check_course_lists(catalog: Catalog, lessons: list[Lesson], course_of: dict) -> None:
+    """Each id a manifest's ``lessons`` lists is a lesson of that course's folder."""
+    for course in catalog.courses:
+        mine = {l.id for l in lessons if course_of.get(l.path) is course}
+        for lesson_id in course.lessons:
+            if lesson_id not in mine:
+                catalog.problems.append(
+                    Problem(
+                        str(course.manifest),
+                        _line_of(course.manifest, "lessons"),
+                        1,
+                        f"'lessons' lists {lesson_id!r}, which is not the id of a lesson in "
+                        f"{course.path}{did_you_mean(lesson_id, mine)}",
+                    )
+                )
+
+
+def _line_of(path: Path, key: str) -> int:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return 0
+    return key_position(text, 1, (key,), (0, 0))[0]
 
 
 def _check_cross_file(lessons: list[Lesson]) -> None:

@@ -162,6 +162,7 @@ class Catalog:
     lessons: list[Lesson] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    courses: list[Any] = field(default_factory=list)  # tutor.lessons.course.Course, one per manifest
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
