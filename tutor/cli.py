@@ -229,6 +229,11 @@ def _progress_store(args, environ) -> Progress:
     return progress
 
 
+def _manifest_of(problem: Problem, dirs: list[Path]) -> bool:
+    path = Path(problem.path)
+    return path.name == "course.toml" and path.parent in dirs
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
@@ -266,6 +271,7 @@ def _check(args, environ) -> int:
         chosen = [l for l in catalog.lessons if l.path.resolve() in mine]
         problems = [p for l in chosen for p in l.problems]
         problems = [p for p in catalog.problems if p.line == 0 and Path(p.path) in dirs] + problems
+        problems += [p for p in catalog.problems if _manifest_of(p, dirs)]  # a course folder's course.toml
         problems += [_missing(raw) for raw in missing]
         problems.sort(key=lambda p: (p.path, p.line, p.col))
         warnings = [w for l in chosen for w in l.warnings]

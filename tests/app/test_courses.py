@@ -103,6 +103,10 @@ def test_a_bad_manifest_is_reported_at_its_line(tmp_path, capsys):
     assert code == 1
     assert "course.toml:2:1: 'lessons' lists 'mitosis', which is not the id of a lesson" in out
     assert "course.toml:3:1: unknown key 'builtn'" in out and "did you mean 'builtin'" in out
+    # checking the folder alone reports its manifest too
+    code = cli.main(["check", str(folder)], environ={"TUTOR_HOME": str(tmp_path / "data")})
+    out = capsys.readouterr().out
+    assert code == 1 and "course.toml:2:1: 'lessons' lists 'mitosis'" in out
 
 
 async def test_a_course_installed_as_a_package_is_found_through_its_entry_point(tmp_path, monkeypatch):
@@ -136,3 +140,43 @@ def test_an_entry_point_whose_package_is_gone_is_a_problem_not_a_crash(tmp_path,
 @pytest.fixture(autouse=True)
 def _no_lessons_from_the_environment(monkeypatch):
     monkeypatch.delenv("TUTOR_LESSONS", raising=False)
+
+
+COURSE_TAG = """
+[[misconceptions]]
+tag = "mixed-up-axes"
+title = "mixed up the rows and the columns"
+explanation = "Each row of a layer's weights is one neuron; each column is one input."
+"""
+TAGGED = """+++
+id = "layers"
+title = "Layers"
+section = "Cells"
+order = 9
+summary = "Rows and columns."
+prerequisites = []
++++
+
+```quiz
+kind = "numeric"
+prompt = "A layer of 4 neurons takes 3 inputs. How many weights does one neuron have?"
+answer = 3
+
+[[wrong]]
+answer = 4
+tag = "mixed-up-axes"
+feedback = "4 is the number of neurons."
+```
+"""
+
+
+def test_a_courses_tags_are_known_to_its_lessons_checked_together_or_alone(tmp_path, capsys):
+    folder = _course(tmp_path / "biology", MANIFEST + COURSE_TAG)
+    (folder / "layers.md").write_text(TAGGED, encoding="utf-8")
+    env = {"TUTOR_HOME": str(tmp_path / "data")}
+    assert cli.main(["check", str(folder)], environ=env) == 0
+    assert cli.main(["check", str(folder / "layers.md")], environ=env) == 0
+    capsys.readouterr()
+    (folder / "course.toml").write_text(MANIFEST, encoding="utf-8")  # the course no longer declares it
+    assert cli.main(["check", str(folder / "layers.md")], environ=env) == 1
+    assert "unknown misconception tag 'mixed-up-axes'" in capsys.readouterr().out

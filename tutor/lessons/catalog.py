@@ -189,8 +189,14 @@ def load_catalog(dirs, files=(), *, grade_examples: bool = False, check: bool = 
             catalog.problems.append(
                 Problem(str(d), 0, 0, f"cannot list the directory: {err.strerror or err}")
             )
-    for f in files:
-        add(Path(f))
+    for f in files:  # a lesson file of a course folder belongs to that course (its tags, its order)
+        parent = Path(f).parent
+        course = next((c for c in catalog.courses if c.path == parent), None)
+        if course is None:
+            course = read_manifest(parent, [])
+            if course is not None:
+                catalog.courses.append(course)
+        add(Path(f), course)
 
     lessons = [load_lesson(p, check=False) for p in paths]
     for lesson in lessons:
