@@ -190,38 +190,6 @@ def _entries() -> list[Misconception]:
             "training-loop",
             "Training screen: a learning rate of 1.0 is what this line does; compare the curves.",
         ),
-        Misconception(
-            "power-rule-exponent",
-            "kept the exponent in the power rule",
-            "d(x**k)/dx = k·x**(k-1): the power comes down as a factor and drops by one. Keeping "
-            "x**k multiplies the right answer by x.",
-            "local-rules",
-            "Debugger on 'y = x**3': step the ** node; the inspector's rule shows 3 * x.data**2.",
-        ),
-        Misconception(
-            "derivative-on-input",
-            "worked out the derivative from the input instead of the output",
-            "exp's derivative is its output (e**x), sigmoid's is out·(1 - out): both are written "
-            "with the node's output. Putting the input's value in their place gives another number.",
-            "activations-and-losses",
-            "Debugger on 'o = sigmoid(n)': step the sigmoid node; the rule uses o.data, not n.data.",
-        ),
-        Misconception(
-            "log-not-reciprocal",
-            "took log's derivative as x instead of 1/x",
-            "d log(x)/dx = 1/x: the larger x is, the less log moves. Multiplying by x itself "
-            "turns that the other way round.",
-            "activations-and-losses",
-            "Debugger on 'y = log(x)': step the log node; the rule divides by x.data.",
-        ),
-        Misconception(
-            "relu-gate-wrong",
-            "opened or closed relu's gate on the wrong side",
-            "relu passes the upstream gradient unchanged where its input is positive and stops it "
-            "(0) elsewhere; leaky_relu lets slope × the gradient through there instead of 0.",
-            "activations-and-losses",
-            "Debugger on 'h = relu(z)': try z positive and negative and step the relu node.",
-        ),
     ]
 
 

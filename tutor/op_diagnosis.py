@@ -2,8 +2,12 @@
 :data:`engine.ops.OPS` (tests/logic/test_op_diagnosis.py proves none is missing).
 
 Each entry takes the question (:class:`tutor.predict_diagnosis.GradQuestion`) and gives
-``(tag, wrong value, explanation)`` for the answers that mistake would produce; the tag is a
-misconception of the built-in catalogue. Only what the question already holds is used: the
+``(tag, wrong value, explanation)`` for the answers that mistake would produce. The tag is one of
+the built-in catalogue's: ``tanh-on-input`` for tanh, ``wrong-operand`` ("used the wrong value in
+a rule") for the others, whose explanation says which value (the input where the output belongs,
+x for 1/x, the gate on the wrong side, the exponent not lowered). Every tag of the catalogue is
+taught by a quiz of the built-in course (tests/logic/test_course.py), so op-specific tags would
+need built-in quizzes of their own; the explanation carries the op's detail instead. Only what the question already holds is used: the
 operand's data ``x``, the op's own float forward (:data:`engine.ops.OPS`) for the output, the
 local derivative the engine computed, the upstream gradient. The mistakes every op shares
 (``=`` for ``+=``, the upstream forgotten, the sign) and those of ``+`` (the gradient split)
@@ -34,7 +38,7 @@ def _power(q) -> list[Candidate]:
     kept = q.local * q.own_data  # k·x**k: the exponent not lowered by one
     return [
         (
-            "power-rule-exponent",
+            "wrong-operand",
             q.before + kept * q.upstream,
             f"The power rule lowers the exponent by one: d(x**k)/dx = k·x**(k-1). That answer "
             f"keeps x**k, as if {q.node}'s derivative were k·{q.node}.",
@@ -65,7 +69,7 @@ def _log(q) -> list[Candidate]:
         return []
     return [
         (
-            "log-not-reciprocal",
+            "wrong-operand",
             q.before + q.own_data * q.upstream,
             f"log's derivative is 1/x, so {q.operand} gets (1 / {fmt(q.own_data)}) × {q.node}.grad, "
             f"not {q.operand}.data × {q.node}.grad.",
@@ -82,7 +86,7 @@ def _gate(q, passes: float, other: float, names: tuple[str, str]) -> list[Candid
     side = "positive" if positive else "not positive"
     return [
         (
-            "relu-gate-wrong",
+            "wrong-operand",
             q.before + wrong * q.upstream,
             f"{q.operand}.data = {fmt(q.own_data)} is {side}, so the local derivative is "
             f"{names[0] if positive else names[1]}, not {names[1] if positive else names[0]}.",
@@ -100,7 +104,7 @@ def _leaky_relu(q) -> list[Candidate]:
     if q.own_data > 0:
         return [
             (
-                "relu-gate-wrong",
+                "wrong-operand",
                 q.before,
                 f"{q.operand}.data = {fmt(q.own_data)} is positive: leaky_relu passes the gradient "
                 "unchanged there (local derivative 1).",
@@ -108,13 +112,13 @@ def _leaky_relu(q) -> list[Candidate]:
         ]
     return [
         (
-            "relu-gate-wrong",
+            "wrong-operand",
             q.before,
             f"leaky_relu does not stop the gradient where the input is not positive: it passes "
             f"slope × {q.node}.grad = {fmt(q.local)} × {fmt(q.upstream)}.",
         ),
         (
-            "relu-gate-wrong",
+            "wrong-operand",
             q.before + q.upstream,
             f"{q.operand}.data = {fmt(q.own_data)} is not positive, so the local derivative is the "
             f"slope {fmt(q.local)}, not 1.",
@@ -127,13 +131,11 @@ OP_MISTAKES: dict[str, Callable] = {
     "*": _shared,
     "**": _power,
     "tanh": _on_input("tanh-on-input", lambda x: 1 - x**2, "tanh's derivative is 1 - out²"),
-    "exp": _on_input("derivative-on-input", lambda x: x, "exp's derivative is out itself (e**x)"),
+    "exp": _on_input("wrong-operand", lambda x: x, "exp's derivative is out itself (e**x)"),
     "log": _log,
     "relu": _relu,
     "leaky_relu": _leaky_relu,
-    "sigmoid": _on_input(
-        "derivative-on-input", lambda x: x * (1 - x), "sigmoid's derivative is out·(1 - out)"
-    ),
+    "sigmoid": _on_input("wrong-operand", lambda x: x * (1 - x), "sigmoid's derivative is out·(1 - out)"),
 }
 
 
