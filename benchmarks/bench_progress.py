@@ -44,12 +44,19 @@ def seed(data_dir: Path, count: int) -> None:
         correct = not never_right and rng.random() < 1 / 3
         tags = [] if correct else [f"tag-{rng.randrange(8)}"]
         rows.append(
-            (lesson, block, str(i), int(correct), json.dumps(tags), f"2026-01-01T00:00:00.{i:06d}+00:00")
+            (
+                lesson,
+                f"quiz-{block}",
+                str(i),
+                int(correct),
+                json.dumps(tags),
+                f"2026-01-01T00:00:00.{i:06d}+00:00",
+            )
         )
     conn = sqlite3.connect(data_dir / "progress.sqlite3", isolation_level=None)
     conn.execute("BEGIN")
     conn.executemany(
-        "INSERT INTO attempt (lesson_id, block_index, answer, correct, tags, at) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO attempt (lesson_id, block_id, answer, correct, tags, at) VALUES (?, ?, ?, ?, ?, ?)",
         rows,
     )
     conn.execute("COMMIT")

@@ -14,7 +14,8 @@
     tutor class ACTION ...        the class's roster, report and live view (tutor.cli_class)
 
 Global options (before or after the command): ``--lessons DIR`` (repeatable) adds a lesson
-directory, ``--data-dir DIR`` moves the progress store (also ``TUTOR_LESSONS``, ``TUTOR_HOME``).
+directory, ``--data-dir DIR`` moves the progress store (also ``TUTOR_LESSONS``, ``TUTOR_HOME``),
+``--no-builtin`` hides the built-in lessons (see :mod:`tutor.lessons.course`).
 
 Only opening the app imports Textual; every other command runs without it. Here: the parser,
 the dispatch, ``check``, and opening the app (``open``, ``step``, ``train``); ``progress`` and
@@ -31,7 +32,7 @@ import sys
 from pathlib import Path
 
 import tutor
-from tutor.lessons import Catalog, lesson_dirs, load_catalog, with_siblings
+from tutor.lessons import Catalog, Problem, load_catalog, with_siblings
 from tutor.progress import Progress, default_data_dir
 
 __all__ = ["main", "build_parser"]
@@ -63,6 +64,13 @@ def _add_globals(parser: argparse.ArgumentParser, *, sub: bool) -> None:
         dest="sub_lessons" if sub else "lessons",
         default=default if sub else [],
         help="also load the lessons in DIR (repeatable; TUTOR_LESSONS adds more)",
+    )
+    parser.add_argument(
+        "--no-builtin",
+        action="store_true",
+        dest="sub_no_builtin" if sub else "no_builtin",
+        default=default if sub else False,
+        help="hide tutor's built-in lessons (a course's course.toml can say so too: builtin = false)",
     )
     parser.add_argument(
         "--data-dir",
@@ -201,6 +209,7 @@ def main(argv: list[str] | None = None, *, environ=None) -> int:
         return exit_.code if isinstance(exit_.code, int) else 0
     args.lessons = list(args.lessons) + list(getattr(args, "sub_lessons", []) or [])
     args.data_dir = getattr(args, "sub_data_dir", None) or args.data_dir
+    args.no_builtin = bool(getattr(args, "sub_no_builtin", False) or args.no_builtin)
     try:
         if args.command == "check":
             from tutor import cli_check
@@ -235,7 +244,15 @@ def _err(message: str) -> None:
 
 
 def _catalog(args, environ, files=(), *, grade_examples=False, check=True) -> Catalog:
-    return load_catalog(lesson_dirs(args.lessons, environ), files, grade_examples=grade_examples, check=check)
+    from tutor.lessons.course import course_dirs
+
+    problems: list[Problem] = []  # an installed course that cannot be found
+    dirs = course_dirs(
+        args.lessons, environ, no_builtin=getattr(args, "no_builtin", False), problems=problems
+    )
+    catalog = load_catalog(dirs, files, grade_examples=grade_examples, check=check)
+    catalog.problems = problems + catalog.problems
+    return catalog
 
 
 def _progress_store(args, environ) -> Progress:

@@ -24,7 +24,6 @@ from tutor.lessons import (
     Lesson,
     Problem,
     check_blocks,
-    lesson_dirs,
     lesson_files,
     load_catalog,
     with_siblings,
@@ -45,11 +44,22 @@ def _plural(n: int, word: str) -> str:
 # ------------------------------------------------------------------------------ check
 
 
+def _dirs(args, environ, problems: list[Problem]) -> list[Path]:
+    """The folders the app would load: built-in (unless hidden), --lessons, TUTOR_LESSONS and
+    installed courses (see tutor.lessons.course)."""
+    from tutor.lessons.course import course_dirs
+
+    return course_dirs(
+        args.lessons, environ, no_builtin=getattr(args, "no_builtin", False), problems=problems
+    )
+
+
 def _checked(args, environ) -> tuple[list[Lesson], list[Problem], list[Problem]]:
     """The lessons checked, their problems and their warnings (the given paths', or all)."""
     if not args.paths:
-        catalog = load_catalog(lesson_dirs(args.lessons, environ), grade_examples=True)
-        return catalog.lessons, list(catalog.problems), list(catalog.warnings)
+        found: list[Problem] = []  # an installed course that cannot be found
+        catalog = load_catalog(_dirs(args, environ, found), grade_examples=True)
+        return catalog.lessons, found + list(catalog.problems), list(catalog.warnings)
     # the given files are checked in the company of the built-in lessons (and --lessons /
     # TUTOR_LESSONS), so a prerequisite may name one of those and a clashing id is caught;
     # only the given files' problems are reported
@@ -71,7 +81,7 @@ def _checked(args, environ) -> tuple[list[Lesson], list[Problem], list[Problem]]
     mine.update(p.resolve() for p in files)
     # the context first: a lesson clashing with a built-in one is the one told so; a file's
     # prerequisites beside it in its folder come along
-    context = [d for d in lesson_dirs(args.lessons, environ) if d.is_dir()]
+    context = [d for d in _dirs(args, environ, []) if d.is_dir()]
     # the company is read for its ids only; the blocks checked (and examples graded) are the
     # given lessons' own, so checking one file does not grade the whole built-in course
     catalog = load_catalog(context + dirs, with_siblings(files), check=False)
@@ -80,9 +90,15 @@ def _checked(args, environ) -> tuple[list[Lesson], list[Problem], list[Problem]]
         check_blocks(lesson, grade_examples=True)
     problems = [p for lesson in chosen for p in lesson.problems]
     problems = [p for p in catalog.problems if p.line == 0 and Path(p.path) in dirs] + problems
+    problems += [p for p in catalog.problems if _manifest_of(p, dirs)]  # a course folder's course.toml
     problems += [Problem(raw, 0, 0, "no such file or directory") for raw in missing]
     warnings = [w for lesson in chosen for w in lesson.warnings]
     return chosen, problems, warnings
+
+
+def _manifest_of(problem: Problem, dirs: list[Path]) -> bool:
+    path = Path(problem.path)
+    return path.name == "course.toml" and path.parent in dirs
 
 
 def _strict(lessons: list[Lesson]) -> list[Problem]:
@@ -127,7 +143,7 @@ def check(args, environ, out=None) -> int:
 def _watched(args, environ) -> list[Path]:
     """The files whose saving starts a new check: the paths given (a folder's lessons), or
     every lesson the app would load."""
-    roots = [Path(p) for p in args.paths] or lesson_dirs(args.lessons, environ)
+    roots = [Path(p) for p in args.paths] or _dirs(args, environ, [])
     found: list[Path] = []
     for root in roots:
         if root.is_dir():
@@ -221,7 +237,7 @@ def print_train(task, every: int | None, out=None) -> int:
 def list_lessons(args, environ, out=None) -> int:
     """Every lesson the app would list, in its order: the ids a prerequisite may name."""
     out = out or sys.stdout
-    catalog = load_catalog(lesson_dirs(args.lessons, environ), check=False)  # front matter only
+    catalog = load_catalog(_dirs(args, environ, []), check=False)  # front matter only
     width = max((len(lesson.id) for lesson in catalog.lessons), default=2)
     for section, lessons in catalog.sections():
         print(section, file=out)

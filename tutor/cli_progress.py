@@ -23,13 +23,20 @@ MARKS = {
 }
 
 
-def _tag_summary(progress: Progress) -> list[dict]:
+def _tag_summary(progress: Progress, catalog=None) -> list[dict]:
     """Each misconception tag met in an attempt: how often, in which lessons, whether every block
     where it showed was later answered right (:func:`tutor.progress.tag_summary`, one pass over
-    the attempts), and its title from the catalogue ("" for a tag it does not know)."""
+    the attempts), and its title: from the lesson where it showed when that lesson (or its
+    course) declares it, else from the built-in catalogue ("" for a tag neither knows)."""
     out = tag_summary(progress.attempts())
     for entry in out:
-        known = CATALOGUE.get(entry["tag"])
+        known = None
+        for lesson_id in entry["lessons"]:
+            lesson = catalog.get(lesson_id) if catalog is not None else None
+            if lesson is not None and entry["tag"] in lesson.misconceptions:
+                known = lesson.misconceptions[entry["tag"]]
+                break
+        known = known or CATALOGUE.get(entry["tag"])
         entry["title"] = known.title if known else ""
     return out
 
@@ -43,8 +50,10 @@ def show(args, environ) -> int:
     progress = _progress_store(args, environ)
     try:
         known = {l.id for l in catalog.lessons}
+        for l in catalog.lessons:  # progress from a version 1 file, named by index: read by id
+            progress.adopt_block_ids(l.id, [b.id for b in l.blocks])
         others = [i for i in progress.lesson_ids() if i not in known]
-        tags = _tag_summary(progress)
+        tags = _tag_summary(progress, catalog)
         if args.json:
             data = {
                 "data_dir": str(progress.data_dir),

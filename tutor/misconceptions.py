@@ -5,14 +5,34 @@ the misconception, explains it in two or three sentences, and points to the less
 debugger view where the learner can watch the mistake happen. The quiz screen shows all of that;
 ``tutor progress`` lists the tags a learner has hit.
 
+A teacher adds their own: a lesson's front matter or a course's manifest declares
+``[[misconceptions]]`` tables (``tag``, ``title``, ``explanation``, ``see``), read by
+:func:`read_declared`. While a lesson's blocks are read, its declared tags are in effect
+(:func:`declared`), so its quizzes may use them like the built-in ones (:func:`known`); each quiz
+keeps the ones it may show (``Quiz.misconceptions``), and ``tutor progress`` names them.
+
 Pure data and standard library only: nothing here imports Textual.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import re
+import types
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-__all__ = ["Misconception", "CATALOGUE", "describe", "feedback_for"]
+__all__ = [
+    "CATALOGUE",
+    "DECLARATION",
+    "Misconception",
+    "declared",
+    "describe",
+    "feedback_for",
+    "known",
+    "read_declared",
+]
 
 
 @dataclass(frozen=True)
@@ -20,7 +40,8 @@ class Misconception:
     """One named mistake.
 
     ``lesson_id`` is the built-in lesson that teaches the point; ``debugger_hint`` says how to see
-    the mistake for yourself in the debugger (or on the training screen).
+    the mistake for yourself in the debugger (or on the training screen). ``source`` is "" for
+    the built-in catalogue, else the file that declared it (a lesson or a course manifest).
     """
 
     tag: str
@@ -28,6 +49,7 @@ class Misconception:
     explanation: str
     lesson_id: str
     debugger_hint: str
+    source: str = ""
 
 
 def _entries() -> list[Misconception]:
@@ -174,16 +196,104 @@ def _entries() -> list[Misconception]:
 CATALOGUE: dict[str, Misconception] = {m.tag: m for m in _entries()}
 
 
-def describe(tag: str) -> Misconception | None:
-    """The catalogue entry for ``tag``, or None for a tag the catalogue does not know."""
-    return CATALOGUE.get(tag)
+def describe(tag: str, extra: Mapping[str, Misconception] | None = None) -> Misconception | None:
+    """The entry for ``tag``: one a teacher declared (``extra``, else those in effect), else
+    the built-in catalogue's; None for a tag neither knows."""
+    found = (extra if extra is not None else _declared.get()).get(tag)
+    return found if found is not None else CATALOGUE.get(tag)
+
+
+# ------------------------------------------------------------------------ a teacher's own
+
+_NONE_DECLARED: Mapping[str, Misconception] = types.MappingProxyType({})
+_declared: contextvars.ContextVar[Mapping[str, Misconception]] = contextvars.ContextVar(
+    "declared_misconceptions", default=_NONE_DECLARED
+)
+
+
+@contextlib.contextmanager
+def declared(extra: Mapping[str, Misconception]) -> Iterator[None]:
+    """While reading one lesson's blocks: its (and its course's) declared tags are known."""
+    token = _declared.set(types.MappingProxyType(dict(extra)))
+    try:
+        yield
+    finally:
+        _declared.reset(token)
+
+
+def known() -> dict[str, Misconception]:
+    """Every tag a quiz may use right now: the built-in catalogue and the declared ones."""
+    return {**CATALOGUE, **_declared.get()}
+
+
+def in_effect() -> dict[str, Misconception]:
+    """The declared tags in effect (not the built-in ones)."""
+    return dict(_declared.get())
+
+
+_TAG_RE = re.compile(r"[a-z0-9-]+\Z")
+MAX_DECLARED = 100
+
+
+def _tag_name(value: str) -> str | None:
+    if not _TAG_RE.match(value) or len(value) > 64:
+        return f'a tag may hold only lowercase letters, digits and dashes (at most 64), e.g. "mixed-up-axes", not {value!r}'
+    if value in CATALOGUE:
+        return f"{value!r} is a built-in tag: use it without declaring it, or give yours another name"
+    return None
+
+
+def _declaration_table():
+    from tutor.schema import Key, Table  # the schema module imports nothing of ours
+
+    return Table(
+        "a [[misconceptions]] table",
+        (
+            Key("tag", "str", 'the tag\'s name, e.g. "mixed-up-axes"', required=True, check=_tag_name),
+            Key("title", "str", 'a few words, shown as "Mistake: <title>."', required=True),
+            Key("explanation", "str", "two or three sentences: what the mistake is and why", required=True),
+            Key("see", "str", 'where to see it for yourself, shown after "See it:"', default=""),
+        ),
+    )
+
+
+DECLARATION = _declaration_table()
+
+
+def read_declared(tables, issues, path=("misconceptions",), source: str = "") -> dict[str, Misconception]:
+    """The misconceptions ``[[misconceptions]]`` tables declare (already read by a schema Table
+    whose key holds :data:`DECLARATION`, or raw), each problem into ``issues``."""
+    out: dict[str, Misconception] = {}
+    for i, table in enumerate(tables or []):
+        if i >= MAX_DECLARED:
+            issues.add([*path, str(i)], f"at most {MAX_DECLARED} misconceptions may be declared in one place")
+            break
+        values = DECLARATION.read(table, issues, (*path, str(i))) if table is not None else None
+        if not values or not {"tag", "title", "explanation"} <= set(values):
+            continue
+        tag = values["tag"]
+        if tag in out:
+            issues.add([*path, str(i), "tag"], f"the tag {tag!r} is declared twice; each needs its own name")
+            continue
+        for key in ("title", "explanation"):
+            if not values[key].strip():
+                issues.add([*path, str(i), key], f"'{key}' must not be empty")
+        out[tag] = Misconception(
+            tag,
+            values["title"].strip(),
+            values["explanation"].strip(),
+            "",
+            values.get("see", "").strip(),
+            source,
+        )
+    return out
 
 
 def feedback_for(tags: list[str]) -> str:
     """A plain paragraph per tag: the title, what it means, and where to see it."""
     parts = []
     for tag in tags:
-        m = CATALOGUE.get(tag)
+        m = describe(tag)
         if m is None:
             continue
         parts.append(f"Mistake: {m.title}. {m.explanation}\nSee it: {m.debugger_hint}")

@@ -193,9 +193,20 @@ def _candidates(q: GradQuestion):
                     f"whole upstream {fmt(up)}, and so does every other operand.",
                 )
             )
+    from tutor.op_diagnosis import op_candidates  # each op's own mistake (every op has an entry)
+
+    out.extend(op_candidates(q))
     if q.after != 0:
         out.append((None, -q.after, "Check the sign: the numbers are right but the sign is flipped."))
     return out
+
+
+def _name(tag: str) -> str:
+    if tag in TAGS:
+        return TAGS[tag]
+    from tutor.misconceptions import CATALOGUE
+
+    return CATALOGUE[tag].title
 
 
 def diagnose(question: GradQuestion, text: str) -> Verdict:
@@ -208,7 +219,7 @@ def diagnose(question: GradQuestion, text: str) -> Verdict:
         return Verdict(True, f"Right: {question.operand}.grad = {fmt(expected)}.", None, typed)
     for tag, wrong, explanation in _candidates(question):
         if _agrees(text, wrong) and not _same(wrong, expected):
-            named = f"Not quite: {TAGS[tag]}." if tag else "Not quite."
+            named = f"Not quite: {_name(tag)}." if tag else "Not quite."
             return Verdict(False, f"{named} {explanation}", tag, typed)
     q = question
     if q.op == "seed":

@@ -193,7 +193,7 @@ async def test_walk_a_lesson_from_start_to_done(lesson_id, tmp_path):
                     break
                 if isinstance(part, BlockCard) and not part.done:
                     await finish(pilot, app, part)
-                    assert part.block.index in progress.completed_blocks(lesson_id)
+                    assert part.block.id in progress.completed_blocks(lesson_id)
                     finished.append(part.block.index)
                 await pilot.press("n")
             else:

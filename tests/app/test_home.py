@@ -82,7 +82,7 @@ async def test_progress_survives_a_restart(make_app, data_dir):
         await pilot.press("down", "enter", "n")  # into "chain", on to its second part
         assert app.screen.current == 1
         await pilot.press("ctrl+q")
-    assert Progress(data_dir).position("chain") == 1
+    assert Progress(data_dir).position("chain") == app.catalog.get("chain").blocks[1].id
 
     again = make_app()
     async with again.run_test(size=SIZE) as pilot:

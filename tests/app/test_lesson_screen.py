@@ -19,6 +19,14 @@ from tutor.widgets.block_card import BlockCard, EndCard
 SIZE = (80, 24)
 
 
+def bid(lesson_id: str, index: int) -> str:
+    """The id of the fixture lesson's block at ``index`` (progress is keyed by block ids)."""
+    from tests.app.conftest import LESSONS
+    from tutor.lessons import load_catalog
+
+    return load_catalog([LESSONS], check=False).get(lesson_id).blocks[index].id
+
+
 def footer(app) -> str:
     return screen_text(app).splitlines()[-1]
 
@@ -100,7 +108,7 @@ async def test_parts_are_shown_in_order_and_n_p_move_between_them(make_app, data
         assert screen.current == 2
         await pilot.press("shift+tab")
         assert screen.current == 1
-    assert Progress(data_dir).position("chain") == 1
+    assert Progress(data_dir).position("chain") == bid("chain", 1)
 
 
 async def test_the_end_card_saves_the_last_block_as_the_position(make_app, data_dir):
@@ -108,7 +116,7 @@ async def test_the_end_card_saves_the_last_block_as_the_position(make_app, data_
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("n", "n", "n")
         assert isinstance(app.screen.focused, EndCard)
-    assert Progress(data_dir).position("chain") == 2
+    assert Progress(data_dir).position("chain") == bid("chain", 2)
 
 
 async def test_arrows_and_page_keys_scroll_the_lesson(make_app):
@@ -153,7 +161,7 @@ async def test_a_training_card_opens_the_training_screen_and_a_full_run_complete
         app.screen.dismiss(True)  # what the screen answers once a full run has reached its end
         await pilot.pause()
         assert isinstance(app.screen, LessonScreen)
-    assert Progress(data_dir).completed_blocks("training") == {1}
+    assert Progress(data_dir).completed_blocks("training") == {bid("training", 1)}
 
 
 async def test_a_finished_run_is_a_finished_part_before_the_training_screen_is_left(make_app, data_dir):
@@ -168,7 +176,9 @@ async def test_a_finished_run_is_a_finished_part_before_the_training_screen_is_l
         assert app.progress.flush(5) and Progress(data_dir).completed_blocks("training") == set()
         app.screen.advance(1)  # the 20th and last step
         assert app.progress.flush(5)
-        assert Progress(data_dir).completed_blocks("training") == {1}  # the screen still open
+        assert Progress(data_dir).completed_blocks("training") == {
+            bid("training", 1)
+        }  # the screen still open
 
 
 async def test_a_training_card_shows_its_task_and_what_enter_does(make_app):
@@ -216,7 +226,9 @@ async def test_a_quiz_card_opens_the_quiz_and_a_right_answer_completes_it(make_a
     from tutor.screens.quiz import QuizScreen
 
     with Progress(data_dir) as progress:  # the training run was finished earlier,
-        progress.complete_block("training", 1)  # so the quiz is the last thing the lesson asks for
+        progress.complete_block(
+            "training", bid("training", 1)
+        )  # so the quiz is the last thing the lesson asks for
     app = make_app(open_lesson="training")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("n", "n", "n")
@@ -237,7 +249,7 @@ async def test_a_quiz_card_opens_the_quiz_and_a_right_answer_completes_it(make_a
         assert "Quiz ✓ done" in text and "Done. Enter: open the quiz again" in text
         await pilot.press("n")
         await pilot.pause()
-    assert Progress(data_dir).completed_blocks("training") == {1, 3}
+    assert Progress(data_dir).completed_blocks("training") == {bid("training", 1), bid("training", 3)}
     assert Progress(data_dir).state("training") == "done"
 
 
@@ -255,7 +267,7 @@ async def test_a_right_answer_is_a_finished_part_before_the_quiz_is_left(make_ap
         assert "✓ Right" in screen_text(app)
         # read by another process, while the quiz is still on screen
         assert app.progress.flush(5)
-        assert Progress(data_dir).completed_blocks("training") == {3}
+        assert Progress(data_dir).completed_blocks("training") == {bid("training", 3)}
 
 
 async def test_open_is_in_the_footer_only_with_a_card_to_open(make_app):
@@ -318,7 +330,7 @@ async def test_finishing_the_debugger_then_reaching_the_end_completes_the_lesson
         assert isinstance(app.screen, LessonScreen)
         text = squash(screen_text(app))
         assert "Debugger ✓ done" in text and "Done. Enter: open the debugger again" in text
-        assert Progress(data_dir).completed_blocks("chain") == {1}
+        assert Progress(data_dir).completed_blocks("chain") == {bid("chain", 1)}
         assert Progress(data_dir).state("chain") == "in progress"  # the end is not reached yet
         await pilot.press("n", "n")
         await pilot.pause()
@@ -403,13 +415,13 @@ async def test_predictions_and_the_finished_pass_are_saved_while_the_debugger_is
         other = Progress(data_dir)  # what another session (or a restart) reads right now
         try:
             (attempt,) = other.attempts("chain")
-            assert (attempt.answer, attempt.correct, attempt.block_index) == ("-3", False, 1)
+            assert (attempt.answer, attempt.correct, attempt.block_id) == ("-3", False, bid("chain", 1))
             assert attempt.tags == ["forgot-upstream"]
             assert other.completed_blocks("chain") == set()
             await pilot.press("escape", "t", "e")  # skip the question, run to the end
             await pilot.pause()
             assert isinstance(app.screen, DebuggerScreen)  # still in it
-            assert other.completed_blocks("chain") == {1}
+            assert other.completed_blocks("chain") == {bid("chain", 1)}
         finally:
             other.close()
 

@@ -126,7 +126,7 @@ async def test_the_part_shows_both_listings_and_every_node_agreeing(make_app, to
         await pilot.press("q")
         await pilot.pause()
         assert isinstance(app.screen, LessonScreen)
-        assert app.progress.completed_blocks("torch-side") == {1}
+        assert app.progress.completed_blocks("torch-side") == {app.catalog.get("torch-side").blocks[1].id}
         assert "PyTorch  ✓ done" in screen_text(app)
 
 
@@ -164,7 +164,7 @@ async def test_without_pytorch_the_screen_says_how_to_install_it_and_the_part_co
         assert len(calls) == 2
         await pilot.press("q")
         await pilot.pause()
-        assert app.progress.completed_blocks("torch-side") == {1}
+        assert app.progress.completed_blocks("torch-side") == {app.catalog.get("torch-side").blocks[1].id}
 
 
 async def test_leaving_while_pytorch_starts_stops_it(make_app, monkeypatch):

@@ -75,9 +75,9 @@ async def test_wrong_then_hint_then_right_is_recorded_and_survives_a_restart(tmp
 
     again = Progress(tmp_path)  # a restart on the same data directory
     attempts = again.attempts("backprop-by-hand")
-    assert [(a.block_index, a.answer, a.correct, a.tags) for a in attempts] == [
-        (2, "-4", False, ["own-input-in-mul"]),
-        (2, "6", True, []),
+    assert [(a.block_id, a.answer, a.correct, a.tags) for a in attempts] == [
+        ("2", "-4", False, ["own-input-in-mul"]),
+        ("2", "6", True, []),
     ]
     again.close()
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import poll, sgr_colours, tutor_pids
+from tutor.lessons import load_lesson
 
 LESSON = '''\
 +++
@@ -71,7 +72,7 @@ verdict = "right"
 That is all.
 '''
 
-# the block indexes of the lesson above: 0 prose, 1 debugger, 2 first quiz, 3 second quiz, 4 prose
+# the block indexes of the lesson above (progress_json reads the saved block ids back as these): 0 prose, 1 debugger, 2 first quiz, 3 second quiz, 4 prose
 DEBUGGER, QUIZ_A, QUIZ_B = 1, 2, 3
 PARTS = 5
 
@@ -188,9 +189,12 @@ def progress_json(server, home, lessons) -> dict:
     done = server.run(server.tutor_remote(home, "--lessons", str(lessons), "progress", "--json"))
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
-    return next(lesson for lesson in data["lessons"] if lesson["id"] == "ssh-check") | {
-        "misconceptions": data["misconceptions"]
-    }
+    saved = next(lesson for lesson in data["lessons"] if lesson["id"] == "ssh-check")
+    # progress names blocks by id: read them back as the indexes above
+    index = {block.id: block.index for block in load_lesson(lessons / "50-ssh.md", check=False).blocks}
+    saved["completed_blocks"] = sorted(index[b] for b in saved["completed_blocks"])
+    saved["position"] = index.get(saved["position"], saved["position"])
+    return saved | {"misconceptions": data["misconceptions"]}
 
 
 def quit_cleanly(pane, home) -> None:

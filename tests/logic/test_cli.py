@@ -13,7 +13,7 @@ import pytest
 import tutor
 from tutor import cli, cli_progress
 from tutor.cli import main
-from tutor.lessons import builtin_lessons_dir, lesson_files
+from tutor.lessons import builtin_lessons_dir, lesson_files, load_lesson
 from tutor.progress import Progress
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -257,13 +257,14 @@ def test_check_without_paths_includes_the_lessons_flag_and_environment(capsys, e
 
 
 def test_progress_table_and_json(capsys, env, tmp_path):
+    third = load_lesson(builtin_lessons_dir() / "03-backprop-by-hand.md", check=False).blocks[3].id
     with Progress(Path(env["TUTOR_HOME"])) as progress:
         progress.complete_lesson("derivative")
-        progress.set_position("backprop-by-hand", 3)
-        progress.complete_block("backprop-by-hand", 3)
-        progress.record_attempt("backprop-by-hand", 3, "-4", False, ["used-own-input"])
-        progress.record_attempt("backprop-by-hand", 3, "6", True, [])
-        progress.record_attempt("backprop-by-hand", 5, "1", False, ["forgot-upstream"])
+        progress.set_position("backprop-by-hand", third)
+        progress.complete_block("backprop-by-hand", third)
+        progress.record_attempt("backprop-by-hand", third, "-4", False, ["used-own-input"])
+        progress.record_attempt("backprop-by-hand", third, "6", True, [])
+        progress.record_attempt("backprop-by-hand", "quiz-5", "1", False, ["forgot-upstream"])
         progress.set_position("retired-lesson", 1)
     code, out, _ = run(capsys, "progress", env=env)
     assert code == 0
@@ -278,7 +279,7 @@ def test_progress_table_and_json(capsys, env, tmp_path):
     states = {l["id"]: l["state"] for l in data["lessons"]}
     assert states["derivative"] == "done" and states["backprop-by-hand"] == "in progress"
     by_hand = next(l for l in data["lessons"] if l["id"] == "backprop-by-hand")
-    assert by_hand["position"] == 3 and by_hand["completed_blocks"] == [3]
+    assert by_hand["position"] == third and by_hand["completed_blocks"] == [third]
     tags = {t["tag"]: t for t in data["misconceptions"]}
     assert tags["used-own-input"]["resolved"] is True and tags["forgot-upstream"]["resolved"] is False
     assert data["not_installed"] == [{"id": "retired-lesson", "state": "in progress"}]

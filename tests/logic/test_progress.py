@@ -26,41 +26,41 @@ def test_a_new_store_knows_nothing(store, tmp_path):
     assert (tmp_path / "data" / DB_NAME).is_file()
     assert store.notice is None
     assert store.state("derivative") is LessonState.NOT_STARTED
-    assert store.position("derivative") == 0
+    assert store.position("derivative") == ""
     assert store.completed_blocks("derivative") == set()
     assert store.attempts() == [] and store.lesson_ids() == []
 
 
 def test_states_follow_what_the_learner_did(store):
-    store.set_position("derivative", 3)
+    store.set_position("derivative", "b3")
     assert store.state("derivative") == "in progress"
-    store.complete_block("derivative", 2)
-    store.complete_block("derivative", 2)
-    store.complete_block("derivative", 4)
-    assert store.completed_blocks("derivative") == {2, 4}
+    store.complete_block("derivative", "b2")
+    store.complete_block("derivative", "b2")
+    store.complete_block("derivative", "b4")
+    assert store.completed_blocks("derivative") == {"b2", "b4"}
     store.complete_lesson("derivative")
     assert store.state("derivative") == "done"
     assert store.state("backprop-by-hand") == "not started"
-    store.set_position("derivative", 1)  # revisiting a finished lesson keeps it done
-    assert store.state("derivative") == "done" and store.position("derivative") == 1
+    store.set_position("derivative", "b1")  # revisiting a finished lesson keeps it done
+    assert store.state("derivative") == "done" and store.position("derivative") == "b1"
 
 
 def test_everything_survives_a_restart(tmp_path):
     data = tmp_path / "data"
     with Progress(data) as first:
-        first.set_position("backprop-by-hand", 5)
-        first.complete_block("backprop-by-hand", 3)
-        first.record_attempt("backprop-by-hand", 3, "-4", False, ["used-own-input"])
+        first.set_position("backprop-by-hand", "b5")
+        first.complete_block("backprop-by-hand", "b3")
+        first.record_attempt("backprop-by-hand", "b3", "-4", False, ["used-own-input"])
         first.complete_lesson("derivative")
     with Progress(data) as second:
-        assert second.position("backprop-by-hand") == 5
+        assert second.position("backprop-by-hand") == "b5"
         assert second.state("backprop-by-hand") == "in progress"
-        assert second.completed_blocks("backprop-by-hand") == {3}
+        assert second.completed_blocks("backprop-by-hand") == {"b3"}
         assert second.state("derivative") == "done"
         (attempt,) = second.attempts()
-        assert (attempt.lesson_id, attempt.block_index, attempt.answer, attempt.correct, attempt.tags) == (
+        assert (attempt.lesson_id, attempt.block_id, attempt.answer, attempt.correct, attempt.tags) == (
             "backprop-by-hand",
-            3,
+            "b3",
             "-4",
             False,
             ["used-own-input"],
@@ -69,16 +69,16 @@ def test_everything_survives_a_restart(tmp_path):
 
 
 def test_progress_is_keyed_by_lesson_id_not_position(store):
-    store.set_position("b-lesson", 2)
+    store.set_position("b-lesson", "b2")
     store.complete_lesson("a-lesson")
     assert store.state("a-lesson") == "done" and store.state("b-lesson") == "in progress"
     assert set(store.lesson_ids()) == {"a-lesson", "b-lesson"}
 
 
 def test_attempts_in_order_and_per_lesson(store):
-    store.record_attempt("one", 1, "6", True, [])
-    store.record_attempt("two", 0, "x", False, ["forgot-zero-grad", "wrong-sign"])
-    store.record_attempt("one", 1, "-'; DROP TABLE attempt; --", False, [])
+    store.record_attempt("one", "b1", "6", True, [])
+    store.record_attempt("two", "b0", "x", False, ["forgot-zero-grad", "wrong-sign"])
+    store.record_attempt("one", "b1", "-'; DROP TABLE attempt; --", False, [])
     assert [a.answer for a in store.attempts()] == ["6", "x", "-'; DROP TABLE attempt; --"]
     assert [a.answer for a in store.attempts("one")] == ["6", "-'; DROP TABLE attempt; --"]
     assert store.attempts("two")[0].tags == ["forgot-zero-grad", "wrong-sign"]
@@ -87,9 +87,9 @@ def test_attempts_in_order_and_per_lesson(store):
 
 def test_reset_one_lesson_or_everything(store):
     for lesson in ("one", "two"):
-        store.set_position(lesson, 2)
-        store.complete_block(lesson, 1)
-        store.record_attempt(lesson, 1, "1", True, [])
+        store.set_position(lesson, "b2")
+        store.complete_block(lesson, "b1")
+        store.record_attempt(lesson, "b1", "1", True, [])
     store.reset("one")
     assert store.state("one") == "not started" and store.completed_blocks("one") == set()
     assert store.attempts("one") == [] and store.state("two") == "in progress"
@@ -116,7 +116,7 @@ def test_truncated_database_is_moved_aside(tmp_path):
     data = tmp_path / "data"
     with Progress(data) as progress:
         for i in range(200):
-            progress.record_attempt("lesson", i, "x" * 200, True, [])
+            progress.record_attempt("lesson", f"b{i}", "x" * 200, True, [])
     db = data / DB_NAME
     for extra in (DB_NAME + "-wal", DB_NAME + "-shm"):
         (data / extra).unlink(missing_ok=True)
@@ -124,8 +124,8 @@ def test_truncated_database_is_moved_aside(tmp_path):
     db.write_bytes(content[:100] + b"\xff" * 4000 + content[4100:8000])
     with Progress(data) as progress:
         assert progress.notice and "moved to" in progress.notice
-        progress.set_position("lesson", 1)
-        assert progress.position("lesson") == 1
+        progress.set_position("lesson", "b1")
+        assert progress.position("lesson") == "b1"
 
 
 def test_a_data_dir_that_cannot_be_made_keeps_progress_in_memory_with_a_notice(tmp_path):
@@ -135,10 +135,10 @@ def test_a_data_dir_that_cannot_be_made_keeps_progress_in_memory_with_a_notice(t
         assert progress.path is None
         assert progress.notice.startswith("Progress will not be saved this session: cannot create")
         assert progress.warning == progress.notice and progress.status is None
-        progress.set_position("lesson", 2)
-        progress.record_attempt("lesson", 2, "6", True, ["t"])
+        progress.set_position("lesson", "b2")
+        progress.record_attempt("lesson", "b2", "6", True, ["t"])
         assert progress.flush(10) and progress.pending == 0
-        assert progress.state("lesson") is LessonState.IN_PROGRESS and progress.position("lesson") == 2
+        assert progress.state("lesson") is LessonState.IN_PROGRESS and progress.position("lesson") == "b2"
         assert [(a.answer, a.tags) for a in progress.attempts("lesson")] == [("6", ["t"])]
 
 
@@ -150,8 +150,8 @@ def test_unwritable_directory_keeps_progress_in_memory_with_a_notice(tmp_path):
     try:
         with Progress(locked / "data") as progress:
             assert progress.notice and "will not be saved" in progress.notice
-            progress.set_position("x", 2)
-            assert progress.position("x") == 2
+            progress.set_position("x", "b2")
+            assert progress.position("x") == "b2"
     finally:
         locked.chmod(0o700)
 
@@ -174,13 +174,13 @@ def test_two_sessions_at_once_lose_nothing(tmp_path):
     data = tmp_path / "data"
     with Progress(data) as one, Progress(data) as two:
         for i in range(20):
-            one.record_attempt("lesson", i, f"one-{i}", True, [])
-            two.record_attempt("lesson", i, f"two-{i}", False, [])
-            (one if i % 2 else two).complete_block("lesson", i)
+            one.record_attempt("lesson", f"b{i}", f"one-{i}", True, [])
+            two.record_attempt("lesson", f"b{i}", f"two-{i}", False, [])
+            (one if i % 2 else two).complete_block("lesson", f"b{i}")
         # writes are queued: each session sees the other's once they are committed
         assert one.flush(30) and two.flush(30)
         assert len(one.attempts()) == 40 and len(two.attempts()) == 40
-        assert one.completed_blocks("lesson") == set(range(20))
+        assert one.completed_blocks("lesson") == {f"b{i}" for i in range(20)}
 
 
 WRITER = textwrap.dedent(
@@ -190,8 +190,8 @@ WRITER = textwrap.dedent(
     data, name, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
     progress = Progress(data)
     for i in range(count):
-        progress.record_attempt("lesson", i, f"{name}-{i}", True, [name])
-        progress.complete_block(name, i)
+        progress.record_attempt("lesson", f"b{i}", f"{name}-{i}", True, [name])
+        progress.complete_block(name, f"b{i}")
     progress.close()
     """
 )
@@ -208,7 +208,7 @@ def test_concurrent_processes_lose_nothing(tmp_path):
         answers = [a.answer for a in progress.attempts()]
         assert sorted(answers) == sorted(f"w{n}-{i}" for n in range(4) for i in range(40))
         for n in range(4):
-            assert progress.completed_blocks(f"w{n}") == set(range(40))
+            assert progress.completed_blocks(f"w{n}") == {f"b{i}" for i in range(40)}
             assert [a.answer for a in progress.attempts() if a.tags == [f"w{n}"]] == [
                 f"w{n}-{i}" for i in range(40)
             ]
@@ -219,8 +219,8 @@ HANGUP = textwrap.dedent(
     import sys, time
     from tutor.progress import Progress
     progress = Progress(sys.argv[1])
-    progress.record_attempt("lesson", 2, "6", True, [])
-    progress.complete_block("lesson", 2)
+    progress.record_attempt("lesson", "b2", "6", True, [])
+    progress.complete_block("lesson", "b2")
     assert progress.flush(30)  # writes are queued: "written" once they are committed
     print("written", flush=True)
     time.sleep(60)
@@ -244,7 +244,7 @@ def test_a_dropped_session_keeps_what_was_answered(tmp_path, sig):
             proc.wait()
         proc.stdout.close()
     with Progress(data) as progress:
-        assert progress.completed_blocks("lesson") == {2}
+        assert progress.completed_blocks("lesson") == {"b2"}
         assert [a.answer for a in progress.attempts()] == ["6"]
 
 

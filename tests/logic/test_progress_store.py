@@ -99,8 +99,8 @@ def small_disk(tmp_path, request):
 def test_a_full_disk_at_start_up_never_moves_the_file_aside(small_disk):
     data = small_disk.path / "data"
     with Progress(data) as progress:
-        progress.set_position("derivative", 2)
-        progress.record_attempt("derivative", 1, "before", True, [])
+        progress.set_position("derivative", "b2")
+        progress.record_attempt("derivative", "b1", "before", True, [])
         progress.complete_lesson("derivative")
     db = data / DB_NAME
     inode, content = db.stat().st_ino, db.read_bytes()
@@ -110,7 +110,7 @@ def test_a_full_disk_at_start_up_never_moves_the_file_aside(small_disk):
             assert progress.path == db  # not the in-memory fallback
             assert not (progress.notice or "").startswith("Your progress file could not be read")
             # what was saved before is still shown
-            assert progress.state("derivative") == "done" and progress.position("derivative") == 2
+            assert progress.state("derivative") == "done" and progress.position("derivative") == "b2"
         assert aside_files(data) == []
         assert db.stat().st_ino == inode and db.read_bytes() == content
 
@@ -118,10 +118,10 @@ def test_a_full_disk_at_start_up_never_moves_the_file_aside(small_disk):
     try:
         for i in range(3):
             progress.record_attempt(
-                "derivative", 4, f"while-full-{i}", i == 2, ["wrong-sign"] if i < 2 else []
+                "derivative", "b4", f"while-full-{i}", i == 2, ["wrong-sign"] if i < 2 else []
             )
-        progress.complete_block("derivative", 4)
-        assert progress.completed_blocks("derivative") == {4}  # shown although not saved
+        progress.complete_block("derivative", "b4")
+        assert progress.completed_blocks("derivative") == {"b4"}  # shown although not saved
         assert [a.answer for a in progress.attempts()] == [
             "before",
             "while-full-0",
@@ -150,14 +150,14 @@ def test_a_full_disk_at_start_up_never_moves_the_file_aside(small_disk):
             "while-full-1",
             "while-full-2",
         ]
-        assert again.completed_blocks("derivative") == {4}
+        assert again.completed_blocks("derivative") == {"b4"}
 
 
 def test_a_disk_that_fills_while_answering_keeps_the_answers_and_says_why(small_disk):
     data = small_disk.path / "data"
     progress = Progress(data)
     try:
-        progress.record_attempt("chain", 0, "first", True, [])
+        progress.record_attempt("chain", "b0", "first", True, [])
         assert progress.flush(timeout=10)
         changes = []
         progress.on_status_change(lambda p: changes.append((p.status, threading.current_thread().name)))
@@ -165,7 +165,7 @@ def test_a_disk_that_fills_while_answering_keeps_the_answers_and_says_why(small_
         answers = [f"full-{i}" for i in range(5)]
         for answer in answers:
             started = time.monotonic()
-            progress.record_attempt("chain", 1, answer, False, ["forgot-upstream"])
+            progress.record_attempt("chain", "b1", answer, False, ["forgot-upstream"])
             assert time.monotonic() - started < 0.5
         assert wait_for(lambda: progress.status is not None and "5 answers" in progress.status)
         notice = progress.notice
@@ -237,7 +237,7 @@ def finish(proc: subprocess.Popen) -> None:
 def test_another_process_holding_the_write_lock_freezes_nothing_and_loses_nothing(tmp_path):
     data = tmp_path / "data"
     with Progress(data) as progress:
-        progress.record_attempt("chain", 0, "earlier", True, [])
+        progress.record_attempt("chain", "b0", "earlier", True, [])
     locker = hold_lock(data, 15)  # BEGIN IMMEDIATE, then ~15 s asleep
     try:
         progress = Progress(data)  # started while the lock is held
@@ -246,16 +246,16 @@ def test_another_process_holding_the_write_lock_freezes_nothing_and_loses_nothin
             answers = [f"answer-{i}" for i in range(6)]
             for i, answer in enumerate(answers):
                 started = time.monotonic()
-                progress.record_attempt("chain", 1, answer, i == 5, [] if i == 5 else ["forgot-upstream"])
-                progress.complete_block("chain", i)
+                progress.record_attempt("chain", "b1", answer, i == 5, [] if i == 5 else ["forgot-upstream"])
+                progress.complete_block("chain", f"b{i}")
                 assert time.monotonic() - started < 0.5  # the key's verdict is not held up
                 assert progress.attempts("chain")[-1].answer == answer  # and reads show it at once
             started = time.monotonic()
-            progress.set_position("chain", 3)
+            progress.set_position("chain", "b3")
             progress.complete_lesson("chain")
             assert time.monotonic() - started < 0.5
-            assert progress.state("chain") == "done" and progress.position("chain") == 3
-            assert progress.completed_blocks("chain") == set(range(6))
+            assert progress.state("chain") == "done" and progress.position("chain") == "b3"
+            assert progress.completed_blocks("chain") == {f"b{i}" for i in range(6)}
             assert wait_for(lambda: progress.status is not None)
             assert "database is locked" in progress.status and progress.pending == 14
             assert progress.notice == progress.status and progress.warning is None  # not said twice
@@ -269,8 +269,8 @@ def test_another_process_holding_the_write_lock_freezes_nothing_and_loses_nothin
         finish(locker)
     assert stored_answers(data) == ["earlier"] + answers  # every answer once, in order
     with Progress(data) as again:
-        assert again.state("chain") == "done" and again.position("chain") == 3
-        assert again.completed_blocks("chain") == set(range(6))
+        assert again.state("chain") == "done" and again.position("chain") == "b3"
+        assert again.completed_blocks("chain") == {f"b{i}" for i in range(6)}
         assert again.state("locker") == "in progress"  # the other process's write landed too
 
 
@@ -290,7 +290,7 @@ def test_a_schema_to_create_while_the_lock_is_held_waits_for_the_writer(tmp_path
         progress = Progress(data)
         try:
             assert progress.notice is None
-            progress.record_attempt("chain", 1, "6", True, [])
+            progress.record_attempt("chain", "b1", "6", True, [])
             assert [a.answer for a in progress.attempts()] == ["6"]
             assert not progress.flush(timeout=0.5)
             finish(locker)
@@ -308,13 +308,13 @@ def test_close_says_plainly_what_could_not_be_written(tmp_path):
     locker = hold_lock(data, 15, "stdin")
     try:
         progress = Progress(data)
-        progress.record_attempt("chain", 1, "a", False, [])
-        progress.record_attempt("chain", 1, "b", True, [])
-        progress.complete_block("chain", 1)
+        progress.record_attempt("chain", "b1", "a", False, [])
+        progress.record_attempt("chain", "b1", "b", True, [])
+        progress.complete_block("chain", "b1")
         message = progress.close(timeout=0.5)
         assert message == "2 answers and 1 other change could not be saved and are lost: database is locked."
         assert progress.notice == f"Progress could not be saved: {message}"
-        progress.record_attempt("chain", 2, "late", True, [])  # after close: said, not queued
+        progress.record_attempt("chain", "b2", "late", True, [])  # after close: said, not queued
         assert "after the progress store was closed" in progress.notice and progress.pending == 0
     finally:
         finish(locker)
@@ -331,7 +331,7 @@ def test_a_write_tried_again_after_it_landed_is_stored_once(tmp_path):
         progress._enqueue(write)
         progress._enqueue(write)
         assert progress.flush(timeout=10)
-        progress.record_attempt("chain", 1, "6", True, ["t"])  # the same answer again, later: kept
+        progress.record_attempt("chain", "b1", "6", True, ["t"])  # the same answer again, later: kept
     assert stored_answers(tmp_path / "data") == ["6", "6"]
     stamps = [now() for _ in range(1000)]
     assert len(set(stamps)) == 1000 and stamps == sorted(stamps)
@@ -358,7 +358,7 @@ def test_progress_is_private_to_its_learner(tmp_path, usual_umask):
     progress = Progress(data)
     try:
         assert mode(data) == 0o700 and mode(data / DB_NAME) == 0o600
-        progress.record_attempt("chain", 1, "6", True, [])
+        progress.record_attempt("chain", "b1", "6", True, [])
         assert progress.flush(timeout=10)
         for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm"):
             assert (data / name).exists() and mode(data / name) == 0o600, name
@@ -378,7 +378,7 @@ def test_an_existing_open_store_is_tightened(tmp_path, usual_umask):
     with Progress(data) as progress:
         assert mode(data) == 0o700 and mode(data / DB_NAME) == 0o600
         assert progress.state("chain") == "done"
-        progress.record_attempt("chain", 1, "6", True, [])
+        progress.record_attempt("chain", "b1", "6", True, [])
         assert progress.flush(timeout=10)
         assert mode(data / (DB_NAME + "-wal")) == 0o600 and mode(data / (DB_NAME + "-shm")) == 0o600
     assert mode(parent) == 0o755  # never the parents
@@ -404,7 +404,7 @@ def test_a_proven_corrupt_file_is_still_moved_aside(tmp_path, damage):
     data = tmp_path / "data"
     with Progress(data) as progress:
         for i in range(200):
-            progress.record_attempt("lesson", i, "x" * 200, True, [])
+            progress.record_attempt("lesson", f"b{i}", "x" * 200, True, [])
     db = data / DB_NAME
     content = db.read_bytes()
     if damage == "garbage":
@@ -415,7 +415,7 @@ def test_a_proven_corrupt_file_is_still_moved_aside(tmp_path, damage):
         assert progress.notice and "moved to" in progress.notice and "fresh one" in progress.notice
         (aside,) = aside_files(data)
         assert aside in progress.notice
-        progress.record_attempt("lesson", 1, "after", True, [])
+        progress.record_attempt("lesson", "b1", "after", True, [])
     with Progress(data) as again:
         assert again.notice is None and [a.answer for a in again.attempts()] == ["after"]
 
@@ -454,7 +454,7 @@ def test_a_read_sees_each_write_once_while_the_writer_commits(tmp_path):
         thread = threading.Thread(target=reader)
         thread.start()
         for i in range(300):
-            progress.record_attempt("chain", i % 3, str(i), True, [])
+            progress.record_attempt("chain", f"b{i % 3}", str(i), True, [])
             if i % 50 == 0:
                 time.sleep(0.01)
         thread.join(timeout=60)

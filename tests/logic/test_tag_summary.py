@@ -19,11 +19,11 @@ def quadratic_summary(attempts: list[Attempt]) -> list[dict]:
             if attempt.lesson_id not in entry["lessons"]:
                 entry["lessons"].append(attempt.lesson_id)
             later_right = any(
-                a.correct and a.lesson_id == attempt.lesson_id and a.block_index == attempt.block_index
+                a.correct and a.lesson_id == attempt.lesson_id and a.block_id == attempt.block_id
                 for a in attempts[i + 1 :]
             )
             entry.setdefault("_open", set())
-            key = (attempt.lesson_id, attempt.block_index)
+            key = (attempt.lesson_id, attempt.block_id)
             if later_right:
                 entry["_open"].discard(key)
             else:

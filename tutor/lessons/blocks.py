@@ -71,6 +71,11 @@ FRONT_MATTER = Table(
             required=True,
             check=_lesson_ids,
         ),
+        Key(
+            "misconceptions",
+            "tables",
+            "the lesson's own misconception tags, each with tag, title, explanation and see",
+        ),
     ),
     unknown="unknown front-matter key '{key}'{hint}",
     missing="the front matter has no '{key}' key; add {example}",
@@ -140,10 +145,79 @@ def _read_program_block(kind: str, table: Table):
     return read
 
 
+# What a train block shows the learner, beside the task itself (read by tutor.lessons.train):
+# not the engine's business, so read here and kept out of the task's table.
+TRAIN_CARD = Table(
+    "a train block",
+    (
+        Key("caption", "str", "a line of text shown on the card and as the screen's subtitle", default=""),
+        Key(
+            "hide_mistake",
+            "bool",
+            "true or false: name the run's bug only once the learner has answered",
+            default=False,
+        ),
+        Key(
+            "reveal_after",
+            "str",
+            "the id of the lesson's block whose completion names the hidden bug",
+            check=lambda v: (
+                None if _ID_RE.match(v) else f"{v!r} is not a block id (lowercase letters, digits, dashes)"
+            ),
+        ),
+    ),
+)
+
+
 def _read_train(config: dict, issues: Issues):
     from tutor.lessons.train import read_task_issues
 
-    return read_task_issues(config, issues)
+    if not isinstance(config, dict):
+        return read_task_issues(config, issues)
+    card = {k: v for k, v in config.items() if k in TRAIN_CARD.by_name}
+    TRAIN_CARD.read(card, issues)
+    if "reveal_after" in card and not card.get("hide_mistake"):
+        issues.add(
+            ["reveal_after"], "reveal_after only matters with hide_mistake = true: add that, or remove it"
+        )
+    return read_task_issues({k: v for k, v in config.items() if k not in TRAIN_CARD.by_name}, issues)
+
+
+def hidden_mistake(block: Block) -> bool:
+    """Whether a train block asks for its bug to stay hidden until the learner has answered."""
+    return (
+        block.kind == "train" and isinstance(block.config, dict) and block.config.get("hide_mistake") is True
+    )
+
+
+def reveal_block(lesson: Lesson, block: Block) -> Block | None:
+    """The block whose completion names a hidden bug: the one ``reveal_after`` names, else the
+    first quiz after the train block; None when there is none."""
+    wanted = block.config.get("reveal_after") if isinstance(block.config, dict) else None
+    for other in lesson.blocks:
+        if wanted is not None and other.id == wanted and other is not block:
+            return other
+        if wanted is None and other.index > block.index and other.kind == "quiz":
+            return other
+    return None
+
+
+def _check_reveals(lesson: Lesson, where: str) -> list[Problem]:
+    found = []
+    for block in lesson.blocks:
+        if not hidden_mistake(block) or reveal_block(lesson, block) is not None:
+            continue
+        wanted = block.config.get("reveal_after")
+        if wanted is None:
+            message = (
+                "hide_mistake = true needs a question to reveal the bug after: add a quiz after this "
+                'block, or name the block with reveal_after = "<its id>"'
+            )
+        else:
+            ids = [b.id for b in lesson.blocks if b.interactive and b is not block]
+            message = f"reveal_after {wanted!r} is not the id of another block of this lesson{did_you_mean(wanted, ids)}"
+        found.append(Problem(where, block.line, 1, message))
+    return found
 
 
 def _read_quiz(config: dict, issues: Issues):
@@ -188,7 +262,7 @@ def check_block(
     block.config = config
     issues = Issues()
     try:
-        result = _READERS[block.kind](block.config, issues)
+        result = _READERS[block.kind](_without_id(block, block.config, issues), issues)
         if result is not None and block.kind == "quiz" and grade_examples:
             from tutor.quiz import check_examples
 
@@ -213,6 +287,22 @@ def check_block(
     if block.kind == "debugger" and isinstance(block.config, dict):
         block.config.setdefault("predict", False)
     return problems
+
+
+def _without_id(block: Block, config, issues: Issues):
+    """The block's keys for its reader: all but ``id``, which names the block (read from its
+    lines by :mod:`tutor.lessons.ids`; here only proved to be the id that was read)."""
+    if not isinstance(config, dict) or "id" not in config:
+        return config
+    from tutor.lessons.ids import explicit_id
+
+    if explicit_id(block.text) is None:  # a bad id that was read is reported where it was read
+        issues.add(
+            ["id"],
+            "the block's id must be a line of its own, before any [table], holding a string of "
+            'lowercase letters, digits and dashes, e.g. id = "chain-rule-quiz"',
+        )
+    return {key: value for key, value in config.items() if key != "id"}
 
 
 def block_result(block: Block):
@@ -287,6 +377,13 @@ def check_blocks(lesson: Lesson, *, grade_examples: bool = False) -> list[Proble
     the problems found, which are also merged into ``lesson.problems`` (replaced in one
     assignment, so another thread reading it sees the old list or the new one). A lesson checked
     before gives ``[]``."""
+    from tutor.misconceptions import declared
+
+    with declared(lesson.misconceptions):  # its quizzes may use the tags it (or its course) declares
+        return _check_blocks(lesson, grade_examples)
+
+
+def _check_blocks(lesson: Lesson, grade_examples: bool) -> list[Problem]:
     blocks, lesson.unchecked = lesson.unchecked, []
     where = str(lesson.path)
     found: list[Problem] = []
@@ -308,6 +405,8 @@ def check_blocks(lesson: Lesson, *, grade_examples: bool = False) -> list[Proble
             )
             break
         found += check_block(block, where, grade_examples=grade_examples)
+    else:
+        found += _check_reveals(lesson, where)
     warned = [w for block in blocks for w in block.warnings]
     if warned:
         lesson.warnings = sorted([*lesson.warnings, *warned], key=lambda p: (p.line, p.col))

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from tutor.lessons import toml_text
 from tutor.lessons.blocks import check_blocks, read_front
+from tutor.lessons.course import Course, read_manifest
+from tutor.lessons.ids import assign_ids
 from tutor.lessons.markdown import split_body
 from tutor.lessons.model import INTERACTIVE_KINDS, Block, Catalog, Lesson, Problem
 from tutor.lessons.positions import key_position, toml_error
@@ -121,6 +123,7 @@ def load_lesson(path, *, grade_examples: bool = False, check: bool = True) -> Le
                         f"the ```{kind} block opened here is never closed; end it with a line {fence}",
                     )
                 )
+    assign_ids(lesson.blocks, where, problems)
     problems.sort(key=lambda p: (p.line, p.col))
     lesson.warnings.sort(key=lambda p: (p.line, p.col))
     if check:
@@ -185,6 +188,10 @@ def _front_matter(lesson: Lesson, front: dict, fm_text: str, where: str, problem
         lesson.key_lines[key] = key_position(fm_text, 2, (key,), (1, 1))[0]
     issues = Issues()
     good = read_front(front, issues)
+    if "misconceptions" in good:  # the lesson's own tags: checked one by one, kept by tag
+        from tutor.misconceptions import read_declared
+
+        lesson.misconceptions = read_declared(good.pop("misconceptions"), issues, source=where)
     for issue in issues:
         line, col = key_position(fm_text, 2, issue.path, (1, 1))
         problems.append(Problem(where, line, col, issue.message))
@@ -208,8 +215,9 @@ def load_catalog(dirs, files=(), *, grade_examples: bool = False, check: bool = 
     catalog = Catalog()
     paths: list[Path] = []
     seen: set[Path] = set()
+    course_of: dict[Path, Course] = {}  # a lesson file -> the course whose folder holds it
 
-    def add(p: Path) -> None:
+    def add(p: Path, course: Course | None = None) -> None:
         try:
             key = p.resolve()
         except OSError:
@@ -217,6 +225,8 @@ def load_catalog(dirs, files=(), *, grade_examples: bool = False, check: bool = 
         if key not in seen:
             seen.add(key)
             paths.append(p)
+            if course is not None:
+                course_of[p] = course
 
     for d in dirs:
         d = Path(d)
@@ -226,23 +236,48 @@ def load_catalog(dirs, files=(), *, grade_examples: bool = False, check: bool = 
         if not d.is_dir():
             add(d)
             continue
+        course = read_manifest(d, catalog.problems)  # None: a plain folder of lessons
+        if course is not None and all(c.path != course.path for c in catalog.courses):
+            catalog.courses.append(course)
         try:
             for p in lesson_files(d):
-                add(p)
+                add(p, course)
         except OSError as err:
             catalog.problems.append(
                 Problem(str(d), 0, 0, f"cannot list the directory: {err.strerror or err}")
             )
-    for f in files:
-        add(Path(f))
+    for f in files:  # a lesson file of a course folder belongs to that course (its tags, its order)
+        parent = Path(f).parent
+        course = next((c for c in catalog.courses if c.path == parent), None)
+        if course is None:
+            course = read_manifest(parent, [])
+            if course is not None:
+                catalog.courses.append(course)
+        add(Path(f), course)
 
-    lessons = [load_lesson(p, grade_examples=grade_examples, check=check) for p in paths]
+    lessons = [load_lesson(p, check=False) for p in paths]
+    for lesson in lessons:
+        course = course_of.get(lesson.path)
+        if course is not None:  # the course's tags, then the lesson's own (which win)
+            lesson.misconceptions = {**course.misconceptions, **lesson.misconceptions}
+        if check:
+            check_blocks(lesson, grade_examples=grade_examples)
     _check_cross_file(lessons)
+    _check_course_lists(catalog, lessons, course_of)
 
     first_order: dict[str, int] = {}
     for lesson in lessons:
         first_order[lesson.section] = min(first_order.get(lesson.section, lesson.order), lesson.order)
-    lessons.sort(key=lambda l: (first_order[l.section], l.section, l.order, l.id, str(l.path)))
+    rank = {id(c): n for n, c in enumerate(catalog.courses, start=1)}
+
+    def listed(l: Lesson):
+        course = course_of.get(l.path)
+        if course is None:  # the built-in lessons and plain folders, sorted together as always
+            return (0, first_order[l.section], l.section, l.order, l.id, str(l.path))
+        at = course.lessons.index(l.id) if l.id in course.lessons else len(course.lessons)
+        return (rank[id(course)], at, "", l.order, l.id, str(l.path))
+
+    lessons.sort(key=listed)
     catalog.lessons = lessons
     for lesson in lessons:
         catalog.problems.extend(lesson.problems)
@@ -294,6 +329,31 @@ def _resolved(p: Path) -> Path:
         return p.resolve()
     except OSError:
         return p
+
+
+def _check_course_lists(catalog: Catalog, lessons: list[Lesson], course_of: dict) -> None:
+    """Each id a manifest's ``lessons`` lists is a lesson of that course's folder."""
+    for course in catalog.courses:
+        mine = {l.id for l in lessons if course_of.get(l.path) is course}
+        for lesson_id in course.lessons:
+            if lesson_id not in mine:
+                catalog.problems.append(
+                    Problem(
+                        str(course.manifest),
+                        _line_of(course.manifest, "lessons"),
+                        1,
+                        f"'lessons' lists {lesson_id!r}, which is not the id of a lesson in "
+                        f"{course.path}{did_you_mean(lesson_id, mine)}",
+                    )
+                )
+
+
+def _line_of(path: Path, key: str) -> int:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return 0
+    return key_position(text, 1, (key,), (0, 0))[0]
 
 
 def _check_cross_file(lessons: list[Lesson]) -> None:

@@ -55,7 +55,9 @@ class Block:
     ``kind`` is "markdown" (prose), "code" (a fence shown as code; ``lang`` is its info string),
     or one of the interactive kinds "debugger", "train", "quiz", "pytorch" (``config`` is the
     block's parsed TOML; for a debugger block the optional keys are filled with their defaults).
-    ``index`` is the block's position in ``Lesson.blocks`` (progress is keyed by it); ``line`` is
+    ``index`` is the block's position in ``Lesson.blocks``; ``id`` names it for good (its TOML's
+    ``id``, else derived from its kind and text: :mod:`tutor.lessons.ids`), and progress is keyed
+    by the id, so inserting a block shifts no one's progress; ``line`` is
     the 1-based line where the block starts in the file (the opening fence for fenced blocks);
     ``text`` is the block's text without its fences.
 
@@ -71,6 +73,7 @@ class Block:
     text: str
     lang: str = ""
     config: dict = field(default_factory=dict)
+    id: str = ""  # stable: progress is keyed by it (see tutor.lessons.ids)
     result: Any = field(default=_UNCHECKED, repr=False, compare=False)
     problems: list[Problem] = field(default_factory=list, repr=False, compare=False)
     warnings: list[Problem] = field(default_factory=list, repr=False, compare=False)
@@ -125,6 +128,9 @@ class Lesson:
     blocks: list[Block] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    # the teacher's own misconception tags its quizzes may use: its course's, then its own
+    # [[misconceptions]] (tag -> tutor.misconceptions.Misconception)
+    misconceptions: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     # line of each front-matter key in the file, for problems found later (duplicate ids, ...)
     key_lines: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
     # interactive blocks whose contents are not checked yet (see ``load_lesson(check=False)``)
@@ -157,6 +163,7 @@ class Catalog:
     lessons: list[Lesson] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    courses: list[Any] = field(default_factory=list)  # tutor.lessons.course.Course, one per manifest
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property

@@ -3,7 +3,7 @@ command line and the tests use it directly.
 
     from tutor.progress import Progress, LessonState
     with Progress(default_data_dir()) as progress:
-        progress.set_position("chain", 2)       # queued; returns at once
+        progress.set_position("chain", "quiz-1a2b3c4d")  # a block id; queued, returns at once
         progress.state("chain")                  # LessonState.IN_PROGRESS, saved or not yet
 
 One module for each job:

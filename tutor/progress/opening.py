@@ -6,7 +6,8 @@ and if that lock is not to be had at once the writer thread creates the schema b
 write. A file is moved aside (``progress.sqlite3.corrupt-<UTC time>``) and a fresh one started
 only when it is proven corrupt: SQLite says SQLITE_NOTADB or SQLITE_CORRUPT, or ``quick_check``
 fails; the store's ``notice`` says so. Every other error (disk full, I/O, busy or locked,
-read-only) leaves the file where it is: when the file cannot be read normally (a full disk leaves
+read-only) leaves the file where it is, and so does a file written by a newer tutor (its schema
+version is higher than this one knows: progress is kept in memory and ``notice`` says to upgrade): when the file cannot be read normally (a full disk leaves
 no room for the ``-shm`` index), it is read as a snapshot while the writer keeps trying. Only when
 no database file can be created or opened at all (a read-only or missing directory) is progress
 kept in memory for the session, and ``notice`` says that instead.
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tutor.progress.schema import DB_NAME, READ_BUSY_TIMEOUT_MS, Corrupt, connect, validate
+from tutor.progress.schema import DB_NAME, READ_BUSY_TIMEOUT_MS, Corrupt, NewerSchema, connect, validate
 
 __all__ = ["Opened", "describe", "open_database", "prepare_file"]
 
@@ -166,6 +167,8 @@ def open_database(data_dir: Path) -> Opened:
         return _in_memory(f"cannot create the progress file {path}: {describe(err)}")
     try:
         reader, needs_schema = _open_reader(path)
+    except NewerSchema as err:  # a newer tutor's file: never touched, never moved aside
+        return _in_memory(str(err))
     except sqlite3.Error as err:
         if _is_corrupt(err):
             return _move_aside(path, err)
@@ -196,7 +199,7 @@ def _open_snapshot(path: Path, error: str) -> Opened:
         try:
             conn = connect(path.resolve().as_uri() + "?mode=ro&immutable=1", READ_BUSY_TIMEOUT_MS, uri=True)
             validate(conn)
-        except sqlite3.Error:
+        except (sqlite3.Error, NewerSchema):
             if conn is not None:
                 conn.close()
         else:

@@ -33,10 +33,10 @@ def lesson_state(lesson: Lesson, progress: Progress) -> LessonState:
 
 @dataclass(frozen=True)
 class Attempt:
-    """One answer to an interactive block."""
+    """One answer to an interactive block (named by its id, ``Block.id``)."""
 
     lesson_id: str
-    block_index: int
+    block_id: str
     answer: str
     correct: bool
     tags: list[str] = field(default_factory=list)

@@ -1,7 +1,7 @@
 """The progress store: one learner's progress in one data directory.
 
 Writing: the write methods (``set_position``, ``complete_block``, ``complete_lesson``,
-``record_attempt``, ``reset``) queue the write and return at once; the writer thread commits the
+``record_attempt``, ``adopt_block_ids``, ``reset``) queue the write and return at once; the writer thread commits the
 queue in order, trying a failing write again until it lands (:mod:`tutor.progress.writer`).
 ``close(timeout)`` (default ``CLOSE_TIMEOUT_S``) waits for the queue, then gives up on what is
 left and returns a sentence saying what was not written; a store the program never closed (the
@@ -56,6 +56,7 @@ from pathlib import Path
 from tutor.progress.opening import describe, open_database
 from tutor.progress.records import Attempt, LessonState
 from tutor.progress.schema import (
+    LEGACY_PREFIX,
     READ_BUSY_TIMEOUT_MS,
     WRITE_BUSY_TIMEOUT_MS,
     connect,
@@ -64,7 +65,7 @@ from tutor.progress.schema import (
     rollback,
 )
 from tutor.progress.writer import WriteQueue
-from tutor.progress.writes import Write, describe_writes, now
+from tutor.progress.writes import Write, adopt, describe_writes, now
 
 __all__ = ["CLOSE_TIMEOUT_S", "Progress", "default_data_dir"]
 
@@ -205,24 +206,42 @@ class Progress:
                 "progress store was closed."
             )
 
-    def set_position(self, lesson_id: str, block_index: int) -> None:
-        """Remember the block the learner is at (opening a lesson makes it "in progress")."""
-        self._enqueue(Write("position", lesson_id, int(block_index), at=now()))
+    def set_position(self, lesson_id: str, block_id: str) -> None:
+        """Remember the block the learner is at, by its id (opening a lesson makes it "in
+        progress")."""
+        self._enqueue(Write("position", lesson_id, str(block_id), at=now()))
 
-    def complete_block(self, lesson_id: str, block_index: int) -> None:
-        self._enqueue(Write("block", lesson_id, int(block_index), at=now()))
+    def complete_block(self, lesson_id: str, block_id: str) -> None:
+        """Record the block (by its id) as done."""
+        self._enqueue(Write("block", lesson_id, str(block_id), at=now()))
+
+    def adopt_block_ids(self, lesson_id: str, block_ids) -> None:
+        """Tell the store the lesson's block ids, in order: what a version 1 file recorded by
+        index ("#3") becomes the id of the block at that index, in the file and in what the
+        reads return. Queues a write only when there is something of the kind to rename, so
+        calling it each time a lesson opens costs one read."""
+        ids = tuple(str(i) for i in block_ids)
+        legacy = LEGACY_PREFIX + "%"
+        rows, queued = self._read(
+            "SELECT 1 FROM block WHERE lesson_id = ? AND block_id LIKE ? UNION ALL "
+            "SELECT 1 FROM attempt WHERE lesson_id = ? AND block_id LIKE ? UNION ALL "
+            "SELECT 1 FROM lesson WHERE id = ? AND position LIKE ? LIMIT 1",
+            (lesson_id, legacy, lesson_id, legacy, lesson_id, legacy),
+        )
+        if rows and not any(w.kind == "adopt" and w.lesson_id == lesson_id and w.ids == ids for w in queued):
+            self._enqueue(Write("adopt", lesson_id, at=now(), ids=ids))
 
     def complete_lesson(self, lesson_id: str) -> None:
         self._enqueue(Write("done", lesson_id, at=now()))
 
     def record_attempt(
-        self, lesson_id: str, block_index: int, answer: str, correct: bool, tags: list[str]
+        self, lesson_id: str, block_id: str, answer: str, correct: bool, tags: list[str]
     ) -> None:
         self._enqueue(
             Write(
                 "attempt",
                 lesson_id,
-                int(block_index),
+                str(block_id),
                 str(answer),
                 bool(correct),
                 tuple(str(t) for t in tags),
@@ -320,18 +339,20 @@ class Progress:
                     self._read_problem = None
         return self._reader
 
-    def _lesson_row(self, lesson_id: str) -> tuple[bool, bool, int]:
+    def _lesson_row(self, lesson_id: str) -> tuple[bool, bool, str]:
         """(recorded at all, done, position), queued writes applied."""
         rows, queued = self._read("SELECT done_at, position FROM lesson WHERE id = ?", (lesson_id,))
-        exists, done, position = bool(rows), bool(rows and rows[0][0]), int(rows[0][1]) if rows else 0
+        exists, done, position = bool(rows), bool(rows and rows[0][0]), str(rows[0][1]) if rows else ""
         for write in queued:
             if write.resets(lesson_id):
-                exists, done, position = False, False, 0
+                exists, done, position = False, False, ""
+            elif write.kind == "adopt" and write.lesson_id == lesson_id:
+                position = write.adopted(position)
             elif write.touches(lesson_id):
                 if not exists:
-                    exists, position = True, 0
+                    exists, position = True, ""
                 if write.kind == "position":
-                    position = write.block_index
+                    position = write.block_id
                 elif write.kind == "done":
                     done = True
         return exists, done, position
@@ -343,18 +364,21 @@ class Progress:
             return LessonState.NOT_STARTED
         return LessonState.DONE if done else LessonState.IN_PROGRESS
 
-    def position(self, lesson_id: str) -> int:
-        """The block the learner was last at (0 for a lesson never opened)."""
+    def position(self, lesson_id: str) -> str:
+        """The id of the block the learner was last at ("" for a lesson never opened)."""
         return self._lesson_row(lesson_id)[2]
 
-    def completed_blocks(self, lesson_id: str) -> set[int]:
-        rows, queued = self._read("SELECT block_index FROM block WHERE lesson_id = ?", (lesson_id,))
-        blocks = {int(r[0]) for r in rows}
+    def completed_blocks(self, lesson_id: str) -> set[str]:
+        """The ids of the lesson's blocks recorded as done."""
+        rows, queued = self._read("SELECT block_id FROM block WHERE lesson_id = ?", (lesson_id,))
+        blocks = {str(r[0]) for r in rows}
         for write in queued:
             if write.resets(lesson_id):
                 blocks.clear()
+            elif write.kind == "adopt" and write.lesson_id == lesson_id:
+                blocks = {write.adopted(b) for b in blocks}
             elif write.kind == "block" and write.lesson_id == lesson_id:
-                blocks.add(write.block_index)
+                blocks.add(write.block_id)
         return blocks
 
     def lesson_ids(self) -> list[str]:
@@ -367,13 +391,13 @@ class Progress:
                     started.clear()
                 else:
                     started.pop(write.lesson_id, None)
-            else:
+            elif write.kind != "adopt":
                 started.setdefault(write.lesson_id, write.at)
         return sorted(started, key=lambda i: (started[i], i))
 
     def attempts(self, lesson_id: str | None = None) -> list[Attempt]:
         """Every recorded attempt (of one lesson, or of all), oldest first."""
-        sql = "SELECT lesson_id, block_index, answer, correct, tags, at FROM attempt"
+        sql = "SELECT lesson_id, block_id, answer, correct, tags, at FROM attempt"
         params: tuple = ()
         if lesson_id is not None:
             sql += " WHERE lesson_id = ?"
@@ -385,18 +409,27 @@ class Progress:
                 tag_list = [str(t) for t in json.loads(tags)]
             except (ValueError, TypeError):
                 tag_list = []
-            out.append(Attempt(lid, int(index), answer, bool(correct), tag_list, at))
+            out.append(Attempt(lid, str(index), answer, bool(correct), tag_list, at))
         for write in queued:
             if write.kind == "reset":
                 if write.lesson_id is None:
                     out.clear()
                 else:
                     out = [a for a in out if a.lesson_id != write.lesson_id]
+            elif write.kind == "adopt" and (lesson_id is None or write.lesson_id == lesson_id):
+                out = [
+                    Attempt(
+                        a.lesson_id, adopt(a.block_id, write.ids), a.answer, a.correct, a.tags, a.timestamp
+                    )
+                    if a.lesson_id == write.lesson_id
+                    else a
+                    for a in out
+                ]
             elif write.kind == "attempt" and (lesson_id is None or write.lesson_id == lesson_id):
                 out.append(
                     Attempt(
                         write.lesson_id,
-                        write.block_index,
+                        write.block_id,
                         write.answer,
                         write.correct,
                         list(write.tags),

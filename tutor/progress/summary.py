@@ -17,15 +17,15 @@ def tag_summary(attempts: Iterable[Attempt]) -> list[dict]:
     True when every block where it showed was answered right in a later attempt (after the last
     time it showed there). One pass to find each block's last right answer, one over the tags."""
     attempts = list(attempts)
-    last_right: dict[tuple[str, int], int] = {}
+    last_right: dict[tuple[str, str], int] = {}
     for i, attempt in enumerate(attempts):
         if attempt.correct:
-            last_right[(attempt.lesson_id, attempt.block_index)] = i
+            last_right[(attempt.lesson_id, attempt.block_id)] = i
     summary: dict[str, dict] = {}
     open_blocks: dict[str, set] = {}  # per tag: the blocks where it showed with no right answer after
     lessons_seen: dict[str, set] = {}
     for i, attempt in enumerate(attempts):
-        key = (attempt.lesson_id, attempt.block_index)
+        key = (attempt.lesson_id, attempt.block_id)
         later_right = last_right.get(key, -1) > i
         for tag in attempt.tags:
             entry = summary.get(tag)

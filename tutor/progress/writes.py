@@ -13,7 +13,9 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["Write", "describe_writes", "now", "plural"]
+from tutor.progress.schema import LEGACY_PREFIX
+
+__all__ = ["Write", "adopt", "describe_writes", "now", "plural"]
 
 _clock_lock = threading.Lock()
 _last_stamp: datetime | None = None
@@ -39,13 +41,18 @@ def plural(n: int, word: str) -> str:
 class Write:
     """One queued write; ``at`` is when it was made (the stamp it is stored with)."""
 
-    kind: str  # "position", "block", "done", "attempt" or "reset"
+    kind: str  # "position", "block", "done", "attempt", "adopt" or "reset"
     lesson_id: str | None
-    block_index: int = 0
+    block_id: str = ""
     answer: str = ""
     correct: bool = False
     tags: tuple[str, ...] = ()
     at: str = ""
+    ids: tuple[str, ...] = ()  # "adopt": the lesson's block ids, in order
+
+    def adopted(self, ref: str) -> str:
+        """``ref`` as this "adopt" write renames it: "#3" becomes the id of block 3."""
+        return adopt(ref, self.ids)
 
     def statements(self) -> list[tuple[str, tuple]]:
         if self.kind == "reset":
@@ -56,19 +63,21 @@ class Write:
                 ("DELETE FROM block WHERE lesson_id = ?", (self.lesson_id,)),
                 ("DELETE FROM lesson WHERE id = ?", (self.lesson_id,)),
             ]
+        if self.kind == "adopt":
+            return self._adopt_statements()
         out = [
             (
-                "INSERT INTO lesson (id, position, started_at) VALUES (?, 0, ?) ON CONFLICT (id) DO NOTHING",
+                "INSERT INTO lesson (id, position, started_at) VALUES (?, '', ?) ON CONFLICT (id) DO NOTHING",
                 (self.lesson_id, self.at),
             )
         ]
         if self.kind == "position":
-            out.append(("UPDATE lesson SET position = ? WHERE id = ?", (self.block_index, self.lesson_id)))
+            out.append(("UPDATE lesson SET position = ? WHERE id = ?", (self.block_id, self.lesson_id)))
         elif self.kind == "block":
             out.append(
                 (
-                    "INSERT INTO block (lesson_id, block_index, completed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                    (self.lesson_id, self.block_index, self.at),
+                    "INSERT INTO block (lesson_id, block_id, completed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                    (self.lesson_id, self.block_id, self.at),
                 )
             )
         elif self.kind == "done":
@@ -80,19 +89,19 @@ class Write:
             out.append(
                 (
                     (
-                        "INSERT INTO attempt (lesson_id, block_index, answer, correct, tags, at) "
+                        "INSERT INTO attempt (lesson_id, block_id, answer, correct, tags, at) "
                         "SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM attempt WHERE lesson_id = ? "
-                        "AND block_index = ? AND at = ? AND answer = ?)"
+                        "AND block_id = ? AND at = ? AND answer = ?)"
                     ),
                     (
                         self.lesson_id,
-                        self.block_index,
+                        self.block_id,
                         self.answer,
                         int(self.correct),
                         json.dumps(list(self.tags)),
                         self.at,
                         self.lesson_id,
-                        self.block_index,
+                        self.block_id,
                         self.at,
                         self.answer,
                     ),
@@ -100,12 +109,46 @@ class Write:
             )
         return out
 
+    def _adopt_statements(self) -> list[tuple[str, tuple]]:
+        """A version 1 file's "#<index>" names of this lesson's blocks become the blocks' ids
+        (an index past the lesson's end is left as it is: that block is gone)."""
+        out: list[tuple[str, tuple]] = []
+        for index, block_id in enumerate(self.ids):
+            old = (LEGACY_PREFIX + str(index), self.lesson_id)
+            # a block done under both names (an old file, then a new tutor) is kept once
+            out.append(
+                (
+                    "UPDATE OR IGNORE block SET block_id = ? WHERE block_id = ? AND lesson_id = ?",
+                    (block_id, *old),
+                )
+            )
+            out.append(("DELETE FROM block WHERE block_id = ? AND lesson_id = ?", old))
+            out.append(
+                ("UPDATE attempt SET block_id = ? WHERE block_id = ? AND lesson_id = ?", (block_id, *old))
+            )
+            out.append(("UPDATE lesson SET position = ? WHERE position = ? AND id = ?", (block_id, *old)))
+        return out
+
     def touches(self, lesson_id: str) -> bool:
-        return self.kind != "reset" and self.lesson_id == lesson_id
+        """Does this write record something about ``lesson_id`` (which makes it started)?"""
+        return self.kind not in ("reset", "adopt") and self.lesson_id == lesson_id
 
     def resets(self, lesson_id: str | None) -> bool:
         """Does this write forget ``lesson_id`` (None: any lesson)?"""
         return self.kind == "reset" and (self.lesson_id is None or self.lesson_id == lesson_id)
+
+
+def adopt(ref: str, ids) -> str:
+    """A stored block name read against a lesson's block ids (in order): a version 1 file's
+    "#<index>" is the id of the block at that index; any other name is already an id."""
+    if ref.startswith(LEGACY_PREFIX):
+        try:
+            index = int(ref[len(LEGACY_PREFIX) :])
+        except ValueError:
+            return ref
+        if 0 <= index < len(ids):
+            return ids[index]
+    return ref
 
 
 def describe_writes(writes: list[Write]) -> str:

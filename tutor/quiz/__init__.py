@@ -30,6 +30,7 @@ Pure logic: no Textual.
 
 from __future__ import annotations
 
+from tutor.misconceptions import in_effect
 from tutor.quiz import choice, code, numeric, order, predict
 from tutor.quiz.common import Example, Quiz, QuizConfigError, Verdict, read_common, read_examples
 from tutor.quiz.order import ROLES
@@ -73,6 +74,7 @@ def read_quiz(config) -> tuple[Quiz | None, list[Issue]]:
     values = module.TABLE.read(config, issues)
     quiz = module.build(config, values, read_common(values, issues), issues)
     quiz.examples = read_examples(values, type(quiz).answer_types, kind, issues)
+    quiz.misconceptions = in_effect()  # the teacher's own tags it may show (see tutor.misconceptions)
     unique = list(dict.fromkeys(issues))  # one program that fails is said once, not per key using it
     return (None, unique) if unique else (quiz, [])
 

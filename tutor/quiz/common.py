@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from tutor.misconceptions import CATALOGUE
+from tutor.misconceptions import Misconception, describe, known
 from tutor.predict_diagnosis import UNREADABLE as NUMBER_UNREADABLE
 from tutor.predict_diagnosis import parse_number
 from tutor.schema import Issue, Issues, Key, Table, did_you_mean, dotted
@@ -116,6 +116,12 @@ class Quiz:
     explanation: str = ""
     examples: list[Example] = None  # filled in once the block is read
     program: str | None = None  # shown under the prompt (numeric with a program; predict)
+    # the teacher's own misconceptions in effect where the block was read (lesson and course)
+    misconceptions: dict[str, Misconception] = None
+
+    def misconception(self, tag: str) -> Misconception | None:
+        """What ``tag`` names for this quiz: the teacher's declaration, else the built-in one."""
+        return describe(tag, self.misconceptions or {})
 
     @property
     def answer_help(self) -> str:
@@ -135,9 +141,13 @@ class Quiz:
 
 
 def _tag_problem(tag: str) -> str | None:
-    if tag in CATALOGUE:
+    tags = known()  # the built-in catalogue and the tags the lesson (or its course) declares
+    if tag in tags:
         return None
-    return f"unknown misconception tag {tag!r}{did_you_mean(tag, CATALOGUE)}; known: {', '.join(CATALOGUE)}"
+    return (
+        f"unknown misconception tag {tag!r}{did_you_mean(tag, tags)}; known: {', '.join(tags)} "
+        "(declare your own in the front matter's [[misconceptions]])"
+    )
 
 
 def tag_key(required: bool = False) -> Key:
@@ -212,9 +222,9 @@ def read_examples(values: dict, answer_types: tuple[type, ...], kind: str, issue
         elif "tags" in table:
             tags = tuple(table["tags"])
             for j, t in enumerate(tags):
-                if not isinstance(t, str) or t not in CATALOGUE:
+                if not isinstance(t, str) or t not in known():
                     issues.add(
-                        [*path, "tags", j], f"unknown misconception tag {t!r}{did_you_mean(t, CATALOGUE)}"
+                        [*path, "tags", j], f"unknown misconception tag {t!r}{did_you_mean(t, known())}"
                     )
         if tags and table.get("verdict") not in (None, "wrong"):
             issues.add([*path, "tag"], "only a wrong answer can hit a misconception tag")

@@ -73,6 +73,8 @@ class LessonScreen(Screen):
         self.start = start
         self.current = 0  # the block index of the part that has the focus
         self.reached_end = False
+        # a version 1 progress file named blocks by index: read it against this lesson's ids
+        progress.adopt_block_ids(lesson.id, [block.id for block in lesson.blocks])
         self.title = lesson.title
         self.sub_title = lesson.section
 
@@ -83,9 +85,22 @@ class LessonScreen(Screen):
         yield Header()
         with VerticalScroll(id="parts", can_focus=False):
             for block in self.lesson.blocks:
-                yield make_part(block, done=block.index in completed)
+                yield make_part(
+                    block, done=block.id in completed, hide_bug=self._bug_hidden(block, completed)
+                )
             yield EndCard(len(self.lesson.blocks), id="end")
         yield Footer()
+
+    def _bug_hidden(self, block: Block, completed: set[str] | None = None) -> bool:
+        """A train block with ``hide_mistake`` whose revealing block is not done yet."""
+        from tutor.lessons.blocks import hidden_mistake, reveal_block
+
+        if not hidden_mistake(block):
+            return False
+        if completed is None:
+            completed = self.progress.completed_blocks(self.lesson.id)
+        reveal = reveal_block(self.lesson, block)
+        return reveal is None or reveal.id not in completed
 
     @property
     def parts(self) -> list[Part]:
@@ -98,7 +113,7 @@ class LessonScreen(Screen):
         return None
 
     def on_mount(self) -> None:
-        start = self.start if self.start is not None else self.progress.position(self.lesson.id)
+        start = self.start if self.start is not None else self._resume_index()
         parts = self.parts
         start = max(0, min(int(start or 0), len(parts) - 1))
         self._update_end_card()
@@ -107,6 +122,19 @@ class LessonScreen(Screen):
         self.watch(self.query_one("#parts", VerticalScroll), "scroll_y", self._scrolled, init=False)
         # The Markdown widgets lay themselves out over the next frames: scroll again once they have.
         self.call_after_refresh(lambda: self.call_after_refresh(self._scroll_to_current))
+
+    def _resume_index(self) -> int:
+        """Where the lesson resumes: the block whose id was saved; when that block is gone (its
+        text was edited), the first openable block not done yet; else the start."""
+        saved = self.progress.position(self.lesson.id)
+        for block in self.lesson.blocks:
+            if block.id == saved:
+                return block.index
+        if saved:
+            pending = self.pending_blocks()
+            if pending:
+                return pending[0].index
+        return 0
 
     # ------------------------------------------------------------------ moving between parts
 
@@ -136,7 +164,9 @@ class LessonScreen(Screen):
         total = len(self.lesson.blocks)
         self.sub_title = self._where()
         # The end card is not a block: resuming there means resuming at the last block.
-        self.progress.set_position(self.lesson.id, min(part.block_index, max(total - 1, 0)))
+        if self.lesson.blocks:
+            block = self.lesson.blocks[min(part.block_index, total - 1)]
+            self.progress.set_position(self.lesson.id, block.id)
         self._report_progress()
         if isinstance(part, EndCard):
             self.reached_end = True
@@ -312,16 +342,16 @@ class LessonScreen(Screen):
         if self._program_of(card) is None:  # says why it cannot open
             return
         spec = block_result(card.block)  # the block as checked when the lesson was read
-        lesson_id, index = self.lesson.id, card.block.index
+        lesson_id, block_id = self.lesson.id, card.block.id
         screen = DebuggerScreen(
             spec.program,
             title=spec.caption or self.lesson.title,
             predict=spec.predict,
             # written as they happen: predictions (with the mistake each one shows) and the end
-            on_attempt=partial(self.progress.record_attempt, lesson_id, index),
-            on_finished=self._recorder(index),
+            on_attempt=partial(self.progress.record_attempt, lesson_id, block_id),
+            on_finished=self._recorder(block_id),
         )
-        self.app.push_screen(screen, callback=partial(self._block_finished, card.block.index))
+        self.app.push_screen(screen, callback=partial(self._block_finished, card.block))
 
     def _program_of(self, card: BlockCard):
         """The card's expression program, or None after saying why it cannot open."""
@@ -348,9 +378,9 @@ class LessonScreen(Screen):
             return
         caption = block_result(card.block).caption
         screen = PytorchScreen(
-            program, title=self.lesson.title, caption=caption, on_shown=self._recorder(card.block.index)
+            program, title=self.lesson.title, caption=caption, on_shown=self._recorder(card.block.id)
         )
-        self.app.push_screen(screen, callback=partial(self._block_finished, card.block.index))
+        self.app.push_screen(screen, callback=partial(self._block_finished, card.block))
 
     def _open_quiz(self, card: BlockCard) -> None:
         from tutor.lessons import block_result, cannot_open
@@ -369,11 +399,11 @@ class LessonScreen(Screen):
         screen = QuizScreen(
             quiz,
             lesson_id=self.lesson.id,
-            block_index=card.block.index,
+            block_index=card.block.id,  # what its answers are recorded under: the block's id
             progress=self.progress,
-            on_solved=self._recorder(card.block.index),
+            on_solved=self._recorder(card.block.id),
         )
-        self.app.push_screen(screen, callback=partial(self._block_finished, card.block.index))
+        self.app.push_screen(screen, callback=partial(self._block_finished, card.block))
 
     def _open_train(self, card: BlockCard) -> None:
         from tutor.lessons import block_result, cannot_open
@@ -389,34 +419,49 @@ class LessonScreen(Screen):
                 markup=False,
             )
             return
-        screen = TrainScreen(task, title=self.lesson.title, on_complete=self._recorder(card.block.index))
-        self.app.push_screen(screen, callback=partial(self._block_finished, card.block.index))
+        caption = card.block.config.get("caption", "") if isinstance(card.block.config, dict) else ""
+        screen = TrainScreen(
+            task,
+            title=caption or self.lesson.title,
+            on_complete=self._recorder(card.block.id),
+            hide_bug=self._bug_hidden(card.block),
+        )
+        self.app.push_screen(screen, callback=partial(self._block_finished, card.block))
 
-    def _recorder(self, block_index: int):
+    def _recorder(self, block_id: str):
         """What a block's screen calls the moment its part is finished (a right answer, the end of
         the pass, an outcome shown): the part is recorded as done then, not when the learner
         leaves the screen, so a dropped connection cannot undo it."""
-        return partial(self.progress.complete_block, self.lesson.id, block_index)
+        return partial(self.progress.complete_block, self.lesson.id, block_id)
 
-    def _block_finished(self, block_index: int, result) -> None:
+    def _block_finished(self, block: Block, result) -> None:
         if result is not True:
             return
-        self.progress.complete_block(self.lesson.id, block_index)
+        self.progress.complete_block(self.lesson.id, block.id)
         self._report_progress()
-        part = self._part_at(block_index)
+        part = self._part_at(block.index)
         if isinstance(part, BlockCard):
             part.mark_done()
+        self._reveal_bugs()
         self._update_end_card()
         if not self._check_finished(announce=True):
             # said in the header, where it covers nothing the learner is reading
-            self.sub_title = f"{self._where()} · part {block_index + 1} done ✓"
+            self.sub_title = f"{self._where()} · part {block.index + 1} done ✓"
+
+    def _reveal_bugs(self) -> None:
+        """A hidden bug's question answered: its train card is drawn again, naming the bug."""
+        for card in self.query(BlockCard):
+            if card.hide_bug and not self._bug_hidden(card.block):
+                fresh = make_part(card.block, done=card.done)
+                self.query_one("#parts", VerticalScroll).mount(fresh, after=card)
+                card.remove()
 
     # ------------------------------------------------------------------ finishing the lesson
 
     def pending_blocks(self) -> list[Block]:
         """Interactive blocks not completed yet."""
         completed = self.progress.completed_blocks(self.lesson.id)
-        return [block for block in self.lesson.blocks if block.interactive and block.index not in completed]
+        return [block for block in self.lesson.blocks if block.interactive and block.id not in completed]
 
     def _check_finished(self, *, announce: bool) -> bool:
         """Mark the lesson done when the end was reached and nothing openable is left."""

@@ -36,7 +36,6 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tutor.misconceptions import CATALOGUE
 from tutor.quiz import Quiz, Verdict, grade
 
 __all__ = ["QuizScreen"]
@@ -239,7 +238,7 @@ class QuizScreen(Screen[bool]):
             section(mark + ".", "", "bold reverse")
             out.append("\n" + _strip_lead(v.feedback, v.message_kind))
             for tag in v.tags:
-                m = CATALOGUE.get(tag)
+                m = self.quiz.misconception(tag)  # the teacher's own tags too
                 if m is None:
                     continue
                 section(f"Mistake: {m.title}.", m.explanation)

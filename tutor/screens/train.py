@@ -24,6 +24,7 @@ from __future__ import annotations
 import queue
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from rich.text import Text
 from textual import work
@@ -38,13 +39,15 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from engine.cancel import Cancelled
 from engine.train import Task
 from tutor.screens.bug_picker import BugPicker
-from tutor.training import Orders, Run, SampleProgram, Tick, Training, describe_task, next_rate
+from tutor.training import BUGS, Orders, Run, SampleProgram, Tick, Training, describe_task, next_rate
 from tutor.widgets.boundary import DecisionBoundary
 from tutor.widgets.loss_plot import LossPlot
 from tutor.widgets.prediction_list import PredictionList, Predictions
 from tutor.widgets.run_status import RunStatus
 
 __all__ = ["TrainScreen", "SampleProgram"]  # SampleProgram: where the debugger's tests import it
+
+HIDDEN_BUG = "hidden bug"  # what the header, legend and status say for a bug kept hidden
 
 
 class TrainScreen(Screen[bool]):
@@ -153,13 +156,17 @@ class TrainScreen(Screen[bool]):
         *,
         title: str = "",
         on_complete: Callable[[], None] | None = None,
+        hide_bug: bool = False,
         name=None,
         id=None,
         classes=None,
     ) -> None:
         """``on_complete()`` hears the first time a full run of the task reaches its end (a lesson
-        records the part as done then, not when the learner leaves)."""
+        records the part as done then, not when the learner leaves). ``hide_bug``: the header, the
+        legend and the run's status say "hidden bug" instead of naming the task's own bug (a
+        lesson's train block with ``hide_mistake``, until the learner has answered)."""
         super().__init__(name=name, id=id, classes=classes)
+        self.hide_bug = hide_bug
         self.train_task = task
         self.training = Training(task)
         self.completed = False  # a full run of the task (no added bug) has reached its end
@@ -359,12 +366,18 @@ class TrainScreen(Screen[bool]):
     def _main_run_began(self) -> None:
         """A new main run is on screen (mount, reset, new rate): its curve alone, its boundary."""
         main = self.main
+        if self.hide_bug and self.train_task.mistake:
+            main.label = HIDDEN_BUG
         self.plot.add_curve("main", main.label, main.marker)
         self.plot.remove_curve("bug")
         self.failure = None
         if self.two_d:
             self.boundary.show_model(main.snapshot.positive_at, "step 0")
-        first, second = describe_task(self.train_task, self.lr)
+        if self.hide_bug:
+            first, second = describe_task(replace(self.train_task, mistake=None), self.lr)
+            second += f" · bug: {HIDDEN_BUG}"
+        else:
+            first, second = describe_task(self.train_task, self.lr)
         self.query_one("#task", Static).update(Text(f"{first}\n{second}", no_wrap=True, overflow="ellipsis"))
 
     def _view_changed(self, *, now: bool = False) -> None:
@@ -468,7 +481,18 @@ class TrainScreen(Screen[bool]):
             if choice is not None:
                 self._then(lambda: self.start_bug_run(choice))
 
-        self.app.push_screen(BugPicker(self.training.bug_choices()), picked)
+        self.app.push_screen(BugPicker(self._bug_choices()), picked)
+
+    def _bug_choices(self) -> list[tuple[str, str]]:
+        """The picker's lines; with the bug hidden, the task's own bug is listed like the others
+        (leaving it out would name it), so the learner can compare curves to find it."""
+        choices = self.training.bug_choices()
+        own = self.train_task.mistake
+        if self.hide_bug and own and own in BUGS and all(key != own for key, _ in choices):
+            label, what = BUGS[own]
+            at = 1 if choices and choices[0][0] == "none" else 0
+            choices.insert(at, (own, f"{label}: {what}"))
+        return choices
 
     def start_bug_run(self, bug: str, *, run: bool = True) -> None:
         """Add the comparison run (a key of `BUGS`, "none" or "remove") and start training."""

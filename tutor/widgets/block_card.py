@@ -119,10 +119,11 @@ class BlockCard(Part):
     """An interactive block (debugger, train, quiz, pytorch): a framed card saying what it holds
     and what Enter does. ``done`` says whether it was completed."""
 
-    def __init__(self, block, *, done: bool = False, **kwargs) -> None:
+    def __init__(self, block, *, done: bool = False, hide_bug: bool = False, **kwargs) -> None:
         super().__init__(block.index, classes=f"card card-{block.kind}", **kwargs)
         self.block = block
         self.done = done
+        self.hide_bug = hide_bug  # a train block whose bug is named only once the learner answered
 
     # --------------------------------------------------------------- what the card says
 
@@ -179,6 +180,8 @@ class BlockCard(Part):
                 yield Static(Text(f"{quiz_kind} question", style="italic"), classes="card-notes")
             if prompt:
                 yield Static(Text(str(prompt).strip()), classes="card-prompt")
+        elif self.hide_bug:
+            yield Static(Text(_hidden_task(self.block)), classes="card-notes")
         else:
             yield Static(_code(self.block.text, "toml"), classes="code-body")
         yield Static(Text(self.action_line(), style="bold"), classes="card-action")
@@ -215,10 +218,23 @@ class EndCard(Part):
         self.query_one("#end-text", Static).update(Text(text))
 
 
-def make_part(block, *, done: bool = False) -> Part:
-    """The widget for one lesson block."""
+def _hidden_task(block) -> str:
+    """A train card whose bug is hidden: the task in words, never its TOML (which names it)."""
+    from dataclasses import replace
+
+    from tutor.training import describe_task
+
+    task = block.task
+    if task is None:
+        return "a training run (its bug is hidden until you answer the question about it)"
+    first, second = describe_task(replace(task, mistake=None))
+    return f"{first}\n{second}\nbug: hidden until you answer the question about it"
+
+
+def make_part(block, *, done: bool = False, hide_bug: bool = False) -> Part:
+    """The widget for one lesson block; ``hide_bug`` for a train block whose bug is still hidden."""
     if block.kind == "markdown":
         return MarkdownPart(block)
     if block.kind in KIND_NAMES:
-        return BlockCard(block, done=done)
+        return BlockCard(block, done=done, hide_bug=hide_bug)
     return CodePart(block)
