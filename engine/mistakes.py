@@ -4,9 +4,10 @@
 files, the stepper and the trainer use), one short label (legends and menus) and one line saying
 what it does. Where a mistake applies:
 
-* to the **backward pass** (the stepper and the debugger): ``overwrite``, ``no_seed`` and
+* to the **backward pass** (the stepper and the debugger): ``overwrite``, ``no_seed``,
   ``wrong_order`` (each rule run the first time a walk down from the output reaches its node, not
-  after every node that uses it: `first_reached_order`);
+  after every node that uses it: `first_reached_order`) and ``every_reach`` (each rule run every
+  time the walk reaches its node: `every_reach_order`);
 * to **training** (the trainer and the training screen): ``no_zero_grad``, ``overwrite``,
   ``ascend`` and ``high_lr``.
 
@@ -80,6 +81,12 @@ MISTAKES: dict[str, Mistake] = {
             "wrong_order",
             "wrong order",
             "each rule runs the first time the walk from the output reaches it, before every user has reported",
+            backward=True,
+        ),
+        Mistake(
+            "every_reach",
+            "every time reached",
+            "each rule runs every time the walk from the output reaches it, passing shares on again",
             backward=True,
         ),
         Mistake(
@@ -180,6 +187,37 @@ def first_reached_order(root: Value) -> list[Value]:
         seen.add(id(node))
         if node._grad_fn is not None:
             order.append(node)
+        stack.extend(reversed(node._prev))  # the first operand is walked first
+    return order
+
+
+# A walk that runs a rule every time it reaches a node visits it once per path from the output,
+# which grows exponentially with reuse: past this many visits the mode is refused for the graph.
+MAX_REACHES = 10_000
+
+
+class TooManyReaches(ValueError):
+    """The graph has too many paths from the output for the every-time-reached walk."""
+
+
+def every_reach_order(root: Value, limit: int = MAX_REACHES) -> list[Value]:
+    """The nodes with a rule, once for every time a walk down from ``root`` reaches them (depth
+    first, first operand first, every operand slot followed): the other tempting wrong order of
+    the ``topological-order`` lesson. In ``L = y + s; s = y * y; y = x * x`` the walk reaches
+    ``y`` from ``L`` and twice from ``s``, so ``y``'s rule passes on whatever ``y.grad`` holds
+    three times: ``x.grad`` comes out 4 + 36 + 36 = 76 instead of 36. Raises `TooManyReaches`
+    past ``limit`` visits."""
+    order: list[Value] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node._grad_fn is not None:
+            order.append(node)
+            if len(order) > limit:
+                raise TooManyReaches(
+                    f"this graph is reached by more than {limit:,} paths from its output, too many "
+                    "to run a rule for each; try the mode on a smaller graph"
+                )
         stack.extend(reversed(node._prev))  # the first operand is walked first
     return order
 

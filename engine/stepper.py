@@ -25,7 +25,13 @@ import inspect
 import textwrap
 from collections.abc import Sequence
 
-from engine.mistakes import BACKWARD, first_reached_order, overwriting_rule, overwriting_source
+from engine.mistakes import (
+    BACKWARD,
+    every_reach_order,
+    first_reached_order,
+    overwriting_rule,
+    overwriting_source,
+)
 from engine.numfmt import fmt, relation
 from engine.ops import OPS, op_of
 from engine.value import Value, topological_order
@@ -203,9 +209,13 @@ class Stepper:
     def _rule_order(self) -> list[Value]:
         """The nodes whose rules run, in the order this pass runs them: reversed topological
         order, or for the ``wrong_order`` mistake the order a walk from the output first reaches
-        them (`engine.mistakes.first_reached_order`)."""
+        them (`engine.mistakes.first_reached_order`), or for ``every_reach`` once for every time
+        it reaches them (`engine.mistakes.every_reach_order`, which refuses a graph of too many
+        paths with `engine.mistakes.TooManyReaches`)."""
         if self.mistake == "wrong_order":
             return first_reached_order(self.root)
+        if self.mistake == "every_reach":
+            return every_reach_order(self.root)
         return [node for node in reversed(self.nodes) if node._grad_fn is not None]
 
     def _rule(self, node):

@@ -11,7 +11,7 @@ from textual.app import App
 from textual.screen import Screen
 
 from tests.app.textual_internals import rendered_lines, threads_in  # noqa: F401 - shared with the tests
-from tutor.lessons import load_catalog
+from tutor.lessons import builtin_lessons_dir, load_catalog
 from tutor.progress import Progress
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -38,6 +38,24 @@ def make_app(catalog, data_dir):
 
     def make(**kwargs):
         progress = Progress(data_dir)
+        opened.append(progress)
+        return TutorApp(catalog, progress, **kwargs)
+
+    yield make
+    for progress in opened:
+        progress.close()
+
+
+@pytest.fixture
+def course(tmp_path):
+    """Build a TutorApp on the built-in course; each call is a fresh start on the same data."""
+    from tutor.app import TutorApp
+
+    catalog = load_catalog([builtin_lessons_dir()])
+    opened = []
+
+    def make(**kwargs):
+        progress = Progress(tmp_path / "data")
         opened.append(progress)
         return TutorApp(catalog, progress, **kwargs)
 

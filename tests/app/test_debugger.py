@@ -578,7 +578,7 @@ async def test_other_passes_over_shared_leaves_do_not_leak_into_the_shown_pass()
         await pilot.press("g")
         await pilot.pause()
         assert re.search(r"^a\s+3\.0\s+2\.0\s+3\.0", app.screen.inspector.text, re.M)
-        await pilot.press("m", "m")  # on to the wrong order, then off
+        await pilot.press("m", "m", "m")  # on to the two wrong orders, then off
         await pilot.pause()
         assert rows(app.screen) == before  # the correct pass, where it was, untouched
         await pilot.press("g")

@@ -196,10 +196,42 @@ async def test_the_wrong_order_mode_runs_the_rules_first_reached_first_and_x_gra
         await pilot.press("e")
         await pilot.pause()
         assert "x ↺2 2.0 4.0" in drawn(app)  # the tree shows the wrong grad
-        await pilot.press("m")  # off: the engine as written
+        await pilot.press("m", "m")  # past every-time-reached, then off: the engine as written
         await pilot.pause()
         assert screen.mistake is None
         assert "mistake mode" not in drawn(app)
+
+
+async def test_the_every_time_reached_mode_runs_y_three_times_and_x_grad_is_76():
+    """The lesson's other wrong walk: a rule run every time the walk reaches its node."""
+    app = Host(ORDER)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("m", "m", "m")  # =, first reached, then every time reached
+        await pilot.pause()
+        text = drawn(app)
+        assert "run every time the walk reaches them" in text
+        assert "x 36.0 76.0 ✗ wrong" in text  # the lesson's 76, beside the right 36
+        await pilot.press("r", *"nnnn")  # the seed, L, y, s: next is y again
+        await pilot.pause()
+        order, *why = strip(app)
+        assert "y runs again (it ran once already)" in " ".join(why)
+        assert order.count("y") == 3  # y's rule is in the order three times
+        await pilot.press("e")
+        await pilot.pause()
+        assert "x ↺2 2.0 76.0" in drawn(app)
+
+
+async def test_a_graph_of_too_many_paths_is_refused_the_every_time_mode():
+    chain = "x = 1.0; " + "; ".join(
+        f"v{i} = {'x' if i == 0 else f'v{i - 1}'} + {'x' if i == 0 else f'v{i - 1}'}" for i in range(20)
+    )
+    app = Host(chain)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await pilot.press("m", "m", "m")
+        await pilot.pause()
+        assert screen.mistake is None
+        assert "too many to run a rule for each" in drawn(app)
 
 
 # ----------------------------------------------------------------------------- the summary
@@ -340,3 +372,18 @@ async def test_on_a_wide_terminal_the_inspector_sits_beside_the_tree():
             left = line.split("Step 3 of 6")[0]
             # wide: the step's first line shares its row with the tree's header row
             assert ("node" in left and "grad" in left) is beside, line
+
+
+async def test_a_tree_taller_than_the_screen_leaves_the_inspector_in_view():
+    """The tree's container sized itself to the whole tree, pushing the inspector off the screen:
+    on a 22-row tree the step's words (and mistake mode's panel) were never drawn."""
+    chain = "x = 1.0; " + "; ".join(f"v{i} = {'x' if i == 0 else f'v{i - 1}'} * 1.5" for i in range(20))
+    app = Host(chain)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", "n")
+        await pilot.pause()
+        text = drawn(app)
+        assert "Step 2 of 21: the rule of v19 = v18 * (1.5) ran" in text
+        await pilot.press("m")
+        await pilot.pause()
+        assert "Mistake mode: the same graph, every rule with = instead of +=" in drawn(app)

@@ -17,24 +17,6 @@ from tutor.widgets.block_card import EndCard
 SIZE = (80, 24)
 
 
-@pytest.fixture
-def course(tmp_path):
-    """Build the app on the built-in course; each call is a fresh start on the same data."""
-    from tutor.app import TutorApp
-
-    catalog = load_catalog([builtin_lessons_dir()])
-    opened = []
-
-    def make(**kwargs):
-        progress = Progress(tmp_path / "data")
-        opened.append(progress)
-        return TutorApp(catalog, progress, **kwargs)
-
-    yield make
-    for progress in opened:
-        progress.close()
-
-
 def header(app) -> str:
     return screen_text(app).splitlines()[0]
 

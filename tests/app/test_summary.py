@@ -3,31 +3,10 @@ misconceptions the learner's answers showed and the lesson part that shows each.
 
 from __future__ import annotations
 
-import pytest
-
 from tests.app.conftest import screen_text, squash
-from tutor.lessons import builtin_lessons_dir, load_catalog
-from tutor.progress import Progress
 from tutor.screens.summary import SummaryScreen
 
 SIZE = (80, 24)
-
-
-@pytest.fixture
-def course(tmp_path):
-    from tutor.app import TutorApp
-
-    catalog = load_catalog([builtin_lessons_dir()])
-    opened = []
-
-    def make(**kwargs):
-        progress = Progress(tmp_path / "data")
-        opened.append(progress)
-        return TutorApp(catalog, progress, **kwargs)
-
-    yield make
-    for progress in opened:
-        progress.close()
 
 
 def answered(progress) -> None:

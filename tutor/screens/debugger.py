@@ -49,6 +49,7 @@ from textual.widgets import Footer, Header, Static, Tree
 from textual.worker import Worker, get_current_worker
 
 from engine.cancel import Cancelled
+from engine.mistakes import TooManyReaches
 from engine.stepper import Stepper
 from engine.value import topological_order
 from tutor.predict_diagnosis import GradQuestion
@@ -72,7 +73,7 @@ __all__ = ["DebuggerScreen", "DebuggerProgram", "DebuggerGraph", "LAYOUTS"]
 LAYOUTS = ("split", "tree-only", "inspector-only")
 WIDE = 120  # columns from which the inspector sits beside the tree
 _TRACK_CHANGES_UP_TO = 64  # jumps longer than this rescan the shown lines instead
-MISTAKE_MODES = (None, "overwrite", "wrong_order")  # what m steps through
+MISTAKE_MODES = (None, "overwrite", "wrong_order", "every_reach")  # what m steps through
 _CHECKABLE = (None, "overwrite")  # the mistake modes `engine.gradcheck` can run
 _CHECKING_NOTE = "The gradient check is running (g stops it)."
 # the actions that would move the pass or change the mode under an open predict question
@@ -134,8 +135,8 @@ class DebuggerScreen(Predicting, ForwardAndEdit, Screen[bool]):
             "toggle_mistake",
             "Mistake",
             id="debugger.mistake",
-            tooltip="Mistake mode: rerun the same graph with = instead of +=, then in a wrong order, "
-            "and compare the grads",
+            tooltip="Mistake mode: rerun the same graph with = instead of +=, then in two wrong orders "
+            "(first reached, every time reached), and compare the grads",
         ),
         Binding(
             "g",
@@ -376,12 +377,13 @@ class DebuggerScreen(Predicting, ForwardAndEdit, Screen[bool]):
         if self._check_worker is None and self.inspector.panel == "check":
             self.inspector.show_step(self.stepper, predict=self.predicting)
         if not self.mistake:
-            self.stepper = self.correct_stepper
-            self._resync()
-            self.graph_tree.load(self.stepper)
-            self._refresh_view(None, note="Mistake mode off: back to the engine as written.")
+            self._mistake_off("back to the engine as written")
             return
-        graph, stepper = self._fresh(self.mistake)
+        try:
+            graph, stepper = self._fresh(self.mistake)
+        except TooManyReaches as refused:  # a graph of too many paths for the every-reach walk
+            self._mistake_off(str(refused))
+            return
         stepper.run_to_end()
         names = [stepper.name(v) for v in self._leaves(graph.output)]
         wrong = [v.grad for v in self._leaves(graph.output)]
@@ -394,6 +396,13 @@ class DebuggerScreen(Predicting, ForwardAndEdit, Screen[bool]):
         self._refresh_view(None)
         order = [stepper.name(step.node) for step in stepper.steps[1:]]
         self.inspector.show_panel(mistake_panel(names, right, wrong, self.mistake, order))
+
+    def _mistake_off(self, why: str) -> None:
+        self.mistake = None
+        self.stepper = self.correct_stepper
+        self._resync()
+        self.graph_tree.load(self.stepper)
+        self._refresh_view(None, note=f"Mistake mode off: {why}.")
 
     def _leaves(self, root) -> list:
         """The graph's inputs, in topological order (constants left out)."""

@@ -129,7 +129,8 @@ def mistake_panel(
     order: Sequence[str] = (),
 ) -> Panel:
     """Each input's grad as the engine computes it beside its grad with the mistake: ``=``
-    instead of ``+=``, or (``wrong_order``) each rule run in ``order``, first reached first."""
+    instead of ``+=``, or (``wrong_order``, ``every_reach``) each rule run in ``order``: first
+    reached first, or every time reached."""
     width = max([len(name) for name in names] + [4])
     body = Text()
     columns = ("with +=", "with =") if mistake == "overwrite" else ("right", "wrong order")
@@ -146,8 +147,8 @@ def mistake_panel(
         )
         body.append(row + "\n", style="" if ok else "bold reverse")
         plain.append(row)
-    if mistake == "wrong_order":
-        return _wrong_order_panel(body, plain, names, bad, order)
+    if mistake in ("wrong_order", "every_reach"):
+        return _wrong_order_panel(body, plain, names, bad, order, mistake)
     if not names:
         summary = "This graph has no named inputs to compare; the tree shows every grad."
     elif bad:
@@ -166,10 +167,23 @@ def mistake_panel(
     return Panel("mistake", title, body, "\n".join(plain))
 
 
-def _wrong_order_panel(body: Text, plain: list[str], names: Sequence[str], bad: int, order) -> Panel:
+def _wrong_order_panel(
+    body: Text, plain: list[str], names: Sequence[str], bad: int, order, mistake: str = "wrong_order"
+) -> Panel:
     ran = ", ".join(order)
     if not names:
         summary = "This graph has no named inputs to compare; the tree shows every grad."
+    elif mistake == "every_reach" and bad:
+        summary = (
+            f"{bad} of {len(names)} input grads go wrong. Every rule ran each time the walk from the "
+            f"output reached its node ({ran}): a value reached twice passed its gradient on twice, "
+            "shares already sent included. r then n steps through it; m moves on."
+        )
+    elif mistake == "every_reach":
+        summary = (
+            f"Every input grad is still right ({ran}): no value here is reached twice. Try a value "
+            "used twice (y = x * x; s = y * y; L = y + s). m moves on."
+        )
     elif bad:
         summary = (
             f"{bad} of {len(names)} input grads go wrong. The rules ran in the order the walk from "
@@ -184,7 +198,11 @@ def _wrong_order_panel(body: Text, plain: list[str], names: Sequence[str], bad: 
         )
     body.append(summary)
     plain.append(summary)
-    title = "Mistake mode: the same rules, run in a wrong order (first reached, first run)"
+    title = (
+        "Mistake mode: the same rules, run every time the walk reaches them"
+        if mistake == "every_reach"
+        else "Mistake mode: the same rules, run in a wrong order (first reached, first run)"
+    )
     return Panel("mistake", title, body, "\n".join(plain))
 
 

@@ -92,6 +92,8 @@ def why_line(stepper: Stepper, users: dict[int, list[Value]] | None = None) -> s
     if upcoming is None:
         if stepper.mistake == "wrong_order":
             return "Pass complete, in a wrong order: some rules ran before all their users had."
+        if stepper.mistake == "every_reach":
+            return "Pass complete, in a wrong order: rules reached twice passed their shares on twice."
         return "Pass complete: every rule ran after all the nodes that use its node."
     if upcoming.kind == "seed":
         return f"Next the seed: {stepper.name(stepper.root)} is the output, nothing uses it, so it starts."
@@ -102,6 +104,14 @@ def why_line(stepper: Stepper, users: dict[int, list[Value]] | None = None) -> s
 
     node = upcoming.node
     name = stepper.name(node)
+    if stepper.mistake == "every_reach":
+        before = sum(step.node is node for step in stepper.steps[1 : upcoming.index])
+        if before:
+            return (
+                f"{name} runs again (it ran {'once' if before == 1 else f'{before} times'} already): the "
+                f"walk reached it once more, and its rule passes on all of {name}.grad again, the "
+                "shares it sent before included."
+            )
     waiting_on = [u for u in users.get(id(node), []) if not has_run(u)]
     if waiting_on:
         why = (
