@@ -143,8 +143,8 @@ async def test_leaving_from_the_end_card_finishes_the_lesson_and_home_moves_on(c
     lesson = app.catalog.get(lesson_id)
     for block in lesson.blocks:
         if block.interactive:
-            progress.complete_block(lesson_id, block.index)
-    progress.set_position(lesson_id, len(lesson.blocks) - 1)
+            progress.complete_block(lesson_id, block.id)
+    progress.set_position(lesson_id, lesson.blocks[-1].id)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         home_rows = screen_text(app).splitlines()
@@ -170,7 +170,7 @@ async def test_finishing_says_so_in_the_header_not_over_the_text(course):
     lesson = app.catalog.get("derivative")
     for block in lesson.blocks:
         if block.interactive:
-            progress.complete_block("derivative", block.index)
+            progress.complete_block("derivative", block.id)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.pause()
         await pilot.press(*["n"] * 30)

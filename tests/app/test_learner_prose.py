@@ -22,7 +22,7 @@ async def test_the_reuse_predict_card_says_what_it_asks(tmp_path):
     lesson = catalog.get("reuse-and-accumulation")
     (card,) = [b for b in lesson.blocks if b.kind == "quiz" and b.quiz.kind == "predict"]
     with Progress(tmp_path) as progress:
-        progress.set_position(lesson.id, card.index)
+        progress.set_position(lesson.id, card.id)
         app = TutorApp(catalog, progress, open_lesson=lesson.id)
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()

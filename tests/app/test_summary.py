@@ -9,19 +9,22 @@ from tutor.screens.summary import SummaryScreen
 SIZE = (80, 24)
 
 
-def answered(progress) -> None:
-    """A learner's answers in local-rules: the numeric quiz (part 9) wrong twice, then right; the
-    code quiz (part 8) right first time."""
-    progress.record_attempt("local-rules", 8, "6", False, ["forgot-upstream"])
-    progress.record_attempt("local-rules", 8, "12", False, ["rule-wrong-sign"])
-    progress.record_attempt("local-rules", 8, "-12", True, [])
-    progress.record_attempt("local-rules", 7, "self.grad += other.data * out.grad", True, [])
+def answered(app) -> None:
+    """A learner's answers in local-rules: its numeric quiz wrong twice, then right; its code
+    quiz right first time."""
+    quizzes = {b.config.get("kind"): b.id for b in app.catalog.get("local-rules").blocks if b.kind == "quiz"}
+    numeric, code = quizzes["numeric"], quizzes["code"]
+    progress = app.progress
+    progress.record_attempt("local-rules", numeric, "6", False, ["forgot-upstream"])
+    progress.record_attempt("local-rules", numeric, "12", False, ["rule-wrong-sign"])
+    progress.record_attempt("local-rules", numeric, "-12", True, [])
+    progress.record_attempt("local-rules", code, "self.grad += other.data * out.grad", True, [])
     progress.flush()
 
 
 async def test_s_at_the_end_of_a_lesson_shows_how_it_went(course):
     app = course(open_lesson="local-rules")
-    answered(app.progress)
+    answered(app)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("s")
@@ -40,7 +43,7 @@ async def test_s_at_the_end_of_a_lesson_shows_how_it_went(course):
 
 async def test_s_on_the_list_of_lessons_shows_how_the_course_went(course):
     app = course()
-    answered(app.progress)
+    answered(app)
     app.progress.complete_lesson("derivative")
     app.progress.flush()
     async with app.run_test(size=SIZE) as pilot:
@@ -55,7 +58,7 @@ async def test_s_on_the_list_of_lessons_shows_how_the_course_went(course):
 
 def test_the_summary_screen(snap_compare, course):
     app = course()
-    answered(app.progress)
+    answered(app)
 
     async def open_it(pilot):
         await pilot.pause()

@@ -22,26 +22,32 @@ def write(cls: ClassDir, name: str, steps) -> None:
             getattr(progress, step[0])(*step[1:])
 
 
+def block(lesson_id: str, index: int) -> str:
+    """The id of a built-in lesson's block at ``index`` (progress names blocks by id)."""
+    return load_catalog(lesson_dirs([], {}), (), check=False).get(lesson_id).blocks[index].id
+
+
 def make_class(tmp_path) -> ClassDir:
+    D2, V3 = block("derivative", 2), block("values", 3)
     cls = ClassDir(tmp_path / "c")
     write(
         cls,
         "alice",
         [
-            ("set_position", "derivative", 2),
-            ("record_attempt", "derivative", 2, "5", False, ["own-input-in-mul"]),
-            ("record_attempt", "derivative", 2, "14", True, []),
-            ("complete_block", "derivative", 2),
+            ("set_position", "derivative", D2),
+            ("record_attempt", "derivative", D2, "5", False, ["own-input-in-mul"]),
+            ("record_attempt", "derivative", D2, "14", True, []),
+            ("complete_block", "derivative", D2),
             ("complete_lesson", "derivative"),
-            ("set_position", "values", 3),
-            ("record_attempt", "values", 3, "1", True, []),
+            ("set_position", "values", V3),
+            ("record_attempt", "values", V3, "1", True, []),
         ],
     )
     write(
         cls,
         "bob",
-        [("set_position", "derivative", 2)]
-        + [("record_attempt", "derivative", 2, str(n), False, ["own-input-in-mul"]) for n in range(3)],
+        [("set_position", "derivative", D2)]
+        + [("record_attempt", "derivative", D2, str(n), False, ["own-input-in-mul"]) for n in range(3)],
     )
     cls.roster().add("carol")  # never connected
     return cls

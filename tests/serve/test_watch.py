@@ -46,7 +46,7 @@ async def test_the_class_view_shows_who_is_on_where_and_who_looks_stuck_and_upda
         assert "Misconceptions per lesson: derivative 4" in squash(text)
 
         with Progress(cls.learner_dir("bob")) as progress:
-            progress.record_attempt("derivative", 2, "14", True, [])
+            progress.record_attempt("derivative", catalog.get("derivative").blocks[2].id, "14", True, [])
         await wait_until(
             pilot, lambda: "⚠" not in row_of(screen_text(app), "bob"), "bob's right answer shown"
         )

@@ -446,7 +446,8 @@ class LessonScreen(Screen):
         self._update_end_card()
         if not self._check_finished(announce=True):
             # said in the header, where it covers nothing the learner is reading
-            self.sub_title = f"{self._where()} · part {block.index + 1} done ✓"
+            finished = "done ✓" if block.index == self.current else f"part {block.index + 1} done ✓"
+            self.sub_title = f"{self._where()} · {finished}"
 
     def _reveal_bugs(self) -> None:
         """A hidden bug's question answered: its train card is drawn again, naming the bug."""

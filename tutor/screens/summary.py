@@ -38,7 +38,7 @@ def _answers_line(attempts) -> str:
     first: dict[tuple[str, int], bool] = {}
     wrong = 0
     for attempt in attempts:
-        first.setdefault((attempt.lesson_id, attempt.block_index), attempt.correct)
+        first.setdefault((attempt.lesson_id, attempt.block_id), attempt.correct)
         wrong += not attempt.correct
     if not first:
         return "No answers yet: the quizzes and predictions you answer are counted here."

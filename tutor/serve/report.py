@@ -32,10 +32,12 @@ STUCK_WRONG = 3  # wrong tries in a row on one part, with no right answer since:
 STUCK_IDLE_S = 300.0  # this long without a key, in a quiz: "looks stuck" too
 
 
-def _part(catalog, lesson_id: str, position) -> dict:
+def _part(catalog, lesson_id: str, block_id) -> dict:
+    """Where a block is, for a teacher: its part number in the lesson (its id when the lesson
+    no longer has it, or cannot be read)."""
     lesson = catalog.get(lesson_id) if catalog is not None else None
     parts = len(lesson.blocks) if lesson is not None else None
-    part = position + 1 if isinstance(position, int) else position
+    part = next((b.index + 1 for b in lesson.blocks if b.id == block_id), block_id) if lesson else block_id
     return {"lesson": lesson_id, "title": lesson.title if lesson else lesson_id, "part": part, "parts": parts}
 
 
@@ -56,7 +58,7 @@ def learner_summary(progress: Progress, catalog) -> dict:
     first: dict[tuple, bool] = {}
     streak: dict[tuple, int] = {}  # wrong tries since the last right one, per part
     for a in attempts:
-        key = (a.lesson_id, a.block_index)
+        key = (a.lesson_id, a.block_id)
         first.setdefault(key, a.correct)
         streak[key] = 0 if a.correct else streak.get(key, 0) + 1
     right_first = sum(1 for ok in first.values() if ok)
@@ -82,7 +84,7 @@ def learner_summary(progress: Progress, catalog) -> dict:
         "answers": [
             {
                 "lesson": a.lesson_id,
-                "block": a.block_index,
+                "block": a.block_id,
                 "answer": a.answer,
                 "correct": a.correct,
                 "tags": list(a.tags),
