@@ -126,9 +126,49 @@ def _leaky_relu(q) -> list[Candidate]:
     ]
 
 
+def _subtract(q) -> list[Candidate]:
+    """a - b: the second operand's local derivative is -1; passing the gradient on as add does
+    forgets the sign."""
+    if q.local is None or q.local >= 0:
+        return []  # the first operand (local 1), or a - a (local 0)
+    return [
+        (
+            "rule-wrong-sign",
+            q.before - q.local * q.upstream,
+            f"Subtract flips the sign on the way to its second operand ({q.operand}.grad += "
+            f"-{q.node}.grad); that answer passes the gradient on unchanged, as add does.",
+        )
+    ]
+
+
+def _divide(q) -> list[Candidate]:
+    """a / b: a gets 1/b (not b, as a multiply would give), b gets -a/b² (not -a/b)."""
+    if q.own_data is None or q.other_data is None or q.slots != 1:
+        return []
+    if q.local is not None and abs(q.local - 1 / q.other_data) < 1e-12 * max(1.0, abs(q.local)):
+        return [
+            (
+                "wrong-operand",
+                q.before + q.other_data * q.upstream,
+                f"Divide gives the numerator 1 / {fmt(q.other_data)}, not {fmt(q.other_data)} as a "
+                "multiply would: d(a/b)/da = 1/b.",
+            )
+        ]
+    return [
+        (
+            "wrong-operand",
+            q.before + (-q.other_data / q.own_data) * q.upstream,
+            f"The denominator's derivative is -a/b², with b = {fmt(q.own_data)} squared: that answer "
+            "stops at -a/b.",
+        )
+    ]
+
+
 OP_MISTAKES: dict[str, Callable] = {
     "+": _shared,
     "*": _shared,
+    "-": _subtract,
+    "/": _divide,
     "**": _power,
     "tanh": _on_input("tanh-on-input", lambda x: 1 - x**2, "tanh's derivative is 1 - out²"),
     "exp": _on_input("wrong-operand", lambda x: x, "exp's derivative is out itself (e**x)"),

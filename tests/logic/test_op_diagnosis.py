@@ -16,6 +16,8 @@ from tutor.quiz import grade, parse_quiz
 PROGRAMS = {
     "+": ("a = 2; b = -3; c = a + b; L = c * 3", "c", "a"),
     "*": ("a = 2; b = -3; c = a * b; L = c * 3", "c", "a"),
+    "-": ("a = 2; b = -3; c = a - b; L = c * 3", "c", "b"),
+    "/": ("a = 2; b = 4; c = a / b; L = c * 3", "c", "a"),
     "**": ("x = 0.5; y = x**3; L = y * 3", "y", "x"),
     "tanh": ("x = 0.5; y = tanh(x); L = y * 3", "y", "x"),
     "exp": ("x = 0.5; y = exp(x); L = y * 3", "y", "x"),
@@ -57,3 +59,11 @@ def test_sigmoid_worked_out_from_its_input_is_named():
     assert v.tags == ["wrong-operand"]
     assert v.feedback.startswith("Not quite: used the wrong value in a rule.")
     assert "sigmoid's derivative is out·(1 - out) with y.data = 0.62246, the output" in v.feedback
+
+
+def test_the_denominator_of_a_divide_that_stops_at_minus_a_over_b_is_named():
+    quiz = parse_quiz(
+        {"kind": "predict", "program": "a = 2; b = 4; c = a / b; L = c * 3", "node": "c", "operand": "b"}
+    )
+    v = grade(quiz, "-1.5")  # -a/b × 3 = -1.5; right: -a/b² × 3 = -0.375
+    assert v.tags == ["wrong-operand"] and "-a/b²" in v.feedback
