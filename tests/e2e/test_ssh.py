@@ -96,6 +96,12 @@ def tree_row(screen: str, name: str) -> tuple[str, str] | None:
     return None
 
 
+def at_the_end(flat: str) -> bool:
+    """The header on the end card: "· end", or "· lesson complete ✓" when reaching it finished
+    the lesson."""
+    return "Remote check · end" in flat or "Remote check · lesson complete" in flat
+
+
 def go_to_part(pane, part: int) -> None:
     """On the lesson screen, press n (or p) one part at a time until the header says
     ``part N of 5`` (``PARTS + 1`` is the end card)."""
@@ -104,7 +110,7 @@ def go_to_part(pane, part: int) -> None:
         found = re.search(r"part (\d+) of \d+", flat)
         if found:
             current = int(found.group(1))
-        elif "Remote check · end" in flat:
+        elif at_the_end(flat):
             current = PARTS + 1
         else:
             raise AssertionError(f"not on the lesson screen:\n{pane.last}")
@@ -112,9 +118,10 @@ def go_to_part(pane, part: int) -> None:
             return
         step = 1 if current < part else -1
         pane.keys("n" if step > 0 else "p")
-        pane.wait_for(
-            f"part {current + step} of {PARTS}" if current + step <= PARTS else "Remote check · end"
-        )
+        if current + step <= PARTS:
+            pane.wait_for(f"part {current + step} of {PARTS}")
+        elif not poll(lambda: at_the_end(pane.flat()), 15):
+            raise AssertionError(f"the end card never came:\n{pane.last}")
     raise AssertionError(f"could not reach part {part}:\n{pane.last}")
 
 
