@@ -37,7 +37,7 @@ async def test_feedback_that_starts_with_zero_grad_keeps_its_spelling(tmp_path):
     lesson = catalog.get("training-loop")
     (block,) = [b for b in lesson.blocks if b.kind == "quiz" and b.quiz.kind == "order"]
     with Progress(tmp_path) as progress:
-        screen = QuizScreen(block.quiz, lesson_id=lesson.id, block_index=block.index, progress=progress)
+        screen = QuizScreen(block.quiz, lesson_id=lesson.id, block_id=block.id, progress=progress)
         app = TutorApp(catalog, progress)
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()

@@ -27,7 +27,7 @@ tag = "split-add-gradient"
 
 async def test_enter_after_a_wrong_pick_does_not_submit_it_again(tmp_path):
     progress = Progress(tmp_path)
-    app = QuizApp(ONE_RIGHT, progress, lesson_id="local-rules", block_index=0)
+    app = QuizApp(ONE_RIGHT, progress, lesson_id="local-rules", block_id="quiz-test")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("2")  # picks the wrong option and checks at once
@@ -49,7 +49,7 @@ async def test_enter_after_a_wrong_pick_does_not_submit_it_again(tmp_path):
 
 async def test_enter_again_on_the_same_wrong_order_costs_no_second_try(tmp_path):
     progress = Progress(tmp_path)
-    app = QuizApp(ORDER, progress, lesson_id="training-loop", block_index=0)
+    app = QuizApp(ORDER, progress, lesson_id="training-loop", block_id="quiz-test")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         screen = app.screen

@@ -16,12 +16,12 @@ SIZE = (80, 24)
 
 
 def QuizApp(
-    block: str, progress=None, lesson_id: str = "backprop-by-hand", block_index: int = 2
+    block: str, progress=None, lesson_id: str = "backprop-by-hand", block_id: str = "quiz-test"
 ) -> ScreenHost:
     """A bare app that opens one quiz and keeps what the screen was dismissed with."""
     quiz = parse_quiz(tomllib.loads(block))
     return ScreenHost(
-        lambda: QuizScreen(quiz, lesson_id=lesson_id, block_index=block_index, progress=progress),
+        lambda: QuizScreen(quiz, lesson_id=lesson_id, block_id=block_id, progress=progress),
         title="QuizApp",
     )
 
@@ -76,8 +76,8 @@ async def test_wrong_then_hint_then_right_is_recorded_and_survives_a_restart(tmp
     again = Progress(tmp_path)  # a restart on the same data directory
     attempts = again.attempts("backprop-by-hand")
     assert [(a.block_id, a.answer, a.correct, a.tags) for a in attempts] == [
-        ("2", "-4", False, ["own-input-in-mul"]),
-        ("2", "6", True, []),
+        ("quiz-test", "-4", False, ["own-input-in-mul"]),
+        ("quiz-test", "6", True, []),
     ]
     again.close()
 
@@ -153,7 +153,7 @@ async def test_code_line_wrong_then_right():
 
 async def test_choice_with_keys(tmp_path):
     progress = Progress(tmp_path)
-    app = QuizApp(CHOICE, progress, lesson_id="local-rules", block_index=0)
+    app = QuizApp(CHOICE, progress, lesson_id="local-rules", block_id="quiz-test")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert isinstance(app.focused, OptionList)

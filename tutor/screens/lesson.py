@@ -399,7 +399,7 @@ class LessonScreen(Screen):
         screen = QuizScreen(
             quiz,
             lesson_id=self.lesson.id,
-            block_index=card.block.id,  # what its answers are recorded under: the block's id
+            block_id=card.block.id,  # what its answers are recorded under
             progress=self.progress,
             on_solved=self._recorder(card.block.id),
         )

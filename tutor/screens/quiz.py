@@ -1,6 +1,6 @@
 """The quiz screen: one question, tries, staged hints, feedback that names the mistake.
 
-``QuizScreen(quiz, lesson_id=..., block_index=..., progress=...)`` shows a parsed quiz block
+``QuizScreen(quiz, lesson_id=..., block_id=..., progress=...)`` shows a parsed quiz block
 (`tutor.quiz.Quiz`). All judging is `tutor.quiz.grade`; this screen only collects the answer and
 shows what the grader says, with the catalogue entry of every misconception the answer shows
 (what it means and how to see it in the debugger).
@@ -121,7 +121,7 @@ class QuizScreen(Screen[bool]):
         quiz: Quiz,
         *,
         lesson_id: str,
-        block_index: int,
+        block_id: str,
         progress=None,
         on_solved: Callable[[], None] | None = None,
         name: str | None = None,
@@ -134,7 +134,7 @@ class QuizScreen(Screen[bool]):
         self.quiz = quiz
         self._on_solved = on_solved
         self.lesson_id = lesson_id
-        self.block_index = block_index
+        self.block_id = block_id
         self.progress = progress
         self.tries = 0  # wrong answers that counted
         self.solved = False
@@ -364,7 +364,7 @@ class QuizScreen(Screen[bool]):
         else:
             text = str(answer)
         self.progress.record_attempt(
-            self.lesson_id, self.block_index, text[:_MAX_RECORDED], verdict.correct, list(verdict.tags)
+            self.lesson_id, self.block_id, text[:_MAX_RECORDED], verdict.correct, list(verdict.tags)
         )
 
     def _freeze_answer(self) -> None:
