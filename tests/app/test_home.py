@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.app.conftest import screen_text, squash, toast_text
 from tutor.progress import Progress
 from tutor.screens.help import HelpScreen
@@ -226,8 +224,9 @@ async def test_unknown_lesson_at_start_says_so(make_app):
 
 
 async def test_step_mode_opens_the_debugger_and_leaving_it_quits(make_app):
-    expr = pytest.importorskip("engine.expr")
-    debugger = pytest.importorskip("tutor.screens.debugger")
+    from engine import expr
+    from tutor.screens import debugger
+
     program = expr.parse_program("a = 2; b = -3; L = a * b")
     app = make_app(step_program=program, step_title="tutor step -e")
     async with app.run_test(size=SIZE) as pilot:

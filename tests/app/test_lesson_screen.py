@@ -385,8 +385,8 @@ async def test_a_program_that_does_not_parse_is_reported_not_opened(make_app, fa
 
 
 async def test_the_real_debugger_opens_from_the_card(make_app, data_dir):
-    pytest.importorskip("engine.expr")
-    debugger = pytest.importorskip("tutor.screens.debugger")
+    from tutor.screens import debugger
+
     app = make_app(open_lesson="chain")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("n", "enter")

@@ -142,18 +142,34 @@ def test_a_data_dir_that_cannot_be_made_keeps_progress_in_memory_with_a_notice(t
         assert [(a.answer, a.tags) for a in progress.attempts("lesson")] == [("6", ["t"])]
 
 
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root can write anywhere")
 def test_unwritable_directory_keeps_progress_in_memory_with_a_notice(tmp_path):
+    """A directory the tutor may not write: mode 0500, or for root (who may write anywhere) a
+    read-only filesystem mounted there."""
+    import subprocess
+
     locked = tmp_path / "locked"
     locked.mkdir()
-    locked.chmod(0o500)
+    as_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    if as_root:
+        mounted = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(locked)], capture_output=True, text=True
+        )
+        if mounted.returncode != 0:
+            pytest.skip(
+                f"as root only a read-only mount is unwritable, and mount failed: {mounted.stderr.strip()}"
+            )
+    else:
+        locked.chmod(0o500)
     try:
         with Progress(locked / "data") as progress:
             assert progress.notice and "will not be saved" in progress.notice
             progress.set_position("x", "b2")
             assert progress.position("x") == "b2"
     finally:
-        locked.chmod(0o700)
+        if as_root:
+            subprocess.run(["umount", str(locked)], check=False)
+        else:
+            locked.chmod(0o700)
 
 
 def test_data_dir_that_cannot_be_created_keeps_progress_in_memory(tmp_path):
