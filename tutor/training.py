@@ -284,14 +284,16 @@ class Training:
     def remove_bug_run(self) -> None:
         self.runs.pop("bug", None)
 
-    def bug_choices(self) -> list[tuple[str, str]]:
+    def bug_choices(self, *, hide_own: bool = False) -> list[tuple[str, str]]:
         """(key, line) for the bug picker: "none" first for a task with its own bug, then the
-        registry's training mistakes, then "remove" while a bug run is on screen."""
+        registry's training mistakes, then "remove" while a bug run is on screen. The task's own
+        bug is left out, unless it is hidden (``hide_own``): then it is listed in its place like
+        every other, since leaving it out would name it."""
         choices = []
         if self.task.mistake:
             choices.append(("none", f"{NO_BUG}: the same task with its bug taken out"))
         for key, (label, what) in BUGS.items():
-            if key == self.task.mistake:
+            if key == self.task.mistake and not hide_own:
                 continue
             if key == "high_lr":
                 label = f"lr {self.lr * HIGH_LR_FACTOR:g}"
@@ -340,6 +342,14 @@ class Training:
     def sample_program(self, index: int) -> SampleProgram:
         """Sample ``index``'s loss graph with the main run's weights after its last applied step."""
         return SampleProgram(self.main.trainer.task, self.main.snapshot.values, index)
+
+    def sample_with_a_loss(self, besides: int, *, look_at: int = 256) -> int | None:
+        """A sample other than ``besides`` whose loss is not 0 with the main run's weights (its
+        pass pushes something back), among the first ``look_at``; None if none is."""
+        for other in range(min(len(self.main.trainer.data.xs), look_at)):
+            if other != besides and self.sample_program(other).build().output.data != 0.0:
+                return other
+        return None
 
 
 # --------------------------------------------------------------------------- what the learner asked

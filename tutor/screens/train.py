@@ -39,7 +39,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from engine.cancel import Cancelled
 from engine.train import Task
 from tutor.screens.bug_picker import BugPicker
-from tutor.training import BUGS, Orders, Run, SampleProgram, Tick, Training, describe_task, next_rate
+from tutor.training import Orders, Run, SampleProgram, Tick, Training, describe_task, next_rate
 from tutor.widgets.boundary import DecisionBoundary
 from tutor.widgets.loss_plot import LossPlot
 from tutor.widgets.prediction_list import PredictionList, Predictions
@@ -481,18 +481,7 @@ class TrainScreen(Screen[bool]):
             if choice is not None:
                 self._then(lambda: self.start_bug_run(choice))
 
-        self.app.push_screen(BugPicker(self._bug_choices()), picked)
-
-    def _bug_choices(self) -> list[tuple[str, str]]:
-        """The picker's lines; with the bug hidden, the task's own bug is listed like the others
-        (leaving it out would name it), so the learner can compare curves to find it."""
-        choices = self.training.bug_choices()
-        own = self.train_task.mistake
-        if self.hide_bug and own and own in BUGS and all(key != own for key, _ in choices):
-            label, what = BUGS[own]
-            at = 1 if choices and choices[0][0] == "none" else 0
-            choices.insert(at, (own, f"{label}: {what}"))
-        return choices
+        self.app.push_screen(BugPicker(self.training.bug_choices(hide_own=self.hide_bug)), picked)
 
     def start_bug_run(self, bug: str, *, run: bool = True) -> None:
         """Add the comparison run (a key of `BUGS`, "none" or "remove") and start training."""
@@ -542,11 +531,8 @@ class TrainScreen(Screen[bool]):
         self._then(lambda: self._open_debugger(index))
 
     def _open_debugger(self, index: int) -> None:
-        try:
-            from tutor.screens.debugger import DebuggerScreen
-        except ModuleNotFoundError as error:
-            self.notify(f"The debugger is not available in this build ({error.name}).", severity="warning")
-            return
+        from tutor.screens.debugger import DebuggerScreen
+
         program = self.training.sample_program(index)
         step = self.main.snapshot.step
         when = f"after step {step}" if step else "initial weights"
@@ -562,11 +548,9 @@ class TrainScreen(Screen[bool]):
             )
 
     def _where_gradients_flow(self, index: int) -> str:
-        """Which sample to open instead: one whose loss is not 0, if any is (at most the first
-        few hundred are looked at)."""
-        for other in range(min(len(self.main.trainer.data.xs), 256)):
-            if other != index and self.training.sample_program(other).build().output.data != 0.0:
-                return f"To watch gradients flow, go back (q) and open sample {other}: its loss is not 0."
+        other = self.training.sample_with_a_loss(index)
+        if other is not None:
+            return f"To watch gradients flow, go back (q) and open sample {other}: its loss is not 0."
         return (
             "Every sample's loss is 0 with these weights, so no sample pushes anything back: "
             "reset (r) and open one before training to watch gradients flow."
