@@ -31,6 +31,19 @@ def _class_dir_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--class-dir", metavar="DIR", required=True, help="the class directory")
 
 
+# the flags of `tutor serve` that set a field of `Limits` (the flag is the field's name, dashed)
+LIMIT_FLAGS = {
+    "max_sessions": "sessions at once",
+    "max_per_learner": "sessions at once per learner",
+    "idle_timeout": "seconds without a key before a session ends",
+    "idle_warning": "seconds of warning before that",
+    "session_cap": "longest session, seconds",
+    "login_timeout": "seconds to authenticate",
+    "rate": "new connections per address per window",
+    "rate_window": "the window, seconds",
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="tutor", description="Host a class over SSH.")
     subs = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -54,62 +67,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--quiet", action="store_true", help="log nothing on stderr")
     d = Limits()
-    p.add_argument(
-        "--max-sessions",
-        metavar="N",
-        type=int,
-        default=d.max_sessions,
-        help=f"sessions at once (default {d.max_sessions})",
-    )
-    p.add_argument(
-        "--max-per-learner",
-        metavar="N",
-        type=int,
-        default=d.max_per_learner,
-        help=f"sessions at once per learner (default {d.max_per_learner})",
-    )
-    p.add_argument(
-        "--idle-timeout",
-        metavar="SECONDS",
-        type=float,
-        default=d.idle_timeout,
-        help=f"seconds without a key before a session ends (default {d.idle_timeout:.0f})",
-    )
-    p.add_argument(
-        "--idle-warning",
-        metavar="SECONDS",
-        type=float,
-        default=d.idle_warning,
-        help=f"seconds of warning before that (default {d.idle_warning:.0f})",
-    )
-    p.add_argument(
-        "--session-cap",
-        metavar="SECONDS",
-        type=float,
-        default=d.session_cap,
-        help=f"longest session, seconds (default {d.session_cap:.0f})",
-    )
-    p.add_argument(
-        "--login-timeout",
-        metavar="SECONDS",
-        type=float,
-        default=d.login_timeout,
-        help=f"seconds to authenticate (default {d.login_timeout:.0f})",
-    )
-    p.add_argument(
-        "--rate",
-        metavar="N",
-        type=int,
-        default=d.rate,
-        help=f"new connections per address per window (default {d.rate})",
-    )
-    p.add_argument(
-        "--rate-window",
-        metavar="SECONDS",
-        type=float,
-        default=d.rate_window,
-        help=f"the window, seconds (default {d.rate_window:.0f})",
-    )
+    for field, flag_help in LIMIT_FLAGS.items():
+        default = getattr(d, field)
+        p.add_argument(
+            "--" + field.replace("_", "-"),
+            metavar="N" if isinstance(default, int) else "SECONDS",
+            type=type(default),
+            default=default,
+            help=f"{flag_help} (default {default:g})",
+        )
 
     cls = subs.add_parser("class", help="the class's roster and the teacher's view")
     csubs = cls.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -166,16 +132,7 @@ def _serve(args) -> int:
             "ordinary user (see docs/hosting.md), or give --allow-root"
         )
         return 1
-    limits = Limits(
-        max_sessions=args.max_sessions,
-        max_per_learner=args.max_per_learner,
-        idle_timeout=args.idle_timeout,
-        idle_warning=args.idle_warning,
-        session_cap=args.session_cap,
-        login_timeout=args.login_timeout,
-        rate=args.rate,
-        rate_window=args.rate_window,
-    )
+    limits = Limits(**{field: getattr(args, field) for field in LIMIT_FLAGS})
     problems = limits.problems()
     if not 0 < args.port < 65536:
         problems.append("--port must be 1 to 65535")

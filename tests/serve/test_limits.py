@@ -57,3 +57,13 @@ def test_limits_that_make_no_sense_are_named():
         "--login-timeout must be more than 0 seconds",
         "--idle-warning must be at least 0 and less than --idle-timeout",
     ]
+
+
+def test_every_limit_is_a_flag_of_tutor_serve_and_reaches_the_server():
+    import dataclasses
+
+    from tutor.cli_class import LIMIT_FLAGS, build_parser
+
+    assert set(LIMIT_FLAGS) == {f.name for f in dataclasses.fields(Limits)}
+    args = build_parser().parse_args(["serve", "--class-dir", "c", "--idle-timeout", "90", "--rate", "5"])
+    assert (args.idle_timeout, args.rate, args.max_sessions) == (90.0, 5, Limits().max_sessions)
