@@ -133,7 +133,9 @@ def mistake_panel(
     reached first, or every time reached."""
     width = max([len(name) for name in names] + [4])
     body = Text()
-    columns = ("with +=", "with =") if mistake == "overwrite" else ("right", "wrong order")
+    columns = {"overwrite": ("with +=", "with ="), "every_reach": ("right", "every reach")}.get(
+        mistake, ("right", "wrong order")
+    )
     cell_width = 10 if mistake == "overwrite" else 11  # (= mode: as its snapshot has it)
     header = f"{'leaf':<{width}}  {columns[0]:>{cell_width}}  {columns[1]:>{cell_width}}"
     body.append(header + "\n", style="bold underline")
