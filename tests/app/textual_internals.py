@@ -51,7 +51,9 @@ class Terminal:
         display = app._display
 
         def tapped(screen, renderable):
-            self.apply(renderable)
+            # the compositor passes None when a refresh found nothing changed: nothing is sent
+            if renderable is not None:
+                self.apply(renderable)
             return display(screen, renderable)
 
         app._display = tapped
