@@ -1,0 +1,58 @@
+"""Fixtures every test folder may use.
+
+``pg_server`` (session scope) is the URL of a running PostgreSQL server: the one ``.ci/run``
+started (``TUTOR_TEST_PG``), else a throw-away cluster this run starts and stops itself
+(``tests/pgcluster.py``). Where no server can be had, the tests that need one are skipped with
+the reason, except when ``TUTOR_REQUIRE_PG=1`` (CI), where they fail: in CI none is skipped.
+
+``pg_url`` is a fresh, empty database on that server for one test, dropped after it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests import pgcluster
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    url = os.environ.get("TUTOR_TEST_PG")
+    if url:
+        yield url
+        return
+    directory = Path(tempfile.mkdtemp(prefix="tutor-pg-"))
+    try:
+        url = pgcluster.start(directory)
+    except (pgcluster.ClusterError, OSError) as err:
+        if os.environ.get("TUTOR_REQUIRE_PG") == "1":
+            pytest.fail(f"PostgreSQL is required here (TUTOR_REQUIRE_PG=1): {err}")
+        pytest.skip(f"no PostgreSQL server: {err}")
+    try:
+        yield url
+    finally:
+        pgcluster.stop(directory)
+
+
+def _with_database(server_url: str, name: str) -> str:
+    base, _, _ = server_url.rpartition("/")
+    return f"{base}/{name}"
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    import psycopg
+
+    name = f"t_{secrets.token_hex(6)}"
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield _with_database(pg_server, name)
+    finally:
+        with psycopg.connect(pg_server, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
