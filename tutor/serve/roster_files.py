@@ -151,6 +151,8 @@ class FileRoster(Roster):
         with self._changing() as data:
             if name in data["learners"]:
                 return None
+            if any(key.line in entry.get("keys", []) for entry in data["learners"].values()):
+                return None  # enrolled meanwhile (another session of this key): not twice
             data["learners"][name] = {"keys": [key.line], "added": now_iso()}
         self.cls.learner_dir(name).mkdir(mode=0o700, exist_ok=True)
         return name
