@@ -11,11 +11,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import sys
 
 from tutor.misconceptions import CATALOGUE
 from tutor.progress import DB_NAME, LessonState, Progress, tag_summary
+from tutor.serve.live import connected
 from tutor.serve.roster import ClassDir
 
 __all__ = [
@@ -94,25 +94,6 @@ def learner_summary(progress: Progress, catalog) -> dict:
         ],
         "last_answer_at": attempts[-1].timestamp if attempts else None,
     }
-
-
-def connected(cls: ClassDir) -> dict[str, dict]:
-    """Who is connected now, by learner (``DIR/sessions.json``, which the server keeps):
-    ``{"sessions": n, "since": epoch, "last_key": epoch}``. Empty when no server runs."""
-    try:
-        data = json.loads(cls.sessions_file.read_text(encoding="utf-8"))
-        pid = int(data["server_pid"])
-        os.kill(pid, 0)
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
-    out: dict[str, dict] = {}
-    for row in data.get("sessions", []):
-        name = str(row.get("learner", ""))
-        entry = out.setdefault(name, {"sessions": 0, "since": row.get("since", 0), "last_key": 0})
-        entry["sessions"] += 1
-        entry["since"] = min(entry["since"], row.get("since", 0))
-        entry["last_key"] = max(entry["last_key"], row.get("last_key", 0))
-    return out
 
 
 def watch_view(cls: ClassDir, catalog, stores: dict[str, Progress], now: float) -> dict:

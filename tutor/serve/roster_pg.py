@@ -154,6 +154,10 @@ class PgRoster(Roster):
                     raise RosterError(
                         f"the class database {redact(self.url)} did not answer: {str(err).strip()}"
                     ) from None
+            except (psycopg.IntegrityError, RosterError, _KeepCode):
+                raise
+            except psycopg.Error as err:
+                raise RosterError(f"the class database {redact(self.url)}: {str(err).strip()}") from None
 
     def close(self) -> None:
         if self._conn is not None:

@@ -14,19 +14,18 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
-import json
 import os
 import signal
+import socket
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import asyncssh
 
 from tutor.serve.limits import Limits, RateLimit, Sessions, deadline
-from tutor.serve.roster import ClassDir, PublicKey
+from tutor.serve.live import HEARTBEAT_S, SharedSessions, live_for
+from tutor.serve.roster import ClassDir, PublicKey, RosterError
 from tutor.serve.session import Session
 
 __all__ = ["ServerState", "Connection", "serve", "host_key"]
@@ -67,7 +66,8 @@ class ServerState:
             lessons,
             quiet,
         )
-        self.sessions = Sessions(limits)
+        self.board = live_for(cls)  # who is connected: sessions.json, or the database's tables
+        self.sessions = SharedSessions(limits, self.board) if cls.db else Sessions(limits)
         self.rate = RateLimit(limits.rate, limits.rate_window)
         self.live: set[Session] = set()
         self.tasks: set[asyncio.Task] = set()
@@ -109,24 +109,24 @@ class ServerState:
             self.write_sessions()
 
     def write_sessions(self) -> None:
-        """``DIR/sessions.json``: who is connected, for `tutor class watch`."""
+        """Who is connected, for `tutor class watch` (:mod:`tutor.serve.live`); with a database
+        this is also the host's heartbeat."""
         now_wall, now = time.time(), time.monotonic()
+        ids = getattr(self.sessions, "ids", {})
         rows = [
             {
                 "learner": s.learner,
                 "since": now_wall - (now - s.started),
                 "last_key": now_wall - (now - s.last_key),
                 "pid": s.proc.pid if s.proc else None,
+                "id": ids.get(s),
             }
             for s in self.live
         ]
-        data = {"server_pid": os.getpid(), "written": now_wall, "sessions": rows}
-        tmp = self.cls.sessions_file.with_suffix(".tmp")
-        with contextlib.suppress(OSError):
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                json.dump(data, fh)
-            os.replace(tmp, self.cls.sessions_file)
+        try:
+            self.board.write(rows, list(ids.values()))
+        except RosterError as err:
+            self.log(f"could not write who is connected: {err}")
 
     async def tick(self) -> None:
         """Once a second: warnings and endings that are due; sessions.json every 10 s."""
@@ -162,7 +162,7 @@ class ServerState:
                             f"This session reaches its time limit in {left:.0f} s; your progress is saved."
                         )
             n += 1
-            if n % 10 == 0 and self.live:
+            if n % round(HEARTBEAT_S / TICK_S) == 0 and (self.live or self.cls.db):
                 self.write_sessions()
 
     def _spawn(self, coro) -> None:
@@ -223,20 +223,27 @@ class Connection(asyncssh.SSHServer):
             return False
         blob = base64.b64encode(key.public_data).decode()
         public = PublicKey(key.algorithm.decode(), blob)
-        cls = self.state.cls
-        if public.line in cls.teacher_keys():
-            who = Who("teacher", "teacher")
-        else:
-            name = cls.roster().who(public.line)
-            if name is not None:
-                who = Who("learner", name)
-            elif self.state.open_class or cls.roster().codes_pending():
-                who = Who("newcomer", open_class=self.state.open_class)
-            else:
-                self.state.log(f"refused unknown key {public.fingerprint} from {self.address}")
-                return False
+        try:
+            who = self._who(public)
+        except RosterError as err:  # the class database is away: nobody new can be told apart
+            self.state.log(f"refused {public.fingerprint} from {self.address}: {err}")
+            return False
+        if who is None:
+            self.state.log(f"refused unknown key {public.fingerprint} from {self.address}")
+            return False
         self.key, self.who = public, who  # the signed request comes last: this is the key used
         return True
+
+    def _who(self, public: PublicKey) -> Who | None:
+        cls = self.state.cls
+        if public.line in cls.teacher_keys():
+            return Who("teacher", "teacher")
+        name = cls.roster().who(public.line)
+        if name is not None:
+            return Who("learner", name)
+        if self.state.open_class or cls.roster().codes_pending():
+            return Who("newcomer", open_class=self.state.open_class)
+        return None
 
     def session_requested(self):
         if self.state.closing:
@@ -292,6 +299,8 @@ async def serve(
         gss_host=None,
     )
     bound = server.sockets[0].getsockname()[1] if server.sockets else port
+    if cls.db:
+        state.board.host = f"{socket.gethostname()}:{bound}"
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -311,7 +320,9 @@ async def serve(
         ticker.cancel()
         await asyncio.sleep(0.2)  # the last messages reach the clients
         await server.wait_closed()
-        with contextlib.suppress(OSError):
-            Path(cls.sessions_file).unlink()
+        try:
+            state.board.clear()
+        except RosterError as err:
+            state.log(f"could not clear who is connected: {err}")
         state.log("closed")
     return 0
