@@ -345,5 +345,24 @@ class PgRoster(Roster):
         )
 
 
+    # -------------------------------------------------------------- the class's host key (public half)
+
+    def host_key(self) -> str | None:
+        """The public host key (``kind blob``) every host of the class presents, or None."""
+        row = self._do(lambda c: c.execute("SELECT public_key FROM serve_host_key").fetchone())
+        return row[0] if row else None
+
+    def claim_host_key(self, public: PublicKey) -> str:
+        """Make ``public`` the class's host key unless it has one; the one it has now."""
+        self._do(
+            lambda c: c.execute(
+                "INSERT INTO serve_host_key (one, public_key, fingerprint, added) VALUES (1, %s, %s, %s) "
+                "ON CONFLICT DO NOTHING",
+                (public.line, public.fingerprint, now_iso()),
+            )
+        )
+        return self.host_key()
+
+
 class _KeepCode(Exception):
     """Inside :meth:`PgRoster.redeem`: undo the transaction, the code is not used up."""

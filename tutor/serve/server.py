@@ -37,15 +37,44 @@ PASSED_ENV = ("NO_COLOR", "COLORTERM")
 
 def host_key(cls: ClassDir) -> asyncssh.SSHKey:
     """The server's host key, made on first start (ed25519, mode 600) and kept, so a learner's
-    known_hosts stays valid across restarts."""
+    known_hosts stays valid across restarts.
+
+    With a database, every host of the class must present the same key: the first host to start
+    records its public half there, and a host whose ``DIR/host_key`` is missing or differs
+    refuses to start, saying to copy the file from a host that has it (docs/hosting.md,
+    "Several hosts"). The private key itself never goes into the database."""
     path = cls.host_key
+    registered = cls.roster().host_key() if cls.db else None
     if not path.exists():
+        if registered is not None:
+            raise RosterError(
+                f"this class already has a host key ({_fingerprint(registered)}), on its other hosts, "
+                f"and {path} is missing: copy host_key from one of them to {path} (mode 600), so that "
+                "every host presents the same key to learners"
+            )
         key = asyncssh.generate_private_key("ssh-ed25519", comment="tutor serve")
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as fh:
             fh.write(key.export_private_key())
         path.with_name("host_key.pub").write_bytes(key.export_public_key())
-    return asyncssh.read_private_key(str(path))
+    try:
+        key = asyncssh.read_private_key(str(path))
+    except (OSError, ValueError, asyncssh.KeyImportError) as err:
+        raise RosterError(f"cannot read the host key {path}: {err}") from None
+    if cls.db:
+        mine = PublicKey(*key.export_public_key().decode().split()[:2])
+        theirs = registered or cls.roster().claim_host_key(mine)
+        if theirs != mine.line:
+            raise RosterError(
+                f"{path} ({mine.fingerprint}) is not this class's host key ({_fingerprint(theirs)}): "
+                f"copy host_key from another host of the class over {path}; two keys behind one name "
+                "would make learners' ssh warn of an impostor"
+            )
+    return key
+
+
+def _fingerprint(line: str) -> str:
+    return PublicKey(*line.split()[:2]).fingerprint
 
 
 @dataclass
