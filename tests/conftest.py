@@ -6,6 +6,11 @@ started (``TUTOR_TEST_PG``), else a throw-away cluster this run starts and stops
 the reason, except when ``TUTOR_REQUIRE_PG=1`` (CI), where they fail: in CI none is skipped.
 
 ``pg_url`` is a fresh, empty database on that server for one test, dropped after it.
+
+``backend`` (parametrised: ``"sqlite"``, ``"postgres"``) runs a store test once on each backend:
+``backend.open(data_dir)`` opens the store as the app would (``open_store``: SQLite in
+``data_dir``, or the test's own PostgreSQL database for learner ``ada``), ``backend.db`` is what
+``--db`` would be (None for SQLite) and ``backend.name`` the backend's name.
 """
 
 from __future__ import annotations
@@ -56,3 +61,25 @@ def pg_url(pg_server):
     finally:
         with psycopg.connect(pg_server, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class Backend:
+    """One backend for a store test: ``open(data_dir, learner)`` and ``db`` (see the docstring)."""
+
+    def __init__(self, name: str, db: str | None) -> None:
+        self.name, self.db = name, db
+
+    def open(self, data_dir, learner: str = "ada"):
+        from tutor.progress import open_store
+
+        return open_store(self.db, data_dir, learner)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request):
+    if request.param == "sqlite":
+        return Backend("sqlite", None)
+    return Backend("postgres", request.getfixturevalue("pg_url"))
