@@ -258,7 +258,10 @@ HANGUP = textwrap.dedent(
 def test_a_dropped_session_keeps_what_was_answered(tmp_path, sig, backend):
     data = tmp_path / "data"
     proc = subprocess.Popen(
-        [sys.executable, "-c", HANGUP, str(data), backend.db or ""], cwd=REPO, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", HANGUP, str(data), backend.db or ""],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stdout.readline().strip() == "written"

@@ -25,7 +25,7 @@ import threading
 import time
 from pathlib import Path
 
-from tutor.progress.pg_schema import CONNECT_TIMEOUT_S, NewerDatabase, connect, migrate, pg_sql, redact
+from tutor.progress.pg_schema import NewerDatabase, connect, migrate, pg_sql, redact
 from tutor.progress.store import Progress, _open_stores
 from tutor.progress.writer import WriteQueue
 from tutor.progress.writes import Write
@@ -33,6 +33,7 @@ from tutor.progress.writes import Write
 __all__ = ["READ_RETRY_S", "PgProgress"]
 
 READ_RETRY_S = 3.0  # after a failed read, how long reads use what they last saw
+READ_CONNECT_TIMEOUT_S = 2  # libpq's shortest: a read on the UI thread waits at most this
 
 
 def _first_line(err: BaseException) -> str:
@@ -138,11 +139,13 @@ class PgProgress(Progress):
         key = (sql, params)
         with self._snapshot:
             rows = None
-            if not self._writes.closed and time.monotonic() >= self._next_reader_try:
+            # while the writer's tries fail the server is away: read what was seen, never wait
+            server_away = self._writes.error is not None
+            if not self._writes.closed and not server_away and time.monotonic() >= self._next_reader_try:
                 try:
                     if self._reader is None or self._reader.closed or self._reader.broken:
                         self._close_reader()
-                        self._reader = connect(self.url, self.learner, connect_timeout=CONNECT_TIMEOUT_S)
+                        self._reader = connect(self.url, self.learner, connect_timeout=READ_CONNECT_TIMEOUT_S)
                     rows = self._reader.execute(pg_sql(sql), params).fetchall()
                     self._reader.rollback()  # end the read's transaction (no idle-in-transaction)
                     self._read_problem = None
