@@ -7,6 +7,9 @@ the reason, except when ``TUTOR_REQUIRE_PG=1`` (CI), where they fail: in CI none
 
 ``pg_url`` is a fresh, empty database on that server for one test, dropped after it.
 
+``own_cluster`` is ``(directory, url)`` of a cluster of the test's own, for a test that stops
+it (``pgcluster.stop(directory)``) and starts it again (``pgcluster.start_again(directory)``).
+
 ``backend`` (parametrised: ``"sqlite"``, ``"postgres"``) runs a store test once on each backend:
 ``backend.open(data_dir)`` opens the store as the app would (``open_store``: SQLite in
 ``data_dir``, or the test's own PostgreSQL database for learner ``ada``), ``backend.db`` is what
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -83,3 +87,20 @@ def backend(request):
     if request.param == "sqlite":
         return Backend("sqlite", None)
     return Backend("postgres", request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def own_cluster(pg_server):  # pg_server: skipped (or failed, in CI) as the others are
+    # not under tmp_path: pytest's folders are 0700, and as root the server runs as postgres
+    directory = Path(tempfile.mkdtemp(prefix="tutor-pg-own-"))
+    try:
+        url = pgcluster.start(directory)
+    except (pgcluster.ClusterError, OSError) as err:
+        if os.environ.get("TUTOR_REQUIRE_PG") == "1":
+            pytest.fail(f"PostgreSQL is required here (TUTOR_REQUIRE_PG=1): {err}")
+        pytest.skip(f"no PostgreSQL server: {err}")
+    try:
+        yield directory, url
+    finally:
+        pgcluster.stop(directory)
+        shutil.rmtree(directory, ignore_errors=True)

@@ -6,12 +6,8 @@ folder) when they stop it; the others use the shared server's fresh database (``
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -19,23 +15,6 @@ from tests import pgcluster
 from tutor.progress import open_store
 from tutor.progress.pg_schema import NewerDatabase, connect, migrate
 from tutor.progress.schema import SCHEMA_VERSION
-
-
-@pytest.fixture
-def own_cluster(pg_server):  # pg_server: skipped (or failed, in CI) as the others are
-    # not under tmp_path: pytest's folders are 0700, and as root the server runs as postgres
-    directory = Path(tempfile.mkdtemp(prefix="tutor-pg-own-"))
-    try:
-        url = pgcluster.start(directory)
-    except (pgcluster.ClusterError, OSError) as err:
-        if os.environ.get("TUTOR_REQUIRE_PG") == "1":
-            pytest.fail(f"PostgreSQL is required here (TUTOR_REQUIRE_PG=1): {err}")
-        pytest.skip(f"no PostgreSQL server: {err}")
-    try:
-        yield directory, url
-    finally:
-        pgcluster.stop(directory)
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def answers_in(url: str, learner: str = "ada") -> list[str]:
