@@ -10,7 +10,7 @@ from tutor.serve.roster import ClassDir
 
 
 @pytest.fixture(params=["files", "postgres"])
-def backend(request):
+def roster_db(request):
     """``None`` for the files, else the URL of an empty database."""
     if request.param == "files":
         return None
@@ -18,11 +18,11 @@ def backend(request):
 
 
 @pytest.fixture
-def make_class(backend):
+def make_class(roster_db):
     made: list[ClassDir] = []
 
     def make(path, **kwargs) -> ClassDir:
-        cls = ClassDir(path, db=backend, **kwargs)
+        cls = ClassDir(path, db=roster_db, **kwargs)
         made.append(cls)
         return cls
 

@@ -8,8 +8,9 @@ import time
 
 import psycopg
 
-from tests.serve.test_report import make_class
+from tests.serve.test_report import block
 from tutor.lessons import lesson_dirs, load_catalog
+from tutor.progress import open_store
 from tutor.serve.limits import Limits
 from tutor.serve.live import STALE_S, LivePg, SharedSessions, connected
 from tutor.serve.report import watch_view
@@ -78,9 +79,12 @@ def test_two_hosts_admitting_at_once_cannot_both_take_the_last_place(tmp_path, p
 
 
 def test_the_class_view_and_the_report_see_every_host(tmp_path, pg_url):
-    cls = make_class(tmp_path)  # alice and bob's progress in the class directory
-    db_cls = ClassDir(cls.path, create=False, db=pg_url)
-    db_cls.roster().add("alice")
+    db_cls = ClassDir(tmp_path / "c", db=pg_url)
+    D2 = block("derivative", 2)
+    for name in ("alice", "bob"):
+        db_cls.roster().add(name)
+        with open_store(pg_url, None, name) as progress:
+            progress.record_attempt("derivative", D2, "14", True, [])
     a = host(ClassDir(tmp_path / "m1", db=pg_url), "m1:2222", Limits())
     b = host(ClassDir(tmp_path / "m2", db=pg_url), "m2:2222", Limits())
     assert a.start(object(), "alice") is None

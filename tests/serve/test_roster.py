@@ -46,7 +46,7 @@ def test_a_public_key_is_read_with_or_without_options_and_a_private_key_is_refus
     ]
 
 
-def test_learners_are_known_by_key_and_a_key_belongs_to_one_learner(tmp_path, make_class, backend):
+def test_learners_are_known_by_key_and_a_key_belongs_to_one_learner(tmp_path, make_class, roster_db):
     roster = make_class(tmp_path / "c").roster()
     roster.add("alice", [parse_public_key(ED)])
     assert roster.who(parse_public_key(ED).line) == "alice"
@@ -58,7 +58,7 @@ def test_learners_are_known_by_key_and_a_key_belongs_to_one_learner(tmp_path, ma
     with pytest.raises(RosterError, match="not a learner name"):
         roster.add("../x")
     assert oct((tmp_path / "c").stat().st_mode & 0o777) == "0o700"
-    if backend is None:
+    if roster_db is None:
         assert (tmp_path / "c" / "learners" / "alice").is_dir()
         assert oct((tmp_path / "c" / "roster.json").stat().st_mode & 0o777) == "0o600"
     else:
@@ -66,7 +66,7 @@ def test_learners_are_known_by_key_and_a_key_belongs_to_one_learner(tmp_path, ma
     assert roster.learners()["alice"]["keys"] == [parse_public_key(ED).line]
     assert roster.remove("alice") and not roster.remove("alice")
     assert roster.who(parse_public_key(ED).line) is None
-    if backend is None:
+    if roster_db is None:
         assert (tmp_path / "c" / "learners" / "alice").is_dir()  # their progress stays
 
 

@@ -15,7 +15,6 @@ newer schema is refused with a message. Every statement has a time limit, and co
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from tutor.serve.roster import (
@@ -71,8 +70,10 @@ MIGRATIONS: list[tuple[str, ...]] = [
 
 
 def redact(url: str) -> str:
-    """The URL with its password hidden, for messages."""
-    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
+    """The URL with its password hidden, for messages (the progress store's own rule)."""
+    from tutor.progress.pg_schema import redact as progress_redact
+
+    return progress_redact(url)
 
 
 def connect(url: str):
@@ -343,7 +344,6 @@ class PgRoster(Roster):
         return self._do(
             lambda c: c.execute("DELETE FROM roster_teachers WHERE key_line = ANY(%s)", (gone,)).rowcount > 0
         )
-
 
     # -------------------------------------------------------------- the class's host key (public half)
 

@@ -112,6 +112,9 @@ class ServerState:
             value = client_env.get(var)
             if isinstance(value, str) and len(value) < 64:
                 env[var] = value
+        if self.cls.db:  # the class's database: the learner's progress there, on every host
+            env["TUTOR_DB"] = self.cls.db
+            env["TUTOR_LEARNER"] = name
         if teacher:
             argv = [sys.executable, "-m", "tutor", "class", "watch", "--class-dir", str(self.cls.path)]
             for d in self.lessons:

@@ -1,6 +1,7 @@
 """`tutor class watch`: a live Textual screen of the class (who is connected, the lesson and
 part each is on, who looks stuck, misconceptions per lesson), read again every two seconds from
-the learners' stores and the server's ``sessions.json``. A teacher's key (``DIR/teachers``) gets
+the learners' stores and who is connected (``sessions.json``, or with ``--db`` every host's
+sessions in the database: :mod:`tutor.serve.live`). A teacher's key (``DIR/teachers``) gets
 this screen over SSH instead of the course. Like the tutor, it never leaves the app: no command
 palette, no screenshot file, no suspend."""
 
@@ -99,8 +100,9 @@ def run_watch(args, environ) -> int:
     import sys
 
     from tutor.lessons import lesson_dirs, load_catalog
+    from tutor.serve.roster import db_url
 
-    cls = ClassDir(args.class_dir, create=False)
+    cls = ClassDir(args.class_dir, create=False, db=db_url(args.db, environ))
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         print("tutor: the class view needs a terminal; over SSH use ssh -t", file=sys.stderr)
         return 1
