@@ -12,7 +12,7 @@ from tests.serve.test_report import block
 from tutor.lessons import lesson_dirs, load_catalog
 from tutor.progress import open_store
 from tutor.serve.limits import Limits
-from tutor.serve.live import STALE_S, LivePg, SharedSessions, connected
+from tutor.serve.live import DB_DOWN, STALE_S, LivePg, SharedSessions, connected
 from tutor.serve.report import watch_view
 from tutor.serve.roster import ClassDir
 
@@ -96,3 +96,24 @@ def test_the_class_view_and_the_report_see_every_host(tmp_path, pg_url):
     assert sorted(connected(db_cls)["alice"]["hosts"]) == ["m1:2222", "m2:2222"]
     a.live.clear()  # m1 shuts down cleanly: its sessions go with it
     assert connected(db_cls)["alice"]["hosts"] == ["m2:2222"]
+
+
+def test_while_the_database_is_away_new_sessions_are_refused_with_why_and_it_recovers(tmp_path, own_cluster):
+    from tests import pgcluster
+
+    directory, url = own_cluster
+    cls = ClassDir(tmp_path / "a", db=url)
+    cls.roster().add("alice")
+    sessions = host(cls, "a:2222", Limits())
+    first = object()
+    assert sessions.start(first, "alice") is None
+    pgcluster.stop(directory)
+    assert sessions.start(object(), "alice") == DB_DOWN
+    assert connected(cls) == {}  # the view shows nobody rather than failing
+    sessions.end(first)  # its row cannot be deleted now: the next heartbeat does it
+    pgcluster.start_again(directory)
+    sessions.live.write([], list(sessions.ids.values()))
+    assert connected(cls) == {}
+    assert cls.roster().who("nobody") is None  # the roster's connection is made again too
+    assert sessions.start(object(), "alice") is None
+    assert connected(cls)["alice"]["sessions"] == 1

@@ -265,3 +265,12 @@ def test_the_roster_schema_is_made_once_and_a_newer_one_is_refused(tmp_path, pg_
         ClassDir(tmp_path / "c", db=pg_url).roster()
     assert main(["class", "list", "--class-dir", str(tmp_path / "c"), "--db", pg_url]) == 1
     assert "newer than this tutor knows" in capsys.readouterr().err
+
+
+def test_tutor_serve_with_a_database_it_cannot_reach_says_so(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("os.geteuid", lambda: 1000)
+    db = "postgresql://tutor:secret@127.0.0.1:1/class"
+    assert main(["serve", "--class-dir", str(tmp_path / "c"), "--db", db, "--port", "2299"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot reach the class database postgresql://tutor@127.0.0.1:1/class" in err
+    assert "secret" not in err
