@@ -127,7 +127,10 @@ def watch_view(cls: ClassDir, catalog, stores: dict[str, Progress], now: float) 
         for answer in summary["answers"]:
             if answer["tags"]:
                 per_lesson[answer["lesson"]] = per_lesson.get(answer["lesson"], 0) + len(answer["tags"])
-        rows.append({"name": name, "online": live is not None, "idle": idle, "stuck": why} | summary)
+        hosts = live.get("hosts", []) if live else []
+        rows.append(
+            {"name": name, "online": live is not None, "hosts": hosts, "idle": idle, "stuck": why} | summary
+        )
     rows.sort(key=lambda r: (not r["online"], r["name"]))
     return {
         "learners": rows,

@@ -73,7 +73,11 @@ class ClassWatch(App):
                 key=row["name"],
             )
         tags = view["misconceptions_per_lesson"]
-        lines = [f"{online} connected, {len(view['learners'])} learner(s)"]
+        where = ""
+        if self.cls.db:  # several hosts may serve the class: say on how many they are
+            hosts = {h for row in view["learners"] for h in row["hosts"]}
+            where = f" on {len(hosts)} host(s)"
+        lines = [f"{online} connected{where}, {len(view['learners'])} learner(s)"]
         if tags:
             lines.append("Misconceptions per lesson: " + ", ".join(f"{lid} {n}" for lid, n in tags.items()))
         self.query_one("#tags", Static).update(Text("\n".join(lines)))
