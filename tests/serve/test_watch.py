@@ -87,3 +87,29 @@ async def test_the_class_view_on_a_database_shows_who_is_on_any_host(tmp_path, p
         assert "●" not in row_of(screen_text(app), "bob")
         await pilot.press("q")
     cls.close()
+
+
+async def test_the_class_view_says_when_its_database_is_away_and_comes_back(tmp_path, own_cluster):
+    from tests import pgcluster
+    from tutor.serve.roster import ClassDir
+
+    directory, url = own_cluster
+    cls = ClassDir(tmp_path / "c", db=url)
+    cls.roster().add("alice")
+    catalog = load_catalog(lesson_dirs([], {}), (), check=False)
+    app = ClassWatch(cls, catalog, refresh_s=0.3)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: "0 connected on 0 host(s)" in squash(screen_text(app)), "drawn")
+        pgcluster.stop(directory)
+        await wait_until(
+            pilot,
+            lambda: "cannot reach the class database" in squash(screen_text(app)),
+            "the database said to be away",
+            timeout=30,
+        )
+        pgcluster.start_again(directory)
+        await wait_until(
+            pilot, lambda: "0 connected on 0 host(s)" in squash(screen_text(app)), "back", timeout=30
+        )
+        await pilot.press("q")
+    cls.close()

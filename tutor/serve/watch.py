@@ -7,16 +7,19 @@ palette, no screenshot file, no suspend."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 from rich.text import Text
+from textual import work
 from textual.app import App, ComposeResult, SuspendNotSupported
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
+from textual.worker import get_current_worker
 
 from tutor.progress import Progress
 from tutor.serve.report import watch_view
-from tutor.serve.roster import ClassDir
+from tutor.serve.roster import ClassDir, RosterError
 
 __all__ = ["ClassWatch", "run_watch"]
 
@@ -35,6 +38,7 @@ class ClassWatch(App):
         super().__init__()
         self.cls, self.catalog, self.refresh_s = cls, catalog, refresh_s
         self.stores: dict[str, Progress] = {}
+        self._reading = threading.Lock()  # one read of the class at a time (the stores are shared)
         self.title = "tutor — class"
         self.sub_title = str(cls.path)
 
@@ -51,7 +55,26 @@ class ClassWatch(App):
         self.set_interval(self.refresh_s, self.action_reload)
 
     def action_reload(self) -> None:
-        view = watch_view(self.cls, self.catalog, self.stores, time.time())
+        self.read_class()
+
+    @work(thread=True, exclusive=True, group="read-class")
+    def read_class(self) -> None:
+        """Read the class off the UI thread: with a database a slow or absent server (up to
+        its connect timeout) must not freeze the screen."""
+        try:
+            with self._reading:
+                view = watch_view(self.cls, self.catalog, self.stores, time.time())
+        except RosterError as err:  # the class database is away: say so, keep the last reading
+            if not get_current_worker().is_cancelled:
+                self.call_from_thread(self.show_problem, str(err))
+            return
+        if not get_current_worker().is_cancelled:
+            self.call_from_thread(self.show_view, view)
+
+    def show_problem(self, message: str) -> None:
+        self.query_one("#tags", Static).update(Text(f"{message}; showing the last reading"))
+
+    def show_view(self, view: dict) -> None:
         table = self.query_one(DataTable)
         table.clear()
         online = 0
@@ -83,8 +106,9 @@ class ClassWatch(App):
         self.query_one("#tags", Static).update(Text("\n".join(lines)))
 
     def on_unmount(self) -> None:
-        for store in self.stores.values():
-            store.close()
+        with self._reading:
+            for store in self.stores.values():
+                store.close()
 
     # nothing leaves the app (see the module docstring)
     def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
