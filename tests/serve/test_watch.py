@@ -32,7 +32,8 @@ async def test_the_class_view_shows_who_is_on_where_and_who_looks_stuck_and_upda
     catalog = load_catalog(lesson_dirs([], {}), (), check=False)
     app = ClassWatch(cls, catalog, refresh_s=0.2)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: "alice" in screen_text(app), "the learners drawn")
+        # the class is read in a worker: wait for the last column of the last row to be drawn
+        await wait_until(pilot, lambda: "⚠" in row_of(screen_text(app), "bob"), "the learners drawn")
         text = screen_text(app)
         alice, bob = row_of(text, "alice"), row_of(text, "bob")
         assert "●" in alice and "Values that remember" in alice and "50%" in alice

@@ -36,6 +36,7 @@ __all__ = ["HEARTBEAT_S", "STALE_S", "LiveFiles", "LivePg", "SharedSessions", "c
 
 HEARTBEAT_S = 10.0
 STALE_S = 30.0  # three heartbeats missed: that host is gone
+ORPHAN_S = 60.0  # a row of this host's not open any more is deleted once it is this old
 SESSIONS_LOCK = "SELECT pg_advisory_xact_lock(hashtext('tutor serve_sessions'))"
 DB_DOWN = "The class database cannot be reached just now; try again in a minute."
 
@@ -155,9 +156,10 @@ class LivePg:
                             "UPDATE serve_sessions SET last_key = %s WHERE session_id = %s",
                             (row["last_key"], row["id"]),
                         )
-                conn.execute(
-                    "DELETE FROM serve_sessions WHERE server_id = %s AND NOT (session_id = ANY(%s))",
-                    (self.server_id, list(keep)),
+                conn.execute(  # older than a minute: never a session being admitted right now
+                    "DELETE FROM serve_sessions WHERE server_id = %s AND NOT (session_id = ANY(%s)) "
+                    "AND since < %s",
+                    (self.server_id, list(keep), time.time() - ORPHAN_S),
                 )
                 conn.execute(
                     "DELETE FROM serve_hosts WHERE heartbeat < now() - make_interval(secs => %s)",

@@ -15,6 +15,7 @@ newer schema is refused with a message. Every statement has a time limit, and co
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 from tutor.serve.roster import (
@@ -128,10 +129,13 @@ def migrate(conn, url: str = "") -> int:
 
 
 class PgRoster(Roster):
-    """The roster in the class's PostgreSQL database; one connection, made again if it drops."""
+    """The roster in the class's PostgreSQL database; one connection, made again if it drops,
+    shared by threads one statement or transaction at a time (the server reads it off its event
+    loop)."""
 
     def __init__(self, url: str, cls: ClassDir | None = None) -> None:
         self.url, self.cls = url, cls
+        self._lock = threading.RLock()  # one connection, one statement (or transaction) at a time
         self._conn = connect(url)
         migrate(self._conn, url)
 
@@ -145,6 +149,10 @@ class PgRoster(Roster):
 
     def _do(self, work):
         """``work(conn)``; a connection that dropped is made again once (the server restarted)."""
+        with self._lock:
+            return self._do_locked(work)
+
+    def _do_locked(self, work):
         import psycopg
 
         for attempt in (1, 2):

@@ -19,6 +19,7 @@ import signal
 import socket
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import asyncssh
@@ -97,6 +98,7 @@ class ServerState:
         )
         self.board = live_for(cls)  # who is connected: sessions.json, or the database's tables
         self.sessions = SharedSessions(limits, self.board) if cls.db else Sessions(limits)
+        self.writer = ThreadPoolExecutor(1, thread_name_prefix="live") if cls.db else None
         self.rate = RateLimit(limits.rate, limits.rate_window)
         self.live: set[Session] = set()
         self.tasks: set[asyncio.Task] = set()
@@ -155,8 +157,14 @@ class ServerState:
             }
             for s in self.live
         ]
+        if self.writer is None:
+            self._write_board(rows, list(ids.values()))
+        else:  # the database: in order, on one thread, never stalling the sessions open
+            self.writer.submit(self._write_board, rows, list(ids.values()))
+
+    def _write_board(self, rows: list[dict], keep: list[str]) -> None:
         try:
-            self.board.write(rows, list(ids.values()))
+            self.board.write(rows, keep)
         except RosterError as err:
             self.log(f"could not write who is connected: {err}")
 
@@ -250,13 +258,13 @@ class Connection(asyncssh.SSHServer):
     def public_key_auth_supported(self) -> bool:
         return True
 
-    def validate_public_key(self, username: str, key) -> bool:
+    async def validate_public_key(self, username: str, key) -> bool:
         if self.refusal:
             return False
         blob = base64.b64encode(key.public_data).decode()
         public = PublicKey(key.algorithm.decode(), blob)
-        try:
-            who = self._who(public)
+        try:  # off the event loop: a slow roster (a database) never stalls the sessions open
+            who = await asyncio.to_thread(self._who, public)
         except RosterError as err:  # the class database is away: nobody new can be told apart
             self.state.log(f"refused {public.fingerprint} from {self.address}: {err}")
             return False
@@ -352,6 +360,8 @@ async def serve(
         ticker.cancel()
         await asyncio.sleep(0.2)  # the last messages reach the clients
         await server.wait_closed()
+        if state.writer is not None:
+            state.writer.shutdown(wait=True)  # the last heartbeat first, then the rows go
         try:
             state.board.clear()
         except RosterError as err:

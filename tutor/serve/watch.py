@@ -51,25 +51,33 @@ class ClassWatch(App):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns(*COLUMNS)
-        self.action_reload()
+        self.show(self.read())  # the first reading before the first frame; later ones in a worker
         self.set_interval(self.refresh_s, self.action_reload)
 
     def action_reload(self) -> None:
         self.read_class()
 
+    def read(self) -> dict | str:
+        """The class now, or what stopped it being read (the database away)."""
+        try:
+            with self._reading:
+                return watch_view(self.cls, self.catalog, self.stores, time.time())
+        except RosterError as err:
+            return str(err)
+
     @work(thread=True, exclusive=True, group="read-class")
     def read_class(self) -> None:
         """Read the class off the UI thread: with a database a slow or absent server (up to
         its connect timeout) must not freeze the screen."""
-        try:
-            with self._reading:
-                view = watch_view(self.cls, self.catalog, self.stores, time.time())
-        except RosterError as err:  # the class database is away: say so, keep the last reading
-            if not get_current_worker().is_cancelled:
-                self.call_from_thread(self.show_problem, str(err))
-            return
+        result = self.read()
         if not get_current_worker().is_cancelled:
-            self.call_from_thread(self.show_view, view)
+            self.call_from_thread(self.show, result)
+
+    def show(self, result: dict | str) -> None:
+        if isinstance(result, str):  # the class database is away: say so, keep the last reading
+            self.show_problem(result)
+        else:
+            self.show_view(result)
 
     def show_problem(self, message: str) -> None:
         self.query_one("#tags", Static).update(Text(f"{message}; showing the last reading"))
