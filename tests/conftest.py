@@ -6,12 +6,21 @@ started (``TUTOR_TEST_PG``), else a throw-away cluster this run starts and stops
 the reason, except when ``TUTOR_REQUIRE_PG=1`` (CI), where they fail: in CI none is skipped.
 
 ``pg_url`` is a fresh, empty database on that server for one test, dropped after it.
+
+``own_cluster`` is ``(directory, url)`` of a cluster of the test's own, for a test that stops
+it (``pgcluster.stop(directory)``) and starts it again (``pgcluster.start_again(directory)``).
+
+``backend`` (parametrised: ``"sqlite"``, ``"postgres"``) runs a store test once on each backend:
+``backend.open(data_dir)`` opens the store as the app would (``open_store``: SQLite in
+``data_dir``, or the test's own PostgreSQL database for learner ``ada``), ``backend.db`` is what
+``--db`` would be (None for SQLite) and ``backend.name`` the backend's name.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -56,3 +65,42 @@ def pg_url(pg_server):
     finally:
         with psycopg.connect(pg_server, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class Backend:
+    """One backend for a store test: ``open(data_dir, learner)`` and ``db`` (see the docstring)."""
+
+    def __init__(self, name: str, db: str | None) -> None:
+        self.name, self.db = name, db
+
+    def open(self, data_dir, learner: str = "ada"):
+        from tutor.progress import open_store
+
+        return open_store(self.db, data_dir, learner)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request):
+    if request.param == "sqlite":
+        return Backend("sqlite", None)
+    return Backend("postgres", request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def own_cluster(pg_server):  # pg_server: skipped (or failed, in CI) as the others are
+    # not under tmp_path: pytest's folders are 0700, and as root the server runs as postgres
+    directory = Path(tempfile.mkdtemp(prefix="tutor-pg-own-"))
+    try:
+        url = pgcluster.start(directory)
+    except (pgcluster.ClusterError, OSError) as err:
+        if os.environ.get("TUTOR_REQUIRE_PG") == "1":
+            pytest.fail(f"PostgreSQL is required here (TUTOR_REQUIRE_PG=1): {err}")
+        pytest.skip(f"no PostgreSQL server: {err}")
+    try:
+        yield directory, url
+    finally:
+        pgcluster.stop(directory)
+        shutil.rmtree(directory, ignore_errors=True)

@@ -1,4 +1,8 @@
-"""The progress store: what a learner does is kept, across restarts, crashes and two sessions."""
+"""The progress store: what a learner does is kept, across restarts, crashes and two sessions.
+
+The tests about the store's behaviour run on both backends (the ``backend`` fixture of
+``tests/conftest.py``: SQLite in the data directory, and PostgreSQL); the ones about SQLite's
+files (corrupt, unwritable, permissions) on SQLite only."""
 
 from __future__ import annotations
 
@@ -17,13 +21,18 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def store(tmp_path):
-    with Progress(tmp_path / "data") as progress:
+def store(tmp_path, backend):
+    with backend.open(tmp_path / "data") as progress:
         yield progress
 
 
-def test_a_new_store_knows_nothing(store, tmp_path):
+def test_a_new_sqlite_store_is_a_file_in_the_data_dir(tmp_path):
+    with Progress(tmp_path / "data") as progress:
+        assert progress.notice is None
     assert (tmp_path / "data" / DB_NAME).is_file()
+
+
+def test_a_new_store_knows_nothing(store):
     assert store.notice is None
     assert store.state("derivative") is LessonState.NOT_STARTED
     assert store.position("derivative") == ""
@@ -45,14 +54,14 @@ def test_states_follow_what_the_learner_did(store):
     assert store.state("derivative") == "done" and store.position("derivative") == "b1"
 
 
-def test_everything_survives_a_restart(tmp_path):
+def test_everything_survives_a_restart(tmp_path, backend):
     data = tmp_path / "data"
-    with Progress(data) as first:
+    with backend.open(data) as first:
         first.set_position("backprop-by-hand", "b5")
         first.complete_block("backprop-by-hand", "b3")
         first.record_attempt("backprop-by-hand", "b3", "-4", False, ["used-own-input"])
         first.complete_lesson("derivative")
-    with Progress(data) as second:
+    with backend.open(data) as second:
         assert second.position("backprop-by-hand") == "b5"
         assert second.state("backprop-by-hand") == "in progress"
         assert second.completed_blocks("backprop-by-hand") == {"b3"}
@@ -186,9 +195,9 @@ def test_data_dir_that_cannot_be_created_keeps_progress_in_memory(tmp_path):
     assert blocker.read_text() == "in the way"
 
 
-def test_two_sessions_at_once_lose_nothing(tmp_path):
+def test_two_sessions_at_once_lose_nothing(tmp_path, backend):
     data = tmp_path / "data"
-    with Progress(data) as one, Progress(data) as two:
+    with backend.open(data) as one, backend.open(data) as two:
         for i in range(20):
             one.record_attempt("lesson", f"b{i}", f"one-{i}", True, [])
             two.record_attempt("lesson", f"b{i}", f"two-{i}", False, [])
@@ -202,9 +211,9 @@ def test_two_sessions_at_once_lose_nothing(tmp_path):
 WRITER = textwrap.dedent(
     """
     import sys
-    from tutor.progress import Progress
-    data, name, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    progress = Progress(data)
+    from tutor.progress import open_store
+    data, name, count, db = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] or None
+    progress = open_store(db, data, "ada")
     for i in range(count):
         progress.record_attempt("lesson", f"b{i}", f"{name}-{i}", True, [name])
         progress.complete_block(name, f"b{i}")
@@ -213,14 +222,15 @@ WRITER = textwrap.dedent(
 )
 
 
-def test_concurrent_processes_lose_nothing(tmp_path):
+def test_concurrent_processes_lose_nothing(tmp_path, backend):
     data = tmp_path / "data"
-    Progress(data).close()
+    backend.open(data).close()
     writers = [
-        subprocess.Popen([sys.executable, "-c", WRITER, str(data), f"w{n}", "40"], cwd=REPO) for n in range(4)
+        subprocess.Popen([sys.executable, "-c", WRITER, str(data), f"w{n}", "40", backend.db or ""], cwd=REPO)
+        for n in range(4)
     ]
     assert [w.wait(timeout=120) for w in writers] == [0, 0, 0, 0]
-    with Progress(data) as progress:
+    with backend.open(data) as progress:
         answers = [a.answer for a in progress.attempts()]
         assert sorted(answers) == sorted(f"w{n}-{i}" for n in range(4) for i in range(40))
         for n in range(4):
@@ -233,8 +243,8 @@ def test_concurrent_processes_lose_nothing(tmp_path):
 HANGUP = textwrap.dedent(
     """
     import sys, time
-    from tutor.progress import Progress
-    progress = Progress(sys.argv[1])
+    from tutor.progress import open_store
+    progress = open_store(sys.argv[2] or None, sys.argv[1], "ada")
     progress.record_attempt("lesson", "b2", "6", True, [])
     progress.complete_block("lesson", "b2")
     assert progress.flush(30)  # writes are queued: "written" once they are committed
@@ -245,10 +255,13 @@ HANGUP = textwrap.dedent(
 
 
 @pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGKILL])
-def test_a_dropped_session_keeps_what_was_answered(tmp_path, sig):
+def test_a_dropped_session_keeps_what_was_answered(tmp_path, sig, backend):
     data = tmp_path / "data"
     proc = subprocess.Popen(
-        [sys.executable, "-c", HANGUP, str(data)], cwd=REPO, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", HANGUP, str(data), backend.db or ""],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stdout.readline().strip() == "written"
@@ -259,7 +272,7 @@ def test_a_dropped_session_keeps_what_was_answered(tmp_path, sig):
             proc.kill()
             proc.wait()
         proc.stdout.close()
-    with Progress(data) as progress:
+    with backend.open(data) as progress:
         assert progress.completed_blocks("lesson") == {"b2"}
         assert [a.answer for a in progress.attempts()] == ["6"]
 

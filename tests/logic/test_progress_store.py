@@ -321,18 +321,24 @@ def test_close_says_plainly_what_could_not_be_written(tmp_path):
     assert stored_answers(data) == []
 
 
-def test_a_write_tried_again_after_it_landed_is_stored_once(tmp_path):
+def committed_answers(backend, data: Path) -> list[str]:
+    """What is committed, read by a store opened afresh (another process's view)."""
+    with backend.open(data) as other:
+        return [a.answer for a in other.attempts()]
+
+
+def test_a_write_tried_again_after_it_landed_is_stored_once(tmp_path, backend):
     """Retrying is safe even if a commit that reported an error did land: each answer carries a
     stamp unique to the process, and the same answer is never inserted twice."""
     from tutor.progress.writes import Write, now
 
-    write = Write("attempt", "chain", 1, "6", True, ("t",), at=now())
-    with Progress(tmp_path / "data") as progress:
+    write = Write("attempt", "chain", "b1", "6", True, ("t",), at=now())
+    with backend.open(tmp_path / "data") as progress:
         progress._enqueue(write)
         progress._enqueue(write)
         assert progress.flush(timeout=10)
         progress.record_attempt("chain", "b1", "6", True, ["t"])  # the same answer again, later: kept
-    assert stored_answers(tmp_path / "data") == ["6", "6"]
+    assert committed_answers(backend, tmp_path / "data") == ["6", "6"]
     stamps = [now() for _ in range(1000)]
     assert len(set(stamps)) == 1000 and stamps == sorted(stamps)
 
@@ -435,10 +441,10 @@ def test_a_file_sqlite_cannot_open_is_left_where_it_is(tmp_path):
 # ---------------------------------------------------------------------- reads while writes land
 
 
-def test_a_read_sees_each_write_once_while_the_writer_commits(tmp_path):
+def test_a_read_sees_each_write_once_while_the_writer_commits(tmp_path, backend):
     """Reads overlay the queue on the database: a write that commits meanwhile must show once,
     never twice (in the file and still queued) nor not at all (gone from the queue, not yet seen)."""
-    with Progress(tmp_path / "data") as progress:
+    with backend.open(tmp_path / "data") as progress:
         seen, problems = [], []
 
         def reader():
@@ -460,4 +466,4 @@ def test_a_read_sees_each_write_once_while_the_writer_commits(tmp_path):
         thread.join(timeout=60)
         assert not thread.is_alive() and problems == []
         assert progress.flush(timeout=30)
-    assert stored_answers(tmp_path / "data") == [str(i) for i in range(300)]
+    assert committed_answers(backend, tmp_path / "data") == [str(i) for i in range(300)]

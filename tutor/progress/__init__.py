@@ -1,5 +1,6 @@
-"""The learner's progress, kept in SQLite (from the standard library). No Textual here: the
-command line and the tests use it directly.
+"""The learner's progress, kept in SQLite (from the standard library) or, for a class larger
+than one machine, in PostgreSQL (:func:`open_store`). No Textual here: the command line and the
+tests use it directly.
 
     from tutor.progress import Progress, LessonState
     with Progress(default_data_dir()) as progress:
@@ -17,10 +18,15 @@ One module for each job:
   a full disk read as a snapshot, progress kept in memory; the permissions of the directory and
   the file;
 * :mod:`~tutor.progress.schema`: the tables, checking and creating them, the connections;
+* :mod:`~tutor.progress.backend`: :func:`open_store` and :func:`db_from` (``--db`` / ``TUTOR_DB``);
+* :mod:`~tutor.progress.pg_store`, :mod:`~tutor.progress.pg_schema`: the same store on
+  PostgreSQL (psycopg imported only then), its tables, migrations and timeouts;
+* :mod:`~tutor.progress.importing`: a learner's SQLite progress into PostgreSQL (`tutor db import`);
 * :mod:`~tutor.progress.records`: what a read hands back (:class:`LessonState`, :class:`Attempt`);
 * :mod:`~tutor.progress.summary`: the misconception summary of `tutor progress` (:func:`tag_summary`).
 """
 
+from tutor.progress.backend import BadDatabase, db_from, default_learner, open_store
 from tutor.progress.records import Attempt, LessonState, lesson_state
 from tutor.progress.schema import DB_NAME
 from tutor.progress.store import CLOSE_TIMEOUT_S, Progress, default_data_dir
@@ -30,9 +36,13 @@ __all__ = [
     "CLOSE_TIMEOUT_S",
     "DB_NAME",
     "Attempt",
+    "BadDatabase",
     "LessonState",
     "Progress",
+    "db_from",
     "default_data_dir",
+    "default_learner",
     "lesson_state",
+    "open_store",
     "tag_summary",
 ]

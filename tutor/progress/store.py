@@ -186,10 +186,15 @@ class Progress:
             for conn in {id(c): c for c in (self._reader, writer) if c}.values():
                 try:
                     conn.close()
-                except sqlite3.Error:
+                except Exception:  # closing never hides what close() says
                     pass
         _open_stores.discard(self)
         return message
+
+    @property
+    def where(self) -> str:
+        """Where this progress is kept, in words for the command line."""
+        return str(self.data_dir)
 
     def __enter__(self):
         return self

@@ -67,7 +67,7 @@ class Write:
             return self._adopt_statements()
         out = [
             (
-                "INSERT INTO lesson (id, position, started_at) VALUES (?, '', ?) ON CONFLICT (id) DO NOTHING",
+                "INSERT INTO lesson (id, position, started_at) VALUES (?, '', ?) ON CONFLICT DO NOTHING",
                 (self.lesson_id, self.at),
             )
         ]
@@ -115,11 +115,13 @@ class Write:
         out: list[tuple[str, tuple]] = []
         for index, block_id in enumerate(self.ids):
             old = (LEGACY_PREFIX + str(index), self.lesson_id)
-            # a block done under both names (an old file, then a new tutor) is kept once
+            # a block done under both names (an old file, then a new tutor) is kept once (the
+            # same SQL on SQLite and PostgreSQL: no UPDATE OR IGNORE)
             out.append(
                 (
-                    "UPDATE OR IGNORE block SET block_id = ? WHERE block_id = ? AND lesson_id = ?",
-                    (block_id, *old),
+                    "UPDATE block SET block_id = ? WHERE block_id = ? AND lesson_id = ? AND NOT EXISTS "
+                    "(SELECT 1 FROM block AS b WHERE b.block_id = ? AND b.lesson_id = ?)",
+                    (block_id, *old, block_id, self.lesson_id),
                 )
             )
             out.append(("DELETE FROM block WHERE block_id = ? AND lesson_id = ?", old))

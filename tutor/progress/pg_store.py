@@ -1,0 +1,171 @@
+"""The progress store on PostgreSQL: the same :class:`~tutor.progress.Progress` API, for one
+learner of a database that holds every learner (``open_store("postgresql://…", data_dir,
+learner)``).
+
+Everything the SQLite store promises holds here: the write methods queue and return at once; the
+writer thread commits the queue in order, each write as one transaction, retrying a failing write
+until it lands, once (an answer's stamp makes a retried insert a no-op, so a commit whose reply
+was lost with the connection is not stored twice); reads see the queue.
+
+**The database goes away** (unreachable at start, stopped or restarted mid-lesson): the learner
+keeps working. Writes wait in the queue, in memory, and are written, in order, once, when the
+server is back (the writer reconnects on its next try, its backoff growing to two seconds);
+meanwhile ``status`` says "3 answers waiting to be saved: <the server's error>", the app's quiet
+notice. Reads go on too: each query's last good answer is kept, and while the server cannot be
+reached a read returns it with every write of this session made since applied on top, so the
+learner sees what they did; ``warning`` says their progress could not be read. A read that fails
+does not try the server again for ``READ_RETRY_S`` (so a dead server costs the screen at most one
+connect timeout every few seconds). The queue is not a file: what a killed process (``kill -9``,
+a power cut) had not yet written is lost (see docs/hosting.md).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from tutor.progress.pg_schema import NewerDatabase, connect, migrate, pg_sql, redact
+from tutor.progress.store import Progress, _open_stores
+from tutor.progress.writer import WriteQueue
+from tutor.progress.writes import Write
+
+__all__ = ["READ_RETRY_S", "PgProgress"]
+
+READ_RETRY_S = 3.0  # after a failed read, how long reads use what they last saw
+READ_CONNECT_TIMEOUT_S = 2  # libpq's shortest: a read on the UI thread waits at most this
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip() or type(err).__name__
+    return text.splitlines()[0].strip()
+
+
+class PgProgress(Progress):
+    """One learner's progress in a PostgreSQL database (see the module docstring).
+
+    Opening connects and migrates at once when it can (raising :class:`NewerDatabase` for a
+    database of a newer tutor); when the server cannot be reached it starts anyway, with
+    ``warning`` saying so, and the writer connects when the server is back."""
+
+    def __init__(self, url: str, learner: str, data_dir=None) -> None:
+        if not learner:
+            raise ValueError("a learner name is needed to keep progress in PostgreSQL")
+        self.url = url
+        self.learner = learner
+        self.database = redact(url)
+        self.data_dir = Path(data_dir) if data_dir is not None else Path()
+        self.path = None
+        self._memory = False
+        self._notice = None
+        self._read_problem = None
+        self._reader = None
+        self._reader_is_snapshot = False
+        self._next_reader_try = 0.0
+        self._writer_conn = None
+        self._writer_ready = False
+        self._snapshot = threading.RLock()
+        self._cache: dict[tuple, tuple[list[tuple], int]] = {}  # query -> (rows, landed count then)
+        self._landed: list[Write] = []  # this session's writes that landed, in order
+        self._writes = WriteQueue(self._commit, self._describe)
+        try:
+            self._open_writer()
+        except NewerDatabase:
+            raise
+        except Exception as err:
+            self._read_problem = self._unreachable(err)
+            self._next_reader_try = time.monotonic() + READ_RETRY_S
+        _open_stores.add(self)
+
+    @property
+    def where(self) -> str:
+        return f"{self.database} (learner {self.learner})"
+
+    def _describe(self, err: BaseException) -> str:
+        return _first_line(err)
+
+    def _unreachable(self, err: BaseException) -> str:
+        return (
+            f"Progress could not be read from {self.database} just now ({_first_line(err)}); "
+            "what you do is kept and saved when the database is back."
+        )
+
+    # ------------------------------------------------------------------ the writer's side
+
+    def _open_writer(self):
+        if self._writer_ready and self._writer_conn is not None and not self._writer_conn.closed:
+            return self._writer_conn
+        self._drop_writer()
+        conn = connect(self.url)
+        try:
+            migrate(conn, self.database)
+            conn.close()
+            conn = connect(self.url, self.learner)
+        except BaseException:
+            conn.close()
+            raise
+        self._writer_conn, self._writer_ready = conn, True
+        return conn
+
+    def _drop_writer(self) -> None:
+        conn, self._writer_conn, self._writer_ready = self._writer_conn, None, False
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:
+                pass
+
+    def _commit(self, write: Write) -> None:
+        conn = self._open_writer()
+        try:
+            for sql, params in write.statements():
+                conn.execute(pg_sql(sql), params)
+            with self._snapshot:
+                conn.commit()
+                self._landed.append(write)
+                self._writes.landed()
+        except BaseException:
+            try:
+                conn.rollback()
+            except Exception:
+                pass
+            if conn.closed or conn.broken:
+                self._drop_writer()  # the next try connects again
+            raise
+
+    # ------------------------------------------------------------------ reading
+
+    def _read(self, sql: str, params: tuple = ()) -> tuple[list[tuple], list[Write]]:
+        key = (sql, params)
+        with self._snapshot:
+            rows = None
+            # while the writer's tries fail the server is away: read what was seen, never wait
+            server_away = self._writes.error is not None
+            if not self._writes.closed and not server_away and time.monotonic() >= self._next_reader_try:
+                try:
+                    if self._reader is None or self._reader.closed or self._reader.broken:
+                        self._close_reader()
+                        self._reader = connect(self.url, self.learner, connect_timeout=READ_CONNECT_TIMEOUT_S)
+                    rows = self._reader.execute(pg_sql(sql), params).fetchall()
+                    self._reader.rollback()  # end the read's transaction (no idle-in-transaction)
+                    self._read_problem = None
+                    self._cache[key] = (rows, len(self._landed))
+                except Exception as err:
+                    self._close_reader()
+                    self._read_problem = self._unreachable(err)
+                    self._next_reader_try = time.monotonic() + READ_RETRY_S
+                    rows = None
+            queued = self._writes.queued()
+            if rows is not None:
+                return rows, queued
+            # the server cannot be read: what this query saw last, and every write since
+            cached, seen = self._cache.get(key, ([], 0))
+            return list(cached), self._landed[seen:] + queued
+
+    def _close_reader(self) -> None:
+        conn, self._reader = self._reader, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:
+                pass
