@@ -49,7 +49,7 @@ SKILLS: tuple[Skill, ...] = (
     Skill("initialisation", "initialising weights", ("equal-init",), "mlp"),
     Skill("zero-grad", "zero_grad", ("forgot-zero-grad", "zero-grad-after-backward"), "zero-grad"),
     Skill("update-sign", "the update's sign", ("update-wrong-sign",), "training-loop"),
-    Skill("step-order", "the training step's order", ("update-before-backward",), "training-loop"),
+    Skill("step-order", "the step's order", ("update-before-backward",), "training-loop"),
     Skill("learning-rate", "the learning rate", ("lr-too-high", "forgot-learning-rate"), "learning-rate"),
 )
 
@@ -118,14 +118,14 @@ def mastery(
         due = sum(item.is_due(today) for item in open_items)
         where = where_it_shows(catalog, skill.lesson_id, skill.tags)
         if not answers:
-            level, step = "not met", f"start: {where}"
+            level, step = "not met", f"→ {where}"
         elif open_items:
             level = "practising" if all(i.right_days >= 1 for i in open_items) else "needs work"
             if due:
-                step = f"review {due} due now (r on the lesson list)"
+                step = f"review: {due} due now"
             else:
                 wait = min(i.wait_days(today) or 0 for i in open_items)
-                step = f"review in {wait} day{'s' * (wait != 1)}; or reread {where}"
+                step = f"review in {wait} day{'s' * (wait != 1)}"
         else:
             level, step = "solid", "nothing: keep going"
         right = sum(a.correct for a in answers)

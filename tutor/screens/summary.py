@@ -1,7 +1,8 @@
 """How it went: a lesson's answers (or the whole course's) in a few lines, and the misconceptions
 the learner's answers showed, each with the lesson part that shows the point.
 
-Opened with ``s`` from a lesson (that lesson) and from the list of lessons (the course). The
+Opened with ``s`` from a lesson (that lesson) and from the list of lessons (the course); ``m``
+there opens the mastery view (:mod:`tutor.screens.mastery`). The
 text is built by :func:`summary_text`, a pure function of the catalogue and the attempts.
 """
 
@@ -86,6 +87,9 @@ class SummaryScreen(Screen):
 
     BINDINGS = [
         Binding("q,escape,s", "leave", "Back", id="summary.back", tooltip="Back where you were"),
+        Binding(
+            "m", "mastery", "Mastery", id="summary.mastery", tooltip="Each skill, your level and what next"
+        ),
     ]
 
     app = getters.app(TutorApp)
@@ -102,6 +106,11 @@ class SummaryScreen(Screen):
         with VerticalScroll(id="summary"):
             yield Static(summary_text(self.app.catalog, self.app.progress, self.lesson_id), id="summary-text")
         yield Footer()
+
+    def action_mastery(self) -> None:
+        from tutor.screens.mastery import MasteryScreen
+
+        self.app.push_screen(MasteryScreen())
 
     def action_leave(self) -> None:
         self.dismiss()
