@@ -188,3 +188,19 @@ def test_a_review_asks_new_numbers_after_each_answer():
     later = [review_question(item_for(lesson, block, attempts=n), CATALOG, TODAY) for n in range(3, 8)]
     assert first.quiz.program == same.quiz.program  # reopened the same day: the same question
     assert any(q.quiz.program != first.quiz.program for q in later)
+
+
+def test_a_long_program_keeps_its_numbers_and_draws_are_bounded_in_time():
+    from tutor.review import fresh
+
+    long_text = "a = 2\n" + "".join(f"n{i} = a * {i % 7 + 1}\n" for i in range(600))
+    assert len(long_text) > fresh.MAX_PROGRAM_CHARS
+    assert fresh_program(long_text, "x") is None
+    calls = []
+
+    def refuse(text):
+        calls.append(text)
+        return None
+
+    assert fresh_program("a = 2; b = 3; L = a * b", "x", accept=refuse) is None
+    assert 0 < len(calls) <= fresh.MAX_DRAWS

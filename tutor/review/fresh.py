@@ -7,7 +7,8 @@ each keeps its sign and its order of magnitude and gets one significant figure (
 its shape (a relu's input stays negative, a log's positive) and stays workable by hand. A draw is
 refused when the program does not run with it, when its backward pass fails, when a division or
 a log meets a number near 0, or when a value or gradient grows far beyond the original's; after
-``MAX_DRAWS`` refusals there are no fresh numbers and the block comes back as it was. The draws
+``MAX_DRAWS`` refusals (or ``MAX_SECONDS`` of them, or for a program over ``MAX_PROGRAM_CHARS``)
+there are no fresh numbers and the block comes back as it was. The draws
 come from ``random.Random(seed)``: the same seed gives the same question.
 
 :func:`fresh_quiz` rewrites a quiz block's TOML with the new program and reads it with the quiz
@@ -25,6 +26,7 @@ import ast
 import math
 import random
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -43,6 +45,8 @@ __all__ = [
 ]
 
 MAX_DRAWS = 40  # tries at new leaves before giving up on fresh numbers
+MAX_SECONDS = 1.0  # ... and the time all tries may take (a draw builds the graph and its backward)
+MAX_PROGRAM_CHARS = 4000  # a longer program (a lesson's are a line or two) keeps its numbers
 GROWTH = 100.0  # a value or gradient may be this many times the original's largest (or 100)
 NEAR_ZERO = 0.05  # smallest |x| a division (x ** -k) or a log may meet
 _DIGITS = (1, 2, 3, 4, 5, 6, 7, 8, 9)
@@ -132,6 +136,8 @@ def fresh_program(
 
     ``accept(new_text)`` may refuse a draw by returning None (a quiz whose wrong answer now
     equals the right one, say)."""
+    if not isinstance(text, str) or len(text) > MAX_PROGRAM_CHARS:
+        return None
     try:
         program = parse_program(text, output=output)
     except ProgramError:
@@ -142,7 +148,10 @@ def fresh_program(
         return None
     bound = GROWTH * max(base, 1.0)
     rng = random.Random(str(seed))
+    deadline = time.monotonic() + MAX_SECONDS
     for _ in range(MAX_DRAWS):
+        if time.monotonic() > deadline:
+            break
         values = {name: draw_leaf(v, rng) for name, v in leaves.items()}
         if values == leaves:
             continue

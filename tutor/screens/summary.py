@@ -19,19 +19,9 @@ from textual.widgets import Footer, Header, Static
 from tutor.app import TutorApp
 from tutor.misconceptions import CATALOGUE
 from tutor.progress import LessonState, tag_summary
+from tutor.review.skills import where_it_shows
 
 __all__ = ["SummaryScreen", "summary_text"]
-
-
-def _where_it_shows(catalog, lesson_id: str, tag: str) -> str:
-    """ "<lesson title>, part N": the first block of the teaching lesson that names the tag."""
-    lesson = catalog.get(lesson_id)
-    if lesson is None:
-        return lesson_id
-    for block in lesson.blocks:
-        if block.interactive and f'"{tag}"' in block.text:
-            return f"{lesson.title}, part {block.index + 1}"
-    return lesson.title
 
 
 def _answers_line(attempts) -> str:
@@ -78,7 +68,7 @@ def summary_text(catalog, progress, lesson_id: str | None = None) -> Text:
         text.append(f" ({times}; {mark})\n")
         if known:
             text.append(f"  {known.explanation}\n")
-            text.append(f"  Shown in: {_where_it_shows(catalog, known.lesson_id, entry['tag'])}.\n")
+            text.append(f"  Shown in: {where_it_shows(catalog, known.lesson_id, [entry['tag']])}.\n")
     return text
 
 
