@@ -16,6 +16,7 @@ Screens:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -82,8 +83,11 @@ class TutorApp(App):
         step_program: Program | None = None,
         step_title: str = "",
         train_task: Task | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         super().__init__()
+        # what "today" is for the review schedule (tests pass a simulated clock)
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.catalog = catalog
         self.progress = progress
         self._open_at_start = open_lesson
@@ -94,6 +98,10 @@ class TutorApp(App):
         self._notices_shown: set[str] = set()
         self._waiting_error: str | None = None  # why answers wait to be written, while they do
         self._unwatch_saving: Callable[[], None] | None = None
+
+    def today(self) -> date:
+        """The day reviews are due by (UTC, as the progress store stamps answers)."""
+        return self.clock().astimezone(UTC).date()
 
     def get_default_screen(self) -> Screen:
         from tutor.screens.home import HomeScreen

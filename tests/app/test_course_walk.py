@@ -6,22 +6,31 @@ mode with the engine's number rounded as a learner would, to three significant f
 answered with the first right answer its block lists in ``[[examples]]`` (a number again to three
 figures), a training block is run to its last step. At the end card the lesson must be
 marked done in the progress store.
+
+Quizzes typed as text with a wrong answer among their examples get that one first (then the
+right one), so every such lesson leaves reviews behind. The next (simulated) day the walk goes
+back to the list of lessons, which must say how many are due, and does every review right: new
+numbers where the block has a program, answered with the engine's number for them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from textual.widgets import Input
 
+from tests.app.conftest import screen_text, squash, wait_until
 from tests.logic.test_course import PATH
 from tutor.lessons import builtin_lessons_dir, load_catalog
 from tutor.progress import Progress
 from tutor.quiz import grade
 from tutor.quiz.common import read_number
+from tutor.review.fresh import right_number
 from tutor.screens.lesson import LessonScreen
+from tutor.screens.review import ReviewQuizScreen, ReviewScreen
 from tutor.widgets.block_card import BlockCard, EndCard
 
 SIZE = (80, 24)
@@ -65,13 +74,29 @@ async def finish_debugger(pilot, screen) -> None:
     await pilot.press("q")
 
 
-async def answer_quiz(pilot, screen) -> None:
+def a_wrong_answer(quiz):
+    """The first example the block lists as wrong (None if it lists none)."""
+    return next((ex.answer for ex in quiz.examples or () if ex.verdict == "wrong"), None)
+
+
+async def answer_quiz(pilot, screen, wrong_first: bool = True) -> None:
     quiz = screen.quiz
-    answer = the_right_answer(quiz)
+    if quiz.examples:
+        answer = the_right_answer(quiz)
+    else:  # a review with new numbers lists no examples: the engine's number is the answer
+        answer = right_number(quiz)
+        assert grade(quiz, repr(answer)).correct
     if quiz.kind in ("numeric", "predict") and read_number(answer) is not None:
         answer = learner_rounding(read_number(answer))
     if quiz.kind in ("numeric", "predict", "code"):
         assert isinstance(screen.focused, Input)
+        wrong = a_wrong_answer(quiz) if wrong_first else None
+        if wrong is not None:
+            await type_text(pilot, wrong)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert not screen.solved and screen.verdict.message_kind == "wrong"
+            await pilot.press("a", "home", "ctrl+k")  # back to the answer, and clear it
         await type_text(pilot, answer)
         await pilot.press("enter")
     elif quiz.kind == "choice":
@@ -172,16 +197,71 @@ async def finish(pilot, app, card) -> None:
 # ----------------------------------------------------------------------------- the walk
 
 
+class Clock:
+    """The simulated day: the app's clock, and the stamps the progress store puts on answers."""
+
+    def __init__(self):
+        self.now = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+        self.ticks = 0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def stamp(self) -> str:
+        self.ticks += 1
+        return (self.now + timedelta(microseconds=self.ticks)).isoformat()
+
+
+async def review_everything(pilot, app, lesson_id: str) -> None:
+    """On the list of lessons: r, then every review due, right, until none is due."""
+    from tutor.review import due_items, review_items
+    from tutor.screens.debugger import DebuggerScreen
+
+    due = len(due_items(review_items(app.progress.attempts()), app.today()))
+    lesson = app.catalog.get(lesson_id)
+    wrong_first = [
+        b
+        for b in lesson.blocks
+        if b.kind == "quiz" and b.quiz.kind in ("numeric", "predict", "code") and a_wrong_answer(b.quiz)
+    ]
+    assert due == len(wrong_first)  # each quiz answered wrong first is due the next day
+    if not due:
+        assert "Review:" not in screen_text(app)
+        return
+    assert f"Review: {due} due" in screen_text(app)
+    await pilot.press("r")
+    await wait_until(pilot, lambda: isinstance(app.screen, ReviewScreen), "the review screen opened")
+    for n in range(due):
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        if isinstance(screen, ReviewQuizScreen):
+            await answer_quiz(pilot, screen, wrong_first=False)
+        else:
+            assert isinstance(screen, DebuggerScreen) and screen.predict
+            await finish_debugger(pilot, screen)
+        await wait_until(pilot, lambda: isinstance(app.screen, ReviewScreen), "back on the review list")
+        await pilot.pause()
+        assert "✓ Right: box 2 of 4" in squash(screen_text(app)), f"review {n + 1} of {lesson_id}"
+    assert "Nothing due today" in squash(screen_text(app))
+    await pilot.press("q")
+    await pilot.pause()
+    assert "Review: none due today" in screen_text(app)
+
+
 @pytest.mark.parametrize("lesson_id", [lid for lid, _ in PATH])
-async def test_walk_a_lesson_from_start_to_done(lesson_id, tmp_path):
+async def test_walk_a_lesson_from_start_to_done(lesson_id, tmp_path, monkeypatch):
+    import tutor.progress.store as store
     from tutor.app import TutorApp
 
+    clock = Clock()
+    monkeypatch.setattr(store, "now", clock.stamp)
     catalog = load_catalog([builtin_lessons_dir()])
     progress = Progress(tmp_path)
     lesson = catalog.get(lesson_id)
     openable = [b.index for b in lesson.blocks if b.interactive]
     try:
-        app = TutorApp(catalog, progress, open_lesson=lesson_id)
+        app = TutorApp(catalog, progress, open_lesson=lesson_id, clock=clock)
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
             screen = app.screen
@@ -201,5 +281,11 @@ async def test_walk_a_lesson_from_start_to_done(lesson_id, tmp_path):
             assert finished == openable
             await pilot.pause()
             assert progress.state(lesson_id) == "done"
+            # the next day, back on the list of lessons: what was answered wrong comes back
+            clock.now += timedelta(days=1)
+            await pilot.press("q")
+            await wait_until(pilot, lambda: not isinstance(app.screen, LessonScreen), "back on the list")
+            await pilot.pause()
+            await review_everything(pilot, app, lesson_id)
     finally:
         progress.close()

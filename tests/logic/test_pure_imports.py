@@ -27,6 +27,10 @@ PURE_TUTOR_MODULES = [
     "tutor.schema",
     "tutor.safe_eval",
     "tutor.coderules",
+    "tutor.review",
+    "tutor.review.fresh",
+    "tutor.review.questions",
+    "tutor.review.skills",
 ]
 
 

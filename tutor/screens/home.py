@@ -96,6 +96,14 @@ class HomeScreen(Screen):
 
     SUB_TITLE = "Lessons"
 
+    DEFAULT_CSS = """
+    HomeScreen #review-due {
+        height: auto;
+        padding: 0 2;
+        border-top: solid $primary;
+    }
+    """
+
     app = getters.app(TutorApp)
 
     BINDINGS = [
@@ -107,6 +115,20 @@ class HomeScreen(Screen):
             id="home.summary",
             tooltip="Your answers across the course, and the misconceptions they showed",
         ),
+        Binding(
+            "r",
+            "review",
+            "Review",
+            id="home.review",
+            tooltip="Ask again, with new numbers, the parts you got wrong that are due today",
+        ),
+        Binding(
+            "m",
+            "mastery",
+            "Mastery",
+            id="home.mastery",
+            tooltip="Each skill of backprop, your level in it and what to do next",
+        ),
     ]
 
     def __init__(self) -> None:
@@ -114,10 +136,13 @@ class HomeScreen(Screen):
         self._ids: list[str | None] = []  # lesson id of each option; None for section headings
         self._marked: int | None = None  # the row drawn with the ▶
         self._done: set[str] = set()  # the lessons done when the list was last drawn
+        self._reviews_due = 0  # review items due today (tutor.review), when the list was last drawn
+        self._answered = False  # any answer recorded yet (the mastery view is built from them)
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield LessonList(id="lessons")
+        yield Static(id="review-due")
         yield Static(id="details")
         yield Footer()
 
@@ -185,6 +210,23 @@ class HomeScreen(Screen):
         if target is not None:
             option_list.highlighted = target
         self._show_details()
+        self._show_reviews()
+
+    def _show_reviews(self) -> None:
+        """ "Review: N due (r)" above the details, once any answer was wrong."""
+        from tutor.review import due_items, review_items
+
+        attempts = self.app.progress.attempts()
+        items = review_items(attempts)
+        self._answered = bool(attempts)
+        self._reviews_due = len(due_items(items, self.app.today()))
+        line = self.query_one("#review-due", Static)
+        line.display = bool(items)
+        if self._reviews_due:
+            line.update(Text(f"Review: {self._reviews_due} due · r to start", style="bold"))
+        elif items:
+            line.update(Text("Review: none due today"))
+        self.refresh_bindings()
 
     def _mark(self, index: int | None) -> None:
         """Move the ``▶`` to row ``index``, redrawing only the two rows that change."""
@@ -260,6 +302,23 @@ class HomeScreen(Screen):
         from tutor.screens.summary import SummaryScreen
 
         self.app.push_screen(SummaryScreen())
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        if action == "review":
+            return self._reviews_due > 0  # else hidden: nothing to review today
+        if action == "mastery":
+            return self._answered  # else hidden: no answer to read a level from yet
+        return True
+
+    def action_review(self) -> None:
+        from tutor.screens.review import ReviewScreen
+
+        self.app.push_screen(ReviewScreen())
+
+    def action_mastery(self) -> None:
+        from tutor.screens.mastery import MasteryScreen
+
+        self.app.push_screen(MasteryScreen())
 
     def on_screen_resume(self) -> None:
         self.refresh_list()

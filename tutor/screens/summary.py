@@ -1,7 +1,8 @@
 """How it went: a lesson's answers (or the whole course's) in a few lines, and the misconceptions
 the learner's answers showed, each with the lesson part that shows the point.
 
-Opened with ``s`` from a lesson (that lesson) and from the list of lessons (the course). The
+Opened with ``s`` from a lesson (that lesson) and from the list of lessons (the course); ``m``
+there opens the mastery view (:mod:`tutor.screens.mastery`). The
 text is built by :func:`summary_text`, a pure function of the catalogue and the attempts.
 """
 
@@ -18,19 +19,9 @@ from textual.widgets import Footer, Header, Static
 from tutor.app import TutorApp
 from tutor.misconceptions import CATALOGUE
 from tutor.progress import LessonState, tag_summary
+from tutor.review.skills import where_it_shows
 
 __all__ = ["SummaryScreen", "summary_text"]
-
-
-def _where_it_shows(catalog, lesson_id: str, tag: str) -> str:
-    """ "<lesson title>, part N": the first block of the teaching lesson that names the tag."""
-    lesson = catalog.get(lesson_id)
-    if lesson is None:
-        return lesson_id
-    for block in lesson.blocks:
-        if block.interactive and f'"{tag}"' in block.text:
-            return f"{lesson.title}, part {block.index + 1}"
-    return lesson.title
 
 
 def _answers_line(attempts) -> str:
@@ -77,7 +68,7 @@ def summary_text(catalog, progress, lesson_id: str | None = None) -> Text:
         text.append(f" ({times}; {mark})\n")
         if known:
             text.append(f"  {known.explanation}\n")
-            text.append(f"  Shown in: {_where_it_shows(catalog, known.lesson_id, entry['tag'])}.\n")
+            text.append(f"  Shown in: {where_it_shows(catalog, known.lesson_id, [entry['tag']])}.\n")
     return text
 
 
@@ -86,6 +77,9 @@ class SummaryScreen(Screen):
 
     BINDINGS = [
         Binding("q,escape,s", "leave", "Back", id="summary.back", tooltip="Back where you were"),
+        Binding(
+            "m", "mastery", "Mastery", id="summary.mastery", tooltip="Each skill, your level and what next"
+        ),
     ]
 
     app = getters.app(TutorApp)
@@ -102,6 +96,11 @@ class SummaryScreen(Screen):
         with VerticalScroll(id="summary"):
             yield Static(summary_text(self.app.catalog, self.app.progress, self.lesson_id), id="summary-text")
         yield Footer()
+
+    def action_mastery(self) -> None:
+        from tutor.screens.mastery import MasteryScreen
+
+        self.app.push_screen(MasteryScreen())
 
     def action_leave(self) -> None:
         self.dismiss()
