@@ -258,15 +258,29 @@ class DecisionBoundary(Widget):
         shade = self.get_component_rich_style("boundary--positive")
         bold = self.get_component_rich_style("boundary--point")
         wrong = self.get_component_rich_style("boundary--wrong")
+        # one span per run of cells drawn alike, not one per cell: a grid of 800 cells in a few
+        # dozen spans, which is what Textual's rendering of the pane costs
+        run, run_style = [], None
         for r, row in enumerate(self.grid):
             for c, says_positive in enumerate(row):
                 mark = points.get((r, c))
                 if mark is None:
-                    text.append(POSITIVE if says_positive else NEGATIVE, shade if says_positive else "")
+                    char, style = (POSITIVE, shade) if says_positive else (NEGATIVE, "")
                 else:
                     right = mark == MARK_BOTH or (mark == MARK_POSITIVE) == says_positive
-                    text.append(mark, bold if right else wrong)
-            text.append("\n")
+                    char, style = mark, bold if right else wrong
+                if style is not run_style and run:
+                    text.append("".join(run), run_style)
+                    run = []
+                run_style = style
+                run.append(char)
+            if run_style != "" and run:  # the line's end is unstyled, as its blank cells are
+                text.append("".join(run), run_style)
+                run = []
+            run_style = ""
+            run.append("\n")
+        if run:
+            text.append("".join(run), run_style)
         legend = f"+ o samples, · says +1, {self.caption}".rstrip(", ")
         text.append(legend, self.get_component_rich_style("boundary--legend"))
         return text
