@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import reduce
+from functools import cached_property, reduce
 
 from engine.mistakes import HIGH_LR_FACTOR, MISTAKES, TRAINING
 from engine.nn import ACTIVATIONS, DISPLAY_NAMES, float_activation
@@ -113,7 +113,7 @@ class Snapshot:
     layers: tuple  # per layer, per neuron: (weights, bias, activation name)
     squash: bool  # bce on a model without a sigmoid at the end: the driver adds one
     threshold: float  # an output above it says +1: 0.5 for probabilities (bce), else 0
-    outputs: tuple[float, ...]  # the output for every sample of the data
+    xs: Sequence[Sequence[float]] = field(default=(), compare=False, repr=False)  # the data (not copied)
 
     @classmethod
     def take(cls, trainer: Trainer) -> Snapshot:
@@ -124,8 +124,13 @@ class Snapshot:
         bce = trainer.task.loss.kind == "bce"
         squash = bce and layers[-1][0][2] != "sigmoid"
         values = tuple(trainer.model.parameter_values())
-        shell = cls(trainer.steps_done, values, layers, squash, 0.5 if bce else 0.0, ())
-        return replace(shell, outputs=tuple(shell.output(x) for x in trainer.data.xs))
+        return cls(trainer.steps_done, values, layers, squash, 0.5 if bce else 0.0, trainer.data.xs)
+
+    @cached_property
+    def outputs(self) -> tuple[float, ...]:
+        """The output for every sample of the data, worked out when first asked for: a run takes a
+        snapshot every step, and the screen draws only a few of them a second."""
+        return tuple(self.output(x) for x in self.xs)
 
     def output(self, x: Sequence[float]) -> float:
         for layer in self.layers:

@@ -234,3 +234,18 @@ def test_a_rest_between_paced_steps_ends_at_once_on_a_halt_or_a_stop():
     started = time.monotonic()
     orders.rest(10.0, stop.is_set)
     assert time.monotonic() - started < 2.0
+
+
+def test_a_tick_leaves_the_predictions_to_whoever_draws_them(monkeypatch):
+    # a run takes a snapshot every step; the screen draws a few a second: the float network runs
+    # over every sample only for a snapshot whose outputs are asked for
+    calls = []
+    original = Snapshot.output
+    monkeypatch.setattr(Snapshot, "output", lambda self, x: calls.append(x) or original(self, x))
+    training = Training(read_task(SEEDS_TASK))
+    for _ in range(3):
+        ticks = training.tick()
+    assert calls == []
+    trainer = training.main.trainer
+    assert ticks[0].snapshot.outputs == tuple(trainer.predict(x) for x in trainer.data.xs)
+    assert len(calls) == len(trainer.data.xs)

@@ -33,7 +33,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, Header, Static
+from textual.widgets import ContentSwitcher, Header, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from engine.cancel import Cancelled
@@ -44,6 +44,7 @@ from tutor.widgets.boundary import DecisionBoundary
 from tutor.widgets.loss_plot import LossPlot
 from tutor.widgets.prediction_list import PredictionList, Predictions
 from tutor.widgets.run_status import RunStatus
+from tutor.widgets.steady_footer import SteadyFooter
 
 __all__ = ["TrainScreen", "SampleProgram"]  # SampleProgram: where the debugger's tests import it
 
@@ -194,7 +195,7 @@ class TrainScreen(Screen[bool]):
             with ContentSwitcher(initial="predictions", id="side"):
                 yield Predictions(id="predictions")
                 yield DecisionBoundary(id="boundary")
-        yield Footer(compact=True, show_command_palette=False)
+        yield SteadyFooter(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.table = self.query_one("#table", PredictionList)
