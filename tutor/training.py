@@ -360,6 +360,9 @@ class Training:
 # --------------------------------------------------------------------------- what the learner asked
 
 
+MAKE_WAY_SECONDS = 0.15  # the longest a worker waits for the UI each time it is asked to
+
+
 class Orders:
     """The steps the learner has asked for that the worker has not taken yet (thread-safe).
 
@@ -374,6 +377,9 @@ class Orders:
         self._left: float = 0  # steps still wanted; math.inf until halted
         self.continuous = False  # asked to run until paused (until cleared, also while pausing)
         self.halted = False  # asked to stop after the step in hand
+        self._way = threading.Event()  # clear while the UI has work in hand (see make_way)
+        self._way.set()
+        self._way_since = 0.0
 
     def run_on(self) -> None:
         with self._changed:
@@ -405,6 +411,22 @@ class Orders:
                 return False
             self._left -= 1
             return True
+
+    def make_way(self) -> None:
+        """The UI has work in hand (a key, a redraw): the worker waits at its next `give_way` until
+        `way_clear`, at most `MAKE_WAY_SECONDS`. Python runs one thread at a time, so a thread
+        training beside the UI would otherwise halve its speed and more (each hand-over waits)."""
+        if self._way.is_set():
+            self._way_since = time.monotonic()
+            self._way.clear()
+
+    def way_clear(self) -> None:
+        self._way.set()
+
+    def give_way(self) -> None:
+        """Wait while the UI has work in hand (see `make_way`)."""
+        if not self._way.is_set():
+            self._way.wait(max(0.0, self._way_since + MAKE_WAY_SECONDS - time.monotonic()))
 
     def rest(self, seconds: float, should_stop: Callable[[], bool] = lambda: False) -> None:
         """Wait up to ``seconds``, less once halted or once ``should_stop`` says so."""

@@ -249,3 +249,43 @@ def test_a_tick_leaves_the_predictions_to_whoever_draws_them(monkeypatch):
     trainer = training.main.trainer
     assert ticks[0].snapshot.outputs == tuple(trainer.predict(x) for x in trainer.data.xs)
     assert len(calls) == len(trainer.data.xs)
+
+
+def test_a_worker_gives_way_while_the_ui_has_work_in_hand_but_not_for_ever(monkeypatch):
+    import tutor.training as training_module
+
+    monkeypatch.setattr(training_module, "MAKE_WAY_SECONDS", 30.0)
+    orders, stop, rounds = Orders(), threading.Event(), [0]
+
+    def worker():  # as the training worker asks should_stop every few thousand values
+        while not stop.is_set():
+            orders.give_way()
+            rounds[0] += 1
+
+    def moves_on(since: int) -> bool:
+        deadline = time.monotonic() + 10
+        while rounds[0] <= since + 1:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.005)
+        return True
+
+    thread = threading.Thread(target=worker, daemon=True)
+    thread.start()
+    try:
+        assert moves_on(0)
+        orders.make_way()  # a key: the worker waits...
+        time.sleep(0.05)
+        held = rounds[0]
+        time.sleep(0.3)
+        assert rounds[0] <= held + 1
+        orders.way_clear()  # ... until the screen has repainted
+        assert moves_on(rounds[0])
+        monkeypatch.setattr(training_module, "MAKE_WAY_SECONDS", 0.2)
+        orders.make_way()  # and a way never cleared holds it up only so long
+        time.sleep(0.05)
+        assert moves_on(rounds[0])
+    finally:
+        stop.set()
+        orders.way_clear()
+        thread.join(5)

@@ -200,6 +200,7 @@ class TrainScreen(Screen[bool]):
     def on_mount(self) -> None:
         self.table = self.query_one("#table", PredictionList)
         self.boundary = self.query_one("#boundary", DecisionBoundary)
+        self.boundary.give_way = self._orders.give_way
         self.query_one("#side").border_title = "predictions"
         data, targets = self.main.trainer.data, self.main.trainer.targets
         if self.two_d:
@@ -254,6 +255,7 @@ class TrainScreen(Screen[bool]):
         worker, app = get_current_worker(), self.app
 
         def should_stop() -> bool:
+            orders.give_way()  # (asked every few thousand values: a key waits a millisecond or two)
             # the app cancels its workers only late in shutting down: return_code is set at once
             return worker.is_cancelled or app.return_code is not None
 
@@ -392,7 +394,17 @@ class TrainScreen(Screen[bool]):
             else:
                 self._flush_timer = self.set_timer(wait, self._flush)
 
+    def on_key(self, event) -> None:
+        self._make_way()  # (the key's own work comes after this handler, its repaint after that)
+
+    def _make_way(self) -> None:
+        """While a worker trains: it waits until the screen has repainted (see `Orders.make_way`)."""
+        if self.busy:
+            self._orders.make_way()
+            self.call_after_refresh(self._orders.way_clear)
+
     def _flush(self) -> None:
+        self._make_way()
         if self._flush_timer is not None:
             self._flush_timer.stop()
             self._flush_timer = None

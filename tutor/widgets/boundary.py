@@ -135,6 +135,9 @@ class DecisionBoundary(Widget):
         self._rest_timer = None
         self._started = 0.0  # when the grid in hand was started
         self._shown = False  # on screen (Show and Hide events)
+        # called between cells by the thread working a grid out: the training screen's hands the
+        # interpreter to the UI while it has a key or a redraw in hand (`Orders.give_way`)
+        self.give_way: Callable[[], None] | None = None
 
     @property
     def grid_shape(self) -> tuple[int, int]:
@@ -197,8 +200,10 @@ class DecisionBoundary(Widget):
     def _work_out(self, positive: Positive, caption: str, shape: tuple[int, int]):
         worker = get_current_worker()
         app = self.app
+        give_way = self.give_way or (lambda: None)
 
         def checked(x: float, y: float) -> bool:
+            give_way()
             # asked between cells: a newer model, or a learner leaving, does not wait for the rest
             if worker.is_cancelled or app.return_code is not None:
                 raise _Abandoned
