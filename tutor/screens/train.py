@@ -29,7 +29,6 @@ from dataclasses import replace
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
@@ -39,6 +38,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from engine.cancel import Cancelled
 from engine.train import Task
 from tutor.screens.bug_picker import BugPicker
+from tutor.screens.train_keys import TRAIN_BINDINGS
 from tutor.training import Orders, Run, SampleProgram, Tick, Training, describe_task, next_rate
 from tutor.widgets.boundary import DecisionBoundary
 from tutor.widgets.loss_plot import LossPlot
@@ -70,77 +70,7 @@ class TrainScreen(Screen[bool]):
         "sample's graph with the current weights."
     )
 
-    BINDINGS = [
-        Binding(
-            "space",
-            "toggle_run",
-            "Run/Pause",
-            id="train.run",
-            tooltip="Start training, or pause it after the current step",
-        ),
-        Binding(
-            "s",
-            "step",
-            "Step",
-            id="train.step",
-            tooltip="Run exactly one training step (forward, zero_grad, backward, update)",
-        ),
-        Binding(
-            "plus,equals_sign",
-            "lr(1)",
-            "lr",
-            id="train.lr_up",
-            key_display="+/-",
-            tooltip="+ raises the learning rate, - lowers it (the run starts again from the initial weights)",
-        ),
-        Binding(
-            "minus",
-            "lr(-1)",
-            "lr down",
-            id="train.lr_down",
-            key_display="-",
-            show=False,  # the footer shows "+/- lr" on the key above
-            tooltip="Lower the learning rate (the run starts again from the initial weights)",
-        ),
-        Binding(
-            "r",
-            "reset",
-            "Reset",
-            id="train.reset",
-            tooltip="Back to the initial weights and step 0; drops the bug run",
-        ),
-        Binding(
-            "b",
-            "bug",
-            "Bug run",
-            id="train.bug",
-            tooltip="Rerun from the same initial weights with a classic bug, curve beside the correct one",
-        ),
-        Binding(
-            "v",
-            "swap_view",
-            "Boundary",
-            id="train.view",
-            tooltip="Swap the predictions table and the decision boundary (2-D data)",
-        ),
-        Binding(
-            "z",
-            "cycle_layout",
-            "Layout",
-            id="train.layout",
-            show=False,
-            tooltip="Both panes, the plot alone, or the table / boundary alone",
-        ),
-        Binding(
-            "d",
-            "debug",
-            "Debug",
-            id="train.debug",
-            show=False,
-            tooltip="Open the debugger on the selected sample's graph with the current weights",
-        ),
-        Binding("q,escape", "leave", "Close", id="train.close", tooltip="Stop training and leave"),
-    ]
+    BINDINGS = TRAIN_BINDINGS  # (tutor/screens/train_keys.py)
 
     LAYOUTS = ("split", "plot-only", "side-only")
     SIDE_TITLES = {"predictions": "predictions", "boundary": "decision boundary"}
