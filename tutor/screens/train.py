@@ -17,6 +17,12 @@ worker has returned (`_then`). Leaving, or quitting the app, abandons the step i
 is cancelled and the ``should_stop`` it hands the engine says so, so even a step near the budget of
 `engine.cost` (seconds long) ends within a fraction of a second, the trainer as it was before it.
 The decision boundary is worked out by its widget, off the UI thread.
+
+Python runs one thread at a time, so the worker and the UI take turns: the screen redraws on a
+clock (`REDRAW_SECONDS`, not per step; the boundary every `BOUNDARY_SECONDS`), a snapshot's
+predictions are worked out only when the table draws them, and while a key or a redraw is in hand
+the worker (and the boundary's grid) wait for the screen to repaint (`Orders.make_way`). The
+footer is a `SteadyFooter`, rebuilt only when its keys change; the keys are in `train_keys`.
 """
 
 from __future__ import annotations
