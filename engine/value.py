@@ -44,7 +44,9 @@ __all__ = ["Value", "topological_order"]
 class Value:
     """One number in a computation graph, with the gradient of the output with respect to it."""
 
-    __slots__ = ("data", "grad", "label", "_a", "_b", "_op", "_grad_fn", "_arg", "__weakref__")
+    # (_operands: where `engine.replay` keeps the tuple ``_prev`` gives, for a graph it runs again
+    # and again; left empty otherwise)
+    __slots__ = ("data", "grad", "label", "_a", "_b", "_op", "_grad_fn", "_arg", "_operands", "__weakref__")
 
     def __init__(self, data, _children=(), _op="", label="", _grad_fn=None, _arg=None):
         if data.__class__ is not float:
@@ -239,54 +241,49 @@ def topological_order(root, should_stop=None):
 
     The same depth-first walk as micrograd's recursive ``build_topo``, operands in operand order,
     so the order is the same in every run. It keeps its own stack instead of recursing, so a chain
-    of a million values does not hit Python's recursion limit. (It reads the operand slots ``_a``
-    and ``_b`` directly rather than ``_prev``: the same operands, without making a tuple for each.)
+    of a million values does not hit Python's recursion limit: a node goes on the stack with a mark
+    above it, then its operands; once they are walked the mark comes off and the node is placed. A
+    node is marked visited when it comes off the stack, not when it goes on, so an operand reached
+    through the first operand's walk is placed there, as the recursion places it. (It reads the
+    operand slots ``_a`` and ``_b`` directly rather than ``_prev``: no tuple for each node.)
 
     ``should_stop`` (optional, see `engine.cancel`) is asked every few thousand values placed; the
     walk raises `Cancelled` when it returns True. It does not change the order.
     """
     order = []
     place = order.append
-    visited = {root}
+    visited = set()
     seen = visited.add
-    stack = [root]  # the nodes being walked, innermost last
-    phases = [0]  # for each of them: how many of its operands' walks have started (0, 1 or 2)
+    stack = [root]  # what is still to walk, the next on top; _PLACE: place the node under it
     push, pop = stack.append, stack.pop
-    push_phase, pop_phase = phases.append, phases.pop
-    check_at = CHECK_EVERY if should_stop is not None else -1
+    check_at = CHECK_EVERY if should_stop is not None else 0
     while stack:
-        node = stack[-1]
-        phase = phases[-1]
-        if phase == 0:
-            phases[-1] = 1
-            child = node._a
-            if child is not None and child not in visited:
-                seen(child)
-                if child._a is None:  # a leaf: placed at once, it has nothing to walk
-                    place(child)
-                else:
-                    push(child)
-                    push_phase(0)
-                    continue
-        if phase < 2:
-            phases[-1] = 2
-            child = node._b
-            if child is not None and child not in visited:
-                seen(child)
-                if child._a is None:
-                    place(child)
-                else:
-                    push(child)
-                    push_phase(0)
-                    continue
-        pop()  # both operands are placed: node can follow them
-        pop_phase()
-        place(node)
-        if len(order) >= check_at > 0:
-            check_at += CHECK_EVERY
-            if should_stop():
-                raise Cancelled("the graph walk was cancelled")
+        node = pop()
+        if node is _PLACE:  # both its operands' walks are done: the node under the mark follows
+            place(pop())
+            if check_at and len(order) >= check_at:
+                check_at += CHECK_EVERY
+                if should_stop():
+                    raise Cancelled("the graph walk was cancelled")
+            continue
+        if node in visited:  # (reached through an operand walked first)
+            continue
+        seen(node)
+        a = node._a
+        if a is None:  # a leaf: nothing to walk
+            place(node)
+            continue
+        push(node)
+        push(_PLACE)
+        b = node._b
+        if b is not None and b not in visited:
+            push(b)
+        if a not in visited:
+            push(a)  # on top: walked first, as micrograd's loop over _prev does
     return order
+
+
+_PLACE = object()  # topological_order's mark on its stack
 
 
 _new = object.__new__

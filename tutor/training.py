@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import reduce
+from functools import cached_property, reduce
 
 from engine.mistakes import HIGH_LR_FACTOR, MISTAKES, TRAINING
 from engine.nn import ACTIVATIONS, DISPLAY_NAMES, float_activation
@@ -113,7 +113,7 @@ class Snapshot:
     layers: tuple  # per layer, per neuron: (weights, bias, activation name)
     squash: bool  # bce on a model without a sigmoid at the end: the driver adds one
     threshold: float  # an output above it says +1: 0.5 for probabilities (bce), else 0
-    outputs: tuple[float, ...]  # the output for every sample of the data
+    xs: Sequence[Sequence[float]] = field(default=(), compare=False, repr=False)  # the data (not copied)
 
     @classmethod
     def take(cls, trainer: Trainer) -> Snapshot:
@@ -124,8 +124,13 @@ class Snapshot:
         bce = trainer.task.loss.kind == "bce"
         squash = bce and layers[-1][0][2] != "sigmoid"
         values = tuple(trainer.model.parameter_values())
-        shell = cls(trainer.steps_done, values, layers, squash, 0.5 if bce else 0.0, ())
-        return replace(shell, outputs=tuple(shell.output(x) for x in trainer.data.xs))
+        return cls(trainer.steps_done, values, layers, squash, 0.5 if bce else 0.0, trainer.data.xs)
+
+    @cached_property
+    def outputs(self) -> tuple[float, ...]:
+        """The output for every sample of the data, worked out when first asked for: a run takes a
+        snapshot every step, and the screen draws only a few of them a second."""
+        return tuple(self.output(x) for x in self.xs)
 
     def output(self, x: Sequence[float]) -> float:
         for layer in self.layers:
@@ -355,6 +360,9 @@ class Training:
 # --------------------------------------------------------------------------- what the learner asked
 
 
+MAKE_WAY_SECONDS = 0.15  # the longest a worker waits for the UI each time it is asked to
+
+
 class Orders:
     """The steps the learner has asked for that the worker has not taken yet (thread-safe).
 
@@ -369,6 +377,9 @@ class Orders:
         self._left: float = 0  # steps still wanted; math.inf until halted
         self.continuous = False  # asked to run until paused (until cleared, also while pausing)
         self.halted = False  # asked to stop after the step in hand
+        self._way = threading.Event()  # clear while the UI has work in hand (see make_way)
+        self._way.set()
+        self._way_since = 0.0
 
     def run_on(self) -> None:
         with self._changed:
@@ -400,6 +411,22 @@ class Orders:
                 return False
             self._left -= 1
             return True
+
+    def make_way(self) -> None:
+        """The UI has work in hand (a key, a redraw): the worker waits at its next `give_way` until
+        `way_clear`, at most `MAKE_WAY_SECONDS`. Python runs one thread at a time, so a thread
+        training beside the UI would otherwise halve its speed and more (each hand-over waits)."""
+        if self._way.is_set():
+            self._way_since = time.monotonic()
+            self._way.clear()
+
+    def way_clear(self) -> None:
+        self._way.set()
+
+    def give_way(self) -> None:
+        """Wait while the UI has work in hand (see `make_way`)."""
+        if not self._way.is_set():
+            self._way.wait(max(0.0, self._way_since + MAKE_WAY_SECONDS - time.monotonic()))
 
     def rest(self, seconds: float, should_stop: Callable[[], bool] = lambda: False) -> None:
         """Wait up to ``seconds``, less once halted or once ``should_stop`` says so."""

@@ -83,3 +83,11 @@ class Terminal:
 
     def lines(self) -> list[str]:
         return ["".join(row) for row in self.rows]
+
+
+def footer_keys(screen) -> list[tuple[object, str, bool]]:
+    """The key widgets a `Footer` on ``screen`` has mounted, each as (widget, action, drawn
+    disabled): `FooterKey` lives in a private module and marks a disabled key with a CSS class."""
+    from textual.widgets._footer import FooterKey
+
+    return [(key, key.action, key.has_class("-disabled")) for key in screen.query(FooterKey)]

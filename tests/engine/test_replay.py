@@ -24,7 +24,7 @@ from engine.train import (
     Trainer,
     TrainingStopped,
 )
-from engine.value import Value
+from engine.value import Value, topological_order
 
 
 def _bits(numbers) -> list[str]:
@@ -155,3 +155,23 @@ def test_replay_runs_the_real_rules_on_new_leaf_numbers():
         out2.backward()
         assert (out.data, a.grad, b.grad) == (out2.data, a2.grad, b2.grad)
         assert e.data == x * y  # every node holds its new number
+
+
+def test_a_replayed_node_keeps_its_operands_tuple_and_stays_a_value():
+    # a rule's `self, other = out._prev` runs on every node every step: in a replayed graph that
+    # tuple is made once (a read, not a Python call making it anew); the nodes are still Values
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    loss = ((a * b + a).relu() + b * b).tanh()
+    replay = Replay(loss)
+    made = [v for v in topological_order(loss) if v._a is not None]
+    assert made and all(isinstance(v, Value) for v in made)
+    for v in made:
+        assert v._prev is v._prev  # kept, not made at each read
+        assert v._prev == ((v._a, v._b) if v._b is not None else (v._a,))
+    replay.forward()
+    replay.backward()
+    grads = (a.grad, b.grad)
+    a2, b2 = Value(2.0), Value(-3.0)
+    fresh = ((a2 * b2 + a2).relu() + b2 * b2).tanh()
+    fresh.backward()
+    assert grads == (a2.grad, b2.grad)

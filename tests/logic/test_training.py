@@ -234,3 +234,58 @@ def test_a_rest_between_paced_steps_ends_at_once_on_a_halt_or_a_stop():
     started = time.monotonic()
     orders.rest(10.0, stop.is_set)
     assert time.monotonic() - started < 2.0
+
+
+def test_a_tick_leaves_the_predictions_to_whoever_draws_them(monkeypatch):
+    # a run takes a snapshot every step; the screen draws a few a second: the float network runs
+    # over every sample only for a snapshot whose outputs are asked for
+    calls = []
+    original = Snapshot.output
+    monkeypatch.setattr(Snapshot, "output", lambda self, x: calls.append(x) or original(self, x))
+    training = Training(read_task(SEEDS_TASK))
+    for _ in range(3):
+        ticks = training.tick()
+    assert calls == []
+    trainer = training.main.trainer
+    assert ticks[0].snapshot.outputs == tuple(trainer.predict(x) for x in trainer.data.xs)
+    assert len(calls) == len(trainer.data.xs)
+
+
+def test_a_worker_gives_way_while_the_ui_has_work_in_hand_but_not_for_ever(monkeypatch):
+    import tutor.training as training_module
+
+    monkeypatch.setattr(training_module, "MAKE_WAY_SECONDS", 30.0)
+    orders, stop, rounds = Orders(), threading.Event(), [0]
+
+    def worker():  # as the training worker asks should_stop every few thousand values
+        while not stop.is_set():
+            orders.give_way()
+            rounds[0] += 1
+
+    def moves_on(since: int) -> bool:
+        deadline = time.monotonic() + 10
+        while rounds[0] <= since + 1:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.005)
+        return True
+
+    thread = threading.Thread(target=worker, daemon=True)
+    thread.start()
+    try:
+        assert moves_on(0)
+        orders.make_way()  # a key: the worker waits...
+        time.sleep(0.05)
+        held = rounds[0]
+        time.sleep(0.3)
+        assert rounds[0] <= held + 1
+        orders.way_clear()  # ... until the screen has repainted
+        assert moves_on(rounds[0])
+        monkeypatch.setattr(training_module, "MAKE_WAY_SECONDS", 0.2)
+        orders.make_way()  # and a way never cleared holds it up only so long
+        time.sleep(0.05)
+        assert moves_on(rounds[0])
+    finally:
+        stop.set()
+        orders.way_clear()
+        thread.join(5)

@@ -17,6 +17,12 @@ worker has returned (`_then`). Leaving, or quitting the app, abandons the step i
 is cancelled and the ``should_stop`` it hands the engine says so, so even a step near the budget of
 `engine.cost` (seconds long) ends within a fraction of a second, the trainer as it was before it.
 The decision boundary is worked out by its widget, off the UI thread.
+
+Python runs one thread at a time, so the worker and the UI take turns: the screen redraws on a
+clock (`REDRAW_SECONDS`, not per step; the boundary every `BOUNDARY_SECONDS`), a snapshot's
+predictions are worked out only when the table draws them, and while a key or a redraw is in hand
+the worker (and the boundary's grid) wait for the screen to repaint (`Orders.make_way`). The
+footer is a `SteadyFooter`, rebuilt only when its keys change; the keys are in `train_keys`.
 """
 
 from __future__ import annotations
@@ -29,21 +35,22 @@ from dataclasses import replace
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, Header, Static
+from textual.widgets import ContentSwitcher, Header, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from engine.cancel import Cancelled
 from engine.train import Task
 from tutor.screens.bug_picker import BugPicker
+from tutor.screens.train_keys import TRAIN_BINDINGS
 from tutor.training import Orders, Run, SampleProgram, Tick, Training, describe_task, next_rate
 from tutor.widgets.boundary import DecisionBoundary
 from tutor.widgets.loss_plot import LossPlot
 from tutor.widgets.prediction_list import PredictionList, Predictions
 from tutor.widgets.run_status import RunStatus
+from tutor.widgets.steady_footer import SteadyFooter
 
 __all__ = ["TrainScreen", "SampleProgram"]  # SampleProgram: where the debugger's tests import it
 
@@ -69,77 +76,7 @@ class TrainScreen(Screen[bool]):
         "sample's graph with the current weights."
     )
 
-    BINDINGS = [
-        Binding(
-            "space",
-            "toggle_run",
-            "Run/Pause",
-            id="train.run",
-            tooltip="Start training, or pause it after the current step",
-        ),
-        Binding(
-            "s",
-            "step",
-            "Step",
-            id="train.step",
-            tooltip="Run exactly one training step (forward, zero_grad, backward, update)",
-        ),
-        Binding(
-            "plus,equals_sign",
-            "lr(1)",
-            "lr",
-            id="train.lr_up",
-            key_display="+/-",
-            tooltip="+ raises the learning rate, - lowers it (the run starts again from the initial weights)",
-        ),
-        Binding(
-            "minus",
-            "lr(-1)",
-            "lr down",
-            id="train.lr_down",
-            key_display="-",
-            show=False,  # the footer shows "+/- lr" on the key above
-            tooltip="Lower the learning rate (the run starts again from the initial weights)",
-        ),
-        Binding(
-            "r",
-            "reset",
-            "Reset",
-            id="train.reset",
-            tooltip="Back to the initial weights and step 0; drops the bug run",
-        ),
-        Binding(
-            "b",
-            "bug",
-            "Bug run",
-            id="train.bug",
-            tooltip="Rerun from the same initial weights with a classic bug, curve beside the correct one",
-        ),
-        Binding(
-            "v",
-            "swap_view",
-            "Boundary",
-            id="train.view",
-            tooltip="Swap the predictions table and the decision boundary (2-D data)",
-        ),
-        Binding(
-            "z",
-            "cycle_layout",
-            "Layout",
-            id="train.layout",
-            show=False,
-            tooltip="Both panes, the plot alone, or the table / boundary alone",
-        ),
-        Binding(
-            "d",
-            "debug",
-            "Debug",
-            id="train.debug",
-            show=False,
-            tooltip="Open the debugger on the selected sample's graph with the current weights",
-        ),
-        Binding("q,escape", "leave", "Close", id="train.close", tooltip="Stop training and leave"),
-    ]
+    BINDINGS = TRAIN_BINDINGS  # (tutor/screens/train_keys.py)
 
     LAYOUTS = ("split", "plot-only", "side-only")
     SIDE_TITLES = {"predictions": "predictions", "boundary": "decision boundary"}
@@ -194,11 +131,12 @@ class TrainScreen(Screen[bool]):
             with ContentSwitcher(initial="predictions", id="side"):
                 yield Predictions(id="predictions")
                 yield DecisionBoundary(id="boundary")
-        yield Footer(compact=True, show_command_palette=False)
+        yield SteadyFooter(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.table = self.query_one("#table", PredictionList)
         self.boundary = self.query_one("#boundary", DecisionBoundary)
+        self.boundary.give_way = self._orders.give_way
         self.query_one("#side").border_title = "predictions"
         data, targets = self.main.trainer.data, self.main.trainer.targets
         if self.two_d:
@@ -253,6 +191,7 @@ class TrainScreen(Screen[bool]):
         worker, app = get_current_worker(), self.app
 
         def should_stop() -> bool:
+            orders.give_way()  # (asked every few thousand values: a key waits a millisecond or two)
             # the app cancels its workers only late in shutting down: return_code is set at once
             return worker.is_cancelled or app.return_code is not None
 
@@ -391,7 +330,17 @@ class TrainScreen(Screen[bool]):
             else:
                 self._flush_timer = self.set_timer(wait, self._flush)
 
+    def on_key(self, event) -> None:
+        self._make_way()  # (the key's own work comes after this handler, its repaint after that)
+
+    def _make_way(self) -> None:
+        """While a worker trains: it waits until the screen has repainted (see `Orders.make_way`)."""
+        if self.busy:
+            self._orders.make_way()
+            self.call_after_refresh(self._orders.way_clear)
+
     def _flush(self) -> None:
+        self._make_way()
         if self._flush_timer is not None:
             self._flush_timer.stop()
             self._flush_timer = None

@@ -135,6 +135,9 @@ class DecisionBoundary(Widget):
         self._rest_timer = None
         self._started = 0.0  # when the grid in hand was started
         self._shown = False  # on screen (Show and Hide events)
+        # called between cells by the thread working a grid out: the training screen's hands the
+        # interpreter to the UI while it has a key or a redraw in hand (`Orders.give_way`)
+        self.give_way: Callable[[], None] | None = None
 
     @property
     def grid_shape(self) -> tuple[int, int]:
@@ -197,8 +200,10 @@ class DecisionBoundary(Widget):
     def _work_out(self, positive: Positive, caption: str, shape: tuple[int, int]):
         worker = get_current_worker()
         app = self.app
+        give_way = self.give_way or (lambda: None)
 
         def checked(x: float, y: float) -> bool:
+            give_way()
             # asked between cells: a newer model, or a learner leaving, does not wait for the rest
             if worker.is_cancelled or app.return_code is not None:
                 raise _Abandoned
@@ -258,15 +263,29 @@ class DecisionBoundary(Widget):
         shade = self.get_component_rich_style("boundary--positive")
         bold = self.get_component_rich_style("boundary--point")
         wrong = self.get_component_rich_style("boundary--wrong")
+        # one span per run of cells drawn alike, not one per cell: a grid of 800 cells in a few
+        # dozen spans, which is what Textual's rendering of the pane costs
+        run, run_style = [], None
         for r, row in enumerate(self.grid):
             for c, says_positive in enumerate(row):
                 mark = points.get((r, c))
                 if mark is None:
-                    text.append(POSITIVE if says_positive else NEGATIVE, shade if says_positive else "")
+                    char, style = (POSITIVE, shade) if says_positive else (NEGATIVE, "")
                 else:
                     right = mark == MARK_BOTH or (mark == MARK_POSITIVE) == says_positive
-                    text.append(mark, bold if right else wrong)
-            text.append("\n")
+                    char, style = mark, bold if right else wrong
+                if style is not run_style and run:
+                    text.append("".join(run), run_style)
+                    run = []
+                run_style = style
+                run.append(char)
+            if run_style != "" and run:  # the line's end is unstyled, as its blank cells are
+                text.append("".join(run), run_style)
+                run = []
+            run_style = ""
+            run.append("\n")
+        if run:
+            text.append("".join(run), run_style)
         legend = f"+ o samples, · says +1, {self.caption}".rstrip(", ")
         text.append(legend, self.get_component_rich_style("boundary--legend"))
         return text

@@ -78,6 +78,8 @@ class LossPlot(PlotextPlot):
         self.log_scale = False
         self._version = 0  # counts redraws: the cached picture is stale when it moves on
         self._picture = None  # (version, size, theme) and what plotext built for them
+        self._changes = 0  # counts changes to the curves: a redraw with none since the last is skipped
+        self._drawn_changes = -1
 
     # ------------------------------------------------------------------ data
 
@@ -85,15 +87,18 @@ class LossPlot(PlotextPlot):
         """Start (or restart, empty) the curve ``key``; the order of adding is the drawing order."""
         self.curves.pop(key, None)
         curve = self.curves[key] = Curve(label, marker)
+        self._changes += 1
         return curve
 
     def remove_curve(self, key: str) -> None:
-        self.curves.pop(key, None)
+        if self.curves.pop(key, None) is not None:
+            self._changes += 1
 
     def add_point(self, key: str, step: int, loss: float) -> None:
         curve = self.curves[key]
         curve.steps.append(step)
         curve.losses.append(loss)
+        self._changes += 1
 
     # ------------------------------------------------------------------ drawing
 
@@ -108,7 +113,11 @@ class LossPlot(PlotextPlot):
         return max(every) > LOG_SCALE_RATIO * curves[0].losses[0]
 
     def redraw(self) -> None:
-        """Hand the current curves to plotext and repaint."""
+        """Hand the current curves to plotext and repaint (nothing to do if no curve has changed
+        since the last redraw: a pane swapped, a status line changed)."""
+        if self._drawn_changes == self._changes:
+            return
+        self._drawn_changes = self._changes
         plt = self.plt
         plt.clear_data()
         self.drawn = {}
