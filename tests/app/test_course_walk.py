@@ -246,7 +246,7 @@ async def review_everything(pilot, app, lesson_id: str) -> None:
     assert "Nothing due today" in squash(screen_text(app))
     await pilot.press("q")
     await pilot.pause()
-    assert "Review: none due today" in screen_text(app)
+    assert "Review:" not in screen_text(app)  # nothing due: the line gives its rows back to the list
 
 
 @pytest.mark.parametrize("lesson_id", [lid for lid, _ in PATH])

@@ -213,7 +213,8 @@ class HomeScreen(Screen):
         self._show_reviews()
 
     def _show_reviews(self) -> None:
-        """ "Review: N due (r)" above the details, once any answer was wrong."""
+        """ "Review: N due · r to start" above the details on a day reviews are due; on other days
+        the line is gone, so the whole lesson list fits at 80×24."""
         from tutor.review import due_items, review_items
 
         attempts = self.app.progress.attempts()
@@ -221,11 +222,9 @@ class HomeScreen(Screen):
         self._answered = bool(attempts)
         self._reviews_due = len(due_items(items, self.app.today()))
         line = self.query_one("#review-due", Static)
-        line.display = bool(items)
+        line.display = self._reviews_due > 0
         if self._reviews_due:
             line.update(Text(f"Review: {self._reviews_due} due · r to start", style="bold"))
-        elif items:
-            line.update(Text("Review: none due today"))
         self.refresh_bindings()
 
     def _mark(self, index: int | None) -> None:
