@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 
 import asyncssh
 
+from tutor.progress.backend import learner_store_env
+
 if TYPE_CHECKING:
     from tutor.serve.server import Connection, ServerState
 
@@ -143,6 +145,8 @@ class Session(asyncssh.SSHServerSession):
             self.master = master
             set_size(slave, *self.size)
             argv, env = self.state.tutor_command(name, teacher, self.term, self.chan.get_environment())
+            if not teacher:
+                env.update(learner_store_env(getattr(self.state, "db", None), name))
             try:
                 self.proc = await asyncio.create_subprocess_exec(
                     *argv,
