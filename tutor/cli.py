@@ -193,7 +193,7 @@ def _insert_open(argv: list[str]) -> list[str]:
         arg = argv[i]
         if arg == "--":
             return argv[: i + 1] + ["open"] + argv[i + 1 :] if i + 1 < len(argv) else argv
-        if arg in ("--lessons", "--data-dir"):
+        if arg in ("--lessons", "--data-dir", "--db"):
             i += 2
             continue
         if arg.startswith("-"):

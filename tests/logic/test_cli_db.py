@@ -122,6 +122,10 @@ def test_tutor_progress_reads_the_database_for_tutor_learner(capsys, pg_url, tmp
     code, out, err = run(capsys, "progress", env=env)
     assert code == 0, err
     assert f"Progress in {pg_url} (learner ada): 1 of" in out
+    code, out, err = run(
+        capsys, "--db", pg_url, "progress", env={"TUTOR_LEARNER": "ada", **env}
+    )  # a global option
+    assert code == 0 and f"Progress in {pg_url} (learner ada): 1 of" in out, err
     assert not (tmp_path / "home" / DB_NAME).exists()
 
 

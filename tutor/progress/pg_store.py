@@ -44,8 +44,12 @@ READ_CONNECT_TIMEOUT_S = 2  # libpq's shortest: a read on the UI thread waits at
 
 
 def _first_line(err: BaseException) -> str:
-    text = str(err).strip() or type(err).__name__
-    return text.splitlines()[0].strip()
+    """psycopg's error in a few words: "connection failed: connection to server at "h", port 5432
+    failed: Connection refused" becomes "the database cannot be reached: Connection refused"."""
+    text = (str(err).strip() or type(err).__name__).splitlines()[0].strip()
+    if text.startswith("connection failed:") and " failed: " in text[len("connection failed:") :]:
+        return "the database cannot be reached: " + text.rsplit(" failed: ", 1)[1]
+    return text
 
 
 class PgProgress(Progress):
