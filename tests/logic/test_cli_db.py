@@ -8,7 +8,6 @@ import sqlite3
 from tests.logic.test_progress_migration import _old_file
 from tutor.cli import main
 from tutor.progress import DB_NAME, Progress, open_store
-from tutor.progress.backend import learner_store_env
 from tutor.progress.pg_schema import connect
 from tutor.progress.schema import SCHEMA_VERSION
 
@@ -127,12 +126,3 @@ def test_tutor_progress_reads_the_database_for_tutor_learner(capsys, pg_url, tmp
     )  # a global option
     assert code == 0 and f"Progress in {pg_url} (learner ada): 1 of" in out, err
     assert not (tmp_path / "home" / DB_NAME).exists()
-
-
-def test_serve_gives_each_learners_tutor_the_database_and_their_name():
-    assert learner_store_env(None, "ada", {}) == {}
-    assert learner_store_env(None, "ada", {"TUTOR_DB": "postgresql://h/db"}) == {
-        "TUTOR_DB": "postgresql://h/db",
-        "TUTOR_LEARNER": "ada",
-    }
-    assert learner_store_env("postgresql://other/db", "bob", {})["TUTOR_DB"] == "postgresql://other/db"

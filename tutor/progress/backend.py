@@ -66,15 +66,6 @@ def default_learner(environ=os.environ) -> str:
         return ""
 
 
-def learner_store_env(db: str | None, learner: str, environ=os.environ) -> dict[str, str]:
-    """What ``tutor serve`` adds to a learner's tutor's environment so it keeps their progress in
-    PostgreSQL: the server's database (``db``, from ``tutor serve --db``, else the ``TUTOR_DB`` the
-    server was started with) and the learner's name; nothing when progress stays in the
-    learner's data directory."""
-    db = db or environ.get(DB_ENV, "").strip()
-    return {DB_ENV: db, LEARNER_ENV: learner} if db else {}
-
-
 def check_learner(learner: str) -> None:
     """Refuse a learner name the database should not key progress by."""
     if not learner or len(learner) > MAX_LEARNER or not learner.isprintable():

@@ -23,8 +23,6 @@ from typing import TYPE_CHECKING
 
 import asyncssh
 
-from tutor.progress.backend import learner_store_env
-
 if TYPE_CHECKING:
     from tutor.serve.server import Connection, ServerState
 
@@ -145,8 +143,6 @@ class Session(asyncssh.SSHServerSession):
             self.master = master
             set_size(slave, *self.size)
             argv, env = self.state.tutor_command(name, teacher, self.term, self.chan.get_environment())
-            if not teacher:
-                env.update(learner_store_env(getattr(self.state, "db", None), name))
             try:
                 self.proc = await asyncio.create_subprocess_exec(
                     *argv,
