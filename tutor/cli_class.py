@@ -4,8 +4,13 @@
     tutor class add NAME --class-dir DIR [--key FILE.pub]   a learner, by key or by a one-time code
     tutor class import FILE --class-dir DIR                 keys of an authorized_keys file, named by comment
     tutor class list|remove NAME --class-dir DIR
+    tutor class teacher add|list|remove ... --class-dir DIR  the keys that get the teacher's view
     tutor class report --class-dir DIR [--json | --csv]
     tutor class watch --class-dir DIR                       the live view of the class
+
+Every one of them takes ``--db postgresql://...`` (or ``TUTOR_DB``): the class's roster, its
+teachers' keys and who is connected then live in that database, shared by every host serving
+the class (docs/hosting.md, "Several hosts").
 
 :mod:`tutor.cli` hands these words here before its own parser runs. Only ``serve`` imports
 asyncssh, and only ``watch`` imports Textual.
@@ -18,7 +23,15 @@ import os
 import sys
 
 from tutor.serve.limits import Limits
-from tutor.serve.roster import ClassDir, RosterError, parse_authorized_keys, read_key_file, valid_name
+from tutor.serve.roster import (
+    ClassDir,
+    RosterError,
+    db_url,
+    parse_authorized_keys,
+    parse_public_key,
+    read_key_file,
+    valid_name,
+)
 
 __all__ = ["main"]
 
@@ -29,6 +42,17 @@ def _err(message: str) -> None:
 
 def _class_dir_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--class-dir", metavar="DIR", required=True, help="the class directory")
+    p.add_argument(
+        "--db",
+        metavar="URL",
+        default=None,
+        help="the class's PostgreSQL database (postgresql://...; default $TUTOR_DB, else the "
+        "class directory's files)",
+    )
+
+
+def _class(args, environ, *, create: bool) -> ClassDir:
+    return ClassDir(args.class_dir, create=create, db=db_url(args.db, environ))
 
 
 # the flags of `tutor serve` that set a field of `Limits` (the flag is the field's name, dashed)
@@ -93,6 +117,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = csubs.add_parser("remove", help="forget a learner's keys (their progress stays)")
     p.add_argument("name", metavar="NAME")
     _class_dir_arg(p)
+    p = csubs.add_parser("teacher", help="the keys that get the teacher's live view over SSH")
+    tsubs = p.add_subparsers(dest="teacher_action", metavar="add|list|remove", required=True)
+    t = tsubs.add_parser("add", help="give the keys of a .pub or authorized_keys file the teacher's view")
+    t.add_argument("--key", metavar="FILE", required=True)
+    _class_dir_arg(t)
+    t = tsubs.add_parser("list", help="the teachers' keys")
+    _class_dir_arg(t)
+    t = tsubs.add_parser("remove", help="take the teacher's view from a key, by fingerprint")
+    t.add_argument("fingerprint", metavar="SHA256:...")
+    _class_dir_arg(t)
     p = csubs.add_parser("report", help="what each learner did, and the misconceptions")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="JSON for scripts")
@@ -116,7 +150,7 @@ def main(argv: list[str], environ=os.environ) -> int:
         return exit_.code if isinstance(exit_.code, int) else 0
     try:
         if args.command == "serve":
-            return _serve(args)
+            return _serve(args, environ)
         return ACTIONS[args.action](args, environ)
     except RosterError as err:
         _err(str(err))
@@ -125,7 +159,7 @@ def main(argv: list[str], environ=os.environ) -> int:
         return 130
 
 
-def _serve(args) -> int:
+def _serve(args, environ) -> int:
     if os.geteuid() == 0 and not args.allow_root:
         _err(
             "refusing to run as root: a learner's tutor would run as root too. Run it as an "
@@ -144,7 +178,7 @@ def _serve(args) -> int:
 
     from tutor.serve.server import serve
 
-    cls = ClassDir(args.class_dir)
+    cls = _class(args, environ, create=True)
     try:
         return asyncio.run(
             serve(
@@ -160,10 +194,12 @@ def _serve(args) -> int:
     except OSError as err:
         _err(f"cannot listen on {args.host}:{args.port}: {err.strerror or err}")
         return 1
+    finally:
+        cls.close()
 
 
 def _add(args, environ) -> int:
-    cls = ClassDir(args.class_dir)
+    cls = _class(args, environ, create=True)
     roster = cls.roster()
     if args.key:
         keys, problems = parse_authorized_keys(read_key_file(args.key), args.key)
@@ -185,7 +221,7 @@ def _add(args, environ) -> int:
 
 
 def _import(args, environ) -> int:
-    cls = ClassDir(args.class_dir)
+    cls = _class(args, environ, create=True)
     roster = cls.roster()
     keys, problems = parse_authorized_keys(read_key_file(args.file), args.file)
     added = 0
@@ -210,15 +246,13 @@ def _import(args, environ) -> int:
 
 
 def _list(args, environ) -> int:
-    cls = ClassDir(args.class_dir, create=False)
+    cls = _class(args, environ, create=False)
     learners = cls.roster().learners()
     if not learners:
         print(
             f"No learners in {cls.path} yet (add one with `tutor class add NAME --class-dir {args.class_dir}`)."
         )
         return 0
-    from tutor.serve.roster import parse_public_key
-
     for name, entry in learners.items():
         prints = [parse_public_key(line).fingerprint for line in entry["keys"]]
         waiting = " (enrolment code waiting)" if entry["pending_code"] else ""
@@ -229,13 +263,41 @@ def _list(args, environ) -> int:
 
 
 def _remove(args, environ) -> int:
-    cls = ClassDir(args.class_dir, create=False)
+    cls = _class(args, environ, create=False)
     if not cls.roster().remove(args.name):
         _err(f"no learner named {args.name} (see `tutor class list`)")
         return 1
-    print(
-        f"removed {args.name}: their keys no longer log in (their progress stays in {cls.learner_dir(args.name)})"
-    )
+    where = "the class database" if cls.db else cls.learner_dir(args.name)
+    print(f"removed {args.name}: their keys no longer log in (their progress stays in {where})")
+    return 0
+
+
+def _teacher(args, environ) -> int:
+    cls = _class(args, environ, create=args.teacher_action == "add")
+    roster = cls.roster()
+    if args.teacher_action == "add":
+        keys, problems = parse_authorized_keys(read_key_file(args.key), args.key)
+        for problem in problems:
+            _err(problem)
+        if not keys:
+            if not problems:
+                _err(f"{args.key}: no public key in it; give the teacher's .pub file")
+            return 1
+        new = {k.line for k in roster.add_teachers(keys)}
+        for key in keys:
+            print(f"teacher key {key.kind} {key.fingerprint}{'' if key.line in new else ' (already one)'}")
+        return 1 if problems else 0
+    if args.teacher_action == "list":
+        teachers = roster.teachers()
+        if not teachers:
+            print("No teacher keys yet (add one with `tutor class teacher add --key FILE.pub`).")
+        for key in teachers:
+            print(f"{key.kind} {key.fingerprint} {key.comment}".rstrip())
+        return 0
+    if not roster.remove_teacher(args.fingerprint):
+        _err(f"no teacher key with fingerprint {args.fingerprint} (see `tutor class teacher list`)")
+        return 1
+    print(f"removed teacher key {args.fingerprint}")
     return 0
 
 
@@ -256,6 +318,7 @@ ACTIONS = {
     "import": _import,
     "list": _list,
     "remove": _remove,
+    "teacher": _teacher,
     "report": _report,
     "watch": _watch,
 }

@@ -102,12 +102,47 @@ def test_tutor_class_report_prints_text_json_and_csv(tmp_path, capsys):
     assert "is not a class directory" in capsys.readouterr().err
 
 
-def test_tutor_starts_without_asyncssh_and_class_commands_without_textual():
+def test_tutor_starts_without_asyncssh_and_class_commands_without_textual(tmp_path):
     code = (
         "import sys, json\n"
         "import tutor.cli, tutor.cli_class, tutor.serve.report, tutor.serve.roster, tutor.serve.limits\n"
-        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('asyncssh', 'textual'))))\n"
+        "import tutor.serve.live\n"
+        "from tutor.serve.roster import ClassDir\n"
+        "ClassDir(sys.argv[1]).roster().names()\n"  # a class without a database: no psycopg
+        "heavy = ('asyncssh', 'textual', 'psycopg')\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in heavy)))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "c")], capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == []
+
+
+def test_the_report_with_a_database_shows_answers_written_from_two_hosts_at_once(tmp_path, pg_url, capsys):
+    """Alice's tutor on two hosts at once (two stores of one learner, as two `tutor serve`
+    machines start them with TUTOR_DB and TUTOR_LEARNER): the report reads every answer."""
+    from tutor.progress import open_store
+
+    D2 = block("derivative", 2)
+    d = str(tmp_path / "c")
+    assert main(["class", "add", "alice", "--class-dir", d, "--db", pg_url]) == 0
+    assert main(["class", "add", "carol", "--class-dir", d, "--db", pg_url]) == 0
+    capsys.readouterr()
+    one = open_store(pg_url, tmp_path / "host1" / "alice", "alice")
+    two = open_store(pg_url, tmp_path / "host2" / "alice", "alice")
+    try:
+        one.set_position("derivative", D2)
+        one.record_attempt("derivative", D2, "5", False, ["own-input-in-mul"])
+        two.record_attempt("derivative", D2, "14", True, [])
+    finally:
+        one.close()
+        two.close()
+    assert main(["class", "report", "--json", "--class-dir", d, "--db", pg_url]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)["learners"]}
+    assert sorted(a["answer"] for a in rows["alice"]["answers"]) == ["14", "5"]
+    assert rows["alice"]["now"]["lesson"] == "derivative"
+    assert rows["carol"]["connected"] is False
+    assert main(["class", "report", "--class-dir", d], environ={"TUTOR_DB": pg_url}) == 0
+    out = capsys.readouterr().out
+    assert "alice: 0 lesson(s) done" in out and "carol: has not connected yet" in out

@@ -1,5 +1,7 @@
 """The roster of a class without the network: keys, names, enrolment codes, --open, remove,
-importing an authorized_keys file, and the messages `tutor class` prints."""
+importing an authorized_keys file, the teachers' keys, and the messages `tutor class` prints.
+Each roster test runs against both backends (``make_class``: the class directory's files, and
+PostgreSQL), from tests/serve/conftest.py."""
 
 from __future__ import annotations
 
@@ -44,8 +46,8 @@ def test_a_public_key_is_read_with_or_without_options_and_a_private_key_is_refus
     ]
 
 
-def test_learners_are_known_by_key_and_a_key_belongs_to_one_learner(tmp_path):
-    roster = ClassDir(tmp_path / "c").roster()
+def test_learners_are_known_by_key_and_a_key_belongs_to_one_learner(tmp_path, make_class, roster_db):
+    roster = make_class(tmp_path / "c").roster()
     roster.add("alice", [parse_public_key(ED)])
     assert roster.who(parse_public_key(ED).line) == "alice"
     assert roster.who(parse_public_key(ED2).line) is None
@@ -55,20 +57,38 @@ def test_learners_are_known_by_key_and_a_key_belongs_to_one_learner(tmp_path):
         roster.add("Bob Smith")
     with pytest.raises(RosterError, match="not a learner name"):
         roster.add("../x")
-    assert (tmp_path / "c" / "learners" / "alice").is_dir()
     assert oct((tmp_path / "c").stat().st_mode & 0o777) == "0o700"
-    assert oct((tmp_path / "c" / "roster.json").stat().st_mode & 0o777) == "0o600"
+    if roster_db is None:
+        assert (tmp_path / "c" / "learners" / "alice").is_dir()
+        assert oct((tmp_path / "c" / "roster.json").stat().st_mode & 0o777) == "0o600"
+    else:
+        assert not (tmp_path / "c" / "roster.json").exists()  # the roster is in the database
+    assert roster.learners()["alice"]["keys"] == [parse_public_key(ED).line]
     assert roster.remove("alice") and not roster.remove("alice")
     assert roster.who(parse_public_key(ED).line) is None
-    assert (tmp_path / "c" / "learners" / "alice").is_dir()  # their progress stays
+    if roster_db is None:
+        assert (tmp_path / "c" / "learners" / "alice").is_dir()  # their progress stays
 
 
-def test_an_enrolment_code_works_once_and_only_its_hash_is_kept(tmp_path):
-    roster = ClassDir(tmp_path / "c").roster()
+def stored_text(cls: ClassDir) -> str:
+    """Everything the backend keeps of the roster, as text."""
+    if cls.db is None:
+        return cls.roster_file.read_text()
+    import psycopg
+
+    with psycopg.connect(cls.db) as conn:
+        tables = ("roster_learners", "roster_keys", "roster_codes", "roster_teachers")
+        return "\n".join(str(conn.execute(f"SELECT * FROM {t}").fetchall()) for t in tables)
+
+
+def test_an_enrolment_code_works_once_and_only_its_hash_is_kept(tmp_path, make_class):
+    cls = make_class(tmp_path / "c")
+    roster = cls.roster()
     code = roster.new_code("bob")
     assert roster.codes_pending()
-    assert code not in (tmp_path / "c" / "roster.json").read_text()
-    assert normalise_code(code) not in (tmp_path / "c" / "roster.json").read_text()
+    assert "bob" in stored_text(cls)
+    assert code not in stored_text(cls)
+    assert normalise_code(code) not in stored_text(cls)
     assert roster.redeem("WRONG-CODE", parse_public_key(ED2)) is None
     assert roster.redeem(f" {code.lower().replace('-', ' ')} ", parse_public_key(ED2)) == "bob"
     assert roster.who(parse_public_key(ED2).line) == "bob"
@@ -80,8 +100,8 @@ def test_an_enrolment_code_works_once_and_only_its_hash_is_kept(tmp_path):
     assert roster.redeem(second, parse_public_key(ED)) == "carol"
 
 
-def test_a_code_cannot_take_a_key_that_is_someone_elses(tmp_path):
-    roster = ClassDir(tmp_path / "c").roster()
+def test_a_code_cannot_take_a_key_that_is_someone_elses(tmp_path, make_class):
+    roster = make_class(tmp_path / "c").roster()
     roster.add("alice", [parse_public_key(ED)])
     code = roster.new_code("bob")
     assert roster.redeem(code, parse_public_key(ED)) is None
@@ -89,12 +109,66 @@ def test_a_code_cannot_take_a_key_that_is_someone_elses(tmp_path):
     assert roster.redeem(code, parse_public_key(ED2)) == "bob"  # the code still works for a key of bob's
 
 
-def test_an_open_class_enrols_a_new_name_once(tmp_path):
-    roster = ClassDir(tmp_path / "c").roster()
+def test_an_open_class_enrols_a_new_name_once(tmp_path, make_class):
+    roster = make_class(tmp_path / "c").roster()
     assert roster.enrol_open("dana", parse_public_key(ED)) == "dana"
     assert roster.enrol_open("dana", parse_public_key(ED2)) is None
     assert roster.enrol_open("no way", parse_public_key(ED2)) is None
+    assert roster.enrol_open("erin", parse_public_key(ED)) is None  # dana's key
     assert roster.names() == ["dana"]
+
+
+def test_a_learner_has_at_most_sixteen_keys_and_a_teachers_key_is_kept_apart(tmp_path, make_class):
+    cls = make_class(tmp_path / "c")
+    roster = cls.roster()
+    keys = [parse_public_key(keygen(tmp_path / f"k{n}").read_text()) for n in range(17)]
+    roster.add("alice", keys[:16])
+    with pytest.raises(RosterError, match="more than 16 keys"):
+        roster.add("alice", keys[16:])
+    assert len(roster.learners()["alice"]["keys"]) == 16
+    assert roster.add_teachers([parse_public_key(ED2)]) == [parse_public_key(ED2)]
+    assert roster.add_teachers([parse_public_key(ED2)]) == []  # once
+    assert cls.teacher_keys() == {parse_public_key(ED2).line}
+    assert roster.who(parse_public_key(ED2).line) is None  # a teacher is not a learner
+    assert roster.remove_teacher(parse_public_key(ED2).fingerprint)
+    assert not roster.remove_teacher(parse_public_key(ED2).fingerprint)
+    assert cls.teacher_keys() == set()
+
+
+def test_two_hosts_racing_for_one_code_use_it_exactly_once(tmp_path, make_class):
+    """Each code is typed on two hosts at the same moment (two roster objects, two threads,
+    started together): one of them enrols, the other is told the code is used."""
+    import threading
+
+    first, second = make_class(tmp_path / "a"), make_class(tmp_path / "b")
+    if first.db is None:
+        second = make_class(tmp_path / "a")  # the files backend: two processes on one directory
+    codes = [first.roster().new_code(f"l{n}") for n in range(12)]
+    key_a = [parse_public_key(keygen(tmp_path / f"a{n}").read_text()) for n in range(12)]
+    key_b = [parse_public_key(keygen(tmp_path / f"b{n}").read_text()) for n in range(12)]
+    results: dict[tuple[str, int], str | None] = {}
+
+    def host(label, cls, keys):
+        for n, code in enumerate(codes):
+            barrier.wait()
+            results[label, n] = cls.roster().redeem(code, keys[n])
+
+    barrier = threading.Barrier(2)
+    threads = [
+        threading.Thread(target=host, args=("a", first, key_a)),
+        threading.Thread(target=host, args=("b", second, key_b)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    for n in range(12):
+        won = [label for label in "ab" if results[label, n] == f"l{n}"]
+        assert len(won) == 1, (n, results[("a", n)], results[("b", n)])
+        assert [results[label, n] for label in "ab" if label not in won] == [None]
+        keys = first.roster().learners()[f"l{n}"]["keys"]
+        assert keys == [(key_a if won == ["a"] else key_b)[n].line]
+    assert not first.roster().codes_pending()
 
 
 def test_a_damaged_roster_is_named_and_never_rewritten(tmp_path):
@@ -146,3 +220,57 @@ def test_tutor_serve_refuses_root_and_bad_limits(tmp_path, capsys, monkeypatch):
     assert main(["serve", "--class-dir", str(tmp_path / "c"), "--max-sessions", "0", "--port", "0"]) == 2
     err = capsys.readouterr().err
     assert "--max-sessions must be at least 1" in err and "--port must be 1 to 65535" in err
+
+
+def test_tutor_class_takes_the_database_from_db_or_tutor_db(tmp_path, capsys, pg_url):
+    d = str(tmp_path / "c")
+    pub = keygen(tmp_path / "alice")
+    assert main(["class", "add", "alice", "--key", str(pub), "--class-dir", d, "--db", pg_url]) == 0
+    assert "added alice: ssh-ed25519 SHA256:" in capsys.readouterr().out
+    assert not (tmp_path / "c" / "roster.json").exists()
+    # another machine's class directory, the same database through TUTOR_DB: the same roster
+    other = str(tmp_path / "other")
+    env = {"TUTOR_DB": pg_url}
+    assert main(["class", "add", "bob", "--class-dir", other], environ=env) == 0
+    assert main(["class", "list", "--class-dir", other], environ=env) == 0
+    out = capsys.readouterr().out
+    assert "alice: 1 key(s)" in out and "bob (enrolment code waiting): 0 key(s)" in out
+    assert main(["class", "teacher", "add", "--key", str(pub), "--class-dir", other], environ=env) == 0
+    assert main(["class", "teacher", "list", "--class-dir", d, "--db", pg_url]) == 0
+    fingerprint = parse_public_key(pub.read_text()).fingerprint
+    assert fingerprint in capsys.readouterr().out
+    assert main(["class", "remove", "alice", "--class-dir", other], environ=env) == 0
+    assert "progress stays in the class database" in capsys.readouterr().out
+    assert main(["class", "list", "--class-dir", d, "--db", pg_url]) == 0
+    assert "alice" not in capsys.readouterr().out
+    assert main(["class", "list", "--class-dir", d, "--db", "mysql://x"]) == 1
+    assert "must be a PostgreSQL URL" in capsys.readouterr().err
+    assert main(["class", "list", "--class-dir", d, "--db", "postgresql://nobody@127.0.0.1:1/x"]) == 1
+    assert "cannot reach the class database postgresql://nobody@127.0.0.1:1/x" in capsys.readouterr().err
+
+
+def test_the_roster_schema_is_made_once_and_a_newer_one_is_refused(tmp_path, pg_url, capsys):
+    import psycopg
+
+    for _ in range(2):  # opening again changes nothing
+        ClassDir(tmp_path / "c", db=pg_url).roster().close()
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        assert conn.execute("SELECT version FROM schema_version WHERE component = 'roster'").fetchone() == (
+            1,
+        )
+        conn.execute("UPDATE schema_version SET version = 99 WHERE component = 'roster'")
+    with pytest.raises(
+        RosterError, match="roster schema version 99, newer than this tutor knows .1.: upgrade"
+    ):
+        ClassDir(tmp_path / "c", db=pg_url).roster()
+    assert main(["class", "list", "--class-dir", str(tmp_path / "c"), "--db", pg_url]) == 1
+    assert "newer than this tutor knows" in capsys.readouterr().err
+
+
+def test_tutor_serve_with_a_database_it_cannot_reach_says_so(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("os.geteuid", lambda: 1000)
+    db = "postgresql://tutor:secret@127.0.0.1:1/class"
+    assert main(["serve", "--class-dir", str(tmp_path / "c"), "--db", db, "--port", "2299"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot reach the class database postgresql://tutor@127.0.0.1:1/class" in err
+    assert "secret" not in err

@@ -11,7 +11,7 @@ from __future__ import annotations
 import collections
 from dataclasses import dataclass
 
-__all__ = ["Limits", "RateLimit", "Sessions", "deadline"]
+__all__ = ["Limits", "RateLimit", "Sessions", "deadline", "refusal"]
 
 
 @dataclass(frozen=True)
@@ -63,27 +63,36 @@ class RateLimit:
         return allowed
 
 
+def refusal(limits: Limits, total: int, mine: int) -> str | None:
+    """Why one more session cannot open when ``total`` are open, ``mine`` of them this
+    learner's (or None). With a database the counts are of every host serving the class."""
+    if total >= limits.max_sessions:
+        return (
+            f"The class is full: {limits.max_sessions} sessions are open, the most this "
+            "server allows. Try again in a few minutes."
+        )
+    if mine >= limits.max_per_learner:
+        return (
+            f"You already have {mine} sessions open, the most allowed at once. Close one "
+            "(ctrl+q in it) and connect again."
+        )
+    return None
+
+
 class Sessions:
-    """Sessions open now, by learner: ``start`` says why one more cannot open (or None)."""
+    """Sessions open now, by learner: ``start`` says why one more cannot open (or None).
+    These are one host's; :class:`tutor.serve.live.SharedSessions` counts every host's."""
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self._open: dict[object, str] = {}
 
     def start(self, token: object, learner: str) -> str | None:
-        if len(self._open) >= self.limits.max_sessions:
-            return (
-                f"The class is full: {self.limits.max_sessions} sessions are open, the most this "
-                "server allows. Try again in a few minutes."
-            )
         mine = sum(1 for who in self._open.values() if who == learner)
-        if mine >= self.limits.max_per_learner:
-            return (
-                f"You already have {mine} sessions open, the most allowed at once. Close one "
-                "(ctrl+q in it) and connect again."
-            )
-        self._open[token] = learner
-        return None
+        why = refusal(self.limits, len(self._open), mine)
+        if why is None:
+            self._open[token] = learner
+        return why
 
     def end(self, token: object) -> None:
         self._open.pop(token, None)

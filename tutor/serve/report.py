@@ -1,7 +1,9 @@
 """`tutor class report`: per learner and per misconception, read from every learner's own
-progress store in the class directory (``DIR/learners/NAME``, the store the learner's tutor
-writes; read here through :class:`tutor.progress.Progress`'s read methods only, so a change of
-the store's schema is the store's business).
+progress store: in the class directory (``DIR/learners/NAME``, the store the learner's tutor
+writes) or, for a class with a database (``--db``), the learner's rows there, written by their
+tutors on every host. Read here through :class:`tutor.progress.Progress`'s read methods only
+(:func:`tutor.progress.open_store` picks the backend), so the store's schema is the store's
+business.
 
 :func:`learner_summary` is the part the live view shares; :func:`class_report` the whole.
 """
@@ -11,11 +13,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import sys
 
 from tutor.misconceptions import CATALOGUE
-from tutor.progress import DB_NAME, LessonState, Progress, tag_summary
+from tutor.progress import DB_NAME, LessonState, Progress, open_store, tag_summary
+from tutor.serve.live import connected
 from tutor.serve.roster import ClassDir
 
 __all__ = [
@@ -96,36 +98,13 @@ def learner_summary(progress: Progress, catalog) -> dict:
     }
 
 
-def connected(cls: ClassDir) -> dict[str, dict]:
-    """Who is connected now, by learner (``DIR/sessions.json``, which the server keeps):
-    ``{"sessions": n, "since": epoch, "last_key": epoch}``. Empty when no server runs."""
-    try:
-        data = json.loads(cls.sessions_file.read_text(encoding="utf-8"))
-        pid = int(data["server_pid"])
-        os.kill(pid, 0)
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
-    out: dict[str, dict] = {}
-    for row in data.get("sessions", []):
-        name = str(row.get("learner", ""))
-        entry = out.setdefault(name, {"sessions": 0, "since": row.get("since", 0), "last_key": 0})
-        entry["sessions"] += 1
-        entry["since"] = min(entry["since"], row.get("since", 0))
-        entry["last_key"] = max(entry["last_key"], row.get("last_key", 0))
-    return out
-
-
 def watch_view(cls: ClassDir, catalog, stores: dict[str, Progress], now: float) -> dict:
     """What `tutor class watch` shows: a row per learner (connected first) and the
     misconceptions per lesson. ``stores`` caches each learner's open store between calls."""
     online = connected(cls)
     rows, per_lesson = [], {}
-    for name, home in cls.learner_dirs().items():
-        if name not in stores and (home / DB_NAME).exists():
-            stores[name] = Progress(home)
-        if name not in stores:
-            continue
-        summary = learner_summary(stores[name], catalog)
+    for name, progress in _stores(cls, stores).items():
+        summary = learner_summary(progress, catalog)
         live = online.get(name)
         idle = now - live["last_key"] if live else None
         now_part = summary["now"]
@@ -148,7 +127,10 @@ def watch_view(cls: ClassDir, catalog, stores: dict[str, Progress], now: float) 
         for answer in summary["answers"]:
             if answer["tags"]:
                 per_lesson[answer["lesson"]] = per_lesson.get(answer["lesson"], 0) + len(answer["tags"])
-        rows.append({"name": name, "online": live is not None, "idle": idle, "stuck": why} | summary)
+        hosts = live.get("hosts", []) if live else []
+        rows.append(
+            {"name": name, "online": live is not None, "hosts": hosts, "idle": idle, "stuck": why} | summary
+        )
     rows.sort(key=lambda r: (not r["online"], r["name"]))
     return {
         "learners": rows,
@@ -156,28 +138,43 @@ def watch_view(cls: ClassDir, catalog, stores: dict[str, Progress], now: float) 
     }
 
 
+def _stores(cls: ClassDir, stores: dict[str, Progress]) -> dict[str, Progress]:
+    """Each learner's store that has anything in it, by name (opened into ``stores`` once)."""
+    if cls.db is None:
+        for name, home in cls.learner_dirs().items():
+            if name not in stores and (home / DB_NAME).exists():
+                stores[name] = Progress(home)
+        return {name: stores[name] for name in sorted(stores)}
+    for name in cls.roster().names():
+        if name not in stores:
+            stores[name] = open_store(cls.db, None, name)
+    return {name: p for name, p in sorted(stores.items()) if p.lesson_ids() or p.attempts()}
+
+
 def class_report(cls: ClassDir, catalog=None) -> dict:
     """``{"class_dir", "learners": [{"name", "enrolled", "connected", ...learner_summary}],
     "misconceptions": [{"tag", "title", "learners": [{"name", "hits", "resolved"}]}]}``.
     A learner who never connected has no store yet and is listed with ``"connected": False``."""
     roster = cls.roster().learners()
-    dirs = cls.learner_dirs()
-    learners, by_tag = [], {}
-    for name in sorted(set(roster) | set(dirs)):
-        row = {"name": name, "enrolled": name in roster, "connected": False}
-        home = dirs.get(name)
-        if home is not None and (home / DB_NAME).exists():
-            progress = Progress(home)
-            try:
-                row |= {"connected": True} | learner_summary(progress, catalog)
-            finally:
-                progress.close()
-            for entry in row["misconceptions"]:
-                tag = by_tag.setdefault(
-                    entry["tag"], {"tag": entry["tag"], "title": entry["title"], "learners": []}
-                )
-                tag["learners"].append({"name": name, "hits": entry["hits"], "resolved": entry["resolved"]})
-        learners.append(row)
+    stores: dict[str, Progress] = {}
+    try:
+        found = _stores(cls, stores)
+        learners, by_tag = [], {}
+        for name in sorted(set(roster) | set(found)):
+            row = {"name": name, "enrolled": name in roster, "connected": False}
+            if name in found:
+                row |= {"connected": True} | learner_summary(found[name], catalog)
+                for entry in row["misconceptions"]:
+                    tag = by_tag.setdefault(
+                        entry["tag"], {"tag": entry["tag"], "title": entry["title"], "learners": []}
+                    )
+                    tag["learners"].append(
+                        {"name": name, "hits": entry["hits"], "resolved": entry["resolved"]}
+                    )
+            learners.append(row)
+    finally:
+        for progress in stores.values():
+            progress.close()
     tags = sorted(by_tag.values(), key=lambda t: (-sum(x["hits"] for x in t["learners"]), t["tag"]))
     return {"class_dir": str(cls.path), "learners": learners, "misconceptions": tags}
 
@@ -250,8 +247,9 @@ def to_text(report: dict) -> str:
 
 def run_report(args, environ) -> int:
     from tutor.lessons import lesson_dirs, load_catalog
+    from tutor.serve.roster import db_url
 
-    cls = ClassDir(args.class_dir, create=False)
+    cls = ClassDir(args.class_dir, create=False, db=db_url(args.db, environ))
     catalog = load_catalog(lesson_dirs(args.lessons, environ), (), check=False)
     report = class_report(cls, catalog)
     if args.json:

@@ -1,4 +1,4 @@
-"""The class directory and its roster: who the learners are, by public key.
+"""The class and its roster: who the learners are, by public key.
 
 A class directory holds::
 
@@ -8,20 +8,24 @@ A class directory holds::
     DIR/learners/NAME/     one learner's progress (the tutor's data directory)
     DIR/sessions.json      who is connected now (written by the server, read by `class watch`)
 
-Standard library only: `tutor class add` and the tests use it without asyncssh. A key is
-compared by its algorithm and base64 blob (the comment is ignored). Every change of the roster
-takes an exclusive lock on ``DIR/roster.lock`` and replaces the file atomically, so `tutor class
-add` can run while the server reads it. Enrolment codes are kept only as SHA-256 hashes.
+With a database (``--db postgresql://...`` or ``TUTOR_DB``) the roster, the teachers' keys and
+who is connected live in PostgreSQL instead (:mod:`~tutor.serve.roster_pg`), shared by every
+host of the class; the directory keeps only what is the machine's own (its copy of the host key,
+the learners' local data directories).
+
+One interface, :class:`Roster`, two backends: :class:`~tutor.serve.roster_files.FileRoster`
+(the files above, today's behaviour) and :class:`~tutor.serve.roster_pg.PgRoster`.
+:meth:`ClassDir.roster` hands out the one the class uses.
+
+Standard library only here: `tutor class add` and the tests use it without asyncssh, and
+psycopg is imported only when a database URL is given. A key is compared by its algorithm and
+base64 blob (the comment is ignored). Enrolment codes are kept only as SHA-256 hashes.
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
-import fcntl
 import hashlib
-import json
-import os
 import re
 import secrets
 import struct
@@ -34,6 +38,7 @@ __all__ = [
     "NAME_RULE",
     "ClassDir",
     "PublicKey",
+    "db_url",
     "Roster",
     "RosterError",
     "normalise_code",
@@ -143,15 +148,42 @@ def _hash_code(code: str) -> str:
     return hashlib.sha256(normalise_code(code).encode()).hexdigest()
 
 
-class ClassDir:
-    """Where a class lives; making it creates it (mode 700)."""
+def hash_code(code: str) -> str:
+    """What is kept of an enrolment code (both backends)."""
+    return _hash_code(code)
 
-    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+
+DB_SCHEMES = ("postgresql://", "postgres://")
+
+
+def db_url(value: str | None, environ) -> str | None:
+    """The database of the class: ``--db`` if given, else ``TUTOR_DB``, else None (the class
+    directory's files). Anything but a PostgreSQL URL is refused with what to give."""
+    value = value if value is not None else (environ.get("TUTOR_DB") or None)
+    if value is None:
+        return None
+    if not value.startswith(DB_SCHEMES):
+        raise RosterError(
+            "--db (or TUTOR_DB) must be a PostgreSQL URL, like postgresql://user@host/dbname; "
+            "without it the class lives in its directory's files"
+        )
+    return value
+
+
+class ClassDir:
+    """Where a class lives; making it creates it (mode 700). ``db``: the class's PostgreSQL
+    database (its roster and live sessions are kept there), or None for the directory's files."""
+
+    def __init__(self, path: str | Path, *, create: bool = True, db: str | None = None) -> None:
         self.path = Path(path).expanduser().resolve()
+        self.db = db
+        self._roster: Roster | None = None
         if create:
             self.path.mkdir(mode=0o700, parents=True, exist_ok=True)
             (self.path / "learners").mkdir(mode=0o700, exist_ok=True)
-        elif not (self.path / "roster.json").exists() and not (self.path / "learners").is_dir():
+        elif (
+            db is None and not (self.path / "roster.json").exists() and not (self.path / "learners").is_dir()
+        ):
             raise RosterError(f"{self.path} is not a class directory (make one with `tutor class add`)")
 
     @property
@@ -184,148 +216,103 @@ class ClassDir:
             return {}
 
     def teacher_keys(self) -> set[str]:
-        try:
-            text = read_key_file(self.teachers_file)
-        except RosterError:
-            return set()
-        keys, _ = parse_authorized_keys(text, str(self.teachers_file))
-        return {k.line for k in keys}
+        """The teachers' keys (``kind blob``), from whichever backend the class uses."""
+        return {k.line for k in self.roster().teachers()}
 
     def roster(self) -> Roster:
-        return Roster(self)
+        """The class's roster: one object per ClassDir (the database backend keeps its
+        connection in it)."""
+        if self._roster is None:
+            if self.db is None:
+                from tutor.serve.roster_files import FileRoster
+
+                self._roster = FileRoster(self)
+            else:
+                from tutor.serve.roster_pg import PgRoster
+
+                self._roster = PgRoster(self.db, self)
+        return self._roster
+
+    def close(self) -> None:
+        if self._roster is not None:
+            self._roster.close()
+            self._roster = None
 
 
 class Roster:
-    """The learners of a class: read fresh from ``roster.json`` each time it is asked."""
+    """The learners of a class, their keys and codes, and the teachers' keys: the interface
+    both backends keep. Every method reads the backend afresh (another process, or another
+    host, may have changed it) and raises :class:`RosterError` with what to do."""
 
-    def __init__(self, cls: ClassDir) -> None:
-        self.cls = cls
-
-    # -------------------------------------------------------------- reading and writing
-
-    def _load(self) -> dict:
-        try:
-            data = json.loads(self.cls.roster_file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {"learners": {}, "codes": {}}
-        except (OSError, ValueError) as err:
-            raise RosterError(
-                f"cannot read {self.cls.roster_file}: {err}; restore it from a backup"
-            ) from None
-        data.setdefault("learners", {})
-        data.setdefault("codes", {})
-        return data
-
-    @contextlib.contextmanager
-    def _changing(self):
-        lock = os.open(self.cls.path / "roster.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            data = self._load()
-            yield data
-            tmp = self.cls.roster_file.with_suffix(".json.tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, indent=2, sort_keys=True)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.cls.roster_file)
-        finally:
-            os.close(lock)
+    cls: ClassDir
 
     # -------------------------------------------------------------- queries
 
     def names(self) -> list[str]:
-        return sorted(self._load()["learners"])
+        return sorted(self.learners())
 
     def learners(self) -> dict[str, dict]:
         """name -> {"keys": [line...], "added": iso, "pending_code": bool}."""
-        data = self._load()
-        pending = {c["learner"] for c in data["codes"].values()}
-        return {
-            name: {
-                "keys": list(entry.get("keys", [])),
-                "added": entry.get("added", ""),
-                "pending_code": name in pending,
-            }
-            for name, entry in sorted(data["learners"].items())
-        }
+        raise NotImplementedError
 
     def who(self, key_line: str) -> str | None:
         """The learner whose key this is (``kind blob``), or None."""
-        for name, entry in self._load()["learners"].items():
-            if key_line in entry.get("keys", []):
-                return name
-        return None
+        raise NotImplementedError
 
     def codes_pending(self) -> bool:
-        return bool(self._load()["codes"])
+        raise NotImplementedError
+
+    def teachers(self) -> list[PublicKey]:
+        """The keys that get the teacher's view."""
+        raise NotImplementedError
 
     # -------------------------------------------------------------- changes
 
     def add(self, name: str, keys: list[PublicKey] = ()) -> None:
         """Add a learner (or more keys to one); a key already someone else's is refused."""
-        self.cls.learner_dir(name)  # checks the name
-        with self._changing() as data:
-            for key in keys:
-                for other, entry in data["learners"].items():
-                    if other != name and key.line in entry.get("keys", []):
-                        raise RosterError(f"that key ({key.fingerprint}) is already {other}'s")
-            entry = data["learners"].setdefault(name, {"keys": [], "added": _now()})
-            for key in keys:
-                if key.line not in entry["keys"]:
-                    entry["keys"].append(key.line)
-            if len(entry["keys"]) > MAX_KEYS_PER_LEARNER:
-                raise RosterError(f"{name} would have more than {MAX_KEYS_PER_LEARNER} keys")
-        self.cls.learner_dir(name).mkdir(mode=0o700, exist_ok=True)
+        raise NotImplementedError
 
     def new_code(self, name: str) -> str:
         """A one-time enrolment code for ``name`` (added if new); an older code of theirs is
         replaced. Only its hash is stored."""
-        self.add(name)
-        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-        with self._changing() as data:
-            data["codes"] = {h: c for h, c in data["codes"].items() if c["learner"] != name}
-            data["codes"][_hash_code(code)] = {"learner": name, "made": _now()}
-        return f"{code[:4]}-{code[4:]}"
+        raise NotImplementedError
 
     def redeem(self, code: str, key: PublicKey) -> str | None:
-        """Give ``key`` to the learner whose code this is, using the code up; returns the
-        learner's name, or None for a code that is not (or no longer) valid."""
-        digest = _hash_code(code)
-        with self._changing() as data:
-            entry = data["codes"].pop(digest, None)
-            if entry is None:
-                return None
-            name = entry["learner"]
-            for other, learner in data["learners"].items():
-                if key.line in learner.get("keys", []) and other != name:
-                    data["codes"][digest] = entry  # keep the code: this key is someone else's
-                    return None
-            learner = data["learners"].setdefault(name, {"keys": [], "added": _now()})
-            if key.line not in learner["keys"]:
-                learner["keys"].append(key.line)
-        return name
+        """Give ``key`` to the learner whose code this is, using the code up (exactly once, even
+        when two servers race for it); the learner's name, or None for a code that is not (or no
+        longer) valid, or a key that is someone else's (the code then stays)."""
+        raise NotImplementedError
 
     def enrol_open(self, name: str, key: PublicKey) -> str | None:
         """``--open``: a new learner of this name with this key; None when the name is taken."""
-        if not valid_name(name):
-            return None
-        with self._changing() as data:
-            if name in data["learners"]:
-                return None
-            data["learners"][name] = {"keys": [key.line], "added": _now()}
-        self.cls.learner_dir(name).mkdir(mode=0o700, exist_ok=True)
-        return name
+        raise NotImplementedError
 
     def remove(self, name: str) -> bool:
-        """Forget the learner's keys and codes (their progress directory stays: the report still
-        counts it until the teacher deletes it)."""
-        with self._changing() as data:
-            found = data["learners"].pop(name, None) is not None
-            data["codes"] = {h: c for h, c in data["codes"].items() if c["learner"] != name}
-        return found
+        """Forget the learner's keys and codes (their progress stays)."""
+        raise NotImplementedError
+
+    def add_teachers(self, keys: list[PublicKey]) -> list[PublicKey]:
+        """Give these keys the teacher's view; returns the ones that were new."""
+        raise NotImplementedError
+
+    def remove_teacher(self, fingerprint: str) -> bool:
+        """Take the teacher's view from the key with this fingerprint (``SHA256:...``)."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
 
 
-def _now() -> str:
+def new_code_text() -> tuple[str, str]:
+    """A fresh code as shown (``ABCD-EFGH``) and its hash."""
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return f"{code[:4]}-{code[4:]}", _hash_code(code)
+
+
+def check_name(name: str) -> None:
+    if not valid_name(name):
+        raise RosterError(f"'{name}' is not a learner name ({NAME_RULE})")
+
+
+def now_iso() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

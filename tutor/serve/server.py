@@ -14,19 +14,19 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
-import json
 import os
 import signal
+import socket
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
 import asyncssh
 
 from tutor.serve.limits import Limits, RateLimit, Sessions, deadline
-from tutor.serve.roster import ClassDir, PublicKey
+from tutor.serve.live import HEARTBEAT_S, SharedSessions, live_for
+from tutor.serve.roster import ClassDir, PublicKey, RosterError
 from tutor.serve.session import Session
 
 __all__ = ["ServerState", "Connection", "serve", "host_key"]
@@ -38,15 +38,44 @@ PASSED_ENV = ("NO_COLOR", "COLORTERM")
 
 def host_key(cls: ClassDir) -> asyncssh.SSHKey:
     """The server's host key, made on first start (ed25519, mode 600) and kept, so a learner's
-    known_hosts stays valid across restarts."""
+    known_hosts stays valid across restarts.
+
+    With a database, every host of the class must present the same key: the first host to start
+    records its public half there, and a host whose ``DIR/host_key`` is missing or differs
+    refuses to start, saying to copy the file from a host that has it (docs/hosting.md,
+    "Several hosts"). The private key itself never goes into the database."""
     path = cls.host_key
+    registered = cls.roster().host_key() if cls.db else None
     if not path.exists():
+        if registered is not None:
+            raise RosterError(
+                f"this class already has a host key ({_fingerprint(registered)}), on its other hosts, "
+                f"and {path} is missing: copy host_key from one of them to {path} (mode 600), so that "
+                "every host presents the same key to learners"
+            )
         key = asyncssh.generate_private_key("ssh-ed25519", comment="tutor serve")
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as fh:
             fh.write(key.export_private_key())
         path.with_name("host_key.pub").write_bytes(key.export_public_key())
-    return asyncssh.read_private_key(str(path))
+    try:
+        key = asyncssh.read_private_key(str(path))
+    except (OSError, ValueError, asyncssh.KeyImportError) as err:
+        raise RosterError(f"cannot read the host key {path}: {err}") from None
+    if cls.db:
+        mine = PublicKey(*key.export_public_key().decode().split()[:2])
+        theirs = registered or cls.roster().claim_host_key(mine)
+        if theirs != mine.line:
+            raise RosterError(
+                f"{path} ({mine.fingerprint}) is not this class's host key ({_fingerprint(theirs)}): "
+                f"copy host_key from another host of the class over {path}; two keys behind one name "
+                "would make learners' ssh warn of an impostor"
+            )
+    return key
+
+
+def _fingerprint(line: str) -> str:
+    return PublicKey(*line.split()[:2]).fingerprint
 
 
 @dataclass
@@ -67,7 +96,9 @@ class ServerState:
             lessons,
             quiet,
         )
-        self.sessions = Sessions(limits)
+        self.board = live_for(cls)  # who is connected: sessions.json, or the database's tables
+        self.sessions = SharedSessions(limits, self.board) if cls.db else Sessions(limits)
+        self.writer = ThreadPoolExecutor(1, thread_name_prefix="live") if cls.db else None
         self.rate = RateLimit(limits.rate, limits.rate_window)
         self.live: set[Session] = set()
         self.tasks: set[asyncio.Task] = set()
@@ -83,6 +114,9 @@ class ServerState:
             value = client_env.get(var)
             if isinstance(value, str) and len(value) < 64:
                 env[var] = value
+        if self.cls.db:  # the class's database: the learner's progress there, on every host
+            env["TUTOR_DB"] = self.cls.db
+            env["TUTOR_LEARNER"] = name
         if teacher:
             argv = [sys.executable, "-m", "tutor", "class", "watch", "--class-dir", str(self.cls.path)]
             for d in self.lessons:
@@ -109,24 +143,30 @@ class ServerState:
             self.write_sessions()
 
     def write_sessions(self) -> None:
-        """``DIR/sessions.json``: who is connected, for `tutor class watch`."""
+        """Who is connected, for `tutor class watch` (:mod:`tutor.serve.live`); with a database
+        this is also the host's heartbeat."""
         now_wall, now = time.time(), time.monotonic()
+        ids = getattr(self.sessions, "ids", {})
         rows = [
             {
                 "learner": s.learner,
                 "since": now_wall - (now - s.started),
                 "last_key": now_wall - (now - s.last_key),
                 "pid": s.proc.pid if s.proc else None,
+                "id": ids.get(s),
             }
             for s in self.live
         ]
-        data = {"server_pid": os.getpid(), "written": now_wall, "sessions": rows}
-        tmp = self.cls.sessions_file.with_suffix(".tmp")
-        with contextlib.suppress(OSError):
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                json.dump(data, fh)
-            os.replace(tmp, self.cls.sessions_file)
+        if self.writer is None:
+            self._write_board(rows, list(ids.values()))
+        else:  # the database: in order, on one thread, never stalling the sessions open
+            self.writer.submit(self._write_board, rows, list(ids.values()))
+
+    def _write_board(self, rows: list[dict], keep: list[str]) -> None:
+        try:
+            self.board.write(rows, keep)
+        except RosterError as err:
+            self.log(f"could not write who is connected: {err}")
 
     async def tick(self) -> None:
         """Once a second: warnings and endings that are due; sessions.json every 10 s."""
@@ -162,7 +202,7 @@ class ServerState:
                             f"This session reaches its time limit in {left:.0f} s; your progress is saved."
                         )
             n += 1
-            if n % 10 == 0 and self.live:
+            if n % round(HEARTBEAT_S / TICK_S) == 0 and (self.live or self.cls.db):
                 self.write_sessions()
 
     def _spawn(self, coro) -> None:
@@ -218,25 +258,32 @@ class Connection(asyncssh.SSHServer):
     def public_key_auth_supported(self) -> bool:
         return True
 
-    def validate_public_key(self, username: str, key) -> bool:
+    async def validate_public_key(self, username: str, key) -> bool:
         if self.refusal:
             return False
         blob = base64.b64encode(key.public_data).decode()
         public = PublicKey(key.algorithm.decode(), blob)
-        cls = self.state.cls
-        if public.line in cls.teacher_keys():
-            who = Who("teacher", "teacher")
-        else:
-            name = cls.roster().who(public.line)
-            if name is not None:
-                who = Who("learner", name)
-            elif self.state.open_class or cls.roster().codes_pending():
-                who = Who("newcomer", open_class=self.state.open_class)
-            else:
-                self.state.log(f"refused unknown key {public.fingerprint} from {self.address}")
-                return False
+        try:  # off the event loop: a slow roster (a database) never stalls the sessions open
+            who = await asyncio.to_thread(self._who, public)
+        except RosterError as err:  # the class database is away: nobody new can be told apart
+            self.state.log(f"refused {public.fingerprint} from {self.address}: {err}")
+            return False
+        if who is None:
+            self.state.log(f"refused unknown key {public.fingerprint} from {self.address}")
+            return False
         self.key, self.who = public, who  # the signed request comes last: this is the key used
         return True
+
+    def _who(self, public: PublicKey) -> Who | None:
+        cls = self.state.cls
+        if public.line in cls.teacher_keys():
+            return Who("teacher", "teacher")
+        name = cls.roster().who(public.line)
+        if name is not None:
+            return Who("learner", name)
+        if self.state.open_class or cls.roster().codes_pending():
+            return Who("newcomer", open_class=self.state.open_class)
+        return None
 
     def session_requested(self):
         if self.state.closing:
@@ -292,6 +339,8 @@ async def serve(
         gss_host=None,
     )
     bound = server.sockets[0].getsockname()[1] if server.sockets else port
+    if cls.db:
+        state.board.host = f"{socket.gethostname()}:{bound}"
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -311,7 +360,11 @@ async def serve(
         ticker.cancel()
         await asyncio.sleep(0.2)  # the last messages reach the clients
         await server.wait_closed()
-        with contextlib.suppress(OSError):
-            Path(cls.sessions_file).unlink()
+        if state.writer is not None:
+            state.writer.shutdown(wait=True)  # the last heartbeat first, then the rows go
+        try:
+            state.board.clear()
+        except RosterError as err:
+            state.log(f"could not clear who is connected: {err}")
         state.log("closed")
     return 0

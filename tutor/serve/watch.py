@@ -1,21 +1,25 @@
 """`tutor class watch`: a live Textual screen of the class (who is connected, the lesson and
 part each is on, who looks stuck, misconceptions per lesson), read again every two seconds from
-the learners' stores and the server's ``sessions.json``. A teacher's key (``DIR/teachers``) gets
+the learners' stores and who is connected (``sessions.json``, or with ``--db`` every host's
+sessions in the database: :mod:`tutor.serve.live`). A teacher's key (``DIR/teachers``) gets
 this screen over SSH instead of the course. Like the tutor, it never leaves the app: no command
 palette, no screenshot file, no suspend."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 from rich.text import Text
+from textual import work
 from textual.app import App, ComposeResult, SuspendNotSupported
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
+from textual.worker import get_current_worker
 
 from tutor.progress import Progress
 from tutor.serve.report import watch_view
-from tutor.serve.roster import ClassDir
+from tutor.serve.roster import ClassDir, RosterError
 
 __all__ = ["ClassWatch", "run_watch"]
 
@@ -34,6 +38,7 @@ class ClassWatch(App):
         super().__init__()
         self.cls, self.catalog, self.refresh_s = cls, catalog, refresh_s
         self.stores: dict[str, Progress] = {}
+        self._reading = threading.Lock()  # one read of the class at a time (the stores are shared)
         self.title = "tutor — class"
         self.sub_title = str(cls.path)
 
@@ -46,11 +51,38 @@ class ClassWatch(App):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns(*COLUMNS)
-        self.action_reload()
+        self.show(self.read())  # the first reading before the first frame; later ones in a worker
         self.set_interval(self.refresh_s, self.action_reload)
 
     def action_reload(self) -> None:
-        view = watch_view(self.cls, self.catalog, self.stores, time.time())
+        self.read_class()
+
+    def read(self) -> dict | str:
+        """The class now, or what stopped it being read (the database away)."""
+        try:
+            with self._reading:
+                return watch_view(self.cls, self.catalog, self.stores, time.time())
+        except RosterError as err:
+            return str(err)
+
+    @work(thread=True, exclusive=True, group="read-class")
+    def read_class(self) -> None:
+        """Read the class off the UI thread: with a database a slow or absent server (up to
+        its connect timeout) must not freeze the screen."""
+        result = self.read()
+        if not get_current_worker().is_cancelled:
+            self.call_from_thread(self.show, result)
+
+    def show(self, result: dict | str) -> None:
+        if isinstance(result, str):  # the class database is away: say so, keep the last reading
+            self.show_problem(result)
+        else:
+            self.show_view(result)
+
+    def show_problem(self, message: str) -> None:
+        self.query_one("#tags", Static).update(Text(f"{message}; showing the last reading"))
+
+    def show_view(self, view: dict) -> None:
         table = self.query_one(DataTable)
         table.clear()
         online = 0
@@ -72,14 +104,19 @@ class ClassWatch(App):
                 key=row["name"],
             )
         tags = view["misconceptions_per_lesson"]
-        lines = [f"{online} connected, {len(view['learners'])} learner(s)"]
+        where = ""
+        if self.cls.db:  # several hosts may serve the class: say on how many they are
+            hosts = {h for row in view["learners"] for h in row["hosts"]}
+            where = f" on {len(hosts)} host(s)"
+        lines = [f"{online} connected{where}, {len(view['learners'])} learner(s)"]
         if tags:
             lines.append("Misconceptions per lesson: " + ", ".join(f"{lid} {n}" for lid, n in tags.items()))
         self.query_one("#tags", Static).update(Text("\n".join(lines)))
 
     def on_unmount(self) -> None:
-        for store in self.stores.values():
-            store.close()
+        with self._reading:
+            for store in self.stores.values():
+                store.close()
 
     # nothing leaves the app (see the module docstring)
     def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
@@ -99,8 +136,9 @@ def run_watch(args, environ) -> int:
     import sys
 
     from tutor.lessons import lesson_dirs, load_catalog
+    from tutor.serve.roster import db_url
 
-    cls = ClassDir(args.class_dir, create=False)
+    cls = ClassDir(args.class_dir, create=False, db=db_url(args.db, environ))
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         print("tutor: the class view needs a terminal; over SSH use ssh -t", file=sys.stderr)
         return 1
