@@ -193,7 +193,7 @@ class TutorApp(App):
             return  # one more answer waiting for the same reason: the notice already says so
         self._waiting_error = message.error
         self.notify(
-            f"{message.status}. Nothing is lost: they are kept and written as soon as the file allows.",
+            f"{message.status}. Nothing is lost: they are kept and written as soon as they can be.",
             title="Not saved yet",
             severity="warning",
             timeout=10,

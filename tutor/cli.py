@@ -12,10 +12,13 @@
     tutor reset [LESSON] [--yes]  forget progress (asks first)
     tutor serve --class-dir DIR   host a class over SSH (tutor.cli_class)
     tutor class ACTION ...        the class's roster, report and live view (tutor.cli_class)
+    tutor db ACTION ...           the progress tables on PostgreSQL: migrate, check, import (tutor.cli_db)
 
 Global options (before or after the command): ``--lessons DIR`` (repeatable) adds a lesson
 directory, ``--data-dir DIR`` moves the progress store (also ``TUTOR_LESSONS``, ``TUTOR_HOME``),
-``--no-builtin`` hides the built-in lessons (see :mod:`tutor.lessons.course`).
+``--no-builtin`` hides the built-in lessons (see :mod:`tutor.lessons.course`), ``--db URL`` (also
+``TUTOR_DB``) keeps progress in PostgreSQL instead, for the learner ``TUTOR_LEARNER`` (default: the
+user's name).
 
 Only opening the app imports Textual; every other command runs without it. Here: the parser,
 the dispatch, ``check``, and opening the app (``open``, ``step``, ``train``); ``progress`` and
@@ -33,12 +36,13 @@ from pathlib import Path
 
 import tutor
 from tutor.lessons import Catalog, Problem, load_catalog, with_siblings
-from tutor.progress import Progress, default_data_dir
+from tutor.progress import BadDatabase, Progress, db_from, default_data_dir, default_learner, open_store
 
 __all__ = ["main", "build_parser"]
 
 COMMANDS = ("open", "step", "train", "check", "lessons", "progress", "reset")
 CLASS_COMMANDS = ("serve", "class")  # hosting a class: their own parser, in tutor.cli_class
+DB_COMMAND = "db"  # the progress tables on PostgreSQL: its own parser, in tutor.cli_db
 MAX_PROGRAM_BYTES = 1024 * 1024
 
 
@@ -78,6 +82,13 @@ def _add_globals(parser: argparse.ArgumentParser, *, sub: bool) -> None:
         dest="sub_data_dir" if sub else "data_dir",
         default=default,
         help="keep progress in DIR (default: TUTOR_HOME, else your user data directory)",
+    )
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        dest="sub_db" if sub else "db",
+        default=default,
+        help="keep progress in PostgreSQL at URL (postgresql://...; default: TUTOR_DB, else --data-dir)",
     )
 
 
@@ -182,7 +193,7 @@ def _insert_open(argv: list[str]) -> list[str]:
         arg = argv[i]
         if arg == "--":
             return argv[: i + 1] + ["open"] + argv[i + 1 :] if i + 1 < len(argv) else argv
-        if arg in ("--lessons", "--data-dir"):
+        if arg in ("--lessons", "--data-dir", "--db"):
             i += 2
             continue
         if arg.startswith("-"):
@@ -202,6 +213,10 @@ def main(argv: list[str] | None = None, *, environ=None) -> int:
         from tutor.cli_class import main as class_main
 
         return class_main(argv, environ)
+    if argv and argv[0] == DB_COMMAND:
+        from tutor.cli_db import main as db_main
+
+        return db_main(argv[1:], environ)
     parser = build_parser()
     try:
         args = parser.parse_args(_insert_open(argv))
@@ -209,6 +224,7 @@ def main(argv: list[str] | None = None, *, environ=None) -> int:
         return exit_.code if isinstance(exit_.code, int) else 0
     args.lessons = list(args.lessons) + list(getattr(args, "sub_lessons", []) or [])
     args.data_dir = getattr(args, "sub_data_dir", None) or args.data_dir
+    args.db = getattr(args, "sub_db", None) or args.db
     args.no_builtin = bool(getattr(args, "sub_no_builtin", False) or args.no_builtin)
     try:
         if args.command == "check":
@@ -237,6 +253,9 @@ def main(argv: list[str] | None = None, *, environ=None) -> int:
     except KeyboardInterrupt:
         print(file=sys.stderr)
         return 130
+    except _StoreRefused as refused:
+        _err(str(refused))
+        return 2
 
 
 def _err(message: str) -> None:
@@ -255,8 +274,20 @@ def _catalog(args, environ, files=(), *, grade_examples=False, check=True) -> Ca
     return catalog
 
 
+class _StoreRefused(Exception):
+    """The progress store cannot be opened at all (a bad --db, a newer database): said, exit 2."""
+
+
 def _progress_store(args, environ) -> Progress:
-    progress = Progress(default_data_dir(args.data_dir, environ))
+    from tutor.progress.pg_schema import NewerDatabase  # light: psycopg only when a URL is used
+
+    try:
+        db = db_from(args.db, environ)
+        progress = open_store(
+            db, default_data_dir(args.data_dir, environ), default_learner(environ) if db else ""
+        )
+    except (BadDatabase, NewerDatabase) as err:
+        raise _StoreRefused(err) from err
     if progress.notice:
         _err(progress.notice)
     return progress

@@ -57,6 +57,7 @@ def show(args, environ) -> int:
         if args.json:
             data = {
                 "data_dir": str(progress.data_dir),
+                "store": progress.where,
                 "lessons": [
                     {
                         "id": l.id,
@@ -77,7 +78,7 @@ def show(args, environ) -> int:
             return 0
         width = max([len(l.id) for l in catalog.lessons] + [len(i) for i in others] + [10])
         done = sum(1 for l in catalog.lessons if progress.state(l.id) is LessonState.DONE)
-        print(f"Progress in {progress.data_dir}: {done} of {_plural(len(catalog.lessons), 'lesson')} done")
+        print(f"Progress in {progress.where}: {done} of {_plural(len(catalog.lessons), 'lesson')} done")
         for section, lessons in catalog.sections():
             print()
             print(section)
@@ -122,7 +123,7 @@ def reset(args, environ) -> int:
             if count == 0:
                 print("Nothing to reset: no progress is recorded.")
                 return 0
-            what = f"ALL your progress ({_plural(count, 'lesson')}) in {progress.data_dir}"
+            what = f"ALL your progress ({_plural(count, 'lesson')}) in {progress.where}"
         if not args.yes and not _confirmed(what):
             return 1
         progress.reset(args.lesson)

@@ -6,8 +6,11 @@ folder) when they stop it; the others use the shared server's fresh database (``
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +18,8 @@ from tests import pgcluster
 from tutor.progress import open_store
 from tutor.progress.pg_schema import NewerDatabase, connect, migrate
 from tutor.progress.schema import SCHEMA_VERSION
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def answers_in(url: str, learner: str = "ada") -> list[str]:
@@ -132,3 +137,55 @@ def test_several_processes_opening_a_new_database_at_once_migrate_it_once(pg_url
     rows = conn.execute("SELECT component, version FROM schema_version").fetchall()
     conn.close()
     assert rows == [("progress", SCHEMA_VERSION)]
+
+
+KILLED = """
+import sys, time
+from tutor.progress import open_store
+store = open_store(sys.argv[1], sys.argv[2], "ada")
+assert store.flush(30)
+print("open", flush=True)
+sys.stdin.readline()  # the test stops the server meanwhile
+for answer in ("3", "4", "5"):
+    store.record_attempt("chain", "b2", answer, True, [])
+store.complete_lesson("chain")
+while store.status is None:
+    time.sleep(0.05)
+print("waiting", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_process_killed_while_the_database_was_away_loses_nothing(own_cluster, tmp_path):
+    directory, url = own_cluster
+    data = tmp_path / "data"
+    with open_store(url, data, "ada") as store:
+        store.record_attempt("chain", "b1", "1", True, [])
+        store.record_attempt("chain", "b1", "2", True, [])
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED, url, str(data)],
+        cwd=REPO,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout.readline().strip() == "open"
+        pgcluster.stop(directory)
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline().strip() == "waiting"
+        proc.kill()  # kill -9: no flush, no atexit
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert len(list((data / "journal").glob("*.jsonl"))) == 1  # what it had not written
+    pgcluster.start_again(directory)
+    with open_store(url, data, "ada") as again:  # the next session on this data directory
+        assert again.flush(60), again.status
+    assert answers_in(url) == ["1", "2", "3", "4", "5"]  # in order, none twice
+    with open_store(url, data, "ada") as third:
+        assert third.state("chain") == "done" and third.pending == 0
+    assert list((data / "journal").glob("*.jsonl")) == []

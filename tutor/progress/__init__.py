@@ -21,6 +21,8 @@ One module for each job:
 * :mod:`~tutor.progress.backend`: :func:`open_store` and :func:`db_from` (``--db`` / ``TUTOR_DB``);
 * :mod:`~tutor.progress.pg_store`, :mod:`~tutor.progress.pg_schema`: the same store on
   PostgreSQL (psycopg imported only then), its tables, migrations and timeouts;
+* :mod:`~tutor.progress.journal`: the PostgreSQL store's local journal of writes not yet in the
+  database (a killed process's are written by the next store on its data directory);
 * :mod:`~tutor.progress.importing`: a learner's SQLite progress into PostgreSQL (`tutor db import`);
 * :mod:`~tutor.progress.records`: what a read hands back (:class:`LessonState`, :class:`Attempt`);
 * :mod:`~tutor.progress.summary`: the misconception summary of `tutor progress` (:func:`tag_summary`).

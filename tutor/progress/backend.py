@@ -17,7 +17,15 @@ from pathlib import Path
 
 from tutor.progress.store import Progress
 
-__all__ = ["DB_ENV", "LEARNER_ENV", "BadDatabase", "db_from", "default_learner", "open_store"]
+__all__ = [
+    "DB_ENV",
+    "LEARNER_ENV",
+    "BadDatabase",
+    "check_learner",
+    "db_from",
+    "default_learner",
+    "open_store",
+]
 
 DB_ENV = "TUTOR_DB"
 LEARNER_ENV = "TUTOR_LEARNER"
@@ -58,16 +66,21 @@ def default_learner(environ=os.environ) -> str:
         return ""
 
 
-def open_store(db: str | None, data_dir, learner: str = "") -> Progress:
-    """``db`` None: today's SQLite store in ``data_dir``. A ``postgresql://`` URL: the same
-    :class:`Progress` API on PostgreSQL, for ``learner`` (one database holds every learner)."""
-    if db is None:
-        return Progress(data_dir)
+def check_learner(learner: str) -> None:
+    """Refuse a learner name the database should not key progress by."""
     if not learner or len(learner) > MAX_LEARNER or not learner.isprintable():
         raise BadDatabase(
             f"progress in PostgreSQL is kept per learner: give a learner name of 1 to {MAX_LEARNER} "
             f"printable characters ({LEARNER_ENV}=NAME), not {learner[:40]!r}"
         )
+
+
+def open_store(db: str | None, data_dir, learner: str = "") -> Progress:
+    """``db`` None: today's SQLite store in ``data_dir``. A ``postgresql://`` URL: the same
+    :class:`Progress` API on PostgreSQL, for ``learner`` (one database holds every learner)."""
+    if db is None:
+        return Progress(data_dir)
+    check_learner(learner)
     from tutor.progress.pg_store import PgProgress
 
     return PgProgress(db, learner, Path(data_dir) if data_dir is not None else None)

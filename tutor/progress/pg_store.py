@@ -8,15 +8,20 @@ until it lands, once (an answer's stamp makes a retried insert a no-op, so a com
 was lost with the connection is not stored twice); reads see the queue.
 
 **The database goes away** (unreachable at start, stopped or restarted mid-lesson): the learner
-keeps working. Writes wait in the queue, in memory, and are written, in order, once, when the
-server is back (the writer reconnects on its next try, its backoff growing to two seconds);
-meanwhile ``status`` says "3 answers waiting to be saved: <the server's error>", the app's quiet
-notice. Reads go on too: each query's last good answer is kept, and while the server cannot be
-reached a read returns it with every write of this session made since applied on top, so the
-learner sees what they did; ``warning`` says their progress could not be read. A read that fails
-does not try the server again for ``READ_RETRY_S`` (so a dead server costs the screen at most one
-connect timeout every few seconds). The queue is not a file: what a killed process (``kill -9``,
-a power cut) had not yet written is lost (see docs/hosting.md).
+keeps working. Writes wait in the queue and are written, in order, once, when the server is back
+(the writer reconnects on its next try, its backoff growing to two seconds); meanwhile ``status``
+says "3 answers waiting to be saved: <the server's error>", the app's quiet notice. The queue is
+also kept in a local journal file (:mod:`tutor.progress.journal`, in ``DATA_DIR/journal/``), so a
+process killed meanwhile loses nothing: the next store opened on the same data directory writes
+what it had left, first. A power cut may lose the journal's last lines (they are not fsync'ed),
+and a store opened without a data directory keeps no journal (see docs/hosting.md).
+
+Reads go on too: each query's last good answer is kept, and while the server cannot be reached a
+read returns it with every write of this session made since applied on top, so the learner sees
+what they did; ``warning`` says their progress could not be read. While the writer's tries fail,
+reads do not try the server at all; otherwise a read that fails does not try again for
+``READ_RETRY_S`` (so a dead server costs the screen at most one connect timeout,
+``READ_CONNECT_TIMEOUT_S``, every few seconds, and none while answers wait).
 """
 
 from __future__ import annotations
@@ -25,20 +30,26 @@ import threading
 import time
 from pathlib import Path
 
+from tutor.progress.journal import Journal
 from tutor.progress.pg_schema import NewerDatabase, connect, migrate, pg_sql, redact
-from tutor.progress.store import Progress, _open_stores
+from tutor.progress.store import CLOSE_TIMEOUT_S, Progress, _open_stores
 from tutor.progress.writer import WriteQueue
 from tutor.progress.writes import Write
 
 __all__ = ["READ_RETRY_S", "PgProgress"]
 
+JOURNAL_DIR = "journal"  # in the data directory: the writes not yet in the database
 READ_RETRY_S = 3.0  # after a failed read, how long reads use what they last saw
 READ_CONNECT_TIMEOUT_S = 2  # libpq's shortest: a read on the UI thread waits at most this
 
 
 def _first_line(err: BaseException) -> str:
-    text = str(err).strip() or type(err).__name__
-    return text.splitlines()[0].strip()
+    """psycopg's error in a few words: "connection failed: connection to server at "h", port 5432
+    failed: Connection refused" becomes "the database cannot be reached: Connection refused"."""
+    text = (str(err).strip() or type(err).__name__).splitlines()[0].strip()
+    if text.startswith("connection failed:") and " failed: " in text[len("connection failed:") :]:
+        return "the database cannot be reached: " + text.rsplit(" failed: ", 1)[1]
+    return text
 
 
 class PgProgress(Progress):
@@ -68,14 +79,41 @@ class PgProgress(Progress):
         self._cache: dict[tuple, tuple[list[tuple], int]] = {}  # query -> (rows, landed count then)
         self._landed: list[Write] = []  # this session's writes that landed, in order
         self._writes = WriteQueue(self._commit, self._describe)
+        self._journal: Journal | None = None
+        if data_dir is not None:
+            try:
+                self._journal = Journal(Path(data_dir) / JOURNAL_DIR)
+            except OSError:
+                pass  # no journal: the queue is kept in memory only
         try:
             self._open_writer()
         except NewerDatabase:
+            if self._journal is not None:
+                self._journal.close(keep=False)
             raise
         except Exception as err:
             self._read_problem = self._unreachable(err)
             self._next_reader_try = time.monotonic() + READ_RETRY_S
+        if self._journal is not None:
+            for write in self._journal.take_over():  # a killed process's writes, before anything new
+                self._enqueue(write)
         _open_stores.add(self)
+
+    def _enqueue(self, write: Write) -> None:
+        if self._journal is not None and not self._writes.closed:
+            self._journal.wrote(write)
+        super()._enqueue(write)
+
+    def _fate_of_unsaved(self) -> str:
+        if self._journal is None:
+            return "lost"
+        return f"kept in {self._journal.directory} and written the next time tutor opens"
+
+    def close(self, timeout: float = CLOSE_TIMEOUT_S) -> str | None:
+        message = super().close(timeout)
+        if self._journal is not None:
+            self._journal.close(keep=message is not None)
+        return message
 
     @property
     def where(self) -> str:
@@ -124,6 +162,8 @@ class PgProgress(Progress):
                 conn.commit()
                 self._landed.append(write)
                 self._writes.landed()
+            if self._journal is not None:
+                self._journal.landed(write)
         except BaseException:
             try:
                 conn.rollback()

@@ -178,7 +178,7 @@ class Progress:
             message = (
                 f"{describe_writes(left.writes)} could not be saved and "
                 f"{'are' if len(left.writes) > 1 else 'is'} "
-                f"lost: {left.error or 'the progress store was closed first'}."
+                f"{self._fate_of_unsaved()}: {left.error or 'the progress store was closed first'}."
             )
             self._notice = f"Progress could not be saved: {message}"
         with self._snapshot:
@@ -190,6 +190,10 @@ class Progress:
                     pass
         _open_stores.discard(self)
         return message
+
+    def _fate_of_unsaved(self) -> str:
+        """What becomes of the writes close() gave up on, in words."""
+        return "lost"
 
     @property
     def where(self) -> str:
