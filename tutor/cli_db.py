@@ -110,7 +110,7 @@ def _migrate(args, url: str) -> int:
     finally:
         conn.close()
     if before == after:
-        print(f"{where}: the progress tables are at version {after}, this tutor's; nothing to do")
+        print(f"{where}: the progress tables are at version {after}, the one this tutor uses: nothing to do")
     elif before == 0:
         print(f"{where}: created the progress tables (version {after})")
     else:
@@ -139,7 +139,7 @@ def _check(args, url: str) -> int:
         _err(str(NewerDatabase(where, version)))
         return 2
     if version == SCHEMA_VERSION:
-        print(f"{where}: the progress tables are at version {version}, this tutor's")
+        print(f"{where}: the progress tables are at version {version}, the one this tutor uses: up to date")
         return 0
     what = (
         "there are no progress tables yet"
