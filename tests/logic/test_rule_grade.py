@@ -125,3 +125,41 @@ def test_a_rule_that_cannot_be_computed_says_where():
 
 def test_every_diagnosis_names_a_catalogue_tag():
     assert all(d.tag in CATALOGUE for d in DIAGNOSES.values())
+
+
+def test_the_stepper_runs_a_learners_rule_in_place_of_the_engines_for_one_op():
+    from engine.stepper import Stepper
+    from engine.value import topological_order
+    from tutor.rule_code import read_rule
+
+    text = signature("tanh") + "    self.grad += 1 - out.data**2\n"  # forgot out.grad
+    rule = read_rule(text, "tanh").as_function()
+    program = parse_program("x = 0.5\nw = 3\nz = x * w\no = tanh(z)\nL = o * w")
+    graph = program.build()
+    stepper = Stepper(graph.output, rules={"tanh": rule})
+    stepper.run_to_end()
+    # the same rule written as code in this test, run by the engine's own walk
+    import math
+
+    expect = program.build()
+    o = expect.values["o"]
+    expect.output.grad = 1.0
+    for node in reversed(topological_order(expect.output)):
+        if node._op == "tanh":
+            (node._prev[0]).grad += 1 - node.data**2
+        else:
+            node._backward()
+    assert graph.inputs["x"].grad == expect.inputs["x"].grad != 0
+    assert graph.inputs["x"].grad != pytest.approx(_engine_grad(program, "x"))
+    step = next(s for s in stepper.steps if s.kind == "rule" and s.op == "tanh")
+    assert step.source == text and step.overridden
+    assert "your rule" in step.changes[0].line
+    assert o.data == pytest.approx(math.tanh(1.5))
+    stepper.reset()
+    assert all(v.grad == 0 for v in stepper.nodes)
+
+
+def _engine_grad(program, name):
+    graph = program.build()
+    graph.output.backward()
+    return graph.inputs[name].grad
