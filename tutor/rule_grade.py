@@ -462,6 +462,22 @@ def backward_with(root: Value, rules: Mapping[str, Callable[[Value], None]]) -> 
             node._backward()
 
 
+def check_program(program, *, mistake=None, should_stop=None, rules=None):
+    """`engine.gradcheck.check_program`, with ``rules`` (op -> rule) in place of the engine's."""
+    from engine import gradcheck
+
+    if not rules:
+        return gradcheck.check_program(program, mistake=mistake, should_stop=should_stop)
+
+    def build(values):
+        graph = program.build(values)
+        return graph.output, graph.inputs
+
+    return gradcheck.check_gradients(
+        build, program.inputs, backward=lambda root: backward_with(root, rules), should_stop=should_stop
+    )
+
+
 def program_rows(program, op: str, code: RuleCode) -> list[LeafRow]:
     """Each input of ``program`` with the learner's rule for ``op``, the engine's, and the numeric check."""
     from engine.gradcheck import check_gradients
