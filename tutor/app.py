@@ -82,6 +82,7 @@ class TutorApp(App):
         step_program: Program | None = None,
         step_title: str = "",
         train_task: Task | None = None,
+        exercise=None,
     ) -> None:
         super().__init__()
         self.catalog = catalog
@@ -90,6 +91,7 @@ class TutorApp(App):
         self._step_program = step_program
         self._step_title = step_title
         self._train_task = train_task
+        self._exercise = exercise  # `tutor rule OP`: a tutor.lessons.exercise.Exercise
         self._too_small: TooSmallScreen | None = None
         self._notices_shown: set[str] = set()
         self._waiting_error: str | None = None  # why answers wait to be written, while they do
@@ -145,6 +147,11 @@ class TutorApp(App):
             self._open_step()
         elif self._train_task is not None:
             self._open_train()
+        elif self._exercise is not None:
+            from tutor.screens.exercise import ExerciseScreen
+
+            # Like `tutor step`: the one exercise is the whole session.
+            self.push_screen(ExerciseScreen(self._exercise), callback=lambda _result: self.exit(0))
         elif self._open_at_start:
             self.open_lesson(self._open_at_start)
         self._guard_size(self.size.width, self.size.height)
@@ -326,6 +333,7 @@ def run_app(
     step_program: Program | None = None,
     step_title: str = "",
     train_task: Task | None = None,
+    exercise=None,
 ) -> int:
     """Run the tutor (see :class:`TutorApp` for the arguments) until the learner quits; the exit
     code for the command line."""
@@ -336,6 +344,7 @@ def run_app(
         step_program=step_program,
         step_title=step_title,
         train_task=train_task,
+        exercise=exercise,
     )
     try:
         app.run()

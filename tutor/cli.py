@@ -37,7 +37,7 @@ from tutor.progress import Progress, default_data_dir
 
 __all__ = ["main", "build_parser"]
 
-COMMANDS = ("open", "step", "train", "check", "lessons", "progress", "reset")
+COMMANDS = ("open", "step", "rule", "train", "check", "lessons", "progress", "reset")
 CLASS_COMMANDS = ("serve", "class")  # hosting a class: their own parser, in tutor.cli_class
 MAX_PROGRAM_BYTES = 1024 * 1024
 
@@ -99,6 +99,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="Open the app at one lesson.",
     )
     p.add_argument("lesson", metavar="LESSON", help="a lesson id, or the path of a lesson file")
+    _add_globals(p, sub=True)
+
+    p = subs.add_parser(
+        "rule",
+        help="write one op's backward rule (the exercise), check it and run it in the debugger",
+        description="Open the exercise for one op of the engine: the course's, or one on a small program.",
+    )
+    p.add_argument(
+        "op", metavar="OP", help="an op of the engine: + * - / ** (or add mul sub div pow), tanh, exp, ..."
+    )
     _add_globals(p, sub=True)
 
     p = subs.add_parser(
@@ -231,6 +241,8 @@ def main(argv: list[str] | None = None, *, environ=None) -> int:
             return reset(args, environ)
         if args.command == "step":
             return _step(args, environ)
+        if args.command == "rule":
+            return _rule(args, environ)
         if args.command == "train":
             return _train(args, environ)
         return _open(args, environ)
@@ -403,6 +415,19 @@ def _step(args, environ) -> int:
     catalog = _catalog(args, environ)
     progress = _progress_store(args, environ)
     return _launch(catalog, progress, step_program=program, step_title=title)
+
+
+def _rule(args, environ) -> int:
+    from tutor.lessons.exercise import exercise_for
+
+    catalog = _catalog(args, environ)
+    try:
+        exercise = exercise_for(args.op, catalog)
+    except ValueError as err:
+        _err(str(err))
+        return 2
+    progress = _progress_store(args, environ)
+    return _launch(catalog, progress, exercise=exercise)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -149,3 +149,31 @@ async def test_run_it_steps_the_learners_rule_and_the_check_marks_what_it_got_wr
         await wait_until(pilot, lambda: type(app.screen).__name__ == "DebuggerScreen", "the debugger again")
         await pilot.press("g")
         await wait_until(pilot, lambda: "match the measured slope" in screen_text(app), "the check passing")
+
+
+def test_tutor_rule_names_the_ops_for_one_it_does_not_know(capsys):
+    from tutor.cli import main
+
+    assert main(["rule", "tnah", "--no-builtin"], environ={}) == 2
+    err = capsys.readouterr().err
+    assert "unknown op 'tnah'; did you mean 'tanh'?" in err and "leaky_relu" in err
+
+
+@pytest.mark.asyncio
+async def test_tutor_rule_opens_the_exercise_for_one_op_and_leaving_it_leaves(make_app, monkeypatch, tmp_path):
+    from tutor import cli
+    from tutor.lessons.exercise import exercise_for
+
+    launched = {}
+    monkeypatch.setattr(
+        cli, "_launch", lambda catalog, progress, **kw: launched.update(kw) or progress.close() or 0
+    )
+    assert cli.main(["rule", "mul", "--data-dir", str(tmp_path / "d")], environ={}) == 0
+    assert launched["exercise"].op == "*"
+    app = make_app(exercise=exercise_for("mul"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "def _mul_backward(out):" in screen_text(app) and "self, other = out._prev" in screen_text(app)
+        await pilot.press("escape", "escape")
+        await pilot.pause()
+    assert app.return_code == 0

@@ -25,7 +25,14 @@ from dataclasses import dataclass, field
 from engine.ops import OPS
 from tutor.schema import Issues, Key, Table, did_you_mean, program_advice
 
-__all__ = ["EXERCISE", "Exercise", "RuleExample", "check_exercise_examples", "read_exercise"]
+__all__ = [
+    "EXERCISE",
+    "Exercise",
+    "RuleExample",
+    "check_exercise_examples",
+    "exercise_for",
+    "read_exercise",
+]
 
 MAX_HINTS = 10
 
@@ -165,3 +172,34 @@ def check_exercise_examples(exercise: Exercise) -> list[tuple[int, str]]:
             want = ", ".join(f'"{t}"' for t in ex.tags) or "no tags"
             found.append((i, f"grading gives {got}, the example expects {want}"))
     return found
+
+
+_ALIASES = {"add": "+", "mul": "*", "sub": "-", "div": "/", "pow": "**"}
+
+
+def default_program(op: str) -> str:
+    """A small program that runs ``op`` once, its input used twice (so = for += shows too)."""
+    if OPS[op].syntax == "call":
+        return f"x = 0.6\nw = 1.5\nz = x * w\ny = {op}(z)\nL = y * w"
+    if OPS[op].syntax == "power":
+        return "x = 0.6\nw = 1.5\nz = x * w\ny = z ** 3\nL = y * w"
+    return f"x = 0.6\nw = 1.5\ny = x {op} w\nL = y * w"
+
+
+def exercise_for(name: str, catalog=None) -> Exercise:
+    """The exercise for op ``name`` (``tanh``, ``*`` or ``mul``): the course's first exercise
+    for it, else one on `default_program`. ValueError naming the ops for anything else."""
+    op = _ALIASES.get(name, name)
+    if op not in OPS:
+        names = ", ".join(OPS)
+        raise ValueError(
+            f"unknown op {name!r}{did_you_mean(name, [*OPS, *_ALIASES])}; the engine has {names}"
+        )
+    for lesson in getattr(catalog, "lessons", None) or ():
+        for block in lesson.blocks:
+            found = block.exercise if block.kind == "exercise" else None
+            if found is not None and found.op == op:
+                return found
+    from engine.expr import parse_program
+
+    return Exercise(op, parse_program(default_program(op)), f"the backward rule of {op}")
