@@ -160,7 +160,9 @@ def test_tutor_rule_names_the_ops_for_one_it_does_not_know(capsys):
 
 
 @pytest.mark.asyncio
-async def test_tutor_rule_opens_the_exercise_for_one_op_and_leaving_it_leaves(make_app, monkeypatch, tmp_path):
+async def test_tutor_rule_opens_the_exercise_for_one_op_and_leaving_it_leaves(
+    make_app, monkeypatch, tmp_path
+):
     from tutor import cli
     from tutor.lessons.exercise import exercise_for
 
