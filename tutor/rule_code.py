@@ -54,6 +54,7 @@ __all__ = [
     "RULE_FUNCTIONS",
     "RuleCode",
     "RuleError",
+    "combine",
     "read_rule",
     "rule_name",
     "signature",
@@ -186,7 +187,7 @@ class RuleCode:
             try:
                 value = safe_eval.evaluate(st.value, env, st.grammar, swap)
                 old = nodes[name].grad if kind == "grad" else local.get(name, 0.0)
-                new = _combine(st.op, old, value)
+                new = combine(st.op, old, value)
             except CannotCompute as err:
                 raise _at(err.node or st.node, err.message) from None
             if kind == "grad":
@@ -205,7 +206,9 @@ class RuleCode:
         return rule
 
 
-def _combine(op: str, old: float, value: float) -> float:
+def combine(op: str, old: float, value: float) -> float:
+    """``old op= value`` (``=``, ``+=``, ``-=``, ``*=``, ``/=``) as a finite float: the one meaning of
+    an assignment, for a rule's statements and the code-line judge's line alike."""
     try:
         if op == "=":
             new = value
