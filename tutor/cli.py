@@ -4,6 +4,7 @@
     tutor LESSON                  open a lesson, by id or by the path of its file
     tutor step PROGRAM_FILE       open the debugger on an expression program
     tutor step -e 'a = 2; b = -3; L = a * b'
+    tutor rule OP                 write one op's backward rule, check it and run it (tanh, mul, ...)
     tutor check [PATH ...]        check lesson files (default: every lesson the app would load);
                                   --strict, --watch (see tutor.cli_check)
     tutor train TASK [--print]    the training screen on a task file; --print runs it headless
