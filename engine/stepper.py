@@ -139,10 +139,19 @@ class Step:
         return OPS[self.op].words
 
     @property
+    def overridden(self) -> bool:
+        """Whether this step ran a rule given to the stepper (``rules``) instead of the engine's."""
+        return self.kind == "rule" and self.op in self._stepper.rules
+
+    @property
     def source(self) -> str:
-        """The source of the code that ran in this step, read from the engine itself."""
+        """The source of the code that ran in this step: read from the engine itself, or the
+        given rule's own ``source`` (a learner's text) for an op ``rules`` overrides."""
         if self.kind == "seed":
             return _seed_source()
+        if self.overridden:
+            rule = self._stepper.rules[self.op]
+            return getattr(rule, "source", None) or _rule_source(rule)
         rule = self.node._grad_fn
         if self.mistake == "overwrite":
             return overwriting_source(rule)
@@ -187,13 +196,19 @@ class Stepper:
 
     ``mistake`` switches on a classic bug for the whole pass: a key of `engine.mistakes.MISTAKES`
     that applies to the backward pass (``"overwrite"`` or ``"no_seed"``), or None.
+
+    ``rules`` puts another rule in place of the engine's for some ops (op name -> ``f(out)``, e.g.
+    a learner's rule run by the tutor's interpreter; its ``source`` attribute, if it has one, is
+    what `Step.source` shows). Every other op runs the engine's rule.
     """
 
-    def __init__(self, root: Value, *, mistake: str | None = None):
+    def __init__(self, root: Value, *, mistake: str | None = None, rules=None):
         if mistake is not None and mistake not in BACKWARD:
             raise ValueError(f"unknown mistake {mistake!r}; choose one of {[None, *BACKWARD]}")
         self.root = root
         self.mistake = mistake
+        self.rules = dict(rules or {})
+        self._plain = mistake is None and not self.rules  # every step is node._backward()
         self.nodes = topological_order(root)
         self._rule_nodes = self._rule_order()
         self.steps = _Steps(self)
@@ -219,7 +234,10 @@ class Stepper:
         return [node for node in reversed(self.nodes) if node._grad_fn is not None]
 
     def _rule(self, node):
-        """The backward rule this pass runs for ``node``: the engine's, or its = twin."""
+        """The backward rule this pass runs for ``node``: a given one, the engine's, or its = twin."""
+        given = self.rules.get(node._op) if self.rules else None
+        if given is not None:
+            return given
         if self.mistake == "overwrite":
             return overwriting_rule(node._grad_fn)
         return node._grad_fn
@@ -235,7 +253,7 @@ class Stepper:
         self._apply_seed()
         self._seed_after = root.grad
         befores, afters, upstream = [], [], []
-        rule_of = self._rule if self.mistake is not None else None
+        rule_of = None if self._plain else self._rule
         for node in self._rule_nodes:
             rule = node._grad_fn if rule_of is None else rule_of(node)
             upstream.append(node.grad)
@@ -301,7 +319,7 @@ class Stepper:
             self._apply_seed()
         else:
             node = self._rule_nodes[self.position - 1]
-            if self.mistake is None:
+            if self._plain:
                 node._backward()
             else:
                 self._rule(node)(node)
@@ -343,7 +361,7 @@ class Stepper:
         start = self.position - 1
         i = start
         try:
-            if self.mistake is None:
+            if self._plain:
                 for i in range(start, len(nodes)):
                     nodes[i]._backward()
             else:
@@ -423,6 +441,8 @@ class Stepper:
             return f"{out}.grad = 1.0   d{out}/d{out} = 1"
         node = step.node
         op = op_of(node)
+        if step.overridden:  # a given rule: its numbers, not the op table's line
+            return f"{self.name(change.node)}.grad: your rule   {fmt(change.before)} → {fmt(change.after)}"
         overwrite = self.mistake == "overwrite"
         slot_lines = []
         for slot in change.slots:

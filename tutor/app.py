@@ -84,6 +84,7 @@ class TutorApp(App):
         step_title: str = "",
         train_task: Task | None = None,
         clock: Callable[[], datetime] | None = None,
+        exercise=None,
     ) -> None:
         super().__init__()
         # what "today" is for the review schedule (tests pass a simulated clock)
@@ -94,6 +95,7 @@ class TutorApp(App):
         self._step_program = step_program
         self._step_title = step_title
         self._train_task = train_task
+        self._exercise = exercise  # `tutor rule OP`: a tutor.lessons.exercise.Exercise
         self._too_small: TooSmallScreen | None = None
         self._notices_shown: set[str] = set()
         self._waiting_error: str | None = None  # why answers wait to be written, while they do
@@ -153,6 +155,11 @@ class TutorApp(App):
             self._open_step()
         elif self._train_task is not None:
             self._open_train()
+        elif self._exercise is not None:
+            from tutor.screens.exercise import ExerciseScreen
+
+            # Like `tutor step`: the one exercise is the whole session.
+            self.push_screen(ExerciseScreen(self._exercise), callback=lambda _result: self.exit(0))
         elif self._open_at_start:
             self.open_lesson(self._open_at_start)
         self._guard_size(self.size.width, self.size.height)
@@ -334,6 +341,7 @@ def run_app(
     step_program: Program | None = None,
     step_title: str = "",
     train_task: Task | None = None,
+    exercise=None,
 ) -> int:
     """Run the tutor (see :class:`TutorApp` for the arguments) until the learner quits; the exit
     code for the command line."""
@@ -344,6 +352,7 @@ def run_app(
         step_program=step_program,
         step_title=step_title,
         train_task=train_task,
+        exercise=exercise,
     )
     try:
         app.run()

@@ -4,6 +4,7 @@
     tutor LESSON                  open a lesson, by id or by the path of its file
     tutor step PROGRAM_FILE       open the debugger on an expression program
     tutor step -e 'a = 2; b = -3; L = a * b'
+    tutor rule OP                 write one op's backward rule, check it and run it (tanh, mul, ...)
     tutor check [PATH ...]        check lesson files (default: every lesson the app would load);
                                   --strict, --watch (see tutor.cli_check)
     tutor train TASK [--print]    the training screen on a task file; --print runs it headless
@@ -40,7 +41,7 @@ from tutor.progress import BadDatabase, Progress, db_from, default_data_dir, def
 
 __all__ = ["main", "build_parser"]
 
-COMMANDS = ("open", "step", "train", "check", "lessons", "progress", "reset")
+COMMANDS = ("open", "step", "rule", "train", "check", "lessons", "progress", "reset")
 CLASS_COMMANDS = ("serve", "class")  # hosting a class: their own parser, in tutor.cli_class
 DB_COMMAND = "db"  # the progress tables on PostgreSQL: its own parser, in tutor.cli_db
 MAX_PROGRAM_BYTES = 1024 * 1024
@@ -110,6 +111,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="Open the app at one lesson.",
     )
     p.add_argument("lesson", metavar="LESSON", help="a lesson id, or the path of a lesson file")
+    _add_globals(p, sub=True)
+
+    p = subs.add_parser(
+        "rule",
+        help="write one op's backward rule (the exercise), check it and run it in the debugger",
+        description="Open the exercise for one op of the engine: the course's, or one on a small program.",
+    )
+    p.add_argument(
+        "op", metavar="OP", help="an op of the engine: + * - / ** (or add mul sub div pow), tanh, exp, ..."
+    )
     _add_globals(p, sub=True)
 
     p = subs.add_parser(
@@ -247,6 +258,8 @@ def main(argv: list[str] | None = None, *, environ=None) -> int:
             return reset(args, environ)
         if args.command == "step":
             return _step(args, environ)
+        if args.command == "rule":
+            return _rule(args, environ)
         if args.command == "train":
             return _train(args, environ)
         return _open(args, environ)
@@ -434,6 +447,19 @@ def _step(args, environ) -> int:
     catalog = _catalog(args, environ)
     progress = _progress_store(args, environ)
     return _launch(catalog, progress, step_program=program, step_title=title)
+
+
+def _rule(args, environ) -> int:
+    from tutor.lessons.exercise import exercise_for
+
+    catalog = _catalog(args, environ)
+    try:
+        exercise = exercise_for(args.op, catalog)
+    except ValueError as err:
+        _err(str(err))
+        return 2
+    progress = _progress_store(args, environ)
+    return _launch(catalog, progress, exercise=exercise)
 
 
 if __name__ == "__main__":  # pragma: no cover

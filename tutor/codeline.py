@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from engine.numfmt import fmt
 from tutor import safe_eval
 from tutor.coderules import RULES, Rule
+from tutor.rule_code import combine
 from tutor.safe_eval import CannotCompute, Grammar
 
 __all__ = [
@@ -190,21 +191,7 @@ def _check(node: ast.AST, rule: Rule) -> frozenset[str]:
 def _effect(line: Line, env: dict[str, float], swap: dict[str, str] | None = None) -> float:
     """The new value of the line's target after the line runs on ``env``."""
     value = safe_eval.evaluate(line.value, env, line.grammar, swap)
-    old = env[line.target]
-    try:
-        if line.op == "=":
-            new = value
-        elif line.op == "+=":
-            new = old + value
-        elif line.op == "-=":
-            new = old - value
-        elif line.op == "*=":
-            new = old * value
-        else:
-            new = old / value
-    except ZeroDivisionError:
-        raise CannotCompute("it divides by zero") from None
-    return safe_eval.finite(new)
+    return combine(line.op, env[line.target], value)  # what a rule's statement does, too
 
 
 def _close(a: float, b: float) -> bool:

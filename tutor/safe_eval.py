@@ -44,19 +44,23 @@ MAX_EXPONENT = 64  # |k| in a ** k
 
 
 class Unreadable(Exception):
-    """The text is not a formula this module reads; ``message`` says why, plainly."""
+    """The text is not a formula this module reads; ``message`` says why, plainly. ``node`` is the
+    innermost part of the tree it is about, when known (for a line and column)."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, node: ast.AST | None = None):
         super().__init__(message)
         self.message = message
+        self.node = node
 
 
 class CannotCompute(Exception):
-    """A readable formula that cannot be computed on these numbers (division by zero, ...)."""
+    """A readable formula that cannot be computed on these numbers (division by zero, ...);
+    ``node`` as for Unreadable."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, node: ast.AST | None = None):
         super().__init__(message)
         self.message = message
+        self.node = node
 
 
 # A resolver turns a name (``ast.Name``) or a name's attribute (``ast.Attribute`` of an
@@ -68,14 +72,16 @@ Resolver = Callable[[ast.AST], str]
 class Grammar:
     """What a formula may contain besides numbers, names and + - * / **.
 
-    ``functions`` maps callable names to one-argument float functions (``math.tanh`` may also be
-    written ``math.tanh``); ``refused`` is the sentence given for anything else."""
+    ``functions`` maps callable names to float functions (``math.tanh`` may also be written
+    ``math.tanh``), of one number unless ``arity`` says how many (``leaky_relu``: 2);
+    ``refused`` is the sentence given for anything else."""
 
     resolve: Resolver
-    functions: dict[str, Callable[[float], float]] = field(default_factory=dict)
+    functions: dict[str, Callable[..., float]] = field(default_factory=dict)
     comparisons: bool = False
     conditionals: bool = False
     refused: str = "only numbers, names and + - * / ** are allowed"
+    arity: dict[str, int] = field(default_factory=dict)
 
 
 _BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
@@ -127,6 +133,15 @@ def check(node: ast.AST, grammar: Grammar) -> frozenset[str]:
 
 
 def _check(node: ast.AST, g: Grammar, refs: set[str], depth: int) -> None:
+    try:
+        _check_part(node, g, refs, depth)
+    except Unreadable as err:
+        if err.node is None:  # the innermost part that was refused: where the message points
+            err.node = node
+        raise
+
+
+def _check_part(node: ast.AST, g: Grammar, refs: set[str], depth: int) -> None:
     if depth > MAX_DEPTH:
         raise Unreadable(f"it nests more than {MAX_DEPTH} levels deep")
     depth += 1
@@ -171,9 +186,15 @@ def _check(node: ast.AST, g: Grammar, refs: set[str], depth: int) -> None:
                 if len(names) > 1
                 else f"only {names[0]} can be called"
             )
-        if node.keywords or len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
-            raise Unreadable(f"{name} takes exactly one number")
-        _check(node.args[0], g, refs, depth)
+        wanted = g.arity.get(name, 1)
+        if node.keywords or len(node.args) != wanted or any(isinstance(a, ast.Starred) for a in node.args):
+            raise Unreadable(
+                f"{name} takes exactly one number"
+                if wanted == 1
+                else f"{name} takes exactly {wanted} numbers"
+            )
+        for arg in node.args:
+            _check(arg, g, refs, depth)
         return
     raise Unreadable(f"{_NAMES.get(type(node), type(node).__name__)} is not allowed: {g.refused}")
 
@@ -221,15 +242,19 @@ def _eval(node: ast.AST, env: dict[str, float], g: Grammar, swap: dict[str, str]
                 r = a / b
             else:
                 if abs(b) > MAX_EXPONENT:
-                    raise CannotCompute(f"an exponent of {b:g} is too large (at most {MAX_EXPONENT})")
+                    raise CannotCompute(f"an exponent of {b:g} is too large (at most {MAX_EXPONENT})", node)
                 if a < 0 and not float(b).is_integer():
-                    raise CannotCompute("a negative number to a fractional power")
+                    raise CannotCompute("a negative number to a fractional power", node)
                 r = a**b
         except ZeroDivisionError:
-            raise CannotCompute("it divides by zero") from None
+            raise CannotCompute("it divides by zero", node) from None
         except OverflowError:
-            raise CannotCompute("a number grows too large") from None
-        return finite(r)
+            raise CannotCompute("a number grows too large", node) from None
+        try:
+            return finite(r)
+        except CannotCompute as err:
+            err.node = node
+            raise
     if isinstance(node, ast.Compare):
         a, b = _eval(node.left, env, g, swap), _eval(node.comparators[0], env, g, swap)
         op = node.ops[0]
@@ -245,13 +270,14 @@ def _eval(node: ast.AST, env: dict[str, float], g: Grammar, swap: dict[str, str]
             return _eval(node.body, env, g, swap)
         return _eval(node.orelse, env, g, swap)
     if isinstance(node, ast.Call):
-        x = _eval(node.args[0], env, g, swap)
+        xs = [_eval(arg, env, g, swap) for arg in node.args]
         try:
-            return finite(g.functions[_function_name(node.func, g)](x))
+            return finite(g.functions[_function_name(node.func, g)](*xs))
         except OverflowError:
-            raise CannotCompute("a number grows too large") from None
+            raise CannotCompute("a number grows too large", node) from None
         except ValueError:
-            raise CannotCompute(f"{_function_name(node.func, g)} cannot be computed at {x:g}") from None
+            at = ", ".join(f"{x:g}" for x in xs)
+            raise CannotCompute(f"{_function_name(node.func, g)} cannot be computed at {at}", node) from None
     raise CannotCompute("cannot compute this")  # unreachable after check()
 
 

@@ -4,8 +4,9 @@ For each lesson: open it, press ``n`` through every part, and on each card that 
 Enter and finish it: a debugger block is stepped to the end (answering every prediction in predict
 mode with the engine's number rounded as a learner would, to three significant figures), a quiz is
 answered with the first right answer its block lists in ``[[examples]]`` (a number again to three
-figures), a training block is run to its last step. At the end card the lesson must be
-marked done in the progress store.
+figures), a training block is run to its last step, an exercise is given the wrong rule its block
+lists (its diagnosis must be on screen), then the right one, which is run in the debugger. At the
+end card the lesson must be marked done in the progress store.
 
 Quizzes typed as text with a wrong answer among their examples get that one first (then the
 right one), so every such lesson leaves reviews behind. The next (simulated) day the walk goes
@@ -22,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from textual.widgets import Input
 
-from tests.app.conftest import screen_text, squash, wait_until
+from tests.app.conftest import rendered_lines, screen_text, squash, wait_until
 from tests.logic.test_course import PATH
 from tutor.lessons import builtin_lessons_dir, load_catalog
 from tutor.progress import Progress
@@ -175,6 +176,32 @@ async def finish_pytorch(pilot, app, screen) -> None:
     await pilot.press("q")
 
 
+async def finish_exercise(pilot, app, screen) -> None:
+    """A wrong rule first (its diagnosis and tags on screen), then the right one, run in the debugger."""
+    from tests.app.conftest import squash
+    from tutor.misconceptions import CATALOGUE
+    from tutor.rule_grade import DIAGNOSES
+
+    exercise = screen.exercise
+    wrong = next(ex for ex in exercise.examples if not ex.right)
+    right = next(ex for ex in exercise.examples if ex.right)
+    screen.editor.text = wrong.rule.lstrip("\n")
+    await pilot.press("ctrl+s")
+    await pilot.pause()
+    shown = squash("\n".join(rendered_lines(app)))
+    assert "✗ Not yet" in shown and set(screen.verdict.tags) == set(wrong.tags), shown
+    names = [name for name, d in DIAGNOSES.items() if d.tag in wrong.tags or name in screen.verdict.diagnoses]
+    assert any(name in shown for name in names) and all(t in CATALOGUE for t in wrong.tags), shown
+    screen.editor.text = right.rule.lstrip("\n")
+    await pilot.press("ctrl+r")
+    await pilot.pause()
+    assert screen.solved and type(app.screen).__name__ == "DebuggerScreen"
+    await finish_debugger(pilot, app.screen)
+    await pilot.pause()
+    assert app.screen is screen
+    await pilot.press("escape", "escape")  # out of the editor, then out of the exercise
+
+
 async def finish(pilot, app, card) -> None:
     await pilot.press("enter")
     await pilot.pause()
@@ -188,6 +215,8 @@ async def finish(pilot, app, card) -> None:
         await finish_training(pilot, screen)
     elif name == "PytorchScreen":
         await finish_pytorch(pilot, app, screen)
+    elif name == "ExerciseScreen":
+        await finish_exercise(pilot, app, screen)
     else:
         raise AssertionError(f"Enter on a {card.block.kind} card opened {name}")
     await pilot.pause()

@@ -258,3 +258,36 @@ def test_snapshot_the_mastery_view(snap_compare, course, clock):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=open_it)
+
+
+async def test_a_wrong_rule_in_an_exercise_comes_back_as_the_rule_to_write_again(course, clock):
+    from tutor.screens.exercise import ExerciseScreen
+
+    app = course(clock=clock)
+    lesson = app.catalog.get("neuron")
+    if lesson.unchecked:
+        app.catalog.check(lesson)
+    block = next(b for b in lesson.blocks if b.kind == "exercise" and b.exercise.op == "tanh")
+    app.progress.record_attempt(
+        lesson.id, block.id, "self.grad += 1 - out.data**2", False, ["forgot-upstream"]
+    )
+    clock.advance(days=1)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        await pilot.pause()
+        assert "(write the rule)" in squash(screen_text(app))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ExerciseScreen)
+        assert "def _tanh_backward(out):" in screen_text(app)
+        editor = app.screen.editor
+        editor.text = editor.text.rstrip("\n") + "\n    self.grad += (1 - out.data**2) * out.grad\n"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "✓ Right" in screen_text(app)
+        await pilot.press("escape", "escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReviewScreen), "back on the review list")
+        await pilot.pause()
+        assert "✓ Right: box 2 of 4" in squash(screen_text(app))
+    assert app.progress.attempts(lesson.id)[-1].correct

@@ -228,13 +228,20 @@ def _read_quiz(config: dict, issues: Issues):
     return quiz
 
 
+def _read_exercise(config: dict, issues: Issues):
+    from tutor.lessons.exercise import read_exercise
+
+    return read_exercise(config, issues)
+
+
 _READERS = {
+    "exercise": _read_exercise,
     "debugger": _read_program_block("debugger", DEBUGGER),
     "pytorch": _read_program_block("pytorch", PYTORCH),
     "train": _read_train,
     "quiz": _read_quiz,
 }
-_NAMED = ("train", "quiz")  # their messages say "quiz block, options[1].text: ..."
+_NAMED = ("train", "quiz", "exercise")  # their messages say "quiz block, options[1].text: ..."
 
 
 def check_block(
@@ -268,6 +275,11 @@ def check_block(
 
             for index, message in check_examples(result):
                 issues.add(["examples", str(index)], message)
+        if result is not None and block.kind == "exercise" and grade_examples:
+            from tutor.lessons.exercise import check_exercise_examples
+
+            for index, message in check_exercise_examples(result):
+                issues.add(["examples", str(index), "rule"], message)
     except Exception as err:  # a bug in a reader must not stop the app or `tutor check`
         issues.add(
             [],
@@ -316,9 +328,12 @@ def block_result(block: Block):
 def cannot_open(lesson: Lesson, block: Block) -> str:
     """What a learner is told when a block cannot open: its first problem, and what to run."""
     first = block.problems[0].message if block.problems else "it has a problem"
-    what = {"debugger": "the program", "pytorch": "the program", "train": "the training task"}.get(
-        block.kind, f"the {block.kind}"
-    )
+    what = {
+        "debugger": "the program",
+        "pytorch": "the program",
+        "train": "the training task",
+        "exercise": "the exercise",
+    }.get(block.kind, f"the {block.kind}")
     verb = "does not parse" if block.kind in ("debugger", "pytorch") else "is not valid"
     return (
         f"{lesson.path}: {what} in part {block.index + 1} {verb} ({first}). "

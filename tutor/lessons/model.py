@@ -9,7 +9,7 @@ from typing import Any
 
 __all__ = ["INTERACTIVE_KINDS", "Block", "Catalog", "Lesson", "Problem", "ProgramBlock"]
 
-INTERACTIVE_KINDS = ("debugger", "train", "quiz", "pytorch")
+INTERACTIVE_KINDS = ("debugger", "train", "quiz", "pytorch", "exercise")
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,11 @@ class Block:
     @property
     def quiz(self):
         return self.parsed if self.kind == "quiz" else None
+
+    @property
+    def exercise(self):
+        """A checked ```exercise block's `tutor.lessons.exercise.Exercise`."""
+        return self.parsed if self.kind == "exercise" else None
 
 
 @dataclass

@@ -3,7 +3,8 @@
 :func:`review_question` finds the item's block in the catalogue by its stable id and makes the
 question: a quiz read again with new leaves (:func:`tutor.review.fresh.fresh_quiz`), a debugger
 block's program with new leaves in predict mode, or, for a block with nothing to redraw (choice,
-order, code, a plain-number answer), the block as it was. The quiz screen and the debugger grade
+order, code, a plain-number answer), the block as it was. An exercise comes back as the rule to
+write again (its grading draws new values every time). The quiz screen and the debugger grade
 it as they do in the lesson, and its answers are recorded on the same block id, which is what
 moves the item on the schedule (:mod:`tutor.review.schedule`).
 
@@ -28,19 +29,22 @@ _KIND_WORDS = {
     "choice": "choose",
     "order": "put in order",
     "debugger": "predict each gradient",
+    "exercise": "write the rule",
 }
 
 
 @dataclass
 class ReviewQuestion:
-    """One review, ready for a screen: a ``quiz`` (for the quiz screen) or a ``program`` (for
-    the debugger in predict mode). ``fresh`` tells whether its numbers are new."""
+    """One review, ready for a screen: a ``quiz`` (for the quiz screen), a ``program`` (for
+    the debugger in predict mode) or an ``exercise`` (for the exercise screen). ``fresh`` tells
+    whether its numbers are new."""
 
     item: ReviewItem
     lesson: Any  # tutor.lessons.Lesson
     block: Any  # tutor.lessons.Block
     quiz: Any = None  # tutor.quiz.Quiz
     program: Any = None  # engine.expr.Program (a debugger block)
+    exercise: Any = None  # tutor.lessons.exercise.Exercise (an exercise block)
     fresh: bool = False
 
     @property
@@ -84,6 +88,8 @@ def review_question(item: ReviewItem, catalog, today: date) -> ReviewQuestion | 
         if made is None:
             return ReviewQuestion(item, lesson, block, program=spec.program)
         return ReviewQuestion(item, lesson, block, program=made[1], fresh=True)
+    if block.kind == "exercise" and block.exercise is not None:
+        return ReviewQuestion(item, lesson, block, exercise=block.exercise)
     return None
 
 

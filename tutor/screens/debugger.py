@@ -58,6 +58,7 @@ from tutor.screens.debugger_modes import ForwardAndEdit
 from tutor.screens.debugger_predict import Predicting
 from tutor.screens.debugger_program import DebuggerGraph, DebuggerProgram
 from tutor.screens.debugger_text import (
+    YOUR_RULE,
     Prediction,
     check_panel,
     checking_panel,
@@ -181,15 +182,18 @@ class DebuggerScreen(Predicting, ForwardAndEdit, Screen[bool]):
         predict: bool = False,
         on_attempt: Callable[[str, bool, list[str]], None] | None = None,
         on_finished: Callable[[], None] | None = None,
+        rules: dict | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         """``on_attempt(answer, correct, tags)`` hears every readable predict-mode answer and
         ``on_finished()`` the first time the correct pass reaches its end, as they happen (a
-        lesson writes both to progress at once, so a dropped connection loses neither)."""
+        lesson writes both to progress at once, so a dropped connection loses neither). ``rules``
+        (op -> rule) runs a learner's rule in place of the engine's (`Stepper`'s ``rules``)."""
         super().__init__(name=name, id=id, classes=classes)
         self.program = program
+        self.rules = dict(rules or {})
         self._on_attempt = on_attempt
         self._on_finished = on_finished
         self.caption = title
@@ -356,7 +360,7 @@ class DebuggerScreen(Predicting, ForwardAndEdit, Screen[bool]):
         graph = self.program.build()
         for value in topological_order(graph.output):
             value.grad = 0.0
-        return graph, Stepper(graph.output, mistake=mistake)
+        return graph, Stepper(graph.output, mistake=mistake, rules=self.rules)
 
     def _resync(self) -> None:
         """Give the shown graph back the grads its applied steps make, after other passes ran.
@@ -433,7 +437,7 @@ class DebuggerScreen(Predicting, ForwardAndEdit, Screen[bool]):
     @work(thread=True, exclusive=True, group="gradient-check", exit_on_error=False)
     def _check_in_thread(self, mistake: str | None) -> None:
         """The check itself, on a worker thread: only the program's own new builds are touched."""
-        from engine.gradcheck import check_program
+        from tutor.rule_grade import check_program
 
         worker = get_current_worker()
         app = self.app
@@ -444,7 +448,9 @@ class DebuggerScreen(Predicting, ForwardAndEdit, Screen[bool]):
         checks = error = None
         with self._check_lock:
             try:
-                checks = check_program(self.program, mistake=mistake, should_stop=should_stop)
+                checks = check_program(
+                    self.program, mistake=mistake, should_stop=should_stop, rules=self.rules
+                )
             except Cancelled:
                 pass
             except Exception as exc:  # e.g. a graph given without a program to rebuild it from
@@ -476,7 +482,9 @@ class DebuggerScreen(Predicting, ForwardAndEdit, Screen[bool]):
             return
         if message.checks is None:
             return
-        self.inspector.show_panel(check_panel(message.checks, message.mistake))
+        self.inspector.show_panel(
+            check_panel(message.checks, message.mistake or (YOUR_RULE if self.rules else None))
+        )
 
     # ----------------------------------------------------------------- layout and leaving
 

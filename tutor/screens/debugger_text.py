@@ -114,7 +114,12 @@ def pass_summary(predictions: Iterable[Prediction], steps: int) -> str:
 
 
 def _mode(mistake: str | None) -> str:
+    if mistake == YOUR_RULE:
+        return "with your rule"
     return "with = instead of +=" if mistake else "as the engine is written"
+
+
+YOUR_RULE = "your-rule"  # what the check panels are told when a learner's rule ran
 
 
 def check_title(mistake: str | None) -> str:

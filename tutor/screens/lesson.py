@@ -334,6 +334,20 @@ class LessonScreen(Screen):
             self._open_train(card)
         elif card.block.kind == "pytorch":
             self._open_pytorch(card)
+        elif card.block.kind == "exercise":
+            self._open_exercise(card)
+
+    def _open_exercise(self, card: BlockCard) -> None:
+        from tutor.lessons import block_result, cannot_open
+        from tutor.screens.exercise import ExerciseScreen
+
+        exercise = block_result(card.block)  # read when the lesson was checked, not again
+        if exercise is None:
+            self.notify(cannot_open(self.lesson, card.block), severity="error", timeout=10, markup=False)
+            return
+        record = partial(self.progress.record_attempt, self.lesson.id, card.block.id)
+        screen = ExerciseScreen(exercise, title=exercise.caption or self.lesson.title, on_attempt=record)
+        self.app.push_screen(screen, callback=partial(self._block_finished, card.block))
 
     def _open_debugger(self, card: BlockCard) -> None:
         from tutor.lessons import block_result

@@ -147,6 +147,14 @@ class ReviewScreen(Screen):
             screen = ReviewQuizScreen(
                 question, lesson_id=item.lesson_id, block_id=item.block_id, progress=progress
             )
+        elif question.exercise is not None:
+            from tutor.screens.exercise import ExerciseScreen
+
+            screen = ExerciseScreen(
+                question.exercise,
+                title=f"Review: {question.where}",
+                on_attempt=partial(progress.record_attempt, item.lesson_id, item.block_id),
+            )
         else:
             from tutor.screens.debugger import DebuggerScreen
 

@@ -28,7 +28,13 @@ __all__ = [
     "make_part",
 ]
 
-KIND_NAMES = {"debugger": "Debugger", "train": "Training", "quiz": "Quiz", "pytorch": "PyTorch"}
+KIND_NAMES = {
+    "debugger": "Debugger",
+    "train": "Training",
+    "quiz": "Quiz",
+    "pytorch": "PyTorch",
+    "exercise": "Exercise",
+}
 
 
 def _code(text: str, lang: str) -> Syntax:
@@ -150,6 +156,8 @@ class BlockCard(Part):
             return "Enter: see the engine's numbers (PyTorch is not installed; the screen says how)"
         if kind == "quiz":
             return "Enter: answer the quiz"
+        if kind == "exercise":
+            return "Enter: write the rule, check it and run it"
         return f"Enter: open the {self.kind_name.lower()}"
 
     def compose(self) -> ComposeResult:
@@ -180,6 +188,12 @@ class BlockCard(Part):
                 yield Static(Text(f"{quiz_kind} question", style="italic"), classes="card-notes")
             if prompt:
                 yield Static(Text(str(prompt).strip()), classes="card-prompt")
+        elif kind == "exercise":  # the op and the program only: the block also holds the answers
+            op, program = config.get("op", ""), config.get("program", "")
+            yield Static(
+                Text(f"write the backward rule of {op}, run on:", style="italic"), classes="card-notes"
+            )
+            yield Static(_code(str(program).strip(), "python"), classes="code-body")
         elif self.hide_bug:
             yield Static(Text(_hidden_task(self.block)), classes="card-notes")
         else:

@@ -293,6 +293,8 @@ class Inspector(ScrollView, can_focus=True, inherit_bindings=False):
             )
         source = step.source.rstrip("\n")
         where = "the engine's Value.backward" if step.kind == "seed" else "engine/value.py"
+        if getattr(step, "overridden", False):
+            where = "your rule, in place of the engine's"
         if stepper.mistake == "overwrite" and step.kind != "seed":
             where += ", with = in place of +="
         line(f"The code that ran ({where}):", "dim")

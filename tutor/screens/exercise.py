@@ -1,0 +1,185 @@
+"""The exercise screen: the learner writes one op's backward rule, checks it, and runs it.
+
+``ExerciseScreen(exercise)`` takes a checked `tutor.lessons.exercise.Exercise`. A `TextArea`
+opens holding the rule's signature and its unpacking line, as `engine/value.py` writes them; the
+learner completes it in micrograd's style. Their text is never executed: `tutor.rule_grade`
+reads it with the whitelisted interpreter and grades it against the engine's rule.
+
+Keys (the editor keeps every other key for typing):
+
+| key | does |
+| --- | --- |
+| ctrl+s | check the rule: the diagnosis and the values it gives beside the right ones |
+| ctrl+r | run it: the debugger on the exercise's program with this rule in place of the engine's |
+| ctrl+t | the next hint |
+| escape | in the editor: leave the editor (TextArea's own key, as tab indents); again: leave the screen (dismissed with True once a rule was graded right) |
+
+Fixing the text and pressing ctrl+r again runs the new rule: the debugger always gets the text
+as it stands. A rule that cannot be read is not run; its message (with line and column) is shown
+and the cursor goes to where it points.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static, TextArea
+
+from engine.numfmt import fmt
+from engine.ops import OPS
+from tutor.rule_grade import RuleVerdict, grade_rule
+
+__all__ = ["ExerciseScreen", "verdict_text"]
+
+_SHOWN_ROWS = 4  # value-table rows shown at 80×24 (the first wrong ones first)
+
+
+def verdict_text(verdict: RuleVerdict) -> Text:
+    """The diagnosis, then the values the rule gave against the right ones."""
+    text = Text()
+    style = {"right": "bold", "wrong": "bold reverse", "unreadable": "bold reverse"}[verdict.kind]
+    head = {"right": "✓ Right", "wrong": "✗ Not yet", "unreadable": "✗ Cannot read the rule"}[verdict.kind]
+    text.append(head, style=style)
+    if verdict.diagnoses:
+        text.append(": " + ", ".join(dict.fromkeys(verdict.diagnoses)), style="bold")
+    text.append("\n" + verdict.message.removeprefix("Not yet. ") + "\n")
+    rows = sorted(verdict.rows, key=lambda r: r.ok)[:_SHOWN_ROWS]
+    if rows and verdict.kind != "unreadable":
+        text.append(f"{'case':<34} {'grad':<11} {'yours':>9} {'right':>9}\n", style="bold underline")
+        for row in rows:
+            yours = "failed" if row.yours is None else fmt(row.yours)
+            line = f"{row.case[:34]:<34} {row.operand + '.grad':<11} {yours:>9} {fmt(row.right):>9}"
+            text.append(line + ("  ok\n" if row.ok else "  ✗\n"), style="" if row.ok else "bold")
+    if verdict.leaves:
+        parts = []
+        for leaf in verdict.leaves:
+            yours = "failed" if leaf.yours is None else fmt(leaf.yours)
+            parts.append(f"{leaf.name}: {yours} vs {fmt(leaf.right)}{'' if leaf.ok else ' ✗'}")
+        text.append("On the program (yours vs the engine; the numeric check agrees with the engine): ")
+        text.append("; ".join(parts) + "\n")
+    return text
+
+
+class ExerciseScreen(Screen[bool]):
+    """Write one op's backward rule in a TextArea; check it; run it in the debugger."""
+
+    CSS_PATH = "../exercise.tcss"
+
+    BINDINGS = [
+        Binding(
+            "ctrl+s", "check", "Check", id="exercise.check", tooltip="Grade the rule against the engine's"
+        ),
+        Binding(
+            "ctrl+r",
+            "run",
+            "Run it",
+            id="exercise.run",
+            tooltip="Open the debugger on the program with your rule in place of the engine's",
+        ),
+        Binding("ctrl+t", "hint", "Hint", id="exercise.hint", tooltip="Show the next hint"),
+        Binding("escape", "leave", "Close", id="exercise.close", tooltip="Leave the exercise"),
+    ]
+
+    def __init__(
+        self,
+        exercise,
+        *,
+        title: str | None = None,
+        on_attempt: Callable[[str, bool, list[str]], None] | None = None,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        """``on_attempt(text, correct, tags)`` hears every graded rule (the lesson writes it to progress)."""
+        super().__init__(name=name, id=id, classes=classes)
+        self.exercise = exercise
+        self._on_attempt = on_attempt
+        self.hints_shown = 0
+        self.solved = False
+        self.verdict: RuleVerdict | None = None
+        self.title = f"Exercise: the rule of {OPS[exercise.op].name}"
+        self.sub_title = title or exercise.caption or ""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(self._intro(), id="exercise-intro")
+        self.editor = TextArea(
+            self.exercise.start,
+            id="exercise-editor",
+            tab_behavior="indent",
+            show_line_numbers=True,
+            soft_wrap=False,
+        )
+        yield self.editor
+        with VerticalScroll(id="exercise-feedback-box"):
+            yield Static(id="exercise-feedback")
+            yield Static(id="exercise-hints")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def _intro(self) -> Text:
+        op = OPS[self.exercise.op]
+        return Text(f"{op.words}. ctrl+s checks, ctrl+r runs it in the debugger.", no_wrap=False)
+
+    def on_mount(self) -> None:
+        self.editor.focus()
+        self.editor.move_cursor(self.editor.document.end)
+        self.query_one("#exercise-feedback", Static).update(
+            Text("Finish the rule below the unpacking line, e.g. self.grad += ... * out.grad", style="italic")
+        )
+
+    # ------------------------------------------------------------------ actions
+
+    def _grade(self) -> RuleVerdict:
+        verdict = grade_rule(self.editor.text, self.exercise.op, self.exercise.program)
+        self.verdict = verdict
+        self.solved = self.solved or verdict.correct
+        self.query_one("#exercise-feedback", Static).update(verdict_text(verdict))
+        self.query_one("#exercise-feedback-box", VerticalScroll).scroll_home(animate=False)
+        if verdict.line:
+            self.editor.move_cursor((verdict.line - 1, max(verdict.col - 1, 0)))
+        return verdict
+
+    def action_check(self) -> None:
+        verdict = self._grade()
+        if self._on_attempt is not None and verdict.kind != "unreadable":
+            self._on_attempt(self.editor.text, verdict.correct, list(verdict.tags))
+
+    def action_run(self) -> None:
+        """The debugger on the program, with the rule as the editor holds it now."""
+        verdict = self._grade()
+        if verdict.code is None:
+            return  # unreadable: the message says where; nothing runs
+        from tutor.screens.debugger import DebuggerScreen
+
+        rule = verdict.code.as_function()
+        caption = f"your rule of {self.exercise.op} in place of the engine's"
+        self.app.push_screen(
+            DebuggerScreen(self.exercise.program, title=caption, rules={self.exercise.op: rule}),
+            self._back_from_debugger,
+        )
+
+    def _back_from_debugger(self, _finished: bool | None) -> None:
+        self.editor.focus()
+
+    def action_hint(self) -> None:
+        hints = self.exercise.hints
+        box = self.query_one("#exercise-hints", Static)
+        if not hints:
+            box.update(
+                Text("This exercise has no hints: the op's rule in words is at the top.", style="italic")
+            )
+            return
+        self.hints_shown = min(self.hints_shown + 1, len(hints))
+        text = Text()
+        for i, hint in enumerate(hints[: self.hints_shown], start=1):
+            text.append(f"Hint {i} of {len(hints)}: {hint}\n")
+        box.update(text)
+        self.query_one("#exercise-feedback-box", VerticalScroll).scroll_end(animate=False)
+
+    def action_leave(self) -> None:
+        self.dismiss(self.solved)
