@@ -83,6 +83,25 @@ def signature(op: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def derivatives(op: str) -> str:
+    """What the learner is given to write the rule from: the op's local derivatives with the
+    rule's own names (``∂out/∂self = 1 - out²``), never the rule itself (the chain rule's
+    ``× out.grad`` and the ``+=`` are theirs to write)."""
+    spec = OPS[op]
+    symbols = {"k": "k", "k_1": "(k - 1)"} if spec.syntax == "power" else {}
+    if spec.arg is not None and spec.syntax != "power":
+        symbols[spec.arg] = spec.arg
+
+    def local(s: str, o: str, slot: int) -> str:
+        template = spec.local_right if slot == 1 and spec.local_right else spec.local
+        return template.format(s=s, o=o, out="out", **symbols)
+
+    parts = [f"∂out/∂self = {local('self', 'other', 0)}"]
+    if spec.operands == 2:
+        parts.append(f"∂out/∂other = {local('other', 'self', 1)}")
+    return "; ".join(parts)
+
+
 class RuleError(Exception):
     """The rule cannot be read (or run); ``message`` says why, at 1-based ``line`` and ``col``."""
 

@@ -32,6 +32,7 @@ from textual.widgets import Footer, Header, Static, TextArea
 
 from engine.numfmt import fmt
 from engine.ops import OPS
+from tutor.rule_code import derivatives
 from tutor.rule_grade import RuleVerdict, grade_rule
 
 __all__ = ["ExerciseScreen", "verdict_text"]
@@ -122,14 +123,16 @@ class ExerciseScreen(Screen[bool]):
         yield Footer(compact=True, show_command_palette=False)
 
     def _intro(self) -> Text:
-        op = OPS[self.exercise.op]
-        return Text(f"{op.words}. ctrl+s checks, ctrl+r runs it in the debugger.", no_wrap=False)
+        return Text(
+            f"Local derivatives: {derivatives(self.exercise.op)}. ctrl+s checks, ctrl+r runs it.",
+            no_wrap=False,
+        )
 
     def on_mount(self) -> None:
         self.editor.focus()
         self.editor.move_cursor(self.editor.document.end)
         self.query_one("#exercise-feedback", Static).update(
-            Text("Finish the rule below the unpacking line, e.g. self.grad += ... * out.grad", style="italic")
+            Text("Finish the rule below the unpacking line: what each operand's grad gets.", style="italic")
         )
 
     # ------------------------------------------------------------------ actions
