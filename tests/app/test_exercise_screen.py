@@ -43,6 +43,9 @@ async def test_the_editor_opens_with_the_signature_and_a_wrong_rule_gets_its_dia
         await pilot.pause()
         text = screen_text(app)
         assert "def _tanh_backward(out):" in text and "(self,) = out._prev" in text
+        # given: the local derivative; not given: the chain rule's factor or the +=, the mistakes it grades
+        assert "∂out/∂self = 1 - out²" in text
+        assert "out.grad" not in text and "upstream" not in text and "+=" not in text
         await write_rule(pilot, app, "self.grad += 1 - out.data**2")
         await pilot.press("ctrl+s")
         await pilot.pause()
