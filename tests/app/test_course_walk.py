@@ -251,9 +251,10 @@ async def review_everything(pilot, app, lesson_id: str) -> None:
     wrong_first = [
         b
         for b in lesson.blocks
-        if b.kind == "quiz" and b.quiz.kind in ("numeric", "predict", "code") and a_wrong_answer(b.quiz)
+        if (b.kind == "quiz" and b.quiz.kind in ("numeric", "predict", "code") and a_wrong_answer(b.quiz))
+        or b.kind == "exercise"  # every exercise is given a wrong rule first
     ]
-    assert due == len(wrong_first)  # each quiz answered wrong first is due the next day
+    assert due == len(wrong_first)  # each block answered wrong first is due the next day
     if not due:
         assert "Review:" not in screen_text(app)
         return
@@ -266,6 +267,12 @@ async def review_everything(pilot, app, lesson_id: str) -> None:
         screen = app.screen
         if isinstance(screen, ReviewQuizScreen):
             await answer_quiz(pilot, screen, wrong_first=False)
+        elif type(screen).__name__ == "ExerciseScreen":  # the rule to write again: right this time
+            screen.editor.text = next(ex for ex in screen.exercise.examples if ex.right).rule.lstrip("\n")
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert "✓ Right" in screen_text(app)
+            await pilot.press("escape", "escape")
         else:
             assert isinstance(screen, DebuggerScreen) and screen.predict
             await finish_debugger(pilot, screen)

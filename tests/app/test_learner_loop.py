@@ -202,3 +202,21 @@ async def test_at_60_by_20_the_header_keeps_the_part_counter_and_the_footer_its_
         assert "Backprop by hand" in lines[0] and "part 3/7" in lines[0]
         for key in ("n Next", "p Prev", "q Back", "? Help"):
             assert key in lines[-1], lines[-1]
+
+
+async def test_enter_opens_the_card_just_above_when_its_enter_line_is_what_is_on_screen(course):
+    """Values' last part is prose under its last quiz: the quiz card's bottom, "Enter: answer the
+    quiz", is on screen above it, so Enter answers that quiz (it used to do nothing)."""
+    from tutor.screens.quiz import QuizScreen
+
+    app = course(open_lesson="values")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await press_until(pilot, app, "part 11 of")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Enter: answer the quiz" in text and "What to remember" in text
+        assert "⏎ Open" in text.splitlines()[-1]
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, QuizScreen), "the quiz above opened")
+        assert "What is L.data?" in screen_text(app)

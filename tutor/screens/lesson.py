@@ -298,21 +298,30 @@ class LessonScreen(Screen):
 
     def _current_card(self) -> BlockCard | None:
         """The focused card; or, while the current part is prose, the first card below it that is
-        wholly on screen (its "Enter: ..." line is what the learner is looking at)."""
+        wholly on screen (its "Enter: ..." line is what the learner is looking at); or, with none
+        below, the nearest card above whose last lines (its "Enter: ..." line) are on screen."""
         part = self._part_at(self.current)
         if isinstance(part, BlockCard):
             return part
-        if part is None or isinstance(part, EndCard):
+        if part is None:
             return None
         scroll = self.query_one("#parts", VerticalScroll)
         top, height = scroll.scroll_y, scroll.scrollable_content_region.height
         parts = self.parts
-        for later in parts[self._index_of_current(parts) + 1 :]:
-            region = later.virtual_region
-            if region.y >= top + height:
+        here = self._index_of_current(parts)
+        if not isinstance(part, EndCard):
+            for later in parts[here + 1 :]:
+                region = later.virtual_region
+                if region.y >= top + height:
+                    break
+                if isinstance(later, BlockCard) and region.y >= top and region.bottom <= top + height:
+                    return later
+        for earlier in reversed(parts[:here]):
+            region = earlier.virtual_region
+            if region.bottom <= top:
                 return None
-            if isinstance(later, BlockCard) and region.y >= top and region.bottom <= top + height:
-                return later
+            if isinstance(earlier, BlockCard) and region.bottom <= top + height:
+                return earlier
         return None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
