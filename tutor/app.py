@@ -196,9 +196,11 @@ class TutorApp(App):
                 self._waiting_error = None
                 self.notify("Everything you answered is saved now.", title="Saved", timeout=4, markup=False)
             return
-        if message.error == self._waiting_error:
-            return  # one more answer waiting for the same reason: the notice already says so
-        self._waiting_error = message.error
+        if self._waiting_error is not None:
+            # one more answer waiting, or the same outage worded anew (a dropped connection, then
+            # "connection refused"): the notice already said so; one per outage keeps it quiet
+            return
+        self._waiting_error = message.error or ""
         self.notify(
             f"{message.status}. Nothing is lost: they are kept and written as soon as they can be.",
             title="Not saved yet",
