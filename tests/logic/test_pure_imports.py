@@ -99,3 +99,17 @@ def test_lesson_module_is_not_shadowed_by_the_lesson_data_package():
     assert sorted(p.name for p in tutor.lessons.builtin_lessons_dir().glob("*.md"))[:1] == [
         "01-derivative.md"
     ]
+
+
+def test_every_package_of_the_code_is_shipped_by_pyproject():
+    """pyproject.toml lists its packages by name: one left out is missing from `pip install .`
+    (an editable install still finds it, so only a fresh CI install showed tutor.review gone)."""
+    import tomllib
+
+    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(init.parent.relative_to(REPO).parts)
+        for top in ("engine", "tutor")
+        for init in (REPO / top).rglob("__init__.py")
+    }
+    assert found - listed == set(), "add these to [tool.setuptools] packages in pyproject.toml"
