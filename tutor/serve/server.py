@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import os
 import signal
 import socket
@@ -33,6 +34,7 @@ __all__ = ["ServerState", "Connection", "serve", "host_key"]
 
 CLOSING = "The class is closing: your progress is saved. Connect again later."
 TICK_S = 1.0
+FAREWELL_WAIT_S = 5.0  # at close, how long the clients get to read the last message
 PASSED_ENV = ("NO_COLOR", "COLORTERM")
 
 
@@ -212,9 +214,17 @@ class ServerState:
 
     async def close_class(self) -> None:
         self.closing = True
-        for session in list(self.live):
+        sessions = list(self.live)
+        for session in sessions:
             session.overlay(CLOSING)
-        await asyncio.gather(*(s.end(CLOSING) for s in list(self.live)), return_exceptions=True)
+        await asyncio.gather(*(s.end(CLOSING) for s in sessions), return_exceptions=True)
+        # Each channel closes once its client has read everything before the close, the farewell
+        # included; the process must not exit before that, or data still in a socket's buffer (a
+        # slow client, a loaded machine) dies with it. Bounded: a client that went away says nothing.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(
+                asyncio.gather(*(s.closed() for s in sessions), return_exceptions=True), FAREWELL_WAIT_S
+            )
 
 
 class Connection(asyncssh.SSHServer):

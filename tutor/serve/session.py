@@ -306,6 +306,11 @@ class Session(asyncssh.SSHServerSession):
         self.warned = True
         self.overlay(message)
 
+    async def closed(self) -> None:
+        """Until the channel is closed on both sides (the client has read what was sent)."""
+        if self.chan is not None:
+            await self.chan.wait_closed()
+
     async def end(self, message: str) -> None:
         """End the tutor (SIGTERM: it writes what it has queued, within 3 s), then tell the
         learner ``message`` and close."""
