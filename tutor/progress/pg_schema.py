@@ -48,7 +48,9 @@ CONNECT_TIMEOUT_S = 3
 STATEMENT_TIMEOUT_MS = 5000
 LOCK_TIMEOUT_MS = 5000
 TCP_USER_TIMEOUT_MS = 5000
-_LOCK_KEY = "tutor schema_version"  # pg_advisory_xact_lock(hashtext(...)): one lock for all components
+# Every component's migrations (the progress tables here, the roster's in tutor/serve/roster_pg.py)
+# take this one lock; hashtext is stable across servers and versions.
+VERSION_LOCK = "SELECT pg_advisory_xact_lock(hashtext('tutor schema_version'))"
 
 VERSION_TABLE = """
 CREATE TABLE IF NOT EXISTS schema_version (
@@ -164,13 +166,27 @@ def connect(url: str, learner: str | None = None, *, connect_timeout: float = CO
     return conn
 
 
-def database_version(conn) -> int:
-    """The progress tables' version in this database: 0 when there are none."""
+def component_version(conn, component: str) -> int:
+    """A component's version in this database (``schema_version``'s row): 0 when it has none."""
     row = conn.execute("SELECT to_regclass('schema_version') IS NOT NULL").fetchone()
     if not row[0]:
         return 0
-    row = conn.execute("SELECT version FROM schema_version WHERE component = %s", (COMPONENT,)).fetchone()
+    row = conn.execute("SELECT version FROM schema_version WHERE component = %s", (component,)).fetchone()
     return int(row[0]) if row else 0
+
+
+def record_version(conn, component: str, version: int) -> None:
+    """Set a component's version, in the transaction of its migration."""
+    conn.execute(
+        "INSERT INTO schema_version (component, version) VALUES (%s, %s) "
+        "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+        (component, version),
+    )
+
+
+def database_version(conn) -> int:
+    """The progress tables' version in this database: 0 when there are none."""
+    return component_version(conn, COMPONENT)
 
 
 def migrate(conn, where: str) -> tuple[int, int]:
@@ -184,7 +200,7 @@ def migrate(conn, where: str) -> tuple[int, int]:
             raise NewerDatabase(where, before)
         if before == SCHEMA_VERSION:
             return before, before
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (_LOCK_KEY,))
+        conn.execute(VERSION_LOCK)
         conn.execute(VERSION_TABLE)
         # read again under the lock: another process may have migrated it meanwhile
         before = database_version(conn)
@@ -193,11 +209,7 @@ def migrate(conn, where: str) -> tuple[int, int]:
         for step in range(max(before, 1) + 1, SCHEMA_VERSION + 1):
             for statement in MIGRATIONS.get(step, []):
                 conn.execute(statement)
-        conn.execute(
-            "INSERT INTO schema_version (component, version) VALUES (%s, %s) "
-            "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
-            (COMPONENT, SCHEMA_VERSION),
-        )
+        record_version(conn, COMPONENT, SCHEMA_VERSION)
         conn.commit()
     except BaseException:
         try:

@@ -18,6 +18,13 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
+from tutor.progress.pg_schema import (
+    VERSION_LOCK,
+    VERSION_TABLE,
+    component_version,
+    record_version,
+    redact,  # the URL with its password hidden, for messages
+)
 from tutor.serve.roster import (
     MAX_KEYS_PER_LEARNER,
     PublicKey,
@@ -38,11 +45,6 @@ __all__ = ["COMPONENT", "MIGRATIONS", "PgRoster", "connect", "migrate", "schema_
 COMPONENT = "roster"
 CONNECT_TIMEOUT_S = 5
 STATEMENT_TIMEOUT_MS = 10_000
-# one lock for every component's migrations: hashtext is stable across servers and versions
-SCHEMA_LOCK = "SELECT pg_advisory_xact_lock(hashtext('tutor schema_version'))"
-VERSION_TABLE = (
-    "CREATE TABLE IF NOT EXISTS schema_version (component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
-)
 
 # MIGRATIONS[n] takes the schema from version n to n + 1; never edit one that has shipped
 MIGRATIONS: list[tuple[str, ...]] = [
@@ -70,13 +72,6 @@ MIGRATIONS: list[tuple[str, ...]] = [
 ]
 
 
-def redact(url: str) -> str:
-    """The URL with its password hidden, for messages (the progress store's own rule)."""
-    from tutor.progress.pg_schema import redact as progress_redact
-
-    return progress_redact(url)
-
-
 def connect(url: str):
     """A connection in autocommit mode (transactions are explicit), with time limits."""
     try:
@@ -101,15 +96,14 @@ def connect(url: str):
 
 def schema_version(conn, component: str = COMPONENT) -> int:
     """The component's version in this database (0: none of its tables yet)."""
-    conn.execute(VERSION_TABLE)
-    row = conn.execute("SELECT version FROM schema_version WHERE component = %s", (component,)).fetchone()
-    return row[0] if row else 0
+    return component_version(conn, component)
 
 
 def migrate(conn, url: str = "") -> int:
     """Bring the roster's tables up to this version (one transaction); the version now."""
     with conn.transaction():
-        conn.execute(SCHEMA_LOCK)
+        conn.execute(VERSION_LOCK)
+        conn.execute(VERSION_TABLE)
         have = schema_version(conn)
         if have > len(MIGRATIONS):
             raise RosterError(
@@ -120,11 +114,7 @@ def migrate(conn, url: str = "") -> int:
             for statement in steps:
                 conn.execute(statement)
         if have < len(MIGRATIONS):
-            conn.execute(
-                "INSERT INTO schema_version (component, version) VALUES (%s, %s) "
-                "ON CONFLICT (component) DO UPDATE SET version = EXCLUDED.version",
-                (COMPONENT, len(MIGRATIONS)),
-            )
+            record_version(conn, COMPONENT, len(MIGRATIONS))
     return len(MIGRATIONS)
 
 
