@@ -272,7 +272,8 @@ async def test_a_right_answer_is_a_finished_part_before_the_quiz_is_left(make_ap
 
 async def test_open_is_in_the_footer_only_with_a_card_to_open(make_app):
     """On a card, or on the prose above a card that is wholly on screen (the card says
-    "Enter: open the debugger" there too); not once the card is behind the learner."""
+    "Enter: open the debugger" there too), or below one whose "Enter: ..." line is still on
+    screen; not once the card has scrolled out of sight."""
     app = make_app(open_lesson="chain")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -286,6 +287,22 @@ async def test_open_is_in_the_footer_only_with_a_card_to_open(make_app):
         assert "Open" in footer(app)
         await pilot.press("n")
         await pilot.pause()
+        # past the card, its Enter line still on screen above (this lesson is short): Enter opens it
+        assert "Enter: open the debugger" in screen_text(app) and "Open" in footer(app)
+
+
+async def test_open_leaves_the_footer_once_the_card_has_scrolled_out_of_sight(course):
+    """The PyTorch lesson's part 9 is prose two screens below its last card: nothing to open."""
+    app = course(open_lesson="pytorch")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for _ in range(40):
+            if "part 9 of" in screen_text(app).splitlines()[0]:
+                break
+            await pilot.press("n")
+            await pilot.pause()
+        assert "part 9 of" in screen_text(app).splitlines()[0]
+        assert "Enter:" not in screen_text(app)
         assert "Open" not in footer(app)
 
 

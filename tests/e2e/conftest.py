@@ -469,6 +469,24 @@ class Pane:
         status = self.info("#{pane_dead_status}")
         return int(status) if status.strip().lstrip("-").isdigit() else None
 
+    def ended(self, timeout: float = 20.0) -> str:
+        """Wait for the ssh client to have ended and say how: ``"status 0"``, ``"signal 9"``, or
+        what was seen. tmux marks a pane dead when its terminal closes, which can come before
+        the client exits and is reaped (under load, seconds before), so wait for that too."""
+
+        def how() -> str | None:
+            status = self.exit_status()
+            if status is not None:
+                return f"status {status}"
+            signal_number = self.info("#{pane_dead_signal}")
+            return f"signal {signal_number}" if signal_number.strip().isdigit() else None
+
+        result = poll(how, timeout)
+        if result:
+            return result
+        alive = os.path.exists(f"/proc/{self.pid}")
+        return f"not ended after {timeout:.0f} s (dead={self.dead}, ssh process alive={alive})"
+
     def size(self) -> tuple[int, int]:
         return int(self.info("#{pane_width}")), int(self.info("#{pane_height}"))
 

@@ -225,8 +225,8 @@ def test_a_learner_enrolled_by_code_types_it_once(served, panes):
     assert tutor_pids(served.home("bob"))
     pane.keys("C-q")
     assert poll(lambda: pane.dead, 15)
-    assert poll(lambda: pane.exit_status() is not None, 5)
-    assert pane.exit_status() == 0, f"exit status {pane.exit_status()}:\n{pane.last}"
+    ended = pane.ended()
+    assert ended == "status 0", f"ssh ended with {ended}:\n{pane.last}"
 
     # the second time, the same key gets straight in
     pane = panes.open("", key=key)

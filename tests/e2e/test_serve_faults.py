@@ -88,8 +88,8 @@ def test_the_idle_timeout_warns_then_ends_the_session_cleanly(tmp_path):
             pane.wait_for("Idle: this session ends in", timeout=10)
             pane.wait_for("Session ended: no key was pressed", timeout=10)
             assert poll(lambda: pane.dead, 10)
-            status = poll(lambda: pane.exit_status() is not None, 5) and pane.exit_status()
-            assert status == 0, (status, pane.info("#{pane_dead_signal}"), pane.screen())
+            ended = pane.ended()
+            assert ended == "status 0", (ended, pane.screen())
             assert poll(lambda: not tutor_pids(home), 5), tutor_pids(home)
             # the learner's terminal is given back as it was: no alternate screen, no mouse mode
             assert "tutor — Lessons" not in pane.screen()

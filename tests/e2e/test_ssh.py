@@ -207,8 +207,8 @@ def progress_json(server, home, lessons) -> dict:
 def quit_cleanly(pane, home) -> None:
     pane.keys("C-q")
     assert poll(lambda: pane.dead, 15), f"ctrl+q did not end the session:\n{pane.screen()}"
-    status = poll(lambda: pane.exit_status() is not None, 5) and pane.exit_status()
-    assert status == 0, f"ssh ended with status {status!r}\n{pane.screen()}"  # the tutor's own status
+    ended = pane.ended()
+    assert ended == "status 0", f"ssh ended with {ended}\n{pane.screen()}"  # the tutor's own status
     assert poll(lambda: not tutor_pids(home), 5), f"tutor still running: {tutor_pids(home)}"
 
 
