@@ -175,6 +175,28 @@ def _kill_all(pids: list[int]) -> None:
         pids = [p for p in alive if Path(f"/proc/{p}").exists()]
 
 
+def _state(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            return next((line.split(":", 1)[1].strip() for line in fh if line.startswith("State:")), "?")
+    except OSError:
+        return "gone"
+
+
+def _zombie_status(pid: int) -> str | None:
+    """How a process that has exited but not been reaped ended, from /proc/PID/stat's last field."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            stat = fh.read()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[-1].split()
+    if not fields or fields[0] != "Z":
+        return None
+    code = os.waitstatus_to_exitcode(int(fields[-1]))
+    return f"status {code}" if code >= 0 else f"signal {-code}"
+
+
 def poll(predicate, timeout: float, interval: float = 0.05):
     """Call ``predicate`` until it returns something truthy or ``timeout`` seconds pass; returns
     the last result."""
@@ -471,21 +493,21 @@ class Pane:
 
     def ended(self, timeout: float = 20.0) -> str:
         """Wait for the ssh client to have ended and say how: ``"status 0"``, ``"signal 9"``, or
-        what was seen. tmux marks a pane dead when its terminal closes, which can come before
-        the client exits and is reaped (under load, seconds before), so wait for that too."""
+        what was seen. tmux marks a pane dead when its terminal closes and fills in the status
+        once it reaps the client, which here can lag by many seconds (the client sits a zombie);
+        a zombie's status is read from /proc meanwhile (``exit_code``, as waitpid would give it)."""
 
         def how() -> str | None:
             status = self.exit_status()
             if status is not None:
                 return f"status {status}"
             signal_number = self.info("#{pane_dead_signal}")
-            return f"signal {signal_number}" if signal_number.strip().isdigit() else None
+            if signal_number.strip().isdigit():
+                return f"signal {signal_number}"
+            return _zombie_status(self.pid)
 
         result = poll(how, timeout)
-        if result:
-            return result
-        alive = os.path.exists(f"/proc/{self.pid}")
-        return f"not ended after {timeout:.0f} s (dead={self.dead}, ssh process alive={alive})"
+        return result or f"not ended after {timeout:.0f} s (dead={self.dead}, ssh: {_state(self.pid)})"
 
     def size(self) -> tuple[int, int]:
         return int(self.info("#{pane_width}")), int(self.info("#{pane_height}"))
