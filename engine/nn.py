@@ -67,7 +67,23 @@ class Module:
             p.data = float(x)
 
 
-def _check_activation(activation: str) -> None:
+def _is_custom(activation) -> bool:
+    """An op of the caller's own (an `engine.custom.CustomOp`): callable on a Value, with a name."""
+    return callable(activation) and isinstance(getattr(activation, "name", None), str)
+
+
+def _squash_of(activation):
+    """What a neuron applies to z: the Value method of an activation op, a custom op, or None."""
+    return activation if _is_custom(activation) else ACTIVATIONS[activation]
+
+
+def _display(activation) -> str:
+    return activation.activation if _is_custom(activation) else DISPLAY_NAMES[activation]
+
+
+def _check_activation(activation) -> None:
+    if _is_custom(activation):
+        return
     if activation not in ACTIVATIONS:
         allowed = ", ".join(repr(a) for a in ACTIVATIONS)
         raise ValueError(f"unknown activation {activation!r}; use one of {allowed}")
@@ -77,7 +93,8 @@ class Neuron(Module):
     """``activation(w · x + b)``: one weight per input, one bias."""
 
     def __init__(self, nin: int, activation: str = "tanh", seed=None, *, rng=None, tag: str = ""):
-        """``rng`` (a ``random.Random``) is shared when a layer builds many neurons; else ``seed``
+        """``activation`` is a name of `ACTIVATIONS` or an `engine.custom.CustomOp`.
+        ``rng`` (a ``random.Random``) is shared when a layer builds many neurons; else ``seed``
         makes a new one. ``tag`` is where the neuron sits, e.g. ``"[1][0]"``, for the labels."""
         _check_activation(activation)
         rng = rng if rng is not None else random.Random(seed)
@@ -91,7 +108,7 @@ class Neuron(Module):
             raise ValueError(f"this neuron takes {len(self.w)} inputs, got {len(x)}")
         # the weighted sum, starting from the bias: b + w0*x0 + w1*x1 + ...
         z = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
-        squash = ACTIVATIONS[self.activation]
+        squash = _squash_of(self.activation)
         if squash is None:
             z.label = f"h{self.tag}"
             return z
@@ -104,7 +121,7 @@ class Neuron(Module):
         return self.w + [self.b]
 
     def __repr__(self):
-        return f"{DISPLAY_NAMES[self.activation]}Neuron({len(self.w)})"
+        return f"{_display(self.activation)}Neuron({len(self.w)})"
 
 
 class Layer(Module):

@@ -38,6 +38,8 @@ from engine.value import Value, topological_order
 
 __all__ = ["Stepper", "Step", "Change"]
 
+YOUR_RULE_WORDS = "your rule: the op is your own, so its rule is the one you wrote"
+
 SEED_WORDS = "seed: the output's gradient with respect to itself is 1"
 
 
@@ -136,12 +138,14 @@ class Step:
         """The op's rule in words."""
         if self.kind == "seed":
             return SEED_WORDS
+        if self.op not in OPS:  # an op of the learner's own (engine.custom): its rule is theirs
+            return YOUR_RULE_WORDS
         return OPS[self.op].words
 
     @property
     def overridden(self) -> bool:
         """Whether this step ran a rule given to the stepper (``rules``) instead of the engine's."""
-        return self.kind == "rule" and self.op in self._stepper.rules
+        return self.kind == "rule" and (self.op in self._stepper.rules or self.op not in OPS)
 
     @property
     def source(self) -> str:
@@ -150,7 +154,7 @@ class Step:
         if self.kind == "seed":
             return _seed_source()
         if self.overridden:
-            rule = self._stepper.rules[self.op]
+            rule = self._stepper.rules.get(self.op) or self.node._grad_fn  # (a custom op's own)
             return getattr(rule, "source", None) or _rule_source(rule)
         rule = self.node._grad_fn
         if self.mistake == "overwrite":

@@ -247,7 +247,11 @@ class Trainer:
     next ones (`engine.replay`); False builds it anew every step. Both give the same numbers.
     """
 
-    def __init__(self, task: Task, mistake: str | None = None, *, build_once: bool = True):
+    def __init__(self, task: Task, mistake: str | None = None, *, build_once: bool = True, activation=None):
+        """``activation`` (an `engine.custom.CustomOp`) replaces the task's activation in every
+        layer the task squashes: one node per neuron like any activation, so the task's cost is
+        the same. `engine.replay` knows only the op table, so such a run rebuilds its graph
+        every step (``build_once`` is then False)."""
         mistake = mistake if mistake is not None else task.mistake
         if mistake is not None and mistake not in MISTAKES:
             raise ValueError(f"unknown mistake {mistake!r}; use one of {', '.join(MISTAKES)}")
@@ -256,7 +260,8 @@ class Trainer:
             raise OverBudget(*problem)
         self.task = task
         self.mistake = mistake
-        self.build_once = build_once
+        self.activation = activation
+        self.build_once = build_once and activation is None
         d = task.data
         self.data = make_dataset(d.name, d.samples, d.noise, d.seed)
         # bce wants 1/0 targets; the datasets give +1/-1
@@ -268,7 +273,8 @@ class Trainer:
     def _new_model(self) -> MLP:
         m = self.task.model
         inputs = m.inputs if m.inputs is not None else self.data.inputs
-        return MLP(inputs, m.layers, m.activation, m.linear_output, seed=self.task.seed)
+        activation = self.activation if self.activation is not None else m.activation
+        return MLP(inputs, m.layers, activation, m.linear_output, seed=self.task.seed)
 
     def reset(self) -> None:
         """Back to the initial weights (the same seed gives the same ones) and step 0."""
@@ -297,7 +303,8 @@ class Trainer:
         """The model's output for one sample; a probability when the loss is bce."""
         inputs = [Value(c, label=f"x[{j}]" if label_inputs else "") for j, c in enumerate(x)]
         out = model(inputs)
-        if self.task.loss.kind == "bce" and not _ends_in_sigmoid(self.task.model):
+        ends_in_sigmoid = _ends_in_sigmoid(self.task.model) and self.activation is None
+        if self.task.loss.kind == "bce" and not ends_in_sigmoid:
             out = out.sigmoid()
             out.label = "p"
         return out

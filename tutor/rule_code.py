@@ -54,6 +54,7 @@ __all__ = [
     "RULE_FUNCTIONS",
     "RuleCode",
     "RuleError",
+    "check_powers",
     "combine",
     "read_rule",
     "rule_name",
@@ -360,7 +361,7 @@ def _read_body(text: str, fn: ast.FunctionDef, spec, count: int) -> RuleCode:
         kind_name = _target(target, op, out, names, locals_)
         grammar = _grammar(out, names, frozenset(locals_))
         try:
-            _check_powers(value)
+            check_powers(value)
             safe_eval.check(value, grammar)
         except Unreadable as err:
             raise _at(err.node or value, err.message) from None
@@ -434,7 +435,7 @@ def _target(target: ast.AST, op: str, out: str, operands: tuple[str, ...], local
     raise _at(target, "assign to an operand's .grad or to a plain name")
 
 
-def _check_powers(value: ast.AST) -> None:
+def check_powers(value: ast.AST) -> None:
     """Refuse a written exponent that is out of bounds, or a tower of powers, before anything runs."""
     for node in ast.walk(value):
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):

@@ -26,6 +26,7 @@ PURE_TUTOR_MODULES = [
     "tutor.files",
     "tutor.schema",
     "tutor.safe_eval",
+    "tutor.own_op",
     "tutor.coderules",
     "tutor.review",
     "tutor.review.fresh",
