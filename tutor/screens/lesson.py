@@ -9,8 +9,6 @@ Reaching the end with every openable block done marks the lesson done.
 
 from __future__ import annotations
 
-from functools import partial
-
 from rich.text import Text
 from textual import getters
 from textual.app import ComposeResult
@@ -22,6 +20,7 @@ from textual.widgets import Footer, Header, Static
 from tutor.app import TutorApp
 from tutor.lessons import Block, Lesson
 from tutor.progress import LessonState, Progress
+from tutor.screens.lesson_open import BlockOpening
 from tutor.widgets.block_card import BlockCard, EndCard, Part, make_part
 
 __all__ = ["LessonScreen", "ProblemsScreen"]
@@ -30,7 +29,7 @@ NARROW = 72  # columns below which the header and the footer say less
 SHORT_REST = 4  # a part with no more than this many lines left below the view is not paged alone
 
 
-class LessonScreen(Screen):
+class LessonScreen(BlockOpening, Screen):
     """One lesson, part by part."""
 
     BINDINGS = [
@@ -335,127 +334,7 @@ class LessonScreen(Screen):
             return
         if self.current != card.block_index:
             self._focus_here(card)  # back from its screen, the learner is on the card they opened
-        if card.block.kind == "debugger":
-            self._open_debugger(card)
-        elif card.block.kind == "quiz":
-            self._open_quiz(card)
-        elif card.block.kind == "train":
-            self._open_train(card)
-        elif card.block.kind == "pytorch":
-            self._open_pytorch(card)
-        elif card.block.kind == "exercise":
-            self._open_exercise(card)
-
-    def _open_exercise(self, card: BlockCard) -> None:
-        from tutor.lessons import block_result, cannot_open
-        from tutor.screens.exercise import ExerciseScreen
-
-        exercise = block_result(card.block)  # read when the lesson was checked, not again
-        if exercise is None:
-            self.notify(cannot_open(self.lesson, card.block), severity="error", timeout=10, markup=False)
-            return
-        record = partial(self.progress.record_attempt, self.lesson.id, card.block.id)
-        screen = ExerciseScreen(exercise, title=exercise.caption or self.lesson.title, on_attempt=record)
-        self.app.push_screen(screen, callback=partial(self._block_finished, card.block))
-
-    def _open_debugger(self, card: BlockCard) -> None:
-        from tutor.lessons import block_result
-        from tutor.screens.debugger import DebuggerScreen
-
-        if self._program_of(card) is None:  # says why it cannot open
-            return
-        spec = block_result(card.block)  # the block as checked when the lesson was read
-        lesson_id, block_id = self.lesson.id, card.block.id
-        screen = DebuggerScreen(
-            spec.program,
-            title=spec.caption or self.lesson.title,
-            predict=spec.predict,
-            # written as they happen: predictions (with the mistake each one shows) and the end
-            on_attempt=partial(self.progress.record_attempt, lesson_id, block_id),
-            on_finished=self._recorder(block_id),
-        )
-        self.app.push_screen(screen, callback=partial(self._block_finished, card.block))
-
-    def _program_of(self, card: BlockCard):
-        """The card's expression program, or None after saying why it cannot open."""
-        from tutor.lessons import block_result, cannot_open
-
-        spec = block_result(card.block)  # parsed when the lesson was checked, not again
-        if spec is None:
-            self.notify(
-                cannot_open(self.lesson, card.block),
-                title="This program does not parse",
-                severity="error",
-                timeout=10,
-                markup=False,
-            )
-            return None
-        return spec.program
-
-    def _open_pytorch(self, card: BlockCard) -> None:
-        from tutor.lessons import block_result
-        from tutor.screens.pytorch import PytorchScreen
-
-        program = self._program_of(card)
-        if program is None:
-            return
-        caption = block_result(card.block).caption
-        screen = PytorchScreen(
-            program, title=self.lesson.title, caption=caption, on_shown=self._recorder(card.block.id)
-        )
-        self.app.push_screen(screen, callback=partial(self._block_finished, card.block))
-
-    def _open_quiz(self, card: BlockCard) -> None:
-        from tutor.lessons import block_result, cannot_open
-        from tutor.screens.quiz import QuizScreen
-
-        quiz = block_result(card.block)  # parsed when the lesson was checked, not again
-        if quiz is None:
-            self.notify(
-                cannot_open(self.lesson, card.block),
-                title="This quiz cannot open",
-                severity="error",
-                timeout=10,
-                markup=False,
-            )
-            return
-        screen = QuizScreen(
-            quiz,
-            lesson_id=self.lesson.id,
-            block_id=card.block.id,  # what its answers are recorded under
-            progress=self.progress,
-            on_solved=self._recorder(card.block.id),
-        )
-        self.app.push_screen(screen, callback=partial(self._block_finished, card.block))
-
-    def _open_train(self, card: BlockCard) -> None:
-        from tutor.lessons import block_result, cannot_open
-        from tutor.screens.train import TrainScreen
-
-        task = block_result(card.block)  # parsed when the lesson was checked, not again
-        if task is None:
-            self.notify(
-                cannot_open(self.lesson, card.block),
-                title="This training task cannot open",
-                severity="error",
-                timeout=10,
-                markup=False,
-            )
-            return
-        caption = card.block.config.get("caption", "") if isinstance(card.block.config, dict) else ""
-        screen = TrainScreen(
-            task,
-            title=caption or self.lesson.title,
-            on_complete=self._recorder(card.block.id),
-            hide_bug=self._bug_hidden(card.block),
-        )
-        self.app.push_screen(screen, callback=partial(self._block_finished, card.block))
-
-    def _recorder(self, block_id: str):
-        """What a block's screen calls the moment its part is finished (a right answer, the end of
-        the pass, an outcome shown): the part is recorded as done then, not when the learner
-        leaves the screen, so a dropped connection cannot undo it."""
-        return partial(self.progress.complete_block, self.lesson.id, block_id)
+        self.open_card(card)
 
     def _block_finished(self, block: Block, result) -> None:
         if result is not True:
