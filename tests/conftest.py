@@ -18,6 +18,7 @@ it (``pgcluster.stop(directory)``) and starts it again (``pgcluster.start_again(
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -29,23 +30,34 @@ import pytest
 from tests import pgcluster
 
 
+@contextlib.contextmanager
+def _cluster(prefix: str):
+    """(folder, URL) of a cluster started for the caller and stopped and removed after it; where
+    none can be had, a skip that says why (a failure when TUTOR_REQUIRE_PG=1, as in CI). Not under
+    tmp_path: pytest's folders are 0700, and as root the server runs as postgres."""
+    directory = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        url = pgcluster.start(directory)
+    except (pgcluster.ClusterError, OSError) as err:
+        shutil.rmtree(directory, ignore_errors=True)
+        if os.environ.get("TUTOR_REQUIRE_PG") == "1":
+            pytest.fail(f"PostgreSQL is required here (TUTOR_REQUIRE_PG=1): {err}")
+        pytest.skip(f"no PostgreSQL server: {err}")
+    try:
+        yield directory, url
+    finally:
+        pgcluster.stop(directory)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def pg_server():
     url = os.environ.get("TUTOR_TEST_PG")
     if url:
         yield url
         return
-    directory = Path(tempfile.mkdtemp(prefix="tutor-pg-"))
-    try:
-        url = pgcluster.start(directory)
-    except (pgcluster.ClusterError, OSError) as err:
-        if os.environ.get("TUTOR_REQUIRE_PG") == "1":
-            pytest.fail(f"PostgreSQL is required here (TUTOR_REQUIRE_PG=1): {err}")
-        pytest.skip(f"no PostgreSQL server: {err}")
-    try:
+    with _cluster("tutor-pg-") as (_directory, url):
         yield url
-    finally:
-        pgcluster.stop(directory)
 
 
 def _with_database(server_url: str, name: str) -> str:
@@ -91,16 +103,5 @@ def backend(request):
 
 @pytest.fixture
 def own_cluster(pg_server):  # pg_server: skipped (or failed, in CI) as the others are
-    # not under tmp_path: pytest's folders are 0700, and as root the server runs as postgres
-    directory = Path(tempfile.mkdtemp(prefix="tutor-pg-own-"))
-    try:
-        url = pgcluster.start(directory)
-    except (pgcluster.ClusterError, OSError) as err:
-        if os.environ.get("TUTOR_REQUIRE_PG") == "1":
-            pytest.fail(f"PostgreSQL is required here (TUTOR_REQUIRE_PG=1): {err}")
-        pytest.skip(f"no PostgreSQL server: {err}")
-    try:
-        yield directory, url
-    finally:
-        pgcluster.stop(directory)
-        shutil.rmtree(directory, ignore_errors=True)
+    with _cluster("tutor-pg-own-") as found:
+        yield found
