@@ -275,6 +275,9 @@ def read_rule(text: str, op: str | None = None) -> RuleCode:
         raise RuleError("write the rule as a function: def _name_backward(out):")
     if len(defs) > 1 or not isinstance(defs[0], ast.FunctionDef):
         first = next((s for s in defs if not isinstance(s, ast.FunctionDef)), defs[-1])
+        if isinstance(defs[0], ast.FunctionDef) and not isinstance(first, ast.FunctionDef):
+            # the usual slip: a line typed at the left edge, after the rule, instead of in it
+            raise _at(first, "this line is outside the rule: indent it under the def line (4 spaces or Tab)")
         raise _at(first, f"only one def is allowed here, not {_what(first)}")
     fn = defs[0]
     _check_signature(fn)

@@ -226,3 +226,12 @@ def test_the_interpreter_agrees_with_python_on_the_allowed_subset(body, values):
     else:
         assert ours is not None, text
         assert all(math.isclose(x, y, rel_tol=1e-12, abs_tol=1e-300) for x, y in zip(ours, theirs)), text
+
+
+def test_a_line_typed_at_the_left_edge_is_said_to_be_outside_the_rule():
+    """The editor does not indent a new line by itself: the usual slip is a line at column 1."""
+    text = "def _mul_backward(out):\n    self, other = out._prev\n    self.grad += other.data * out.grad\nother.grad += self.data * out.grad\n"
+    with pytest.raises(RuleError) as err:
+        read_rule(text, "*")
+    assert "outside the rule: indent it under the def line" in err.value.message
+    assert (err.value.line, err.value.col) == (4, 1)
