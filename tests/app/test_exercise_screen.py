@@ -182,3 +182,20 @@ async def test_tutor_rule_opens_the_exercise_for_one_op_and_leaving_it_leaves(
         await pilot.press("escape", "escape")
         await pilot.pause()
     assert app.return_code == 0
+
+
+def test_a_case_too_wide_for_the_table_is_shown_whole_on_a_line_of_its_own():
+    """A multiply's case (a, b, out.grad, the grad before) is wider than the case column: cut, it
+    showed 'out.grad = -1' for -1.85."""
+    from tutor.rule_grade import grade_rule
+    from tutor.screens.exercise import verdict_text
+
+    rule = "def _mul_backward(out):\n    self, other = out._prev\n    self.grad = out.grad\n    other.grad = out.grad\n"
+    verdict = grade_rule(rule, "*")  # the random cases alone
+    shown = verdict_text(verdict).plain.splitlines()
+    wide = [row for row in verdict.rows if len(row.case) > 34]
+    assert wide, "the test needs a case wider than the column"
+    table = [line for line in shown if line.startswith(("a = ", " " * 34))]
+    assert table and any(row.case in shown for row in wide)
+    for line in table:  # each shown case whole: on its own line, or short enough for the column
+        assert line in {row.case for row in verdict.rows} or line.startswith(" " * 34) or "  " in line[:36]

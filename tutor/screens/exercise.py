@@ -54,7 +54,11 @@ def verdict_text(verdict: RuleVerdict) -> Text:
         text.append(f"{'case':<34} {'grad':<11} {'yours':>9} {'right':>9}\n", style="bold underline")
         for row in rows:
             yours = "failed" if row.yours is None else fmt(row.yours)
-            line = f"{row.case[:34]:<34} {row.operand + '.grad':<11} {yours:>9} {fmt(row.right):>9}"
+            case = row.case
+            if len(case) > 34:  # a case too wide for its column gets a line of its own: never a cut number
+                text.append(case + "\n", style="" if row.ok else "bold")
+                case = ""
+            line = f"{case:<34} {row.operand + '.grad':<11} {yours:>9} {fmt(row.right):>9}"
             text.append(line + ("  ok\n" if row.ok else "  ✗\n"), style="" if row.ok else "bold")
     if verdict.leaves:
         parts = []
