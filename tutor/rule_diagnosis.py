@@ -18,7 +18,7 @@ from engine.ops import OPS
 from tutor.rule_cases import Case, close, grads_after
 from tutor.rule_code import RuleCode, RuleError
 
-__all__ = ["DIAGNOSES", "Diagnosis", "diagnose", "tag_of"]
+__all__ = ["DIAGNOSES", "Diagnosis", "diagnose"]
 
 
 @dataclass(frozen=True)
@@ -55,14 +55,22 @@ def _diagnoses() -> dict[str, Diagnosis]:
                 "each side of a multiply gets the OTHER side's value times out.grad",
             ),
             Diagnosis(
+                "left out the local derivative",
+                "forgot-local-derivative",
+                "out.grad passed on unchanged is right only where the local derivative is 1: "
+                "multiply it by this op's local derivative",
+            ),
+            Diagnosis(
                 "the derivative at the input",
-                "wrong-operand",
-                "the derivative is written with the input (self.data) where the rule needs the output (out.data)",
+                "derivative-at-input",
+                "the derivative is written with an input's value (self.data) where the rule needs the "
+                "output's (out.data)",
             ),
             Diagnosis(
                 "the derivative at the output",
-                "wrong-operand",
-                "the derivative is written with the output (out.data) where the rule needs the input (self.data)",
+                "derivative-at-input",
+                "the derivative is written with the output's value (out.data) where the rule needs an "
+                "input's (self.data)",
             ),
             Diagnosis(
                 "a flipped sign",
@@ -86,15 +94,10 @@ def _diagnoses() -> dict[str, Diagnosis]:
 DIAGNOSES = _diagnoses()
 
 
-def tag_of(op: str, name: str) -> str:
-    """The catalogue's tag for a mistake in ``op``'s rule: tanh's taken at its input has its own."""
-    if op == "tanh" and name == "the derivative at the input":
-        return "tanh-on-input"
-    return DIAGNOSES[name].tag
-
-
 def diagnose(op: str, code: RuleCode, truth: RuleCode, cases: list[Case], slot: int) -> list[str]:
-    """The names of the mistakes that, made in the true rule, give the learner's numbers in ``slot``."""
+    """The names of the mistakes that, made in the true rule, give the learner's numbers in ``slot``:
+    ``= for +=`` first when the learner's rule replaces the grad, then the one mistake or pair
+    of mistakes (a value, a factor left out, a sign) that reproduces the share it adds."""
     # does the learner add into the grad, or replace it? Run again with other grads before.
     yours, moved = [], []
     for case in cases:
@@ -103,60 +106,65 @@ def diagnose(op: str, code: RuleCode, truth: RuleCode, cases: list[Case], slot: 
         moved.append(grads_after(code.run, op, case, shifted)[slot])
     overwrites = all(close(a, b) for a, b in zip(yours, moved))
     got = yours if overwrites else [y - c.befores[slot] for y, c in zip(yours, cases)]
+    first = ["= for +="] if overwrites else []
+    for names, xs in _candidates(op, truth, cases, slot):
+        if all(close(a, b) for a, b in zip(got, xs)):
+            return first + names
+    return first + _generic(op, truth, cases, slot, got, _reads_of(truth))
+
+
+def _candidates(op: str, truth: RuleCode, cases: list[Case], slot: int):
+    """(names, the share that mistake gives in ``slot`` on each case), most likely first: each
+    value-mistake (none, its own input, the derivative at the input or the output) with or
+    without the upstream gradient, then each of those negated (or halved, for an add); then
+    out.grad passed on as it is; then the other operand's share."""
     spec = OPS[op]
+    reads = _reads_of(truth)
 
-    def share(swap=None, fixed=None) -> list[float]:
-        out = []
-        for case in cases:
-            got_after = grads_after(lambda n: truth.run(n, swap=swap, fixed=fixed), op, case)
-            out.append(got_after[slot] - case.befores[slot])
-        return out
+    def share(swap=None, fixed=None) -> list[float] | None:
+        run = lambda n: truth.run(n, swap=swap, fixed=fixed)  # noqa: E731
+        try:
+            return [grads_after(run, op, c)[slot] - c.befores[slot] for c in cases]
+        except RuleError:
+            return None
 
-    def same(xs) -> bool:
-        return all(close(a, b) for a, b in zip(got, xs))
-
-    refs = {"self.data", "other.data", "out.data", "out.grad", "self.grad", "other.grad"}
-    reads = set()
-    for st in truth.statements:
-        reads |= {r for r in refs if r in _reads(st)}
-    singles: list[tuple[list[str], list[float]]] = [([], share())]
+    inputs = ("self.data", "other.data")[: spec.operands]
+    values: list[tuple[list[str], dict[str, str] | None]] = [([], None)]
     if op == "*":
-        singles.append(
-            (["its own input"], share(swap={"other.data": "self.data", "self.data": "other.data"}))
-        )
-    at_input = {"out.data": "self.data"}
-    at_output = {"self.data": "out.data"}
-    if "out.data" in reads and spec.operands == 1:
-        singles.append((["the derivative at the input"], share(swap=at_input)))
-    if "self.data" in reads and spec.operands == 1:
-        singles.append((["the derivative at the output"], share(swap=at_output)))
+        values.append((["its own input"], {"other.data": "self.data", "self.data": "other.data"}))
+    if "out.data" in reads:  # a rule written from the output, worked out from an input
+        values += [(["the derivative at the input"], {"out.data": d}) for d in inputs]
+    values += [(["the derivative at the output"], {d: "out.data"}) for d in inputs if d in reads]
+    factors: list[tuple[list[str], dict[str, float] | None]] = [([], None)]
     if "out.grad" in reads:
-        singles.append((["forgot the upstream gradient"], share(fixed={"out.grad": 1.0})))
-        for names, swap in (
-            ("the derivative at the input", at_input),
-            ("the derivative at the output", at_output),
-        ):
-            if [names] in [n for n, _ in singles]:
-                singles.append(
-                    ([names, "forgot the upstream gradient"], share(swap=swap, fixed={"out.grad": 1.0}))
-                )
-    tried = list(singles)
-    for names, xs in singles:  # each, and each with its sign flipped (or halved, for an add)
-        tried.append(([*names, "a flipped sign"], [-x for x in xs]))
-        if op == "+":
-            tried.append(([*names, "half the gradient"], [x / 2 for x in xs]))
+        factors.append((["forgot the upstream gradient"], {"out.grad": 1.0}))
+    singles = []
+    for names, swap in values:
+        for more, fixed in factors:
+            xs = share(swap, fixed)
+            if xs is not None:
+                singles.append(([*names, *more], xs))
+    signs = [([], 1.0), (["a flipped sign"], -1.0)]
+    if op == "+":
+        signs.append((["half the gradient"], 0.5))
+    for sign, k in signs:
+        for names, xs in singles:  # the unchanged share first: with '=', that is all
+            yield [*names, *sign], [k * x for x in xs]
+    upstream = [c.upstream for c in cases]
+    for sign, k in signs[:2]:
+        yield ["left out the local derivative", *sign], [k * u for u in upstream]
     if spec.operands == 2:  # last: a flipped sign of a - b is also the other operand's share
-        swapped = []
-        for case in cases:
-            got_after = grads_after(truth.run, op, case)
-            swapped.append(got_after[1 - slot] - case.befores[1 - slot])
-        tried.append((["the wrong operand"], swapped))
-    for names, xs in tried:
-        if same(xs):
-            return (["= for +="] if overwrites else []) + names
-    if overwrites:
-        return ["= for +=", *_generic(op, truth, cases, slot, got, reads)]
-    return _generic(op, truth, cases, slot, got, reads)
+        other = [grads_after(truth.run, op, c)[1 - slot] - c.befores[1 - slot] for c in cases]
+        for sign, k in signs[:2]:
+            yield ["the wrong operand", *sign], [k * x for x in other]
+
+
+def _reads_of(truth: RuleCode) -> set[str]:
+    refs = {"self.data", "other.data", "out.data", "out.grad", "self.grad", "other.grad"}
+    found: set[str] = set()
+    for st in truth.statements:
+        found |= _reads(st) & refs
+    return found
 
 
 def _reads(st) -> set[str]:

@@ -19,7 +19,7 @@ from engine.numfmt import fmt
 from engine.value import Value, topological_order
 from tutor.rule_cases import close, describe_case, draw_cases, grads_after, true_rule, true_rule_text
 from tutor.rule_code import RuleCode, RuleError, read_rule
-from tutor.rule_diagnosis import DIAGNOSES, Diagnosis, diagnose, tag_of
+from tutor.rule_diagnosis import DIAGNOSES, Diagnosis, diagnose
 
 __all__ = [
     "DIAGNOSES",
@@ -146,7 +146,7 @@ def grade_rule(text: str, op: str, program=None) -> RuleVerdict:
             continue
         found = diagnose(op, code, truth, cases, j)
         for d in found:
-            tag = tag_of(op, d)
+            tag = DIAGNOSES[d].tag
             verdict.diagnoses.append(d)
             if tag not in verdict.tags:
                 verdict.tags.append(tag)

@@ -199,3 +199,42 @@ def test_a_case_too_wide_for_the_table_is_shown_whole_on_a_line_of_its_own():
     assert table and any(row.case in shown for row in wide)
     for line in table:  # each shown case whole: on its own line, or short enough for the column
         assert line in {row.case for row in verdict.rows} or line.startswith(" " * 34) or "  " in line[:36]
+
+
+@pytest.mark.parametrize(
+    "op, lines, head",
+    [
+        ("*", ["self.grad = out.grad", "other.grad = out.grad"], "= for +=, left out the local derivative"),
+        ("tanh", ["self.grad = (1 - self.data**2) * out.grad"], "= for +=, the derivative at the input"),
+        ("log", ["self.grad = (1 / out.data) * out.grad"], "= for +=, the derivative at the output"),
+        (
+            "/",
+            ["self.grad = 1 / other.data", "other.grad += (-self.data / other.data**2) * out.grad"],
+            "= for +=, forgot the upstream gradient",
+        ),
+        ("-", ["self.grad += out.grad", "other.grad = out.grad"], "= for +=, a flipped sign"),
+    ],
+)
+def test_the_verdict_names_both_mistakes_of_a_rule_that_makes_two(op, lines, head):
+    from tutor.rule_code import signature
+    from tutor.rule_grade import grade_rule
+    from tutor.screens.exercise import verdict_text
+
+    rule = signature(op) + "".join(f"    {line}\n" for line in lines)
+    shown = verdict_text(grade_rule(rule, op)).plain.splitlines()
+    assert shown[0] == f"✗ Not yet: {head}"
+    assert " and ".join(head.split(", ")) in shown[1]  # the message under it joins them with 'and'
+
+
+@pytest.mark.asyncio
+async def test_a_multiply_rule_with_two_mistakes_shows_both_on_the_screen():
+    from tutor.lessons.exercise import default_program
+
+    app = host(Exercise("*", parse_program(default_program("*")), "Write the multiply rule", ()))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await write_rule(pilot, app, "self.grad = out.grad\n    other.grad = out.grad")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        text = squash(screen_text(app))
+        assert "✗ Not yet: = for +=, left out the local derivative" in text
