@@ -238,3 +238,75 @@ async def test_a_multiply_rule_with_two_mistakes_shows_both_on_the_screen():
         await pilot.pause()
         text = squash(screen_text(app))
         assert "✗ Not yet: = for +=, left out the local derivative" in text
+
+
+async def type_lines(pilot, lines: list[str]):
+    """Each line typed key by key, then Enter, with a pause after every key."""
+    for line in lines:
+        for ch in line:
+            await pilot.press({" ": "space"}.get(ch, ch))
+            await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+
+
+def editor_rows(app) -> list[str]:
+    """The editor's text as drawn: its rows of the screen, the line-number gutter cut off."""
+    editor = app.screen.editor
+    inner = editor.content_region  # inside the editor's border
+    rows = screen_text(app).splitlines()[inner.y : inner.y + inner.height]
+    return [row[inner.x + editor.gutter_width : inner.right].rstrip() for row in rows]
+
+
+@pytest.mark.asyncio
+async def test_enter_keeps_the_indent_so_a_rule_typed_line_by_line_is_read_as_written():
+    app = host()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("f7")  # select all (TextArea's key), and type the rule over it from the def line
+        await pilot.pause()
+        await pilot.press("backspace")
+        await pilot.pause()
+        assert app.screen.editor.text == ""
+        await type_lines(
+            pilot,
+            ["def _tanh_backward(out):", "(self,) = out._prev", "self.grad += (1 - out.data**2) * out.grad"],
+        )
+        drawn = editor_rows(app)
+        assert drawn[:4] == [
+            "def _tanh_backward(out):",
+            "    (self,) = out._prev",  # one level in, after the line ending in ':'
+            "    self.grad += (1 - out.data**2) * out.grad",  # the same indent as the line above
+            "",  # the new line holds its four spaces, drawn blank
+        ]
+        assert app.screen.editor.cursor_location == (3, 4)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "✓ Right" in screen_text(app)
+
+
+@pytest.mark.asyncio
+async def test_backspace_in_the_indent_takes_away_one_level():
+    app = host()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        editor = app.screen.editor
+        await pilot.press("tab", "tab")  # the empty last line, indented two levels
+        await pilot.pause()
+        assert editor.cursor_location == (2, 8)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert editor.cursor_location == (3, 8)  # the new line keeps both levels
+        await pilot.press("backspace")
+        await pilot.pause()
+        assert editor.cursor_location == (3, 4) and editor.document[3] == "    "
+        await pilot.press("backspace")
+        await pilot.pause()
+        assert editor.cursor_location == (3, 0) and editor.document[3] == ""
+        await type_lines(pilot, ["x"])
+        assert editor_rows(app)[3] == "x"  # at the left edge: one level at a time took it there
+        await pilot.press("h", "i")
+        await pilot.pause()
+        await pilot.press("backspace")  # past the indent, backspace is one character again
+        await pilot.pause()
+        assert editor.document[4] == "h"
