@@ -155,3 +155,12 @@ def test_thirty_thousand_attempts():
     assert sum(e["hits"] for e in summary) == sum(1 for x in attempts if not x.correct)
     assert {e["tag"] for e in summary} == {f"tag-{k}" for k in range(8)}
     assert not any(e["resolved"] for e in summary)
+
+
+def test_every_built_in_tag_belongs_to_exactly_one_skill():
+    """The mastery view counts a mistake under its skill: a tag in no skill would never show there."""
+    from tutor.misconceptions import CATALOGUE
+    from tutor.review.skills import SKILLS
+
+    owners = {tag: [s.name for s in SKILLS if tag in s.tags] for tag in CATALOGUE}
+    assert {tag: names for tag, names in owners.items() if len(names) != 1} == {}
