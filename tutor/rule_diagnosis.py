@@ -1,10 +1,16 @@
-"""The classic mistakes of a backward rule, by name: which one a learner's wrong rule made.
+"""The classic mistakes of a backward rule, by name: which ones a learner's wrong rule made.
 
-Each mistake is the engine's true rule (`tutor.rule_cases`) run with one change (``swap``/``fixed``
-of `RuleCode.run`, or its share negated, halved or written with ``=``): whichever reproduces the
-learner's numbers names the mistake, with the misconception tag the code-line judge uses for it
-(`tutor.misconceptions`: one mistake, one tag). `DIAGNOSES` is the one list of those names, used
-by the exercise grading (`tutor.rule_grade`) and the own-op grading (`tutor.own_op`).
+Each mistake is the engine's true rule (`tutor.rule_cases`) run with a change (``swap``/``fixed``
+of `RuleCode.run`: a value read in place of another, out.grad read as 1; or its share negated,
+halved, replaced by out.grad alone, or written with ``=``): whichever reproduces the learner's
+numbers names the mistakes, two together when it took two (``=`` for ``+=`` with any other;
+a value with the upstream left out; either with a flipped sign). Each name has its misconception
+tag (`tutor.misconceptions`: one mistake, one tag). `DIAGNOSES` is the one list of those names,
+used by the exercise grading (`tutor.rule_grade`) and the own-op grading (`tutor.own_op`).
+
+"The derivative at the input" is general: any op whose rule reads out.data, with an operand's
+data read there instead; "at the output" the other way round, for any rule that reads an
+operand's data. Both carry ``derivative-at-input``.
 
 Pure logic: standard library, the engine and the rule interpreter; no Textual.
 """
