@@ -9,6 +9,7 @@ import sys
 from tutor.cli import _catalog, _err, _plural, _progress_store
 from tutor.misconceptions import CATALOGUE
 from tutor.progress import LessonState, Progress, lesson_state, tag_summary
+from tutor.review import RESOLVED_WORDS
 
 __all__ = ["COMMAND_WAIT_S", "reset", "show"]
 
@@ -24,9 +25,8 @@ MARKS = {
 
 
 def _tag_summary(progress: Progress, catalog=None) -> list[dict]:
-    """Each misconception tag met in an attempt: how often, in which lessons, whether every block
-    where it showed was later answered right (:func:`tutor.progress.tag_summary`, one pass over
-    the attempts), and its title: from the lesson where it showed when that lesson (or its
+    """Each misconception tag met in an attempt: how often, in which lessons, whether it was put
+    right (:func:`tutor.progress.tag_summary`: the review schedule's rule), and its title: from the lesson where it showed when that lesson (or its
     course) declares it, else from the built-in catalogue ("" for a tag neither knows)."""
     out = tag_summary(progress.attempts())
     for entry in out:
@@ -94,7 +94,7 @@ def show(args, environ) -> int:
             print()
             print("Misconceptions your answers showed")
             for t in tags:
-                status = "answered right later" if t["resolved"] else "not yet answered right"
+                status = f"put right ({RESOLVED_WORDS})" if t["resolved"] else "not yet put right"
                 title = f" ({t['title']})" if t["title"] else ""
                 print(f"  {t['tag']}{title}: {_plural(t['hits'], 'time')}, {status}")
         return 0

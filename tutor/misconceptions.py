@@ -107,6 +107,25 @@ def _entries() -> list[Misconception]:
             "Debugger on 'o = tanh(n)': step the tanh node; the inspector's rule uses out.data.",
         ),
         Misconception(
+            "derivative-at-input",
+            "took a derivative at the input instead of the output (or the other way round)",
+            "Some rules are written from the op's output: tanh's 1 - out², exp's out, sigmoid's "
+            "out·(1 - out). Putting the input's value where out.data belongs (or out.data where a "
+            "rule such as log's 1/x needs the input) computes the slope at the wrong point.",
+            "neuron",
+            "Debugger: step the op's node; the inspector's rule line shows whether it reads "
+            "out.data or the operand's data.",
+        ),
+        Misconception(
+            "forgot-local-derivative",
+            "passed the upstream gradient on without the local derivative",
+            "Each operand gets local derivative × upstream gradient. Passing out.grad on unchanged "
+            "is right only where the local derivative is 1, as for an add; a multiply, a power or "
+            "an activation scales it.",
+            "local-rules",
+            "Debugger: the inspector's chain-rule line shows 'local × upstream'; look at the first factor.",
+        ),
+        Misconception(
             "update-wrong-sign",
             "updated in the direction of the gradient",
             "The gradient points uphill: the direction that makes the loss grow. Gradient descent "

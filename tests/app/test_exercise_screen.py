@@ -199,3 +199,114 @@ def test_a_case_too_wide_for_the_table_is_shown_whole_on_a_line_of_its_own():
     assert table and any(row.case in shown for row in wide)
     for line in table:  # each shown case whole: on its own line, or short enough for the column
         assert line in {row.case for row in verdict.rows} or line.startswith(" " * 34) or "  " in line[:36]
+
+
+@pytest.mark.parametrize(
+    "op, lines, head",
+    [
+        ("*", ["self.grad = out.grad", "other.grad = out.grad"], "= for +=, left out the local derivative"),
+        ("tanh", ["self.grad = (1 - self.data**2) * out.grad"], "= for +=, the derivative at the input"),
+        ("log", ["self.grad = (1 / out.data) * out.grad"], "= for +=, the derivative at the output"),
+        (
+            "/",
+            ["self.grad = 1 / other.data", "other.grad += (-self.data / other.data**2) * out.grad"],
+            "= for +=, forgot the upstream gradient",
+        ),
+        ("-", ["self.grad += out.grad", "other.grad = out.grad"], "= for +=, a flipped sign"),
+    ],
+)
+def test_the_verdict_names_both_mistakes_of_a_rule_that_makes_two(op, lines, head):
+    from tutor.rule_code import signature
+    from tutor.rule_grade import grade_rule
+    from tutor.screens.exercise import verdict_text
+
+    rule = signature(op) + "".join(f"    {line}\n" for line in lines)
+    shown = verdict_text(grade_rule(rule, op)).plain.splitlines()
+    assert shown[0] == f"✗ Not yet: {head}"
+    assert " and ".join(head.split(", ")) in shown[1]  # the message under it joins them with 'and'
+
+
+@pytest.mark.asyncio
+async def test_a_multiply_rule_with_two_mistakes_shows_both_on_the_screen():
+    from tutor.lessons.exercise import default_program
+
+    app = host(Exercise("*", parse_program(default_program("*")), "Write the multiply rule", ()))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await write_rule(pilot, app, "self.grad = out.grad\n    other.grad = out.grad")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        text = squash(screen_text(app))
+        assert "✗ Not yet: = for +=, left out the local derivative" in text
+
+
+async def type_lines(pilot, lines: list[str]):
+    """Each line typed key by key, then Enter, with a pause after every key."""
+    for line in lines:
+        for ch in line:
+            await pilot.press({" ": "space"}.get(ch, ch))
+            await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+
+
+def editor_rows(app) -> list[str]:
+    """The editor's text as drawn: its rows of the screen, the line-number gutter cut off."""
+    editor = app.screen.editor
+    inner = editor.content_region  # inside the editor's border
+    rows = screen_text(app).splitlines()[inner.y : inner.y + inner.height]
+    return [row[inner.x + editor.gutter_width : inner.right].rstrip() for row in rows]
+
+
+@pytest.mark.asyncio
+async def test_enter_keeps_the_indent_so_a_rule_typed_line_by_line_is_read_as_written():
+    app = host()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("f7")  # select all (TextArea's key), and type the rule over it from the def line
+        await pilot.pause()
+        await pilot.press("backspace")
+        await pilot.pause()
+        assert app.screen.editor.text == ""
+        await type_lines(
+            pilot,
+            ["def _tanh_backward(out):", "(self,) = out._prev", "self.grad += (1 - out.data**2) * out.grad"],
+        )
+        drawn = editor_rows(app)
+        assert drawn[:4] == [
+            "def _tanh_backward(out):",
+            "    (self,) = out._prev",  # one level in, after the line ending in ':'
+            "    self.grad += (1 - out.data**2) * out.grad",  # the same indent as the line above
+            "",  # the new line holds its four spaces, drawn blank
+        ]
+        assert app.screen.editor.cursor_location == (3, 4)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "✓ Right" in screen_text(app)
+
+
+@pytest.mark.asyncio
+async def test_backspace_in_the_indent_takes_away_one_level():
+    app = host()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        editor = app.screen.editor
+        await pilot.press("tab", "tab")  # the empty last line, indented two levels
+        await pilot.pause()
+        assert editor.cursor_location == (2, 8)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert editor.cursor_location == (3, 8)  # the new line keeps both levels
+        await pilot.press("backspace")
+        await pilot.pause()
+        assert editor.cursor_location == (3, 4) and editor.document[3] == "    "
+        await pilot.press("backspace")
+        await pilot.pause()
+        assert editor.cursor_location == (3, 0) and editor.document[3] == ""
+        await type_lines(pilot, ["x"])
+        assert editor_rows(app)[3] == "x"  # at the left edge: one level at a time took it there
+        await pilot.press("h", "i")
+        await pilot.pause()
+        await pilot.press("backspace")  # past the indent, backspace is one character again
+        await pilot.pause()
+        assert editor.document[4] == "h"

@@ -69,7 +69,7 @@ async def test_a_custom_misconception_is_named_in_the_feedback_and_in_tutor_prog
     code = main(["progress", "--lessons", str(lessons)], environ=env)
     out = capsys.readouterr().out
     assert code == 0
-    assert "mixed-up-axes (mixed up the rows and the columns): 1 time, not yet answered right" in out
+    assert "mixed-up-axes (mixed up the rows and the columns): 1 time, not yet put right" in out
 
 
 def test_check_validates_declared_tags_and_their_use(tmp_path):

@@ -3,26 +3,47 @@ misconceptions the learner's answers showed and the lesson part that shows each.
 
 from __future__ import annotations
 
+import itertools
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
 from tests.app.conftest import screen_text, squash
 from tutor.screens.summary import SummaryScreen
 
 SIZE = (80, 24)
+DAY0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
 
-def answered(app) -> None:
-    """A learner's answers in local-rules: its numeric quiz wrong twice, then right; its code
-    quiz right first time."""
-    quizzes = {b.config.get("kind"): b.id for b in app.catalog.get("local-rules").blocks if b.kind == "quiz"}
-    numeric, code = quizzes["numeric"], quizzes["code"]
-    progress = app.progress
-    progress.record_attempt("local-rules", numeric, "6", False, ["forgot-upstream"])
-    progress.record_attempt("local-rules", numeric, "12", False, ["rule-wrong-sign"])
-    progress.record_attempt("local-rules", numeric, "-12", True, [])
-    progress.record_attempt("local-rules", code, "self.grad += other.data * out.grad", True, [])
-    progress.flush()
+@pytest.fixture
+def answered(monkeypatch):
+    """A learner's answers in local-rules: its numeric quiz wrong twice, then right, and right
+    again on each of the next two days (so its mistakes are put right); its code quiz right first
+    time. The progress store stamps them on those simulated days."""
+    import tutor.progress.store as store
+
+    day, ticks = [DAY0], itertools.count(1)
+    monkeypatch.setattr(store, "now", lambda: (day[0] + timedelta(microseconds=next(ticks))).isoformat())
+
+    def answer(app) -> None:
+        quizzes = {
+            b.config.get("kind"): b.id for b in app.catalog.get("local-rules").blocks if b.kind == "quiz"
+        }
+        numeric, code = quizzes["numeric"], quizzes["code"]
+        progress = app.progress
+        progress.record_attempt("local-rules", numeric, "6", False, ["forgot-upstream"])
+        progress.record_attempt("local-rules", numeric, "12", False, ["rule-wrong-sign"])
+        progress.record_attempt("local-rules", numeric, "-12", True, [])
+        progress.record_attempt("local-rules", code, "self.grad += other.data * out.grad", True, [])
+        for later in (1, 2):
+            day[0] = DAY0 + timedelta(days=later)
+            progress.record_attempt("local-rules", numeric, "-12", True, [])
+        progress.flush()
+
+    return answer
 
 
-async def test_s_at_the_end_of_a_lesson_shows_how_it_went(course):
+async def test_s_at_the_end_of_a_lesson_shows_how_it_went(course, answered):
     app = course(open_lesson="local-rules")
     answered(app)
     async with app.run_test(size=SIZE) as pilot:
@@ -41,7 +62,7 @@ async def test_s_at_the_end_of_a_lesson_shows_how_it_went(course):
         assert "part 1 of" in screen_text(app).splitlines()[0]
 
 
-async def test_s_on_the_list_of_lessons_shows_how_the_course_went(course):
+async def test_s_on_the_list_of_lessons_shows_how_the_course_went(course, answered):
     app = course()
     answered(app)
     app.progress.complete_lesson("derivative")
@@ -56,7 +77,7 @@ async def test_s_on_the_list_of_lessons_shows_how_the_course_went(course):
         assert "Misconceptions your answers showed" in text
 
 
-def test_the_summary_screen(snap_compare, course):
+def test_the_summary_screen(snap_compare, course, answered):
     app = course()
     answered(app)
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import os
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -256,7 +258,12 @@ def test_check_without_paths_includes_the_lessons_flag_and_environment(capsys, e
 # ------------------------------------------------------------------------------ progress
 
 
-def test_progress_table_and_json(capsys, env, tmp_path):
+def test_progress_table_and_json(capsys, env, tmp_path, monkeypatch):
+    import tutor.progress.store as store
+
+    day = [datetime(2026, 3, 2, 9, 30, tzinfo=UTC)]
+    ticks = itertools.count(1)
+    monkeypatch.setattr(store, "now", lambda: (day[0] + timedelta(microseconds=next(ticks))).isoformat())
     third = load_lesson(builtin_lessons_dir() / "03-backprop-by-hand.md", check=False).blocks[3].id
     with Progress(Path(env["TUTOR_HOME"])) as progress:
         progress.complete_lesson("derivative")
@@ -265,14 +272,18 @@ def test_progress_table_and_json(capsys, env, tmp_path):
         progress.record_attempt("backprop-by-hand", third, "-4", False, ["used-own-input"])
         progress.record_attempt("backprop-by-hand", third, "6", True, [])
         progress.record_attempt("backprop-by-hand", "quiz-5", "1", False, ["forgot-upstream"])
+        progress.record_attempt("backprop-by-hand", "quiz-5", "-6", True, [])  # right, but the same day
+        for _ in range(2):  # the first block right again on two later days: put right
+            day[0] += timedelta(days=1)
+            progress.record_attempt("backprop-by-hand", third, "6", True, [])
         progress.set_position("retired-lesson", 1)
     code, out, _ = run(capsys, "progress", env=env)
     assert code == 0
     assert re.search(r"✓ derivative +done +What a derivative is", out)
     assert re.search(r"… backprop-by-hand +in progress +Backprop by hand", out)
     assert "Lessons not installed any more" in out and "retired-lesson" in out
-    assert re.search(r"used-own-input.*: 1 time, answered right later", out)
-    assert re.search(r"forgot-upstream.*: 1 time, not yet answered right", out)
+    assert re.search(r"used-own-input.*: 1 time, put right \(right answers on two later days\)", out)
+    assert re.search(r"forgot-upstream.*: 1 time, not yet put right", out)
 
     code, out, _ = run(capsys, "progress", "--json", env=env)
     data = json.loads(out)

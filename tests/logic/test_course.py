@@ -127,6 +127,10 @@ def test_every_tag_a_quiz_declares_is_hit_by_one_of_its_examples():
 
 
 def test_every_misconception_in_the_catalogue_is_caught_somewhere_in_the_course():
+    """By a quiz's example, or by an exercise's wrong rule as grading names it (the examples a
+    rule exercise lists are graded as the screen grades a learner's rule)."""
+    from tutor.rule_grade import grade_rule
+
     caught = {}
     for lid, quiz in all_quizzes():
         for ex in quiz.examples:
@@ -134,6 +138,14 @@ def test_every_misconception_in_the_catalogue_is_caught_somewhere_in_the_course(
             if not verdict.correct:
                 for tag in verdict.tags:
                     caught.setdefault(tag, lid)
+    for lid, _ in PATH:
+        for block in blocks(lid, "exercise"):
+            exercise = block.exercise
+            for ex in exercise.examples:
+                verdict = grade_rule(ex.rule, exercise.op, exercise.program)
+                if not verdict.correct:
+                    for tag in verdict.tags:
+                        caught.setdefault(tag, lid)
     assert set(CATALOGUE) - set(caught) == set()
 
 

@@ -41,7 +41,7 @@ def test_another_right_form_of_both(ref):
         ("self.grad += sigmoid(self.data)", "forgot the upstream gradient", "forgot-upstream"),
         ("self.grad = sigmoid(self.data) * out.grad", "= for +=", "overwrote-not-accumulated"),
         ("self.grad -= sigmoid(self.data) * out.grad", "a flipped sign", "rule-wrong-sign"),
-        ("self.grad += sigmoid(out.data) * out.grad", "the derivative at the output", "wrong-operand"),
+        ("self.grad += sigmoid(out.data) * out.grad", "the derivative at the output", "derivative-at-input"),
     ],
 )
 def test_each_diagnosis(ref, body, diagnosis, tag):

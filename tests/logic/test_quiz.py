@@ -841,6 +841,14 @@ def test_every_catalogue_tag_can_be_reached_by_grading_an_answer():
             f'[[options]]\ntext = "wrong"\nfeedback = "f"\ntag = "{tag}"\n'
         )
         reached |= set(_reach(block, "2"))
+    # and the rule exercises' grader, for the mistakes only a whole written rule shows
+    from tutor.rule_code import signature
+    from tutor.rule_grade import grade_rule
+
+    reached |= set(
+        grade_rule(signature("*") + "    self.grad = out.grad\n    other.grad = out.grad\n", "*").tags
+    )
+    reached |= set(grade_rule(signature("exp") + "    self.grad += self.data * out.grad\n", "exp").tags)
     assert set(CATALOGUE) <= reached, set(CATALOGUE) - reached
 
 

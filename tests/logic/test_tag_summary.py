@@ -1,107 +1,139 @@
 """The misconception summary of `tutor progress`: a pure function over the attempts, linear in
-their number, with the meaning it always had."""
+their number. A tag counts as put right by the review schedule's rule (right answers on two
+later days, `tutor.review.schedule`), the one the mastery view's levels use: both are checked
+here on the same made-up history."""
 
 from __future__ import annotations
 
 import random
+from datetime import UTC, date, datetime, timedelta
 
+from tutor.lessons import builtin_lessons_dir, load_catalog
 from tutor.progress import Attempt, tag_summary
+from tutor.review import RESOLVED_AFTER_DAYS, review_items
+from tutor.review.skills import mastery, skill_of_tag
+
+DAY0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
 
-def quadratic_summary(attempts: list[Attempt]) -> list[dict]:
-    """The summary as `tutor progress` computed it before (a scan of every later attempt for each
-    tagged one), kept here as the reference for what the answer must be."""
-    summary: dict[str, dict] = {}
-    for i, attempt in enumerate(attempts):
-        for tag in attempt.tags:
-            entry = summary.setdefault(tag, {"tag": tag, "hits": 0, "lessons": [], "resolved": False})
-            entry["hits"] += 1
-            if attempt.lesson_id not in entry["lessons"]:
-                entry["lessons"].append(attempt.lesson_id)
-            later_right = any(
-                a.correct and a.lesson_id == attempt.lesson_id and a.block_id == attempt.block_id
-                for a in attempts[i + 1 :]
-            )
-            entry.setdefault("_open", set())
-            key = (attempt.lesson_id, attempt.block_id)
-            if later_right:
-                entry["_open"].discard(key)
-            else:
-                entry["_open"].add(key)
-    out = []
-    for entry in summary.values():
-        entry["resolved"] = not entry.pop("_open")
-        out.append(entry)
-    return sorted(out, key=lambda e: (-e["hits"], e["tag"]))
+def a(lesson, block, correct, *tags, day=0, minute=0):
+    stamp = (DAY0 + timedelta(days=day, minutes=minute)).isoformat()
+    return Attempt(lesson, str(block), "x", correct, list(tags), stamp)
 
 
-def a(lesson, block, correct, *tags):
-    return Attempt(lesson, block, "x", correct, list(tags))
+def resolved(attempts) -> dict[str, bool]:
+    return {e["tag"]: e["resolved"] for e in tag_summary(attempts)}
+
+
+def reference(attempts: list[Attempt]) -> dict[str, bool]:
+    """The rule written out plainly: a tag is put right when every block where a wrong answer
+    showed it has answers on RESOLVED_AFTER_DAYS different days after that block's last wrong day."""
+
+    def day(x):
+        return datetime.fromisoformat(x.timestamp).date()
+
+    shown: dict[str, set] = {}
+    for x in attempts:
+        for tag in x.tags:
+            shown.setdefault(tag, set())
+            if not x.correct:
+                shown[tag].add((x.lesson_id, x.block_id))
+    out = {}
+    for tag, blocks in shown.items():
+        ok = bool(blocks)
+        for key in blocks:
+            on_block = [x for x in attempts if (x.lesson_id, x.block_id) == key]
+            last_wrong = max(day(x) for x in on_block if not x.correct)
+            ok = ok and len({day(x) for x in on_block if day(x) > last_wrong}) >= RESOLVED_AFTER_DAYS
+        out[tag] = ok
+    return out
 
 
 def test_nothing_tagged_nothing_to_say():
     assert tag_summary([]) == [] and tag_summary([a("l", 0, True), a("l", 1, False)]) == []
 
 
-def test_a_tag_is_resolved_only_when_every_block_it_showed_in_was_answered_right_later():
-    attempts = [
+def test_right_the_same_day_is_not_put_right_nor_one_later_day_but_two_are():
+    log = [a("l", 0, False, "t"), a("l", 0, True, minute=1)]
+    assert tag_summary(log) == [{"tag": "t", "hits": 1, "lessons": ["l"], "resolved": False}]
+    log.append(a("l", 0, True, day=1))
+    assert resolved(log) == {"t": False}
+    log.append(a("l", 0, True, day=1, minute=5))  # a second right answer that day: still one day
+    assert resolved(log) == {"t": False}
+    log.append(a("l", 0, True, day=3))
+    assert resolved(log) == {"t": True}
+    log.append(a("l", 0, False, "t", day=4))  # wrong again: the count starts over
+    assert resolved(log) == {"t": False}
+
+
+def test_a_tag_is_put_right_only_when_every_block_it_showed_in_is():
+    log = [
         a("one", 1, False, "wrong-sign"),
         a("two", 0, False, "wrong-sign", "forgot-upstream"),
-        a("one", 1, True),  # block one/1 answered right after the mistake
-        a("two", 0, False, "forgot-upstream"),
-        a("two", 0, True),
-        a("one", 2, True),
-        a("one", 2, False, "own-input"),  # right before, never after
-        a("two", 3, True, "lucky"),  # a right answer with a tag: right, but not *later*
+        a("one", 1, True, day=1),
+        a("one", 1, True, day=2),
+        a("two", 0, True, day=2),
+        a("two", 3, True, "lucky"),  # a right answer with a tag: no mistake to put right
     ]
-    summary = tag_summary(attempts)
-    assert summary == quadratic_summary(attempts)
-    by_tag = {e["tag"]: e for e in summary}
-    assert by_tag["wrong-sign"] == {
-        "tag": "wrong-sign",
-        "hits": 2,
-        "lessons": ["one", "two"],
-        "resolved": True,
-    }
-    assert by_tag["forgot-upstream"] == {
-        "tag": "forgot-upstream",
-        "hits": 2,
-        "lessons": ["two"],
-        "resolved": True,
-    }
-    assert by_tag["own-input"]["resolved"] is False and by_tag["lucky"]["resolved"] is False
-    assert [e["tag"] for e in summary] == [
-        "forgot-upstream",
-        "wrong-sign",
-        "lucky",
-        "own-input",
-    ]  # most hits first
+    summary = tag_summary(log)
+    assert [e["tag"] for e in summary] == ["wrong-sign", "forgot-upstream", "lucky"]  # most hits first
+    assert summary[0] == {"tag": "wrong-sign", "hits": 2, "lessons": ["one", "two"], "resolved": False}
+    log.append(a("two", 0, True, day=5))
+    assert resolved(log) == {"wrong-sign": True, "forgot-upstream": True, "lucky": False}
 
 
-def test_the_last_time_a_tag_showed_in_a_block_decides():
-    attempts = [a("l", 0, False, "t"), a("l", 0, True), a("l", 0, False, "t")]
-    assert (
-        tag_summary(attempts)
-        == quadratic_summary(attempts)
-        == [{"tag": "t", "hits": 2, "lessons": ["l"], "resolved": False}]
-    )
-    attempts.append(a("l", 0, True))
-    assert tag_summary(attempts)[0]["resolved"] is True
-
-
-def test_same_answers_as_before_on_random_histories():
+def test_the_summary_follows_the_rule_on_random_histories():
     rng = random.Random(7)
     for _ in range(200):
-        attempts = [
+        log = [
             a(
                 f"l{rng.randrange(3)}",
                 rng.randrange(3),
-                rng.random() < 0.4,
-                *rng.sample(["t1", "t2", "t3", "t4"], rng.randrange(3)),
+                correct := rng.random() < 0.5,
+                *([] if correct else rng.sample(["t1", "t2", "t3"], rng.randrange(1, 3))),
+                day=rng.randrange(6),
+                minute=rng.randrange(60),
             )
-            for _ in range(rng.randrange(40))
+            for _ in range(rng.randrange(30))
         ]
-        assert tag_summary(attempts) == quadratic_summary(attempts)
+        log.sort(key=lambda x: x.timestamp)
+        assert resolved(log) == reference(log)
+
+
+def test_the_summary_and_the_mastery_view_agree_on_what_is_put_right():
+    """One made-up history, read day by day by both: a tag is put right in `tutor progress`
+    exactly when the mastery view has its skill solid (each tag here is its skill's only one)."""
+    catalog = load_catalog([builtin_lessons_dir()])
+    days = [
+        [
+            a("local-rules", "q-add", False, "split-add-gradient"),
+            a("local-rules", "q-sub", False, "rule-wrong-sign"),
+        ],
+        [a("local-rules", "q-add", True, day=0, minute=3), a("local-rules", "q-sub", True, day=0, minute=4)],
+        [a("local-rules", "q-add", True, day=1)],
+        [a("local-rules", "q-add", True, day=2), a("local-rules", "q-sub", True, day=2)],
+        [a("local-rules", "q-sub", True, day=3)],
+        [a("local-rules", "q-add", False, "split-add-gradient", day=4)],
+    ]
+    expected = [  # (split-add-gradient, rule-wrong-sign) put right after each day
+        (False, False),
+        (False, False),  # right the same day: not yet
+        (False, False),  # add: one later day
+        (True, False),  # add: two later days; sub: one
+        (True, True),
+        (False, True),  # add wrong again
+    ]
+    log: list[Attempt] = []
+    for n, (answers, want) in enumerate(zip(days, expected)):
+        log += answers
+        today = date(2026, 3, 2) + timedelta(days=n)
+        summary = resolved(log)
+        levels = {lv.skill.name: lv.level for lv in mastery(catalog, log, review_items(log), today)}
+        for tag, put_right in zip(("split-add-gradient", "rule-wrong-sign"), want):
+            skill = skill_of_tag(tag)
+            assert skill is not None and skill.tags == (tag,)
+            assert summary[tag] is put_right, (n, tag)
+            assert (levels[skill.name] == "solid") is put_right, (n, tag, levels[skill.name])
 
 
 def test_thirty_thousand_attempts():
@@ -111,9 +143,24 @@ def test_thirty_thousand_attempts():
         block = rng.randrange(20)
         correct = block % 2 == 0 and rng.random() < 1 / 3  # odd blocks are never answered right
         attempts.append(
-            a(f"lesson-{rng.randrange(10)}", block, correct, *([] if correct else [f"tag-{i % 8}"]))
+            a(
+                f"lesson-{rng.randrange(10)}",
+                block,
+                correct,
+                *([] if correct else [f"tag-{i % 8}"]),
+                day=i // 1000,
+            )
         )
     summary = tag_summary(attempts)
     assert sum(e["hits"] for e in summary) == sum(1 for x in attempts if not x.correct)
     assert {e["tag"] for e in summary} == {f"tag-{k}" for k in range(8)}
     assert not any(e["resolved"] for e in summary)
+
+
+def test_every_built_in_tag_belongs_to_exactly_one_skill():
+    """The mastery view counts a mistake under its skill: a tag in no skill would never show there."""
+    from tutor.misconceptions import CATALOGUE
+    from tutor.review.skills import SKILLS
+
+    owners = {tag: [s.name for s in SKILLS if tag in s.tags] for tag in CATALOGUE}
+    assert {tag: names for tag, names in owners.items() if len(names) != 1} == {}

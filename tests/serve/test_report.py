@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from tutor.cli import main
 from tutor.lessons import lesson_dirs, load_catalog
@@ -14,12 +18,31 @@ from tutor.progress import Progress
 from tutor.serve.report import class_report, to_csv
 from tutor.serve.roster import ClassDir
 
+DAY0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
-def write(cls: ClassDir, name: str, steps) -> None:
+
+@pytest.fixture(autouse=True)
+def days(monkeypatch):
+    """The progress store stamps answers on a simulated day: ``("day", n)`` in ``write``'s steps
+    moves it to DAY0 + n days (a mistake is put right by right answers on later days)."""
+    import tutor.progress.store as store
+
+    day, ticks = [DAY0], itertools.count(1)
+    monkeypatch.setattr(store, "now", lambda: (day[0] + timedelta(microseconds=next(ticks))).isoformat())
+    return day
+
+
+def write(cls: ClassDir, name: str, steps, day=None) -> None:
+    """Carry out ``steps`` on the learner's store; ``("day", n)`` moves ``day`` (the `days`
+    fixture's) to DAY0 + n days, and is passed over without it (every answer stamped now)."""
     cls.roster().add(name)
     with Progress(cls.learner_dir(name)) as progress:
         for step in steps:
-            getattr(progress, step[0])(*step[1:])
+            if step[0] == "day":
+                if day is not None:
+                    day[0] = DAY0 + timedelta(days=step[1])
+            else:
+                getattr(progress, step[0])(*step[1:])
 
 
 def block(lesson_id: str, index: int) -> str:
@@ -27,7 +50,7 @@ def block(lesson_id: str, index: int) -> str:
     return load_catalog(lesson_dirs([], {}), (), check=False).get(lesson_id).blocks[index].id
 
 
-def make_class(tmp_path) -> ClassDir:
+def make_class(tmp_path, day=None) -> ClassDir:
     D2, V3 = block("derivative", 2), block("values", 3)
     cls = ClassDir(tmp_path / "c")
     write(
@@ -36,12 +59,16 @@ def make_class(tmp_path) -> ClassDir:
         [
             ("set_position", "derivative", D2),
             ("record_attempt", "derivative", D2, "5", False, ["own-input-in-mul"]),
+            ("day", 1),
             ("record_attempt", "derivative", D2, "14", True, []),
             ("complete_block", "derivative", D2),
             ("complete_lesson", "derivative"),
+            ("day", 2),
+            ("record_attempt", "derivative", D2, "14", True, []),  # right on two later days: put right
             ("set_position", "values", V3),
             ("record_attempt", "values", V3, "1", True, []),
         ],
+        day,
     )
     write(
         cls,
@@ -53,8 +80,8 @@ def make_class(tmp_path) -> ClassDir:
     return cls
 
 
-def test_the_report_per_learner_and_per_misconception(tmp_path):
-    cls = make_class(tmp_path)
+def test_the_report_per_learner_and_per_misconception(tmp_path, days):
+    cls = make_class(tmp_path, days)
     catalog = load_catalog(lesson_dirs([], {}), (), check=False)
     report = class_report(cls, catalog)
     rows = {r["name"]: r for r in report["learners"]}
@@ -62,7 +89,7 @@ def test_the_report_per_learner_and_per_misconception(tmp_path):
     assert alice["lessons_done"] == ["derivative"]
     assert alice["now"]["lesson"] == "values" and alice["now"]["part"] == 4
     assert alice["now"]["parts"] == len(catalog.get("values").blocks)
-    assert (alice["attempts"], alice["parts_answered"], alice["right_first_try"]) == (3, 2, 1)
+    assert (alice["attempts"], alice["parts_answered"], alice["right_first_try"]) == (4, 2, 1)
     assert alice["first_try_rate"] == 0.5
     assert [(t["tag"], t["hits"], t["resolved"]) for t in alice["misconceptions"]] == [
         ("own-input-in-mul", 1, True)
@@ -85,8 +112,8 @@ def test_the_report_per_learner_and_per_misconception(tmp_path):
     assert rows[0]["first_try_rate"] == "0.5" and rows[0]["now_lesson"] == "values"
 
 
-def test_tutor_class_report_prints_text_json_and_csv(tmp_path, capsys):
-    make_class(tmp_path)
+def test_tutor_class_report_prints_text_json_and_csv(tmp_path, capsys, days):
+    make_class(tmp_path, days)
     d = str(tmp_path / "c")
     assert main(["class", "report", "--class-dir", d]) == 0
     out = capsys.readouterr().out
@@ -95,7 +122,7 @@ def test_tutor_class_report_prints_text_json_and_csv(tmp_path, capsys):
     assert "own-input-in-mul" in out and "bob (3×, open)" in out
     assert main(["class", "report", "--json", "--class-dir", d]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert [a["answer"] for a in data["learners"][0]["answers"]] == ["5", "14", "1"]
+    assert [a["answer"] for a in data["learners"][0]["answers"]] == ["5", "14", "14", "1"]
     assert main(["class", "report", "--csv", "--class-dir", d]) == 0
     assert capsys.readouterr().out.startswith("learner,lessons_done,now_lesson")
     assert main(["class", "report", "--class-dir", str(tmp_path / "nowhere")]) == 1

@@ -1,5 +1,9 @@
 """The misconception summary of `tutor progress`: which tags a learner's answers showed, how
-often, where, and whether each was later put right. A pure function over the attempts."""
+often, where, and whether each was put right. A pure function over the attempts.
+
+Whether a tag is put right is not decided here: it is the review schedule's rule
+(`tutor.review.schedule.tag_resolution`, the one the mastery view's levels use too), so
+`tutor progress`, the summary screen and the mastery view cannot disagree."""
 
 from __future__ import annotations
 
@@ -14,32 +18,24 @@ def tag_summary(attempts: Iterable[Attempt]) -> list[dict]:
     """Each misconception tag met in ``attempts`` (oldest first), most often met first:
     ``{"tag", "hits", "lessons", "resolved"}``. ``hits`` counts the attempts that showed it,
     ``lessons`` lists the lessons where it showed (in the order first met), and ``resolved`` is
-    True when every block where it showed was answered right in a later attempt (after the last
-    time it showed there). One pass to find each block's last right answer, one over the tags."""
+    True once every block where it showed has been answered right on later days
+    (`tutor.review.schedule.RESOLVED_AFTER_DAYS` different days after its last wrong answer)."""
+    # the review package builds on this one (its attempts are tutor.progress's): imported here
+    from tutor.review.schedule import review_items, tag_resolution
+
     attempts = list(attempts)
-    last_right: dict[tuple[str, str], int] = {}
-    for i, attempt in enumerate(attempts):
-        if attempt.correct:
-            last_right[(attempt.lesson_id, attempt.block_id)] = i
+    resolved = tag_resolution(review_items(attempts))
     summary: dict[str, dict] = {}
-    open_blocks: dict[str, set] = {}  # per tag: the blocks where it showed with no right answer after
-    lessons_seen: dict[str, set] = {}
-    for i, attempt in enumerate(attempts):
-        key = (attempt.lesson_id, attempt.block_id)
-        later_right = last_right.get(key, -1) > i
+    for attempt in attempts:
         for tag in attempt.tags:
             entry = summary.get(tag)
             if entry is None:
                 entry = summary[tag] = {"tag": tag, "hits": 0, "lessons": [], "resolved": False}
-                open_blocks[tag], lessons_seen[tag] = set(), set()
             entry["hits"] += 1
-            if attempt.lesson_id not in lessons_seen[tag]:
-                lessons_seen[tag].add(attempt.lesson_id)
+            if attempt.lesson_id not in entry["lessons"]:
                 entry["lessons"].append(attempt.lesson_id)
-            if later_right:
-                open_blocks[tag].discard(key)
-            else:
-                open_blocks[tag].add(key)
     for tag, entry in summary.items():
-        entry["resolved"] = not open_blocks[tag]
+        entry["resolved"] = resolved.get(
+            tag, False
+        )  # a tag only a right answer carried: not a mistake put right
     return sorted(summary.values(), key=lambda e: (-e["hits"], e["tag"]))

@@ -14,6 +14,7 @@ Pure logic: no Textual (``tests/logic/test_pure_imports.py``).
 from tutor.review.schedule import (
     INTERVALS,
     RESOLVED_AFTER_DAYS,
+    RESOLVED_WORDS,
     ReviewItem,
     day_of,
     due_items,
@@ -24,6 +25,7 @@ from tutor.review.schedule import (
 __all__ = [
     "INTERVALS",
     "RESOLVED_AFTER_DAYS",
+    "RESOLVED_WORDS",
     "ReviewItem",
     "day_of",
     "due_items",

@@ -30,6 +30,7 @@ from tutor.progress.records import Attempt
 __all__ = [
     "INTERVALS",
     "RESOLVED_AFTER_DAYS",
+    "RESOLVED_WORDS",
     "ReviewItem",
     "day_of",
     "due_items",
@@ -39,6 +40,11 @@ __all__ = [
 
 INTERVALS = (1, 2, 4, 8)  # days to wait before the next review, by box (1-based)
 RESOLVED_AFTER_DAYS = 2  # different later days answered right before a mistake counts as put right
+# the rule in words, for the screens and `tutor progress` that state it
+_DAYS_IN_WORDS = {1: "one later day", 2: "two later days", 3: "three later days"}
+RESOLVED_WORDS = (
+    f"right answers on {_DAYS_IN_WORDS.get(RESOLVED_AFTER_DAYS, f'{RESOLVED_AFTER_DAYS} later days')}"
+)
 MAX_WRONG_KEPT = 3  # wrong answers an item remembers (most recent first), to show
 
 
@@ -173,7 +179,10 @@ def due_items(items: Iterable[ReviewItem], today: date) -> list[ReviewItem]:
 
 
 def tag_resolution(items: Iterable[ReviewItem]) -> dict[str, bool]:
-    """Each misconception tag the items showed -> True once every item that showed it is resolved."""
+    """Each misconception tag the items showed -> True once every item that showed it is resolved.
+
+    The one home of "put right": `tutor progress` and the summary screen (through
+    `tutor.progress.tag_summary`) and the mastery view (through `ReviewItem.resolved`) use it."""
     out: dict[str, bool] = {}
     for item in items:
         for tag in item.tags:

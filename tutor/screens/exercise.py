@@ -1,9 +1,10 @@
 """The exercise screen: the learner writes one op's backward rule, checks it, and runs it.
 
-``ExerciseScreen(exercise)`` takes a checked `tutor.lessons.exercise.Exercise`. A `TextArea`
-opens holding the rule's signature and its unpacking line, as `engine/value.py` writes them; the
-learner completes it in micrograd's style. Their text is never executed: `tutor.rule_grade`
-reads it with the whitelisted interpreter and grades it against the engine's rule.
+``ExerciseScreen(exercise)`` takes a checked `tutor.lessons.exercise.Exercise`. An editor
+(`tutor.widgets.rule_editor.RuleEditor`, a `TextArea` that keeps the indent) opens holding the
+rule's signature and its unpacking line, as `engine/value.py` writes them; the learner
+completes it in micrograd's style. Their text is never executed: `tutor.rule_grade` reads it
+with the whitelisted interpreter and grades it against the engine's rule.
 
 Keys (the editor keeps every other key for typing):
 
@@ -12,6 +13,7 @@ Keys (the editor keeps every other key for typing):
 | ctrl+s | check the rule: the diagnosis and the values it gives beside the right ones |
 | ctrl+r | run it: the debugger on the exercise's program with this rule in place of the engine's |
 | ctrl+t | the next hint |
+| enter | in the editor: a new line at the same indent (one level more after a `:`); backspace in the indent takes one level away |
 | escape | in the editor: leave the editor (TextArea's own key, as tab indents); again: leave the screen (dismissed with True once a rule was graded right) |
 
 Fixing the text and pressing ctrl+r again runs the new rule: the debugger always gets the text
@@ -28,12 +30,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, TextArea
+from textual.widgets import Footer, Header, Static
 
 from engine.numfmt import fmt
 from engine.ops import OPS
 from tutor.rule_code import derivatives
 from tutor.rule_grade import RuleVerdict, grade_rule
+from tutor.widgets.rule_editor import RuleEditor
 
 __all__ = ["ExerciseScreen", "verdict_text"]
 
@@ -71,7 +74,7 @@ def verdict_text(verdict: RuleVerdict) -> Text:
 
 
 class ExerciseScreen(Screen[bool]):
-    """Write one op's backward rule in a TextArea; check it; run it in the debugger."""
+    """Write one op's backward rule in a RuleEditor (a TextArea that keeps the indent); check it; run it."""
 
     CSS_PATH = "../exercise.tcss"
 
@@ -113,7 +116,7 @@ class ExerciseScreen(Screen[bool]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(self._intro(), id="exercise-intro")
-        self.editor = TextArea(
+        self.editor = RuleEditor(
             self.exercise.start,
             id="exercise-editor",
             tab_behavior="indent",

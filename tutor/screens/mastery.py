@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from tutor.app import TutorApp
-from tutor.review import review_items
+from tutor.review import RESOLVED_WORDS, review_items
 from tutor.review.skills import SkillLevel, mastery
 
 __all__ = ["LEVEL_MARKS", "MasteryScreen", "mastery_table"]
@@ -62,7 +62,7 @@ class MasteryScreen(Screen):
         yield Header()
         yield Static(
             Text(
-                "Your level in each skill, from your answers (a mistake counts as put right after right answers on two later days)."
+                f"Your level in each skill, from your answers (a mistake counts as put right after {RESOLVED_WORDS})."
             ),
             id="mastery-head",
         )
