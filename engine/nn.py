@@ -102,19 +102,23 @@ class Neuron(Module):
         self.w = [Value(rng.uniform(-1, 1), label=f"w{tag}[{i}]") for i in range(nin)]
         self.b = Value(rng.uniform(-1, 1), label=f"b{tag}")
         self.tag = tag
+        self._labels = (f"z{tag}", f"h{tag}")  # its weighted sum's and its output's, made once
 
     def __call__(self, x):
         if len(x) != len(self.w):
             raise ValueError(f"this neuron takes {len(self.w)} inputs, got {len(x)}")
-        # the weighted sum, starting from the bias: b + w0*x0 + w1*x1 + ...
-        z = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+        # the weighted sum, starting from the bias: b + w0*x0 + w1*x1 + ... (the nodes and the
+        # additions of sum((wi * xi for ...), b), in the same order, without a generator)
+        z = self.b
+        for wi, xi in zip(self.w, x):
+            z = z + wi * xi
         squash = _squash_of(self.activation)
         if squash is None:
-            z.label = f"h{self.tag}"
+            z.label = self._labels[1]
             return z
-        z.label = f"z{self.tag}"
+        z.label, h_label = self._labels
         out = squash(z)
-        out.label = f"h{self.tag}"
+        out.label = h_label
         return out
 
     def parameters(self):

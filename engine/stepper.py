@@ -9,9 +9,10 @@
 
 A step is the node's real ``_backward`` call: the stepper watches the operands' grads before
 and after, it never re-implements a rule. To know what each step does without disturbing the
-graph, the constructor runs the whole pass once, records every step, and puts every grad back
-as it found it. `forward()` then calls the rule again; `back()` restores the grads the step
-changed, exactly.
+graph, the constructor runs the whole pass once, records what every step found (the upstream
+grad and the operands' grads), and puts every grad back as it found it; what a step left is
+worked out by running its rule again, off the graph, when the step is first looked at.
+`forward()` then calls the rule again; `back()` restores the grads the step changed, exactly.
 
 Each step's local derivatives are found by calling the same rule on a stand-in output whose
 grad is 1 (the rule adds ``local × 1`` into operands whose grads were set to 0), so they come from
@@ -54,13 +55,14 @@ def _seed_source() -> str:
 
 
 class _StandIn:
-    """Plays the output node, with grad 1, while its rule is probed for local derivatives."""
+    """Plays the output node while its rule runs again off the graph: with grad 1 to probe the
+    local derivatives, or with the step's upstream grad to see what the step left in its operands."""
 
     __slots__ = ("data", "grad", "_prev", "_arg")
 
-    def __init__(self, node):
+    def __init__(self, node, grad=1.0):
         self.data = node.data
-        self.grad = 1.0
+        self.grad = grad
         self._prev = node._prev
         self._arg = node._arg
 
@@ -188,9 +190,8 @@ class _Steps(Sequence):
             if index == 0:
                 step = Step(0, "seed", stepper.root, 1.0, stepper)
             else:
-                step = Step(
-                    index, "rule", stepper._rule_nodes[index - 1], stepper._upstream[index - 1], stepper
-                )
+                node, upstream = stepper._rule_nodes[index - 1], stepper._log[3 * (index - 1)]
+                step = Step(index, "rule", node, upstream, stepper)
             self._made[index] = step
         return step
 
@@ -214,7 +215,8 @@ class Stepper:
         self.rules = dict(rules or {})
         self._plain = mistake is None and not self.rules  # every step is node._backward()
         self.nodes = topological_order(root)
-        self._rule_nodes = self._rule_order()
+        # the nodes whose rules run, in order (a plain pass: _record lists them as it walks)
+        self._rule_nodes = [] if self._plain else self._rule_order()
         self.steps = _Steps(self)
         self.position = 0
         self._names = {}
@@ -247,46 +249,71 @@ class Stepper:
         return node._grad_fn
 
     def _record(self):
-        """Run the whole pass once, keeping each step's operand grads before and after, then undo it.
+        """Run the whole pass once, keeping what each step found, then put every grad back.
 
-        Only two tuples of floats per step are kept; everything else is worked out from them
-        when the screen asks, so recording a large graph costs little more than backward().
+        For each step three numbers go into one flat list, ``_log``: the node's grad when its
+        rule ran (the upstream) and its operands' grads just before (None in the third place for
+        an op of one operand). No object is made per step, so the walk costs little more than
+        ``backward()``'s own. What a step left in the grads is worked out when the step is first
+        looked at (`_changes_of`), by running its rule again off the graph.
         """
-        root = self.root
+        root, nodes = self.root, self.nodes
+        found = [node.grad for node in nodes]  # every grad as the pass found it, put back below
         self._seed_before = root.grad
-        self._apply_seed()
-        self._seed_after = root.grad
-        befores, afters, upstream = [], [], []
-        rule_of = None if self._plain else self._rule
-        for node in self._rule_nodes:
-            rule = node._grad_fn if rule_of is None else rule_of(node)
-            upstream.append(node.grad)
-            a, b = node._a, node._b  # the operands (node._prev), read from their slots for speed
-            if b is not None:  # every op has one or two operands; spelt out for speed
-                befores.append((a.grad, b.grad))
-                rule(node)
-                afters.append((a.grad, b.grad))
+        log = []
+        put = log.append
+        try:
+            self._apply_seed()
+            self._seed_after = root.grad
+            if self._plain:  # node._backward() for every node with a rule: backward()'s own loop
+                rule_nodes = []
+                keep = rule_nodes.append
+                for node in reversed(nodes):
+                    rule = node._grad_fn
+                    if rule is None:  # a leaf: no step of its own
+                        continue
+                    keep(node)
+                    b = node._b  # the operands (node._prev), read from their slots for speed
+                    put(node.grad)
+                    put(node._a.grad)
+                    put(None if b is None else b.grad)
+                    rule(node)
+                self._rule_nodes = rule_nodes
             else:
-                befores.append((a.grad,))
-                rule(node)
-                afters.append((a.grad,))
-        self._befores, self._afters, self._upstream = befores, afters, upstream
-        # undo it all, last step first: what reset() does, without a call per step
-        for node, before in zip(reversed(self._rule_nodes), reversed(befores)):
-            if node._b is not None:  # for a + a both slots hold the same grad: either order restores it
-                node._a.grad, node._b.grad = before
-            else:
-                node._a.grad = before[0]
-        root.grad = self._seed_before
+                rule_of = self._rule
+                for node in self._rule_nodes:
+                    rule = rule_of(node)
+                    b = node._b
+                    put(node.grad)
+                    put(node._a.grad)
+                    put(None if b is None else b.grad)
+                    rule(node)
+        finally:
+            for node, grad in zip(nodes, found):
+                node.grad = grad
+        self._log = log
         self.position = 0
 
     def _changes_of(self, step):
         if step.kind == "seed":
             return (Change(self.root, (), self._seed_before, self._seed_after, step, self),)
-        i = step.index - 1
-        before, after = self._befores[i], self._afters[i]
+        node = step.node
+        operands = node._prev
+        base = 3 * (step.index - 1) + 1
+        before = self._log[base : base + len(operands)]
+        # what the step left: its rule run again on a stand-in output holding the step's upstream
+        # grad, the operands' grads set to what the step found; then they get back what they hold
+        holding = [operand.grad for operand in operands]
+        for operand, grad in zip(operands, before):
+            operand.grad = grad
+        try:
+            self._rule(node)(_StandIn(node, step.upstream))
+            after = [operand.grad for operand in operands]
+        finally:
+            for operand, grad in zip(operands, holding):
+                operand.grad = grad
         changes = []
-        for slot, operand in enumerate(step.node._prev):
+        for slot, operand in enumerate(operands):
             for change in changes:
                 if change.node is operand:  # a + a: one operand in two slots
                     change.slots += (slot,)
@@ -344,11 +371,10 @@ class Stepper:
             return
         i = self.position - 1
         node = self._rule_nodes[i]
-        before = self._befores[i]
+        log = self._log
+        node._a.grad = log[3 * i + 1]
         if node._b is not None:  # for a + a both slots hold the same grad, so either order restores it
-            node._a.grad, node._b.grad = before
-        else:
-            node._a.grad = before[0]
+            node._b.grad = log[3 * i + 2]
 
     def reset(self) -> None:
         while self.position:

@@ -242,10 +242,14 @@ def topological_order(root, should_stop=None):
     The same depth-first walk as micrograd's recursive ``build_topo``, operands in operand order,
     so the order is the same in every run. It keeps its own stack instead of recursing, so a chain
     of a million values does not hit Python's recursion limit: a node goes on the stack with a mark
-    above it, then its operands; once they are walked the mark comes off and the node is placed. A
-    node is marked visited when it comes off the stack, not when it goes on, so an operand reached
-    through the first operand's walk is placed there, as the recursion places it. (It reads the
-    operand slots ``_a`` and ``_b`` directly rather than ``_prev``: no tuple for each node.)
+    above it, then its second operand; its first operand is walked at once (the inner loop goes
+    down first operands as far as they are new, as the recursion does); when the mark comes off,
+    both operands' walks are done and the node is placed. A node whose operands are visited
+    already is placed straight away: they are placed by then, since the only values visited and
+    not yet placed are those the walk came down through, and none of them is an operand here. A
+    node is marked visited when the walk reaches it, not when it goes on the stack, so an operand
+    reached through the first operand's walk is placed there, as the recursion places it. (It
+    reads the operand slots ``_a`` and ``_b`` directly rather than ``_prev``: no tuple per node.)
 
     ``should_stop`` (optional, see `engine.cancel`) is asked every few thousand values placed; the
     walk raises `Cancelled` when it returns True. It does not change the order.
@@ -270,16 +274,26 @@ def topological_order(root, should_stop=None):
             continue
         seen(node)
         a = node._a
-        if a is None:  # a leaf: nothing to walk
+        while a is not None:  # down the first operands, as far as they are new
+            b = node._b
+            walk_b = b is not None and b not in visited
+            if a in visited:
+                if walk_b:  # only the second operand is new: walk it, then place the node
+                    push(node)
+                    push(_PLACE)
+                    push(b)
+                else:
+                    place(node)
+                break
+            push(node)
+            push(_PLACE)
+            if walk_b:
+                push(b)  # under the first operand's walk: walked after it
+            node = a
+            seen(node)
+            a = node._a
+        else:  # a leaf (the last of the first operands): nothing to walk
             place(node)
-            continue
-        push(node)
-        push(_PLACE)
-        b = node._b
-        if b is not None and b not in visited:
-            push(b)
-        if a not in visited:
-            push(a)  # on top: walked first, as micrograd's loop over _prev does
     return order
 
 

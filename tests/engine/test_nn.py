@@ -18,7 +18,7 @@ from engine.losses import (
     total,
 )
 from engine.nn import ACTIVATIONS, MLP, Layer, Neuron
-from engine.value import Value
+from engine.value import Value, topological_order
 
 shapes = st.tuples(st.integers(1, 4), st.lists(st.integers(1, 5), min_size=1, max_size=3))
 seeds = st.integers(0, 2**32)
@@ -138,6 +138,41 @@ def test_a_neuron_computes_its_activation_of_w_dot_x_plus_b(activation, seed, x)
     n = Neuron(3, activation, seed=seed)
     z = n.b.data + sum(w.data * xi for w, xi in zip(n.w, x))
     assert n(x).data == pytest.approx(_by_hand(activation, z), abs=1e-12)
+
+
+@settings(max_examples=80)
+@given(
+    activation=activations,
+    seed=seeds,
+    x=st.lists(st.floats(-3, 3), min_size=1, max_size=6),
+    as_values=st.booleans(),
+)
+def test_a_neuron_builds_the_graph_of_micrograds_sum_node_for_node(activation, seed, x, as_values):
+    # micrograd writes the weighted sum as sum((wi * xi for ...), b): the neuron must make the same
+    # nodes in the same order, so that its data and every gradient agree to the last bit
+    n = Neuron(len(x), activation, seed=seed)
+    inputs = [Value(v) for v in x] if as_values else x
+    ours = n(inputs)
+    z = sum((wi * xi for wi, xi in zip(n.w, inputs)), n.b)
+    theirs = z if activation == "linear" else getattr(z, activation)()
+    ours_order, theirs_order = topological_order(ours), topological_order(theirs)
+    assert [(v._op, v.data) for v in ours_order] == [(v._op, v.data) for v in theirs_order]
+    ours.backward()
+    ours_grads = [v.grad for v in ours_order]
+    for v in ours_order:
+        v.grad = 0.0
+    theirs.backward()
+    assert ours_grads == [v.grad for v in theirs_order]
+
+
+def test_a_neurons_labels_follow_its_place_on_every_call():
+    n = Neuron(2, "relu", seed=1, tag="[1][0]")
+    for x in ([1.0, 2.0], [-1.0, 0.5]):
+        out = n(x)
+        assert (out.label, out._prev[0].label) == ("h[1][0]", "z[1][0]")
+    n.activation = "linear"  # an activation changed after the neuron was made is the one used
+    out = n([1.0, 2.0])
+    assert (out._op, out.label) == ("+", "h[1][0]")
 
 
 def test_linear_output_leaves_the_last_layer_unsquashed():

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import Value, topological_order
-from engine.mistakes import backward_overwriting, backward_unseeded
+from engine.mistakes import BACKWARD, backward_overwriting, backward_unseeded
 from engine.stepper import Stepper
 from tests.engine.graphs import build, recipes
 from tests.engine.test_value import seeds_expression
@@ -240,3 +240,47 @@ def test_unlabelled_names_do_not_depend_on_who_asks_first():
     names_second = [second.name(n) for n in reversed(second.nodes)][::-1]
     assert names_first == names_second
     assert first.name(first.root) == "n1"  # numbered in backward order, output first
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    recipes(),
+    st.sampled_from([None, *sorted(BACKWARD)]),
+    st.lists(st.integers(0, 40), max_size=6),
+)
+def test_each_step_shows_the_grads_its_rule_found_and_left_wherever_it_is_looked_at(recipe, mistake, looks):
+    # the stepper records only what a step found; what it left is worked out when the step is
+    # first shown, by running the rule again off the graph: it must be what stepping live gives,
+    # and showing it from any position must not disturb the grads there
+    out, _ = build(recipe)
+    nodes = topological_order(out)
+    s = Stepper(out, mistake=mistake)
+    for position in looks:  # look at some steps first, from somewhere in the pass
+        s.go_to(position)
+        here = grads(nodes)
+        shown = [step.changes for step in s.steps[1 : 1 + position % 4]]
+        assert all(shown)  # every rule step changes at least one operand
+        assert grads(nodes) == here
+    s.reset()
+    s.forward()  # the seed
+    while not s.done:
+        step = s.upcoming
+        before = [c.node.grad for c in step.changes]
+        s.forward()
+        assert [c.before for c in step.changes] == before
+        assert [c.after for c in step.changes] == [c.node.grad for c in step.changes]
+
+
+def test_a_rule_that_fails_while_recording_leaves_every_grad_as_it_was():
+    x = Value(0.5, label="x")
+    y = Value(-1.5, label="y")
+    x.grad, y.grad = 0.25, 0.75
+    out = (x * y).tanh() + x
+
+    def failing(out):
+        raise RuntimeError("this rule cannot run")
+
+    with pytest.raises(RuntimeError):
+        Stepper(out, rules={"tanh": failing})
+    assert (x.grad, y.grad, out.grad) == (0.25, 0.75, 0.0)
+    assert all(n.grad == 0.0 for n in topological_order(out) if n._prev)

@@ -189,22 +189,24 @@ def test_a_node_is_one_object_for_the_cycle_collector():
     assert x._prev[0]._prev[1]._prev == () and x._prev[0]._op == "+"
 
 
+def build_topo(root):
+    """micrograd's own walk, recursive, as its Value.backward writes it."""
+    topo, visited = [], set()
+
+    def visit(v):
+        if v not in visited:
+            visited.add(v)
+            for child in v._prev:
+                visit(child)
+            topo.append(v)
+
+    visit(root)
+    return topo
+
+
 def test_topological_order_is_micrographs_recursive_walk():
     # the walk reads the operand slots; the order must stay that of micrograd's build_topo
     import random
-
-    def build_topo(root):
-        topo, visited = [], set()
-
-        def visit(v):
-            if v not in visited:
-                visited.add(v)
-                for child in v._prev:
-                    visit(child)
-                topo.append(v)
-
-        visit(root)
-        return topo
 
     rng = random.Random(7)
     for _ in range(300):
@@ -221,3 +223,49 @@ def test_topological_order_is_micrographs_recursive_walk():
                 pool.append(rng.choice(pool) + 1.5)
         root = rng.choice(pool[-3:])
         assert [id(v) for v in topological_order(root)] == [id(v) for v in build_topo(root)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(recipes(max_leaves=5, max_ops=30))
+def test_topological_order_is_build_topo_on_graphs_of_every_op(recipe):
+    # every op, values reused (a + a, a node feeding many), operands already walked or not
+    out, _ = build(recipe)
+    assert [id(v) for v in topological_order(out)] == [id(v) for v in build_topo(out)]
+
+
+def _chain(n):
+    x = Value(0.5)
+    for _ in range(n):
+        x = x + 1.0
+    return x
+
+
+def _wide(n):  # most nodes' operands are walked already when the walk reaches them
+    x = Value(0.5)
+    squares = [x * x for _ in range(n)]
+    total = squares[0]
+    for s in squares[1:]:
+        total = total + s
+    return total
+
+
+def _layers(n):  # a neuron's sums over inputs shared by every neuron
+    xs = [Value(0.1 * i) for i in range(8)]
+    for _ in range(n):
+        xs = [sum((w * x for w, x in zip(xs, xs[k:] + xs[:k])), Value(0.0)).tanh() for k in range(8)]
+    return sum(xs, Value(0.0))
+
+
+@pytest.mark.parametrize(
+    ("make", "n"), [(_chain, 30_000), (_wide, 15_000), (_layers, 150)], ids=["chain", "wide", "layers"]
+)
+def test_the_walk_is_asked_to_stop_every_few_thousand_values_placed(make, n):
+    from engine.cancel import CHECK_EVERY, Cancelled
+
+    graph = make(n)
+    asked = []
+    order = topological_order(graph, should_stop=lambda: asked.append(1) and False)
+    assert len(order) == len(set(order))  # every value once (the order itself: the tests above)
+    assert len(asked) >= len(order) // CHECK_EVERY - 1
+    with pytest.raises(Cancelled):
+        topological_order(graph, should_stop=lambda: True)
