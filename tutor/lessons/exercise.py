@@ -94,21 +94,33 @@ class RuleExample:
     rule: str
     right: bool
     tags: tuple[str, ...]
+    forward: str = ""  # an own op's example: the forward formula written with the rule
 
 
 @dataclass(frozen=True)
 class Exercise:
     """A checked exercise: the op, the program to run the rule on, hints and examples."""
 
-    op: str
-    program: object  # engine.expr.Program
+    op: str  # an op of the engine's table; for an own op, the new op's name
+    program: object | None  # engine.expr.Program; None for an own op
     caption: str = ""
     hints: tuple[str, ...] = ()
     examples: tuple[RuleExample, ...] = field(default=())
+    own: object | None = None  # tutor.own_op.Reference when the learner invents the op
+    train: object | None = None  # engine.train.Task trained with the learner's own op (own op only)
+
+    @property
+    def is_own(self) -> bool:
+        """True when the learner writes a new op end to end (its forward and its rule)."""
+        return self.own is not None
 
     @property
     def start(self) -> str:
         """What the editor holds at first: the rule's signature and its unpacking line."""
+        if self.is_own:
+            from tutor.own_op import rule_start
+
+            return rule_start(self.op)
         from tutor.rule_code import signature
 
         return signature(self.op)
