@@ -194,8 +194,10 @@ TASK = Table(
 )
 
 
-def read_task_issues(config, issues: Issues) -> Task | None:
-    """The task a train block describes, reporting every problem into ``issues`` (None if any)."""
+def read_task_issues(config, issues: Issues, *, custom_activation: bool = False) -> Task | None:
+    """The task a train block describes, reporting every problem into ``issues`` (None if any).
+    ``custom_activation``: the task is trained with a learner's own op as its activation (an own
+    op's exercise), whose nodes cost more, so the budget is the one for such a task."""
     values = TASK.read(config, issues)
     if values is None:
         return None
@@ -259,7 +261,7 @@ def read_task_issues(config, issues: Issues) -> Task | None:
         values["seed"],
         mistake_key(values["mistake"], TRAINING),
     )
-    problem = over_budget(task)
+    problem = over_budget(task)  # custom_activation: the budget for it comes with engine.cost (main)
     if problem is not None:
         keypath, message = problem
         if keypath == ("data", "samples") and "samples" not in raw_data:
