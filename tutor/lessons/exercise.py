@@ -278,7 +278,9 @@ def _read_own(values: dict, raw: dict, issues: Issues, examples) -> Exercise | N
             reference = read_reference(name, values["forward"], values["derivative"])
         except FormulaError as err:
             issues.add(*_reference_issue(err))
-    task = _read_train(raw["train"], issues) if isinstance(raw.get("train"), dict) else None
+    task = None
+    if isinstance(raw.get("train"), dict):
+        task = _read_train(raw["train"], issues, _cost(reference))
     if issues or reference is None or ("train" in raw and task is None):
         return None
     caption, hints = values.get("caption", ""), tuple(values.get("hints") or ())
@@ -303,7 +305,17 @@ def _reference_issue(err) -> tuple[list[str], str]:
     return ["forward"], f"{text}; the forward and its derivative must have a value for every x from -3 to 3"
 
 
-def _read_train(config: dict, issues: Issues):
+def _cost(reference) -> int:
+    """What a node of the lesson's own op costs in the budget (1 while the op cannot be read).
+    The learner's op is weighed again, by its own text, when the screen builds its Trainer."""
+    if reference is None:
+        return 1
+    from tutor.own_op import op_cost
+
+    return op_cost(reference.forward, reference.rule)
+
+
+def _read_train(config: dict, issues: Issues, activation_cost: int):
     """The [train] table, read by the train block's reader; its issues at train.<key>."""
     from tutor.lessons.train import read_task_issues
 
@@ -326,7 +338,7 @@ def _read_train(config: dict, issues: Issues):
         model["linear_output"] = True
         config["model"] = model
     found = Issues()
-    task = read_task_issues(config, found, custom_activation=True)
+    task = read_task_issues(config, found, activation_cost=activation_cost)
     for issue in found:
         issues.add(("train", *issue.path), issue.message, issue.at)
     return task

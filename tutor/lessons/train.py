@@ -194,10 +194,10 @@ TASK = Table(
 )
 
 
-def read_task_issues(config, issues: Issues, *, custom_activation: bool = False) -> Task | None:
+def read_task_issues(config, issues: Issues, *, activation_cost: int = 1) -> Task | None:
     """The task a train block describes, reporting every problem into ``issues`` (None if any).
-    ``custom_activation``: the task is trained with a learner's own op as its activation (an own
-    op's exercise), whose nodes cost more, so the budget is the one for such a task."""
+    ``activation_cost``: what one activation node costs in the budget (`engine.cost.over_budget`),
+    more than 1 when an own op's exercise trains the task with the learner's op."""
     values = TASK.read(config, issues)
     if values is None:
         return None
@@ -261,7 +261,7 @@ def read_task_issues(config, issues: Issues, *, custom_activation: bool = False)
         values["seed"],
         mistake_key(values["mistake"], TRAINING),
     )
-    problem = over_budget(task)  # custom_activation: the budget for it comes with engine.cost (main)
+    problem = over_budget(task, activation_cost=activation_cost)
     if problem is not None:
         keypath, message = problem
         if keypath == ("data", "samples") and "samples" not in raw_data:
