@@ -272,3 +272,15 @@ def test_every_tag_an_own_op_attempt_can_get_has_a_skill():
     for ex in exercise.examples:
         for tag in grade_own_op(exercise.own, ex.forward, ex.rule).tags:
             assert skill_of_tag(tag) is not None, tag
+
+
+def test_the_lesson_format_doc_has_a_row_for_every_key_of_the_exercise_block():
+    from tutor.lessons.exercise import EXERCISE
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "lesson-format.md").read_text(encoding="utf-8")
+    section = doc[doc.index("## `exercise` blocks") : doc.index("## `pytorch` blocks")]
+    rows = [line.split("|")[1].strip() for line in section.splitlines() if line.startswith("| `")]
+    shown = {"train": "`[train]`", "examples": "`[[examples]]`"}
+    for key in EXERCISE.keys:
+        name = shown.get(key.name, f"`{key.name}`")
+        assert any(name in row.split(", ") for row in rows), key.name
