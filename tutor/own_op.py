@@ -202,9 +202,25 @@ def read_reference(name: str, forward: str, derivative: str) -> Reference:
 
 
 def custom_op(name: str, forward: Forward, rule: RuleCode | None) -> CustomOp:
-    """The engine node of the op: the forward computed by the evaluator, the rule interpreted."""
-    fn = rule.as_function() if rule is not None else (lambda out: None)
-    return CustomOp(name, forward, fn)
+    """The engine node of the op: the forward computed by the evaluator, the rule interpreted.
+
+    Where the forward has no value (``exp`` of a large number) the float is nan, so the node
+    refuses it as the engine's own ops do (`CustomOp`: OverflowError, which stops a training run
+    as any overflow does) and a plot of it (the training screen's boundary) is only blank there.
+    The rule carries its = for += twin (``overwriting``), so the mistake runs of the debugger and
+    the trainer make that mistake in the learner's rule too."""
+
+    def on_floats(x: float) -> float:
+        try:
+            return forward(x)
+        except CannotCompute:
+            return math.nan
+
+    if rule is None:
+        return CustomOp(name, on_floats, lambda out: None)
+    fn = rule.as_function()
+    fn.overwriting = rule.overwriting().as_function()
+    return CustomOp(name, on_floats, fn)
 
 
 # ------------------------------------------------------------------------ grading
