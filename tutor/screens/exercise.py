@@ -47,7 +47,8 @@ def _head(kind: str, diagnoses, unreadable: str = "the rule") -> Text:
     """The verdict's first line: ✓ Right, ✗ Not yet (with the mistakes named), ✗ Cannot read."""
     style = {"right": "bold", "wrong": "bold reverse", "unreadable": "bold reverse"}[kind]
     head = {"right": "✓ Right", "wrong": "✗ Not yet", "unreadable": f"✗ Cannot read {unreadable}"}[kind]
-    text = Text(head, style=style)
+    text = Text()
+    text.append(head, style=style)  # (Text(head, style=...) would style every line after it too)
     if diagnoses:
         text.append(": " + ", ".join(dict.fromkeys(diagnoses)), style="bold")
     return text
