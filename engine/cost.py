@@ -13,7 +13,9 @@ before anything is built, the way a learner would count it from the code:
   sum and the scaling.
 
 `values_per_step` is that count; the tests compare it with ``len(topological_order(loss))`` for
-many tasks. Memory and time are that count times constants measured on the project machine
+many tasks. A learner's own op (`engine.custom.CustomOp`) as the activation makes the same nodes,
+but each of its nodes runs an interpreted forward and rule: ``activation_cost`` (the op's
+``cost``) says how many built-in values' time one such node takes, and the time budget counts it. Memory and time are that count times constants measured on the project machine
 (``benchmarks/bench_task_cost.py`` measures them again). `over_budget` says whether a task fits
 the budget below and, if not, what to shrink; it is checked when a lesson's train block or a task
 file is read (``tutor.lessons.read_task``: ``tutor check``, ``tutor train``, the app) and again
@@ -32,6 +34,7 @@ __all__ = [
     "MAX_VALUES_PER_STEP",
     "MAX_VALUE_STEPS",
     "TaskCost",
+    "activation_nodes",
     "values_per_step",
     "task_cost",
     "over_budget",
@@ -95,14 +98,29 @@ def values_per_step(task) -> int:
     return count
 
 
+def activation_nodes(task) -> int:
+    """How many of a step's values are activation nodes (one per squashed neuron per sample)."""
+    m, d = task.model, task.data
+    samples = 4 if d.name == "seeds" else d.samples
+    squashed = m.layers[:-1] if m.linear_output else m.layers
+    return 0 if m.activation == "linear" else samples * sum(squashed)
+
+
 @dataclass(frozen=True)
 class TaskCost:
     values_per_step: int
     steps: int
+    slow_nodes: int = 0  # activation nodes of a learner's op, each taking `node_cost` values' time
+    node_cost: int = 1
+
+    @property
+    def time_values_per_step(self) -> int:
+        """The step's values weighted by time: a learner's op's node counts as ``node_cost``."""
+        return self.values_per_step + self.slow_nodes * (self.node_cost - 1)
 
     @property
     def value_steps(self) -> int:
-        return self.values_per_step * self.steps
+        return self.time_values_per_step * self.steps
 
     @property
     def bytes_per_step(self) -> int:
@@ -110,50 +128,61 @@ class TaskCost:
 
     @property
     def seconds_per_step(self) -> float:
-        return self.values_per_step * SECONDS_PER_VALUE_STEP
+        return self.time_values_per_step * SECONDS_PER_VALUE_STEP
 
     @property
     def seconds(self) -> float:
         return self.value_steps * SECONDS_PER_VALUE_STEP
 
 
-def task_cost(task) -> TaskCost:
-    """The estimated cost of a whole run of ``task``."""
-    return TaskCost(values_per_step(task), task.steps)
+def task_cost(task, *, activation_cost: int = 1) -> TaskCost:
+    """The estimated cost of a whole run of ``task``; ``activation_cost`` as for `over_budget`."""
+    slow = activation_nodes(task) if activation_cost > 1 else 0
+    return TaskCost(values_per_step(task), task.steps, slow, max(activation_cost, 1))
 
 
-def over_budget(task) -> tuple[tuple[str, ...], str] | None:
-    """None if ``task`` fits the budget; else (the key to change, a message saying by how much)."""
-    cost = task_cost(task)
+def over_budget(task, *, activation_cost: int = 1) -> tuple[tuple[str, ...], str] | None:
+    """None if ``task`` fits the budget; else (the key to change, a message saying by how much).
+
+    ``activation_cost``: the built-in values' time one activation node takes (a learner's own op,
+    `engine.custom.CustomOp.cost`; 1 for the engine's ops). Memory does not change with it."""
+    cost = task_cost(task, activation_cost=activation_cost)
     d = task.data
-    if cost.values_per_step > MAX_VALUES_PER_STEP:
+    slow = (
+        f" (each of its {_about(cost.slow_nodes)} nodes of your op counts as {cost.node_cost} values: "
+        "its forward and rule are interpreted)"
+        if cost.slow_nodes
+        else ""
+    )
+    if cost.time_values_per_step > MAX_VALUES_PER_STEP:
         what = (
-            f"this task builds about {_about(cost.values_per_step)} values per step "
+            f"this task builds about {_about(cost.values_per_step)} values per step{slow} "
             f"(≈ {_bytes(cost.bytes_per_step)}, ≈ {_seconds(cost.seconds_per_step)} a step); "
             f"the limit is {MAX_VALUES_PER_STEP:,}"
         )
-        fit = _largest_fitting_samples(task, MAX_VALUES_PER_STEP)
+        fit = _largest_fitting_samples(task, MAX_VALUES_PER_STEP, activation_cost)
         if d.name != "seeds" and fit >= 1:
             return ("data", "samples"), f"{what}; use fewer samples ({d.samples} → {fit}) or smaller layers"
         return ("model", "layers"), f"{what}; use fewer or smaller layers"
     if cost.value_steps > MAX_VALUE_STEPS:
         what = (
-            f"a run of this task builds about {_about(cost.value_steps)} values in all "
-            f"({_about(cost.values_per_step)} per step × {task.steps} steps, ≈ {_seconds(cost.seconds)}); "
+            f"a run of this task builds about {_about(cost.value_steps)} values in all{slow} "
+            f"({_about(cost.time_values_per_step)} per step × {task.steps} steps, ≈ {_seconds(cost.seconds)}); "
             f"the limit is {MAX_VALUE_STEPS:,}"
         )
-        steps = MAX_VALUE_STEPS // cost.values_per_step
+        steps = MAX_VALUE_STEPS // cost.time_values_per_step
         extra = " or smaller layers" if d.name == "seeds" else ", smaller layers or fewer samples"
         return ("steps",), f"{what}; use fewer steps ({task.steps} → {steps}){extra}"
     return None
 
 
-def _largest_fitting_samples(task, limit: int) -> int:
+def _largest_fitting_samples(task, limit: int, activation_cost: int = 1) -> int:
     """The most samples (of the task's data, up to its own count) that keep a step within limit."""
     from dataclasses import replace
 
     def fits(n: int) -> bool:
-        return values_per_step(replace(task, data=replace(task.data, samples=n))) <= limit
+        smaller = replace(task, data=replace(task.data, samples=n))
+        return task_cost(smaller, activation_cost=activation_cost).time_values_per_step <= limit
 
     low, high = 0, task.data.samples  # fits(low) is assumed, fits(high) is known to be False
     while high - low > 1:

@@ -38,12 +38,15 @@ class CustomOp:
     forward: Callable[[float], float]
     rule: Callable[[Value], None]
     display: str = ""  # how a layer's repr names it, e.g. "Softplus"; from name when empty
+    cost: int = 1  # how many built-in values' time one node takes (forward and rule); `engine.cost`
 
     def __post_init__(self):
         if not self.name.isidentifier():
             raise ValueError(f"an op's name is one word made of letters, digits and _, not {self.name!r}")
         if self.name in OPS or self.name == "linear":
             raise ValueError(f"{self.name!r} is already an op of the engine; give the new op another name")
+        if not isinstance(self.cost, int) or self.cost < 1:
+            raise ValueError(f"an op's cost is a whole number of values, at least 1, not {self.cost!r}")
 
     def __call__(self, x: Value) -> Value:
         """The node ``name(x)``: its data the forward of x.data, its rule the given one."""

@@ -249,13 +249,14 @@ class Trainer:
 
     def __init__(self, task: Task, mistake: str | None = None, *, build_once: bool = True, activation=None):
         """``activation`` (an `engine.custom.CustomOp`) replaces the task's activation in every
-        layer the task squashes: one node per neuron like any activation, so the task's cost is
-        the same. `engine.replay` knows only the op table, so such a run rebuilds its graph
+        layer the task squashes: one node per neuron like any activation, each taking the op's
+        ``cost`` in values' time (the budget counts it). `engine.replay` knows only the op table, so such a run rebuilds its graph
         every step (``build_once`` is then False)."""
         mistake = mistake if mistake is not None else task.mistake
         if mistake is not None and mistake not in MISTAKES:
             raise ValueError(f"unknown mistake {mistake!r}; use one of {', '.join(MISTAKES)}")
-        problem = over_budget(task)  # the same budget the lesson layer checks a block against
+        cost = getattr(activation, "cost", 1)  # a learner's op: its nodes take longer (engine.cost)
+        problem = over_budget(task, activation_cost=cost)  # the budget the lesson layer checks too
         if problem is not None:
             raise OverBudget(*problem)
         self.task = task
@@ -398,8 +399,8 @@ class Trainer:
                     loss, accuracy = self._forward_once(should_stop)
                 else:
                     loss, accuracy = self.forward() if should_stop is None else self._forward(should_stop)
-            except OverflowError:
-                raise self._stop(k, "loss", math.inf) from None
+            except OverflowError as err:
+                raise self._stop(k, "loss", math.inf, err) from None
             if not math.isfinite(loss.data):
                 raise self._stop(k, "loss", loss.data)
 
@@ -414,8 +415,8 @@ class Trainer:
                     backward_overwriting(loss)
                 else:
                     loss.backward()
-            except OverflowError:
-                raise self._stop(k, "gradient", math.inf) from None
+            except OverflowError as err:
+                raise self._stop(k, "gradient", math.inf, err) from None
         except Cancelled:
             for p, grad in zip(params, grads_before):  # as before the step: no half-filled grads
                 p.grad = grad
@@ -436,8 +437,10 @@ class Trainer:
         while not self.finished:
             yield self.step()
 
-    def _stop(self, k: int, what: str, number: float) -> TrainingStopped:
+    def _stop(self, k: int, what: str, number: float, error: OverflowError | None = None) -> TrainingStopped:
         word = "nan" if math.isnan(number) else "inf"
+        if error is not None and self.activation is not None and str(error).startswith(self.activation.name):
+            word += f" ({error})"  # where the learner's own op gave out, e.g. softplus(812.5)
         if self.mistake == "ascend":
             why = "the update climbs the loss (+= instead of -=)"
         elif self.mistake == "no_zero_grad":

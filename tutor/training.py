@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property, reduce
+from functools import cached_property, partial, reduce
 from types import MappingProxyType
 
 from engine.mistakes import HIGH_LR_FACTOR, MISTAKES, TRAINING
@@ -103,8 +103,16 @@ _ACTIVATE = {name: float_activation(name) for name in ACTIVATIONS}
 
 
 def _float_of(activation):
-    """An activation on a plain float: the op table's for a name, a custom op's own forward."""
-    return _ACTIVATE[activation] if activation.__class__ is str else activation.forward
+    """An activation on a plain float: the op table's for a name, a custom op's own forward (nan
+    where it has no value: the boundary's grid reaches far from the data, and is blank there)."""
+    return _ACTIVATE[activation] if activation.__class__ is str else partial(_or_nan, activation.forward)
+
+
+def _or_nan(forward, z: float) -> float:
+    try:
+        return forward(z)
+    except OverflowError:  # a learner's op refuses a number it has no value at (`tutor.own_op`)
+        return math.nan
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,7 @@ async def test_s_on_the_list_of_lessons_shows_how_the_course_went(course, answer
         await pilot.press("s")
         await pilot.pause()
         text = squash(screen_text(app))
-        assert "How the course went" in text and "1 of 13 lessons done." in text
+        assert "How the course went" in text and "1 of 14 lessons done." in text
         assert "Misconceptions your answers showed" in text
 
 

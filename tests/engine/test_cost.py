@@ -117,3 +117,39 @@ def test_the_budget_the_trainer_checks_is_the_one_in_engine_cost(monkeypatch):
     monkeypatch.setattr(cost, "MAX_VALUES_PER_STEP", 100)  # the seeds' task is 360
     with pytest.raises(OverBudget, match="the limit is 100"):
         Trainer(Task())
+
+
+@pytest.mark.parametrize("task", _tasks(), ids=lambda t: f"{t.data.name}-{t.model}-{t.loss}")
+def test_activation_nodes_are_the_graphs_activation_nodes(task):
+    trainer = Trainer(task)
+    acts = 0
+    for x in trainer.data.xs:  # the model's nodes alone: the loss may use relu or sigmoid too
+        out = trainer.model(list(x))
+        outs = out if isinstance(out, list) else [out]
+        acts += len({id(v) for o in outs for v in topological_order(o) if v._op == task.model.activation})
+    assert cost.activation_nodes(task) == acts
+
+
+def test_a_slow_activation_counts_in_the_time_budget_not_in_memory():
+    task = Task(ModelSpec((16, 16, 1)), DataSpec("moons", 100), steps=100)
+    assert over_budget(task) is None
+    plain, slow = task_cost(task), task_cost(task, activation_cost=40)
+    assert slow.bytes_per_step == plain.bytes_per_step
+    assert slow.value_steps == plain.value_steps + 100 * cost.activation_nodes(task) * 39
+    keys, message = over_budget(task, activation_cost=200)
+    assert keys == ("steps",)
+    assert "nodes of your op counts as 200 values" in message and "use fewer steps (100 → " in message
+    steps = int(message.split("100 → ")[1].split(")")[0])
+    assert over_budget(Task(task.model, task.data, steps=steps), activation_cost=200) is None
+    assert over_budget(Task(task.model, task.data, steps=steps + 1), activation_cost=200) is not None
+
+
+def test_a_trainer_refuses_a_learners_op_too_slow_for_the_task():
+    from engine.custom import CustomOp
+
+    task = Task(ModelSpec((16, 16, 1)), DataSpec("moons", 100), steps=100)
+    quick = CustomOp("mine", lambda x: x, lambda out: None)
+    Trainer(task, activation=quick)  # fits: one value a node, as tanh
+    slow = CustomOp("mine", lambda x: x, lambda out: None, cost=500)
+    with pytest.raises(OverBudget, match="counts as 500 values"):
+        Trainer(task, activation=slow)

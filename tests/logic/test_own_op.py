@@ -190,3 +190,27 @@ def test_a_flipped_sign_trains_the_wrong_way(ref):
     good = list(Trainer(_moons_task(), activation=right).run())[-1].loss
     bad = list(Trainer(_moons_task(), activation=wrong).run())[-1].loss
     assert bad > good * 1.2
+
+
+def test_a_forward_that_gives_out_in_training_stops_the_run_with_the_ops_name(ref):
+    """softplus's log(1 + exp(x)) has no float past x ≈ 709: with a learning rate that blows the
+    weights up, the run stops saying so, as an overflow of the engine's own ops does."""
+    from dataclasses import replace
+
+    from engine.train import Trainer, TrainingStopped
+
+    op = grade_own_op(ref, FORWARD, rule(RIGHT)).op("softplus")
+    task = _moons_task()
+    task = replace(task, optimiser=replace(task.optimiser, lr=500.0), steps=50)
+    with pytest.raises(TrainingStopped) as stopped:
+        list(Trainer(task, activation=op).run())
+    assert "softplus(" in str(stopped.value) and "a number grows too large" in str(stopped.value)
+
+
+def test_the_ops_cost_grows_with_what_the_interpreter_walks(ref):
+    from tutor.own_op import op_cost
+
+    short = grade_own_op(ref, FORWARD, rule(RIGHT))
+    longer = grade_own_op(ref, FORWARD + " + 0 * x * x * x * x", rule(RIGHT))
+    assert short.op("softplus").cost == op_cost(short.forward, short.rule) > 10
+    assert longer.op("softplus").cost > short.op("softplus").cost

@@ -84,10 +84,12 @@ def test_the_task_line_names_the_learners_op(ref):
 
 
 def test_a_forward_without_a_value_is_blank_in_a_plot_not_an_error(ref):
-    op = learners(ref)
-    assert math.isnan(op.forward(1000.0))  # exp(1000): no float
+    training = OwnTraining(read_task(TASK), learners(ref))
+    snap = training.main.snapshot
     with pytest.raises(OverflowError, match="softplus"):
-        op(1000.0)  # the node refuses it as the engine's ops do (a run stops, saying so)
+        learners(ref)(1000.0)  # the node refuses exp(1000) as the engine's ops do (a run stops)
+    far = (1e6, 1e6)  # a point of the boundary's grid far enough for exp to give out
+    assert math.isnan(snap.output(far)) and snap.positive_at(*far) is False
 
 
 def test_the_sample_debugger_runs_the_learners_rule_as_theirs(ref):

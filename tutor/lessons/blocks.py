@@ -278,8 +278,8 @@ def check_block(
         if result is not None and block.kind == "exercise" and grade_examples:
             from tutor.lessons.exercise import check_exercise_examples
 
-            for index, message in check_exercise_examples(result):
-                issues.add(["examples", str(index), "rule"], message)
+            for index, key, message in check_exercise_examples(result):
+                issues.add(["examples", str(index), key], message)
     except Exception as err:  # a bug in a reader must not stop the app or `tutor check`
         issues.add(
             [],

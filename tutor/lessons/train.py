@@ -194,8 +194,10 @@ TASK = Table(
 )
 
 
-def read_task_issues(config, issues: Issues) -> Task | None:
-    """The task a train block describes, reporting every problem into ``issues`` (None if any)."""
+def read_task_issues(config, issues: Issues, *, activation_cost: int = 1) -> Task | None:
+    """The task a train block describes, reporting every problem into ``issues`` (None if any).
+    ``activation_cost``: what one activation node costs in the budget (`engine.cost.over_budget`),
+    more than 1 when an own op's exercise trains the task with the learner's op."""
     values = TASK.read(config, issues)
     if values is None:
         return None
@@ -259,7 +261,7 @@ def read_task_issues(config, issues: Issues) -> Task | None:
         values["seed"],
         mistake_key(values["mistake"], TRAINING),
     )
-    problem = over_budget(task)
+    problem = over_budget(task, activation_cost=activation_cost)
     if problem is not None:
         keypath, message = problem
         if keypath == ("data", "samples") and "samples" not in raw_data:
