@@ -89,7 +89,7 @@ def test_lessons_lists_every_lesson_with_its_id_and_file(capsys, tmp_path):
     (tmp_path / "10-mine.md").write_text(lesson("mine-a"))
     assert main(["lessons", "--lessons", str(tmp_path)], environ={}) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[-1] == "14 lessons"
+    assert out.splitlines()[-1] == "15 lessons"
     assert "  derivative" in out and "What a derivative is" in out and "01-derivative.md" in out
     assert "  mine-a" in out and "10-mine.md" in out
 

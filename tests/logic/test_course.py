@@ -49,6 +49,7 @@ PATH = [
     ("learning-rate", "Training"),
     ("activations-and-losses", "Beyond"),
     ("pytorch", "Beyond"),
+    ("your-own-op", "Beyond"),
 ]
 
 
@@ -85,7 +86,7 @@ def all_quizzes():
 # ----------------------------------------------------------------------------- the path
 
 
-def test_the_course_is_the_thirteen_lessons_in_path_order():
+def test_the_course_is_the_fourteen_lessons_in_path_order():
     cat = catalog()
     assert [str(p) for p in cat.problems] == []
     assert [(l.id, l.section) for l in cat.lessons] == PATH
@@ -107,7 +108,8 @@ def test_every_lesson_has_a_quiz_and_interactive_work_to_do():
     for lid, _ in PATH:
         assert quizzes(lid), f"{lid} has no quiz"
         others = blocks(lid, "debugger") + blocks(lid, "train") + blocks(lid, "pytorch")
-        assert others, f"{lid} has no debugger, train or pytorch block"
+        others += [b for b in blocks(lid, "exercise") if b.exercise.train is not None]  # an op trained
+        assert others, f"{lid} has no debugger, train or pytorch block, nor an own op that trains"
 
 
 def test_every_quiz_lists_a_right_answer_and_passes_its_examples():
@@ -129,6 +131,7 @@ def test_every_tag_a_quiz_declares_is_hit_by_one_of_its_examples():
 def test_every_misconception_in_the_catalogue_is_caught_somewhere_in_the_course():
     """By a quiz's example, or by an exercise's wrong rule as grading names it (the examples a
     rule exercise lists are graded as the screen grades a learner's rule)."""
+    from tutor.own_op import grade_own_op
     from tutor.rule_grade import grade_rule
 
     caught = {}
@@ -142,7 +145,10 @@ def test_every_misconception_in_the_catalogue_is_caught_somewhere_in_the_course(
         for block in blocks(lid, "exercise"):
             exercise = block.exercise
             for ex in exercise.examples:
-                verdict = grade_rule(ex.rule, exercise.op, exercise.program)
+                if exercise.is_own:
+                    verdict = grade_own_op(exercise.own, ex.forward, ex.rule)
+                else:
+                    verdict = grade_rule(ex.rule, exercise.op, exercise.program)
                 if not verdict.correct:
                     for tag in verdict.tags:
                         caught.setdefault(tag, lid)
