@@ -130,7 +130,13 @@ class _AccumulateToAssign(ast.NodeTransformer):
 
 @functools.cache
 def overwriting_rule(rule):
-    """The same backward rule, but written with ``=`` where the engine has ``+=``."""
+    """The same backward rule, but written with ``=`` where the engine has ``+=``.
+
+    A rule that is not the engine's (a learner's, run by the tutor's interpreter) brings its own
+    twin as its ``overwriting`` attribute: it has no Python source to rewrite."""
+    twin = getattr(rule, "overwriting", None)
+    if twin is not None:
+        return twin
     tree = ast.parse(textwrap.dedent(inspect.getsource(rule)))
     definition = tree.body[0]
     if not isinstance(definition, ast.FunctionDef):

@@ -156,10 +156,10 @@ class TutorApp(App):
         elif self._train_task is not None:
             self._open_train()
         elif self._exercise is not None:
-            from tutor.screens.exercise import ExerciseScreen
+            from tutor.screens.exercise import exercise_screen
 
             # Like `tutor step`: the one exercise is the whole session.
-            self.push_screen(ExerciseScreen(self._exercise), callback=lambda _result: self.exit(0))
+            self.push_screen(exercise_screen(self._exercise), callback=lambda _result: self.exit(0))
         elif self._open_at_start:
             self.open_lesson(self._open_at_start)
         self._guard_size(self.size.width, self.size.height)

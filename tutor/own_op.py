@@ -220,7 +220,9 @@ def custom_op(name: str, forward: Forward, rule: RuleCode | None) -> CustomOp:
 
     Where either cannot compute (``log(1 + exp(x))`` at x = 800: a number grows too large) the
     node raises OverflowError naming the op, as a built-in op's overflow does, so a training run
-    stops with that message instead of failing."""
+    stops with that message instead of failing. The rule carries its = for += twin
+    (``overwriting``), so the mistake runs of the debugger and the trainer make that mistake in
+    the learner's rule too (`engine.mistakes.overwriting_rule`)."""
     run = rule.as_function() if rule is not None else (lambda out: None)
 
     def value(x: float) -> float:
@@ -229,14 +231,20 @@ def custom_op(name: str, forward: Forward, rule: RuleCode | None) -> CustomOp:
         except CannotCompute as err:
             raise OverflowError(f"{name}({fmt(x)}): {err}") from None
 
-    def backward(out) -> None:
-        try:
-            run(out)
-        except CannotCompute as err:
-            raise OverflowError(f"{name}'s rule at {name}({fmt(out._prev[0].data)}): {err}") from None
+    def refusing(run):
+        def backward(out) -> None:
+            try:
+                run(out)
+            except CannotCompute as err:
+                raise OverflowError(f"{name}'s rule at {name}({fmt(out._prev[0].data)}): {err}") from None
 
-    backward.__name__ = getattr(run, "__name__", f"_{name}_backward")
-    backward.source = getattr(run, "source", "")  # what the debugger shows as the code that ran
+        backward.__name__ = getattr(run, "__name__", f"_{name}_backward")
+        backward.source = getattr(run, "source", "")  # what the debugger shows as the code that ran
+        return backward
+
+    backward = refusing(run)
+    if rule is not None:
+        backward.overwriting = refusing(rule.overwriting().as_function())
     return CustomOp(name, value, backward, cost=op_cost(forward, rule))
 
 

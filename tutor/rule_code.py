@@ -41,7 +41,7 @@ from __future__ import annotations
 import ast
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from engine.ops import OPS
 from tutor import safe_eval
@@ -214,6 +214,14 @@ class RuleCode:
                 nodes[name].grad = new
             else:
                 local[name] = new
+
+    def overwriting(self) -> RuleCode:
+        """The same rule with ``=`` where it adds to a grad (``+=``): the = for += mistake, made in
+        the learner's own rule (`engine.mistakes.overwriting_rule` makes it in the engine's)."""
+        statements = tuple(
+            replace(st, op="=") if st.op == "+=" and st.target[0] == "grad" else st for st in self.statements
+        )
+        return replace(self, text=self.text.replace(".grad +=", ".grad ="), statements=statements)
 
     def as_function(self) -> Callable[[object], None]:
         """The rule as a plain ``f(out)``, to stand in for the engine's rule of that op."""

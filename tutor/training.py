@@ -23,9 +23,10 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property, reduce
+from functools import cached_property, partial, reduce
+from types import MappingProxyType
 
 from engine.mistakes import HIGH_LR_FACTOR, MISTAKES, TRAINING
 from engine.nn import ACTIVATIONS, DISPLAY_NAMES, float_activation
@@ -62,14 +63,15 @@ LEARNING_RATES = tuple(m * 10.0**e for e in range(-4, 3) for m in (1, 2, 5))
 _LOSS_NAMES = {"sse": "squared error", "max_margin": "max-margin", "bce": "cross-entropy"}
 
 
-def describe_task(task: Task, lr: float | None = None) -> tuple[str, str]:
-    """Two short lines: the model and the data; the loss, the optimiser and the steps."""
+def describe_task(task: Task, lr: float | None = None, *, activation: str = "") -> tuple[str, str]:
+    """Two short lines: the model and the data; the loss, the optimiser and the steps.
+    ``activation`` names the activation instead of the task (a learner's own op: "your softplus")."""
     m, d, loss, o = task.model, task.data, task.loss, task.optimiser
     inputs = m.inputs if m.inputs is not None else (3 if d.name == "seeds" else 2)
     sizes = [inputs, *m.layers]
     params = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
     shape = " → ".join(str(s) for s in sizes)
-    act = DISPLAY_NAMES[m.activation] + (", linear out" if m.linear_output else "")
+    act = (activation or DISPLAY_NAMES[m.activation]) + (", linear out" if m.linear_output else "")
     data = "the seeds' 4 samples" if d.name == "seeds" else f"{d.name} ×{d.samples}, noise {d.noise:g}"
     first = f"MLP({shape}) {act} · {params} parameters · {data}"
     lr = o.lr if lr is None else lr
@@ -98,6 +100,19 @@ def next_rate(lr: float, direction: int) -> float | None:
 _ADD = OPS["+"].forward
 _MUL = OPS["*"].forward
 _ACTIVATE = {name: float_activation(name) for name in ACTIVATIONS}
+
+
+def _float_of(activation):
+    """An activation on a plain float: the op table's for a name, a custom op's own forward (nan
+    where it has no value: the boundary's grid reaches far from the data, and is blank there)."""
+    return _ACTIVATE[activation] if activation.__class__ is str else partial(_or_nan, activation.forward)
+
+
+def _or_nan(forward, z: float) -> float:
+    try:
+        return forward(z)
+    except OverflowError:  # a learner's op refuses a number it has no value at (`tutor.own_op`)
+        return math.nan
 
 
 @dataclass(frozen=True)
@@ -134,7 +149,7 @@ class Snapshot:
 
     def output(self, x: Sequence[float]) -> float:
         for layer in self.layers:
-            x = [_ACTIVATE[act](reduce(_ADD, map(_MUL, w, x), b)) for w, b, act in layer]
+            x = [_float_of(act)(reduce(_ADD, map(_MUL, w, x), b)) for w, b, act in layer]
         return _ACTIVATE["sigmoid"](x[0]) if self.squash else x[0]
 
     def says_positive(self, out: float) -> bool:
@@ -169,8 +184,9 @@ class SampleProgram:
     nudges every weight and bias.
     """
 
-    def __init__(self, task: Task, weights: Sequence[float], index: int) -> None:
-        self._trainer = Trainer(replace(task, mistake=None))
+    def __init__(self, task: Task, weights: Sequence[float], index: int, *, activation=None) -> None:
+        """``activation``: a learner's `engine.custom.CustomOp` in place of the task's (`Trainer`'s)."""
+        self._trainer = Trainer(replace(task, mistake=None), activation=activation)
         self._params = self._trainer.model.parameters()
         self._trainer.model.set_parameter_values(weights)
         self.index = index
@@ -237,6 +253,10 @@ class Tick:
 class Training:
     """The main run of a task, and a bug run beside it on demand, from the same initial weights."""
 
+    activation = None  # an `engine.custom.CustomOp` in place of the task's (`tutor.own_training`)
+    activation_name = ""  # what the task line calls it then (`describe_task`)
+    rules: Mapping = MappingProxyType({})  # op -> rule the debugger runs instead of the engine's
+
     def __init__(self, task: Task) -> None:
         self.task = task  # as given: its own mistake (if any) is the main run's
         self.lr = task.optimiser.lr
@@ -260,7 +280,7 @@ class Training:
         return replace(self.task, optimiser=replace(self.task.optimiser, lr=self.lr), mistake=mistake)
 
     def _run(self, key: str, label: str, marker: str, task: Task) -> Run:
-        trainer = Trainer(task)
+        trainer = Trainer(task, activation=self.activation)
         return Run(key, label, marker, trainer, snapshot=Snapshot.take(trainer))
 
     def reset(self, lr: float | None = None) -> Run:
@@ -346,7 +366,8 @@ class Training:
 
     def sample_program(self, index: int) -> SampleProgram:
         """Sample ``index``'s loss graph with the main run's weights after its last applied step."""
-        return SampleProgram(self.main.trainer.task, self.main.snapshot.values, index)
+        weights = self.main.snapshot.values
+        return SampleProgram(self.main.trainer.task, weights, index, activation=self.activation)
 
     def sample_with_a_loss(self, besides: int, *, look_at: int = 256) -> int | None:
         """A sample other than ``besides`` whose loss is not 0 with the main run's weights (its

@@ -202,6 +202,38 @@ async def finish_exercise(pilot, app, screen) -> None:
     await pilot.press("escape", "escape")  # out of the editor, then out of the exercise
 
 
+async def finish_own_op(pilot, app, screen) -> None:
+    """The closing lesson's own op: a wrong rule first (its diagnosis on screen), then both parts
+    right, run in the debugger (stepped to the end), then trained with the op to the last step."""
+    from tutor.rule_grade import DIAGNOSES
+
+    exercise = screen.exercise
+    wrong = next(ex for ex in exercise.examples if not ex.right and ex.tags)
+    right = next(ex for ex in exercise.examples if ex.right)
+    screen.forward.value, screen.editor.text = wrong.forward, wrong.rule.lstrip("\n")
+    await pilot.press("ctrl+s")
+    await pilot.pause()
+    shown = squash("\n".join(rendered_lines(app)))
+    assert "✗ Not yet" in shown and "rule ✗" in shown and set(screen.verdict.tags) == set(wrong.tags), shown
+    assert any(name in shown for name in screen.verdict.diagnoses if name in DIAGNOSES), shown
+    screen.forward.value, screen.editor.text = right.forward, right.rule.lstrip("\n")
+    await pilot.press("ctrl+r")
+    await pilot.pause()
+    assert screen.solved and type(app.screen).__name__ == "DebuggerScreen"
+    await pilot.press("n", "n", "n")
+    await pilot.pause()
+    assert "your rule" in screen_text(app)
+    await finish_debugger(pilot, app.screen)
+    await pilot.pause()
+    assert app.screen is screen
+    await pilot.press("ctrl+g")
+    await wait_until(pilot, lambda: type(app.screen).__name__ == "TrainScreen", "the training screen")
+    assert f"your {exercise.op}" in screen_text(app)
+    await finish_training(pilot, app.screen)
+    await wait_until(pilot, lambda: app.screen is screen, "back on the own-op screen")
+    await pilot.press("escape", "escape")  # out of the editor, then out of the exercise
+
+
 async def finish(pilot, app, card) -> None:
     await pilot.press("enter")
     await pilot.pause()
@@ -217,6 +249,8 @@ async def finish(pilot, app, card) -> None:
         await finish_pytorch(pilot, app, screen)
     elif name == "ExerciseScreen":
         await finish_exercise(pilot, app, screen)
+    elif name == "OwnOpScreen":
+        await finish_own_op(pilot, app, screen)
     else:
         raise AssertionError(f"Enter on a {card.block.kind} card opened {name}")
     await pilot.pause()
@@ -267,12 +301,16 @@ async def review_everything(pilot, app, lesson_id: str) -> None:
         screen = app.screen
         if isinstance(screen, ReviewQuizScreen):
             await answer_quiz(pilot, screen, wrong_first=False)
-        elif type(screen).__name__ == "ExerciseScreen":  # the rule to write again: right this time
-            screen.editor.text = next(ex for ex in screen.exercise.examples if ex.right).rule.lstrip("\n")
+        elif type(screen).__name__ in ("ExerciseScreen", "OwnOpScreen"):  # again: right this time
+            right = next(ex for ex in screen.exercise.examples if ex.right)
+            if screen.exercise.is_own:
+                screen.forward.value = right.forward
+            screen.editor.text = right.rule.lstrip("\n")
             await pilot.press("ctrl+s")
             await pilot.pause()
             assert "✓ Right" in screen_text(app)
-            await pilot.press("escape", "escape")
+            # out of the editor, then out of the exercise (the own op's opens in its forward's Input)
+            await pilot.press(*(["escape"] if screen.exercise.is_own else ["escape", "escape"]))
         else:
             assert isinstance(screen, DebuggerScreen) and screen.predict
             await finish_debugger(pilot, screen)
@@ -285,7 +323,7 @@ async def review_everything(pilot, app, lesson_id: str) -> None:
     assert "Review:" not in screen_text(app)  # nothing due: the line gives its rows back to the list
 
 
-@pytest.mark.parametrize("lesson_id", [lid for lid, _ in PATH])
+@pytest.mark.parametrize("lesson_id", list(dict.fromkeys([*(lid for lid, _ in PATH), "your-own-op"])))
 async def test_walk_a_lesson_from_start_to_done(lesson_id, tmp_path, monkeypatch):
     import tutor.progress.store as store
     from tutor.app import TutorApp

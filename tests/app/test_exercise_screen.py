@@ -32,7 +32,7 @@ async def type_text(pilot, text: str):
 
 async def write_rule(pilot, app, line: str):
     editor = app.screen.editor
-    editor.text = editor.text.rstrip("\n") + "\n    " + line + "\n"
+    editor.text = editor.text.rstrip() + "\n    " + line + "\n"
     await pilot.pause()
 
 
@@ -69,11 +69,25 @@ async def test_typing_in_the_editor_writes_the_rule():
     app = host()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        await type_text(pilot, "    self.grad += out.grad")
-        assert app.screen.editor.text.endswith("self.grad += out.grad")
+        await type_text(pilot, "self.grad += out.grad")
+        assert app.screen.editor.text.endswith("\n    self.grad += out.grad")
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert "Not yet" in screen_text(app)
+
+
+@pytest.mark.asyncio
+async def test_the_editor_opens_at_the_bodys_indent_so_a_rule_typed_at_once_is_right():
+    """The cursor starts on the line under the unpacking, 4 spaces in: typed there, the rule is
+    inside the def (at column 0 it would be outside it, a message about the indent)."""
+    app = host()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.screen.editor.cursor_location == (2, 4)
+        await type_text(pilot, "self.grad += (1 - out.data**2) * out.grad")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "✓ Right" in screen_text(app)
 
 
 @pytest.mark.asyncio
@@ -291,7 +305,7 @@ async def test_backspace_in_the_indent_takes_away_one_level():
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         editor = app.screen.editor
-        await pilot.press("tab", "tab")  # the empty last line, indented two levels
+        await pilot.press("tab")  # the empty last line opens one level in: now two levels
         await pilot.pause()
         assert editor.cursor_location == (2, 8)
         await pilot.press("enter")

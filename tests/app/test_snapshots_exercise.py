@@ -27,3 +27,16 @@ def test_the_debugger_running_a_learners_rule(snap_compare):
         await pilot.pause()
 
     assert snap_compare(host(), run_before=run_it, terminal_size=SIZE)
+
+
+def test_the_own_op_screen_with_a_diagnosis(snap_compare):
+    from tests.app.test_own_op_screen import FORWARD, write
+    from tests.app.test_own_op_screen import host as own_host
+
+    async def wrong_rule(pilot):
+        await pilot.pause()
+        await write(pilot, pilot.app, FORWARD, "self.grad += sigmoid(self.data)")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+
+    assert snap_compare(own_host(), run_before=wrong_rule, terminal_size=SIZE)

@@ -36,21 +36,27 @@ from engine.numfmt import fmt
 from engine.ops import OPS
 from tutor.rule_code import derivatives
 from tutor.rule_grade import RuleVerdict, grade_rule
-from tutor.widgets.rule_editor import RuleEditor
+from tutor.widgets.rule_editor import RuleEditor, with_body_indent
 
-__all__ = ["ExerciseScreen", "verdict_text"]
+__all__ = ["ExerciseScreen", "exercise_screen", "own_verdict_text", "verdict_text"]
 
 _SHOWN_ROWS = 4  # value-table rows shown at 80×24 (the first wrong ones first)
 
 
+def _head(kind: str, diagnoses, unreadable: str = "the rule") -> Text:
+    """The verdict's first line: ✓ Right, ✗ Not yet (with the mistakes named), ✗ Cannot read."""
+    style = {"right": "bold", "wrong": "bold reverse", "unreadable": "bold reverse"}[kind]
+    head = {"right": "✓ Right", "wrong": "✗ Not yet", "unreadable": f"✗ Cannot read {unreadable}"}[kind]
+    text = Text()
+    text.append(head, style=style)  # (Text(head, style=...) would style every line after it too)
+    if diagnoses:
+        text.append(": " + ", ".join(dict.fromkeys(diagnoses)), style="bold")
+    return text
+
+
 def verdict_text(verdict: RuleVerdict) -> Text:
     """The diagnosis, then the values the rule gave against the right ones."""
-    text = Text()
-    style = {"right": "bold", "wrong": "bold reverse", "unreadable": "bold reverse"}[verdict.kind]
-    head = {"right": "✓ Right", "wrong": "✗ Not yet", "unreadable": "✗ Cannot read the rule"}[verdict.kind]
-    text.append(head, style=style)
-    if verdict.diagnoses:
-        text.append(": " + ", ".join(dict.fromkeys(verdict.diagnoses)), style="bold")
+    text = _head(verdict.kind, verdict.diagnoses)
     text.append("\n" + verdict.message.removeprefix("Not yet. ") + "\n")
     rows = sorted(verdict.rows, key=lambda r: r.ok)[:_SHOWN_ROWS]
     if rows and verdict.kind != "unreadable":
@@ -71,6 +77,32 @@ def verdict_text(verdict: RuleVerdict) -> Text:
         text.append("On the program (yours vs the engine; the numeric check agrees with the engine): ")
         text.append("; ".join(parts) + "\n")
     return text
+
+
+def own_verdict_text(verdict) -> Text:
+    """An own op's verdict (`tutor.own_op.OwnOpVerdict`): the same first line as a rule's, then
+    each part marked ✓ or ✗ with what was found (the values yours vs right are in its words)."""
+    unreadable = [
+        part for part, read in (("the forward", verdict.forward), ("the rule", verdict.rule)) if read is None
+    ]
+    kind = "right" if verdict.correct else "unreadable" if unreadable else "wrong"
+    text = _head(kind, verdict.diagnoses, " and ".join(unreadable))
+    for part, ok, message in (
+        ("forward", verdict.forward_ok, verdict.forward_message),
+        ("rule", verdict.rule_ok, verdict.rule_message),
+    ):
+        text.append(f"\n{part} {'✓' if ok else '✗'} ", style="" if ok else "bold")
+        text.append(message)
+    return text + "\n"
+
+
+def exercise_screen(exercise, **kw) -> Screen[bool]:
+    """The screen of an exercise: the own-op screen for an op the learner invents, else the rule's."""
+    if exercise.is_own:
+        from tutor.screens.own_op import OwnOpScreen
+
+        return OwnOpScreen(exercise, **kw)
+    return ExerciseScreen(exercise, **kw)
 
 
 class ExerciseScreen(Screen[bool]):
@@ -117,7 +149,7 @@ class ExerciseScreen(Screen[bool]):
         yield Header()
         yield Static(self._intro(), id="exercise-intro")
         self.editor = RuleEditor(
-            self.exercise.start,
+            with_body_indent(self.exercise.start),
             id="exercise-editor",
             tab_behavior="indent",
             show_line_numbers=True,

@@ -67,12 +67,12 @@ class BlockOpening:
         return partial(self.progress.record_attempt, self.lesson.id, card.block.id)
 
     def _open_exercise(self, card) -> None:
-        from tutor.screens.exercise import ExerciseScreen
+        from tutor.screens.exercise import exercise_screen
 
         exercise = self._checked(card)
         if exercise is not None:
             title = exercise.caption or self.lesson.title
-            self._push(card, ExerciseScreen(exercise, title=title, on_attempt=self._attempts(card)))
+            self._push(card, exercise_screen(exercise, title=title, on_attempt=self._attempts(card)))
 
     def _open_debugger(self, card) -> None:
         from tutor.screens.debugger import DebuggerScreen

@@ -148,9 +148,9 @@ class ReviewScreen(Screen):
                 question, lesson_id=item.lesson_id, block_id=item.block_id, progress=progress
             )
         elif question.exercise is not None:
-            from tutor.screens.exercise import ExerciseScreen
+            from tutor.screens.exercise import exercise_screen
 
-            screen = ExerciseScreen(
+            screen = exercise_screen(
                 question.exercise,
                 title=f"Review: {question.where}",
                 on_attempt=partial(progress.record_attempt, item.lesson_id, item.block_id),

@@ -94,6 +94,7 @@ class TrainScreen(Screen[bool]):
         title: str = "",
         on_complete: Callable[[], None] | None = None,
         hide_bug: bool = False,
+        training: Training | None = None,
         name=None,
         id=None,
         classes=None,
@@ -101,11 +102,13 @@ class TrainScreen(Screen[bool]):
         """``on_complete()`` hears the first time a full run of the task reaches its end (a lesson
         records the part as done then, not when the learner leaves). ``hide_bug``: the header, the
         legend and the run's status say "hidden bug" instead of naming the task's own bug (a
-        lesson's train block with ``hide_mistake``, until the learner has answered)."""
+        lesson's train block with ``hide_mistake``, until the learner has answered). ``training``:
+        the runs of ``task`` to show, when not the plain `Training` (`tutor.own_training`'s, with a
+        learner's op as the activation)."""
         super().__init__(name=name, id=id, classes=classes)
         self.hide_bug = hide_bug
         self.train_task = task
-        self.training = Training(task)
+        self.training = training if training is not None else Training(task)
         self.completed = False  # a full run of the task (no added bug) has reached its end
         self._on_complete = on_complete
         self.layout_mode = "split"
@@ -312,11 +315,12 @@ class TrainScreen(Screen[bool]):
         self.failure = None
         if self.two_d:
             self.boundary.show_model(main.snapshot.positive_at, "step 0")
+        act = self.training.activation_name
         if self.hide_bug:
-            first, second = describe_task(replace(self.train_task, mistake=None), self.lr)
+            first, second = describe_task(replace(self.train_task, mistake=None), self.lr, activation=act)
             second += f" · bug: {HIDDEN_BUG}"
         else:
-            first, second = describe_task(self.train_task, self.lr)
+            first, second = describe_task(self.train_task, self.lr, activation=act)
         self.query_one("#task", Static).update(Text(f"{first}\n{second}", no_wrap=True, overflow="ellipsis"))
 
     def _view_changed(self, *, now: bool = False) -> None:
@@ -485,7 +489,8 @@ class TrainScreen(Screen[bool]):
         program = self.training.sample_program(index)
         step = self.main.snapshot.step
         when = f"after step {step}" if step else "initial weights"
-        self.app.push_screen(DebuggerScreen(program, title=f"sample {index}, {when}"))
+        rules = dict(self.training.rules)
+        self.app.push_screen(DebuggerScreen(program, title=f"sample {index}, {when}", rules=rules))
         if program.build().output.data == 0.0:
             # e.g. max-margin on a sample already beyond the margin: a whole pass of zeros
             self.notify(

@@ -43,6 +43,8 @@ __all__ = ["Inspector", "Panel", "definition", "local_derivatives"]
 def definition(stepper: Stepper, node) -> str:
     """The forward definition of ``node``: ``e = a * b``, ``o = tanh(n)``, ``y = x**2``."""
     op = op_of(node)
+    if op is None and node._prev:  # an op of the learner's own (`engine.custom`): not in the table
+        return f"{stepper.name(node)} = {node._op}({', '.join(stepper.name(p) for p in node._prev)})"
     if op is None:
         return f"{stepper.name(node)} = {fmt(node.data)}"
     return op.definition(stepper.name(node), [stepper.name(p) for p in node._prev], node._arg)
@@ -57,6 +59,8 @@ def local_derivatives(stepper: Stepper, step: Step) -> str:
         return f"∂{n}/∂{n} = 1"
     op = op_of(node)
     operands = [name(p) for p in node._prev]
+    if op is None:  # an op of the learner's own: its local derivative is whatever their rule says
+        return "   ".join(f"∂{n}/∂{s}: as your rule computes it" for s in dict.fromkeys(operands))
     parts = []
     for slot, s in enumerate(operands):
         if s in operands[:slot]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from textual import events
 from textual.widgets import TextArea
 
-__all__ = ["RuleEditor", "indent_after"]
+__all__ = ["RuleEditor", "indent_after", "with_body_indent"]
 
 
 def indent_after(line: str, indent_width: int = 4) -> str:
@@ -25,6 +25,15 @@ def indent_after(line: str, indent_width: int = 4) -> str:
     if stripped.rstrip().endswith(":"):
         indent += " " * indent_width
     return indent
+
+
+def with_body_indent(text: str, indent_width: int = 4) -> str:
+    """``text`` with its last line, when empty, opened at the indent the line above leads to, so
+    a cursor at the end stands where the learner types the body (not at column 0, outside it)."""
+    lines = text.split("\n")
+    if len(lines) < 2 or lines[-1].strip(" \t"):
+        return text
+    return "\n".join([*lines[:-1], indent_after(lines[-2], indent_width)])
 
 
 class RuleEditor(TextArea):
