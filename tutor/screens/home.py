@@ -97,10 +97,9 @@ class HomeScreen(Screen):
     SUB_TITLE = "Lessons"
 
     DEFAULT_CSS = """
-    HomeScreen #review-due {
-        height: auto;
-        padding: 0 2;
-        border-top: solid $primary;
+    HomeScreen #details {
+        border-title-align: left;
+        border-title-style: bold;
     }
     """
 
@@ -142,7 +141,6 @@ class HomeScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield LessonList(id="lessons")
-        yield Static(id="review-due")
         yield Static(id="details")
         yield Footer()
 
@@ -213,18 +211,16 @@ class HomeScreen(Screen):
         self._show_reviews()
 
     def _show_reviews(self) -> None:
-        """ "Review: N due · r to start" above the details on a day reviews are due; on other days
-        the line is gone, so the whole lesson list fits at 80×24."""
+        """ "Review: N due · r to start" in the rule above the details on a day reviews are due (a
+        line of its own would push the course's last lessons off the list at 80×24)."""
         from tutor.review import due_items, review_items
 
         attempts = self.app.progress.attempts()
         items = review_items(attempts)
         self._answered = bool(attempts)
         self._reviews_due = len(due_items(items, self.app.today()))
-        line = self.query_one("#review-due", Static)
-        line.display = self._reviews_due > 0
-        if self._reviews_due:
-            line.update(Text(f"Review: {self._reviews_due} due · r to start", style="bold"))
+        details = self.query_one("#details", Static)
+        details.border_title = f" Review: {self._reviews_due} due · r to start " if self._reviews_due else None
         self.refresh_bindings()
 
     def _mark(self, index: int | None) -> None:
