@@ -220,7 +220,9 @@ class HomeScreen(Screen):
         self._answered = bool(attempts)
         self._reviews_due = len(due_items(items, self.app.today()))
         details = self.query_one("#details", Static)
-        details.border_title = f" Review: {self._reviews_due} due · r to start " if self._reviews_due else None
+        details.border_title = (
+            f" Review: {self._reviews_due} due · r to start " if self._reviews_due else None
+        )
         self.refresh_bindings()
 
     def _mark(self, index: int | None) -> None:
