@@ -149,14 +149,18 @@ def over_budget(task, *, activation_cost: int = 1) -> tuple[tuple[str, ...], str
     cost = task_cost(task, activation_cost=activation_cost)
     d = task.data
     slow = (
-        f" (each of its {_about(cost.slow_nodes)} nodes of your op counts as {cost.node_cost} values: "
-        "its forward and rule are interpreted)"
+        f", counting each of the new op's {_about(cost.slow_nodes)} nodes a step as {cost.node_cost} "
+        "values (their forward and rule are interpreted)"
         if cost.slow_nodes
         else ""
     )
     if cost.time_values_per_step > MAX_VALUES_PER_STEP:
+        size = _over(cost.time_values_per_step, MAX_VALUES_PER_STEP)
         what = (
-            f"this task builds about {_about(cost.values_per_step)} values per step{slow} "
+            f"this task builds about {size} values per step{slow} "
+            if not slow
+            else f"a step of this task takes the time of about {size} values{slow} "
+        ) + (
             f"(≈ {_bytes(cost.bytes_per_step)}, ≈ {_seconds(cost.seconds_per_step)} a step); "
             f"the limit is {MAX_VALUES_PER_STEP:,}"
         )
@@ -166,7 +170,8 @@ def over_budget(task, *, activation_cost: int = 1) -> tuple[tuple[str, ...], str
         return ("model", "layers"), f"{what}; use fewer or smaller layers"
     if cost.value_steps > MAX_VALUE_STEPS:
         what = (
-            f"a run of this task builds about {_about(cost.value_steps)} values in all{slow} "
+            f"a run of this task {'takes the time of' if slow else 'builds'} about "
+            f"{_over(cost.value_steps, MAX_VALUE_STEPS)} values in all{slow} "
             f"({_about(cost.time_values_per_step)} per step × {task.steps} steps, ≈ {_seconds(cost.seconds)}); "
             f"the limit is {MAX_VALUE_STEPS:,}"
         )
@@ -200,6 +205,12 @@ def _about(n: int) -> str:
         return str(n)
     digits = len(str(n)) - 2
     return f"{round(n, -digits):,}"
+
+
+def _over(n: int, limit: int) -> str:
+    """``n`` as `_about` gives it, or exactly where rounding would bring it down to ``limit``."""
+    rounded = _about(n)
+    return rounded if int(rounded.replace(",", "")) > limit else f"{n:,}"
 
 
 def _bytes(n: float) -> str:

@@ -138,7 +138,7 @@ def test_a_slow_activation_counts_in_the_time_budget_not_in_memory():
     assert slow.value_steps == plain.value_steps + 100 * cost.activation_nodes(task) * 39
     keys, message = over_budget(task, activation_cost=200)
     assert keys == ("steps",)
-    assert "nodes of your op counts as 200 values" in message and "use fewer steps (100 → " in message
+    assert "nodes a step as 200 values" in message and "use fewer steps (100 → " in message
     steps = int(message.split("100 → ")[1].split(")")[0])
     assert over_budget(Task(task.model, task.data, steps=steps), activation_cost=200) is None
     assert over_budget(Task(task.model, task.data, steps=steps + 1), activation_cost=200) is not None
@@ -151,5 +151,5 @@ def test_a_trainer_refuses_a_learners_op_too_slow_for_the_task():
     quick = CustomOp("mine", lambda x: x, lambda out: None)
     Trainer(task, activation=quick)  # fits: one value a node, as tanh
     slow = CustomOp("mine", lambda x: x, lambda out: None, cost=500)
-    with pytest.raises(OverBudget, match="counts as 500 values"):
+    with pytest.raises(OverBudget, match="nodes a step as 500 values"):
         Trainer(task, activation=slow)

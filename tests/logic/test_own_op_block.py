@@ -161,7 +161,7 @@ def test_without_a_train_table_there_is_no_task(tmp_path, capsys):
         (
             ("layers = [4, 1]", "layers = [64, 64, 64, 64, 64, 64, 64, 1]"),
             "samples = 20",
-            "train.data.samples: this task builds about 1,000,000 values per step",
+            "train.data.samples: a step of this task takes the time of about",
         ),
         (
             ('tags = ["forgot-upstream"]', 'tags = ["rule-wrong-sign"]'),
@@ -190,7 +190,9 @@ def test_the_budget_of_a_train_table_weighs_the_lessons_op_more_than_a_built_in_
     body = GOOD.replace("steps = 5", "steps = 2500").replace("samples = 20", "samples = 200")
     path = write(tmp_path, body)
     code, out = check(capsys, path)
-    assert code == 1 and "train.steps:" in out and "nodes of your op counts as" in out, out
+    assert (
+        code == 1 and "train.steps:" in out and "the new op's" in out and "nodes a step as 22 values" in out
+    ), out
     plain = tmp_path / "plain.md"
     train = TRAIN.replace("[train.", "[").replace("[train]\n", "").replace("steps = 5", "steps = 2500")
     plain.write_text(
