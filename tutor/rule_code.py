@@ -256,6 +256,18 @@ def combine(op: str, old: float, value: float) -> float:
 _AUG = {ast.Add: "+=", ast.Sub: "-=", ast.Mult: "*=", ast.Div: "/="}
 
 
+def _indent_advice(msg: str) -> str:
+    """Python's word for a line indented wrongly, said as what to do (every body line of a rule
+    starts at the same 4 spaces, one level more only after a line ending in ':')."""
+    if "unexpected indent" in msg:
+        return "this line is indented more than the line above: start it where that line starts"
+    if "unindent" in msg:
+        return "this line's indent matches no line above: start it where the line above starts"
+    if "expected an indented block" in msg:
+        return "the line after one ending in ':' is indented one level more (4 spaces)"
+    return f"the indent is wrong here ({msg})"
+
+
 def read_rule(text: str, op: str | None = None) -> RuleCode:
     """Read ``text`` as one backward rule (for ``op``, a key of the op table, when given: then
     the unpacking must give as many operands as the op has). Raises RuleError."""
@@ -269,6 +281,8 @@ def read_rule(text: str, op: str | None = None) -> RuleCode:
         raise RuleError("the text contains a NUL character; delete it", line, 1)
     try:
         tree = ast.parse(text, mode="exec")
+    except IndentationError as err:
+        raise RuleError(_indent_advice(err.msg), err.lineno or 1, err.offset or 1) from None
     except SyntaxError as err:
         raise RuleError(f"Python cannot read it ({err.msg})", err.lineno or 1, err.offset or 1) from None
     except (ValueError, RecursionError, MemoryError):

@@ -235,3 +235,18 @@ def test_a_line_typed_at_the_left_edge_is_said_to_be_outside_the_rule():
         read_rule(text, "*")
     assert "outside the rule: indent it under the def line" in err.value.message
     assert (err.value.line, err.value.col) == (4, 1)
+
+
+@pytest.mark.parametrize(
+    "body, says",
+    [
+        ("    (self,) = out._prev\n        self.grad += out.grad\n", "indented more than the line above"),
+        ("    (self,) = out._prev\n  self.grad += out.grad\n", "matches no line above"),
+        ("    if out.data > 0:\n    self.grad += out.grad\n", "indented one level more (4 spaces)"),
+    ],
+)
+def test_a_line_indented_wrongly_says_what_to_do_at_its_line(body, says):
+    with pytest.raises(RuleError) as err:
+        read_rule("def _tanh_backward(out):\n" + body)
+    assert says in err.value.message and "Python cannot read it" not in err.value.message
+    assert err.value.line == 3
