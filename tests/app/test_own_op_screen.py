@@ -246,3 +246,28 @@ async def test_hints_and_leaving_once_right():
         await pilot.press("escape")
         await pilot.pause()
     assert app.results == [True]
+
+
+@pytest.mark.asyncio
+async def test_a_right_op_too_slow_for_the_task_is_told_so_and_nothing_trains():
+    """The task fits the budget with the lesson's softplus (22 values a node); a right forward
+    padded with terms that add nothing costs 50 a node, more than 1,500 steps allow: ctrl+g says
+    so and stays put."""
+    from engine.cost import over_budget
+    from tutor.own_op import op_cost
+    from tutor.screens.own_op import OwnOpScreen
+
+    ref = read_reference("softplus", FORWARD, "sigmoid(x)")
+    task = read_task({**TASK, "steps": 1500, "data": {"name": "moons", "samples": 100}})
+    assert over_budget(task, activation_cost=op_cost(ref.forward, ref.rule)) is None
+    app = host(Exercise("softplus", None, own=ref, train=task))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await write(pilot, app, FORWARD + " + 0 * x" * 8, RIGHT)
+        assert "✓ Right" in await check(pilot, app)
+        await pilot.press("ctrl+g")
+        await pilot.pause()
+        text = squash(screen_text(app))
+        assert isinstance(app.screen, OwnOpScreen)
+        assert "Your op is too slow to train this task" in text
+        assert "Write the forward or the rule shorter" in text

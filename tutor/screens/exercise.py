@@ -38,7 +38,7 @@ from tutor.rule_code import derivatives
 from tutor.rule_grade import RuleVerdict, grade_rule
 from tutor.widgets.rule_editor import RuleEditor, with_body_indent
 
-__all__ = ["ExerciseScreen", "exercise_screen", "own_verdict_text", "verdict_text"]
+__all__ = ["ExerciseScreen", "RuleScreen", "exercise_screen", "own_verdict_text", "verdict_text"]
 
 _SHOWN_ROWS = 4  # value-table rows shown at 80×24 (the first wrong ones first)
 
@@ -105,25 +105,13 @@ def exercise_screen(exercise, **kw) -> Screen[bool]:
     return ExerciseScreen(exercise, **kw)
 
 
-class ExerciseScreen(Screen[bool]):
-    """Write one op's backward rule in a RuleEditor (a TextArea that keeps the indent); check it; run it."""
+class RuleScreen(Screen[bool]):
+    """What the two exercise screens share: the intro, a `RuleEditor` that keeps the indent, the
+    feedback box with the hints, and leaving (dismissed with True once graded right). Each
+    subclass gives its keys, title, intro and grading: `ExerciseScreen` for an op of the engine,
+    `tutor.screens.own_op.OwnOpScreen` for an op the learner invents."""
 
     CSS_PATH = "../exercise.tcss"
-
-    BINDINGS = [
-        Binding(
-            "ctrl+s", "check", "Check", id="exercise.check", tooltip="Grade the rule against the engine's"
-        ),
-        Binding(
-            "ctrl+r",
-            "run",
-            "Run it",
-            id="exercise.run",
-            tooltip="Open the debugger on the program with your rule in place of the engine's",
-        ),
-        Binding("ctrl+t", "hint", "Hint", id="exercise.hint", tooltip="Show the next hint"),
-        Binding("escape", "leave", "Close", id="exercise.close", tooltip="Leave the exercise"),
-    ]
 
     def __init__(
         self,
@@ -141,13 +129,14 @@ class ExerciseScreen(Screen[bool]):
         self._on_attempt = on_attempt
         self.hints_shown = 0
         self.solved = False
-        self.verdict: RuleVerdict | None = None
-        self.title = f"Exercise: the rule of {OPS[exercise.op].name}"
+        self.verdict = None  # the last verdict (a RuleVerdict here, an OwnOpVerdict for an own op)
+        self.title = self._title()
         self.sub_title = title or exercise.caption or ""
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(self._intro(), id="exercise-intro")
+        yield from self._above_editor()
         self.editor = RuleEditor(
             with_body_indent(self.exercise.start),
             id="exercise-editor",
@@ -161,27 +150,81 @@ class ExerciseScreen(Screen[bool]):
             yield Static(id="exercise-hints")
         yield Footer(compact=True, show_command_palette=False)
 
+    def _above_editor(self) -> ComposeResult:
+        """What sits between the intro and the editor: nothing here (the own op's forward there)."""
+        yield from ()
+
+    OPENING = "Finish the rule below the unpacking line: what each operand's grad gets."
+
+    def _first_focus(self):
+        """Where typing starts: the editor (the own op's forward there)."""
+        return self.editor
+
+    def on_mount(self) -> None:  # (Textual runs a subclass's on_mount and then this one: hooks only)
+        self.editor.move_cursor(self.editor.document.end)
+        self._first_focus().focus()
+        self.query_one("#exercise-feedback", Static).update(Text(self.OPENING, style="italic"))
+
+    def _show(self, text: Text) -> None:
+        """The verdict in the feedback box, scrolled to its first line."""
+        self.query_one("#exercise-feedback", Static).update(text)
+        self.query_one("#exercise-feedback-box", VerticalScroll).scroll_home(animate=False)
+
+    def _back(self, _result: bool | None) -> None:
+        """Back from the debugger or the training: the learner goes on typing the rule."""
+        self.editor.focus()
+
+    NO_HINTS = "This exercise has no hints: the op's local derivatives are at the top."
+
+    def action_hint(self) -> None:
+        hints = self.exercise.hints
+        box = self.query_one("#exercise-hints", Static)
+        if not hints:
+            box.update(Text(self.NO_HINTS, style="italic"))
+            return
+        self.hints_shown = min(self.hints_shown + 1, len(hints))
+        text = Text()
+        for i, hint in enumerate(hints[: self.hints_shown], start=1):
+            text.append(f"Hint {i} of {len(hints)}: {hint}\n")
+        box.update(text)
+        self.query_one("#exercise-feedback-box", VerticalScroll).scroll_end(animate=False)
+
+    def action_leave(self) -> None:
+        self.dismiss(self.solved)
+
+
+class ExerciseScreen(RuleScreen):
+    """Write one op's backward rule in a RuleEditor (a TextArea that keeps the indent); check it; run it."""
+
+    BINDINGS = [
+        Binding(
+            "ctrl+s", "check", "Check", id="exercise.check", tooltip="Grade the rule against the engine's"
+        ),
+        Binding(
+            "ctrl+r",
+            "run",
+            "Run it",
+            id="exercise.run",
+            tooltip="Open the debugger on the program with your rule in place of the engine's",
+        ),
+        Binding("ctrl+t", "hint", "Hint", id="exercise.hint", tooltip="Show the next hint"),
+        Binding("escape", "leave", "Close", id="exercise.close", tooltip="Leave the exercise"),
+    ]
+
+    def _title(self) -> str:
+        return f"Exercise: the rule of {OPS[self.exercise.op].name}"
+
     def _intro(self) -> Text:
         return Text(
             f"Local derivatives: {derivatives(self.exercise.op)}. ctrl+s checks, ctrl+r runs it.",
             no_wrap=False,
         )
 
-    def on_mount(self) -> None:
-        self.editor.focus()
-        self.editor.move_cursor(self.editor.document.end)
-        self.query_one("#exercise-feedback", Static).update(
-            Text("Finish the rule below the unpacking line: what each operand's grad gets.", style="italic")
-        )
-
-    # ------------------------------------------------------------------ actions
-
     def _grade(self) -> RuleVerdict:
         verdict = grade_rule(self.editor.text, self.exercise.op, self.exercise.program)
         self.verdict = verdict
         self.solved = self.solved or verdict.correct
-        self.query_one("#exercise-feedback", Static).update(verdict_text(verdict))
-        self.query_one("#exercise-feedback-box", VerticalScroll).scroll_home(animate=False)
+        self._show(verdict_text(verdict))
         if verdict.line:
             self.editor.move_cursor((verdict.line - 1, max(verdict.col - 1, 0)))
         return verdict
@@ -202,26 +245,5 @@ class ExerciseScreen(Screen[bool]):
         caption = f"your rule of {self.exercise.op} in place of the engine's"
         self.app.push_screen(
             DebuggerScreen(self.exercise.program, title=caption, rules={self.exercise.op: rule}),
-            self._back_from_debugger,
+            self._back,
         )
-
-    def _back_from_debugger(self, _finished: bool | None) -> None:
-        self.editor.focus()
-
-    def action_hint(self) -> None:
-        hints = self.exercise.hints
-        box = self.query_one("#exercise-hints", Static)
-        if not hints:
-            box.update(
-                Text("This exercise has no hints: the op's rule in words is at the top.", style="italic")
-            )
-            return
-        self.hints_shown = min(self.hints_shown + 1, len(hints))
-        text = Text()
-        for i, hint in enumerate(hints[: self.hints_shown], start=1):
-            text.append(f"Hint {i} of {len(hints)}: {hint}\n")
-        box.update(text)
-        self.query_one("#exercise-feedback-box", VerticalScroll).scroll_end(animate=False)
-
-    def action_leave(self) -> None:
-        self.dismiss(self.solved)

@@ -22,19 +22,15 @@ not run; its message (with line and column) is shown and the cursor goes where i
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static
+from textual.containers import Horizontal
+from textual.widgets import Input, Static
 
 from tutor.own_op import FormulaError, OwnOpVerdict, grade_own_op, read_forward
 from tutor.rule_code import RuleError, read_rule
-from tutor.screens.exercise import own_verdict_text
-from tutor.widgets.rule_editor import RuleEditor, with_body_indent
+from tutor.screens.exercise import RuleScreen, own_verdict_text
 
 __all__ = ["OwnOpScreen", "attempt_text"]
 
@@ -46,10 +42,11 @@ def attempt_text(forward: str, rule: str) -> str:
     return f"# forward: f(x) = {forward.strip()}\n{rule}"
 
 
-class OwnOpScreen(Screen[bool]):
-    """Write a new op's forward (an Input) and its rule (a RuleEditor); check, run and train them."""
+class OwnOpScreen(RuleScreen):
+    """Write a new op's forward (an Input) and its rule (a RuleEditor); check, run and train them.
 
-    CSS_PATH = "../exercise.tcss"
+    The rest (the editor, the feedback box, hints, leaving) is `RuleScreen`'s, as for an op of
+    the engine."""
 
     BINDINGS = [
         Binding("ctrl+s", "check", "Check", id="own_op.check", tooltip="Grade your forward and your rule"),
@@ -71,45 +68,16 @@ class OwnOpScreen(Screen[bool]):
         Binding("escape", "leave", "Close", id="own_op.close", tooltip="Leave the exercise"),
     ]
 
-    def __init__(
-        self,
-        exercise,
-        *,
-        title: str | None = None,
-        on_attempt: Callable[[str, bool, list[str]], None] | None = None,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-    ) -> None:
-        """``on_attempt(text, correct, tags)`` hears every graded attempt (both parts in one text)."""
-        super().__init__(name=name, id=id, classes=classes)
-        self.exercise = exercise
-        self._on_attempt = on_attempt
-        self.hints_shown = 0
-        self.solved = False
-        self.verdict: OwnOpVerdict | None = None
-        self.title = f"Your own op: {exercise.op}"
-        self.sub_title = title or exercise.caption or ""
+    NO_HINTS = "This exercise has no hints."
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static(self._intro(), id="exercise-intro")
+    def _title(self) -> str:
+        return f"Your own op: {self.exercise.op}"
+
+    def _above_editor(self) -> ComposeResult:
         with Horizontal(id="own-forward-row"):
             yield Static(FORWARD_LABEL, id="own-forward-label")
             self.forward = Input(placeholder="a formula of x, e.g. x * x", id="own-forward", compact=True)
             yield self.forward
-        self.editor = RuleEditor(
-            with_body_indent(self.exercise.start),
-            id="exercise-editor",
-            tab_behavior="indent",
-            show_line_numbers=True,
-            soft_wrap=False,
-        )
-        yield self.editor
-        with VerticalScroll(id="exercise-feedback-box"):
-            yield Static(id="exercise-feedback")
-            yield Static(id="exercise-hints")
-        yield Footer(compact=True, show_command_palette=False)
 
     def _intro(self) -> Text:
         train = ", ctrl+g trains it" if self.exercise.train is not None else ""
@@ -119,12 +87,10 @@ class OwnOpScreen(Screen[bool]):
             no_wrap=False,
         )
 
-    def on_mount(self) -> None:
-        self.editor.move_cursor(self.editor.document.end)
-        self.forward.focus()
-        self.query_one("#exercise-feedback", Static).update(
-            Text("The forward is a formula of x; the rule sends out.grad back to self.", style="italic")
-        )
+    OPENING = "The forward is a formula of x; the rule sends out.grad back to self."
+
+    def _first_focus(self):
+        return self.forward
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -148,10 +114,6 @@ class OwnOpScreen(Screen[bool]):
         self._show(own_verdict_text(verdict))
         self._point_at_problem(verdict)
         return verdict
-
-    def _show(self, text: Text) -> None:
-        self.query_one("#exercise-feedback", Static).update(text)
-        self.query_one("#exercise-feedback-box", VerticalScroll).scroll_home(animate=False)
 
     def _point_at_problem(self, verdict: OwnOpVerdict) -> None:
         """The cursor to where an unreadable part's message points (the forward first)."""
@@ -203,29 +165,19 @@ class OwnOpScreen(Screen[bool]):
                 )
             )
             return
+        from engine.train import OverBudget
         from tutor.own_training import OwnTraining
         from tutor.screens.train import TrainScreen
 
         op = verdict.op(self.exercise.op)
-        training = OwnTraining(self.exercise.train, op)
+        try:
+            training = OwnTraining(self.exercise.train, op)
+        except OverBudget as err:  # the task fits with the lesson's op, not with so long a text
+            self._show(
+                Text(f"Your op is too slow to train this task: {err.message}. ", style="bold").append(
+                    "Write the forward or the rule shorter, then ctrl+g again.", style="italic"
+                )
+            )
+            return
         title = f"with your {op.name}: your forward and rule"
         self.app.push_screen(TrainScreen(self.exercise.train, title=title, training=training), self._back)
-
-    def _back(self, _result: bool | None) -> None:
-        self.editor.focus()
-
-    def action_hint(self) -> None:
-        hints = self.exercise.hints
-        box = self.query_one("#exercise-hints", Static)
-        if not hints:
-            box.update(Text("This exercise has no hints.", style="italic"))
-            return
-        self.hints_shown = min(self.hints_shown + 1, len(hints))
-        text = Text()
-        for i, hint in enumerate(hints[: self.hints_shown], start=1):
-            text.append(f"Hint {i} of {len(hints)}: {hint}\n")
-        box.update(text)
-        self.query_one("#exercise-feedback-box", VerticalScroll).scroll_end(animate=False)
-
-    def action_leave(self) -> None:
-        self.dismiss(self.solved)
