@@ -235,6 +235,10 @@ async def finish_own_op(pilot, app, screen) -> None:
 
 
 async def finish(pilot, app, card) -> None:
+    if card.block.kind == "exercise":  # the card says what Enter opens: an op's rule, or a whole op
+        line = card.action_line()
+        assert ("forward and rule" in line) == card.block.exercise.is_own
+        assert line in squash(screen_text(app))
     await pilot.press("enter")
     await pilot.pause()
     screen = app.screen

@@ -263,7 +263,7 @@ def test_a_wrong_own_op_attempt_comes_back_as_the_same_exercise():
     question = review_question(item, CATALOG, date(2026, 3, 3))
     assert question is not None and question.exercise is block.exercise and question.exercise.is_own
     where, what = item_line(item, CATALOG)
-    assert where == f"Your own op, part {block.index + 1} (write the rule)"
+    assert where == f"Your own op, part {block.index + 1} (write the op)"
     assert what.startswith("you answered def _softplus_backward(out):")
 
 

@@ -30,6 +30,7 @@ _KIND_WORDS = {
     "order": "put in order",
     "debugger": "predict each gradient",
     "exercise": "write the rule",
+    "own op": "write the op",
 }
 
 
@@ -100,6 +101,8 @@ def item_line(item: ReviewItem, catalog) -> tuple[str, str]:
         return item.lesson_id, "this part is no longer in the course"
     lesson, block = found
     kind = block.quiz.kind if block.kind == "quiz" else block.kind
+    if kind == "exercise" and block.exercise is not None and block.exercise.is_own:
+        kind = "own op"
     where = f"{lesson.title}, part {block.index + 1} ({_KIND_WORDS.get(kind, kind)})"
     from tutor.misconceptions import describe
 

@@ -157,6 +157,11 @@ class BlockCard(Part):
         if kind == "quiz":
             return "Enter: answer the quiz"
         if kind == "exercise":
+            own = self.block.exercise is not None and self.block.exercise.is_own
+            if own and self.block.exercise.train is not None:
+                return "Enter: write the op's forward and rule, check, run and train it"
+            if own:
+                return "Enter: write the op's forward and rule, check and run it"
             return "Enter: write the rule, check it and run it"
         return f"Enter: open the {self.kind_name.lower()}"
 
