@@ -21,7 +21,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from tests.app.conftest import rendered_lines, screen_text, squash, wait_until
 from tests.logic.test_course import PATH
@@ -239,6 +239,11 @@ async def finish(pilot, app, card) -> None:
         line = card.action_line()
         assert ("forward and rule" in line) == card.block.exercise.is_own
         assert line in squash(screen_text(app))
+        if card.block.exercise.is_own:  # the op's name, never its forward (that is an answer)
+            shown = squash(screen_text(app))
+            assert f"a new op, {card.block.exercise.op}: write its forward and its backward rule" in shown
+            held = " ".join(str(part.content) for part in card.query(Static))
+            assert card.block.config["forward"] not in held
     await pilot.press("enter")
     await pilot.pause()
     screen = app.screen

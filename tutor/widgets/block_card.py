@@ -157,8 +157,9 @@ class BlockCard(Part):
         if kind == "quiz":
             return "Enter: answer the quiz"
         if kind == "exercise":
-            own = self.block.exercise is not None and self.block.exercise.is_own
-            if own and self.block.exercise.train is not None:
+            config = self.block.config or {}  # as written: a new op has new_op (and maybe [train])
+            own = "new_op" in config
+            if own and isinstance(config.get("train"), dict):
                 return "Enter: write the op's forward and rule, check, run and train it"
             if own:
                 return "Enter: write the op's forward and rule, check and run it"
@@ -194,11 +195,17 @@ class BlockCard(Part):
             if prompt:
                 yield Static(Text(str(prompt).strip()), classes="card-prompt")
         elif kind == "exercise":  # the op and the program only: the block also holds the answers
-            op, program = config.get("op", ""), config.get("program", "")
-            yield Static(
-                Text(f"write the backward rule of {op}, run on:", style="italic"), classes="card-notes"
-            )
-            yield Static(_code(str(program).strip(), "python"), classes="code-body")
+            if "new_op" in config:  # a new op: its name only (its forward and derivative are answers)
+                note = f"a new op, {config.get('new_op', '')}: write its forward and its backward rule"
+                if isinstance(config.get("train"), dict):
+                    note += ", then train a network with it"
+                yield Static(Text(note, style="italic"), classes="card-notes")
+            else:
+                op, program = config.get("op", ""), config.get("program", "")
+                yield Static(
+                    Text(f"write the backward rule of {op}, run on:", style="italic"), classes="card-notes"
+                )
+                yield Static(_code(str(program).strip(), "python"), classes="code-body")
         elif self.hide_bug:
             yield Static(Text(_hidden_task(self.block)), classes="card-notes")
         else:
