@@ -37,7 +37,8 @@ from engine.custom import CustomOp
 from engine.numfmt import fmt
 from engine.value import Value
 from tutor import safe_eval
-from tutor.rule_code import RULE_FUNCTIONS, RuleCode, RuleError, check_powers, read_rule
+from tutor.rule_code import RuleCode, RuleError, check_powers, read_rule
+from tutor.rule_functions import RULE_FUNCTIONS
 from tutor.rule_grade import DIAGNOSES
 from tutor.safe_eval import CannotCompute, Grammar, Unreadable
 

@@ -45,13 +45,14 @@ from dataclasses import dataclass, field, replace
 
 from engine.ops import OPS
 from tutor import safe_eval
+from tutor.rule_functions import ARITY as _ARITY
+from tutor.rule_functions import RULE_FUNCTIONS
 from tutor.safe_eval import CannotCompute, Grammar, Unreadable
 
 __all__ = [
     "MAX_RULE_BYTES",
     "MAX_STATEMENTS",
     "MAX_STEPS",
-    "RULE_FUNCTIONS",
     "RuleCode",
     "RuleError",
     "check_powers",
@@ -117,41 +118,6 @@ def _at(node: ast.AST | None, message: str) -> RuleError:
     line = getattr(node, "lineno", 1) or 1
     col = (getattr(node, "col_offset", 0) or 0) + 1
     return RuleError(message, line, col)
-
-
-def _relu(x: float) -> float:
-    return x if x > 0 else 0.0
-
-
-def _leaky_relu(x: float, slope: float) -> float:
-    return x if x > 0 else slope * x
-
-
-def _log(x: float) -> float:
-    if x <= 0:
-        raise CannotCompute("it takes the log of a number that is not positive")
-    return math.log(x)
-
-
-def _sqrt(x: float) -> float:
-    if x < 0:
-        raise CannotCompute("it takes the square root of a negative number")
-    return math.sqrt(x)
-
-
-# The engine's functions (its call ops, on floats, from the op table) and a few of math's.
-RULE_FUNCTIONS: dict[str, Callable[..., float]] = {
-    **{name: op.forward for name, op in OPS.items() if op.syntax == "call"},
-    "relu": _relu,
-    "leaky_relu": _leaky_relu,
-    "log": _log,
-    "sqrt": _sqrt,
-    "cosh": math.cosh,
-    "sinh": math.sinh,
-    "abs": abs,
-    "float": float,
-}
-_ARITY = {"leaky_relu": 2}
 
 
 @dataclass(frozen=True)
