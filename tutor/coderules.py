@@ -100,7 +100,7 @@ _MUL_SWAPS = {
     ("other.data", "self.data"): "own-input-in-mul",
     ("self.data", "other.data"): "own-input-in-mul",
 }
-_TANH_SWAPS = {("out.data", "self.data"): "tanh-on-input", ("t", "self.data"): "tanh-on-input"}
+_TANH_SWAPS = {("out.data", "self.data"): "derivative-at-input", ("t", "self.data"): "derivative-at-input"}
 
 
 def _op_rule(op) -> Rule:

@@ -26,11 +26,13 @@ from dataclasses import dataclass
 __all__ = [
     "CATALOGUE",
     "DECLARATION",
+    "RENAMED",
     "Misconception",
     "declared",
     "describe",
     "feedback_for",
     "known",
+    "current",
     "read_declared",
 ]
 
@@ -97,14 +99,6 @@ def _entries() -> list[Misconception]:
             "gradient, not half of it. Addition routes the gradient, it does not share it out.",
             "local-rules",
             "Debugger on 'd = e + c': step the + node; both operands receive the full upstream grad.",
-        ),
-        Misconception(
-            "tanh-on-input",
-            "took tanh's derivative on the input instead of the output",
-            "d tanh(x)/dx = 1 - tanh(x)², which is 1 - out.data², the squared *output*. Squaring "
-            "the input x gives a different (and often negative) number.",
-            "neuron",
-            "Debugger on 'o = tanh(n)': step the tanh node; the inspector's rule uses out.data.",
         ),
         Misconception(
             "derivative-at-input",
@@ -215,11 +209,23 @@ def _entries() -> list[Misconception]:
 CATALOGUE: dict[str, Misconception] = {m.tag: m for m in _entries()}
 
 
+# Built-in tags that were merged into another: a lesson may still use the old name, and answers
+# stored under it count under the new one (`current`, applied as the progress store reads them).
+RENAMED: Mapping[str, str] = types.MappingProxyType(
+    {"tanh-on-input": "derivative-at-input"}  # tanh's case of the one mistake, for every op
+)
+
+
+def current(tag: str) -> str:
+    """The tag's name today: the new name of a merged built-in tag, else the tag itself."""
+    return RENAMED.get(tag, tag)
+
+
 def describe(tag: str, extra: Mapping[str, Misconception] | None = None) -> Misconception | None:
     """The entry for ``tag``: one a teacher declared (``extra``, else those in effect), else
-    the built-in catalogue's; None for a tag neither knows."""
+    the built-in catalogue's (under its current name); None for a tag neither knows."""
     found = (extra if extra is not None else _declared.get()).get(tag)
-    return found if found is not None else CATALOGUE.get(tag)
+    return found if found is not None else CATALOGUE.get(current(tag))
 
 
 # ------------------------------------------------------------------------ a teacher's own
@@ -241,8 +247,9 @@ def declared(extra: Mapping[str, Misconception]) -> Iterator[None]:
 
 
 def known() -> dict[str, Misconception]:
-    """Every tag a quiz may use right now: the built-in catalogue and the declared ones."""
-    return {**CATALOGUE, **_declared.get()}
+    """Every tag a quiz may use right now: the built-in catalogue (old names of merged tags
+    too) and the declared ones."""
+    return {**CATALOGUE, **{old: CATALOGUE[new] for old, new in RENAMED.items()}, **_declared.get()}
 
 
 def in_effect() -> dict[str, Misconception]:
@@ -257,7 +264,7 @@ MAX_DECLARED = 100
 def _tag_name(value: str) -> str | None:
     if not _TAG_RE.match(value) or len(value) > 64:
         return f'a tag may hold only lowercase letters, digits and dashes (at most 64), e.g. "mixed-up-axes", not {value!r}'
-    if value in CATALOGUE:
+    if value in CATALOGUE or value in RENAMED:
         return f"{value!r} is a built-in tag: use it without declaring it, or give yours another name"
     return None
 

@@ -3,9 +3,10 @@
 
 Each entry takes the question (:class:`tutor.predict_diagnosis.GradQuestion`) and gives
 ``(tag, wrong value, explanation)`` for the answers that mistake would produce. The tag is one of
-the built-in catalogue's: ``tanh-on-input`` for tanh, ``wrong-operand`` ("used the wrong value in
-a rule") for the others, whose explanation says which value (the input where the output belongs,
-x for 1/x, the gate on the wrong side, the exponent not lowered). Every tag of the catalogue is
+the built-in catalogue's: ``derivative-at-input`` where a rule written from the output (tanh, exp,
+sigmoid) is given the input, as the rule exercises name it too; ``wrong-operand`` ("used the wrong
+value in a rule") for the others, whose explanation says which value (x for 1/x, the gate on the
+wrong side, the exponent not lowered). Every tag of the catalogue is
 taught by a quiz of the built-in course (tests/logic/test_course.py), so op-specific tags would
 need built-in quizzes of their own; the explanation carries the op's detail instead. Only what the question already holds is used: the
 operand's data ``x``, the op's own float forward (:data:`engine.ops.OPS`) for the output, the
@@ -170,12 +171,14 @@ OP_MISTAKES: dict[str, Callable] = {
     "-": _subtract,
     "/": _divide,
     "**": _power,
-    "tanh": _on_input("tanh-on-input", lambda x: 1 - x**2, "tanh's derivative is 1 - out²"),
-    "exp": _on_input("wrong-operand", lambda x: x, "exp's derivative is out itself (e**x)"),
+    "tanh": _on_input("derivative-at-input", lambda x: 1 - x**2, "tanh's derivative is 1 - out²"),
+    "exp": _on_input("derivative-at-input", lambda x: x, "exp's derivative is out itself (e**x)"),
     "log": _log,
     "relu": _relu,
     "leaky_relu": _leaky_relu,
-    "sigmoid": _on_input("wrong-operand", lambda x: x * (1 - x), "sigmoid's derivative is out·(1 - out)"),
+    "sigmoid": _on_input(
+        "derivative-at-input", lambda x: x * (1 - x), "sigmoid's derivative is out·(1 - out)"
+    ),
 }
 
 

@@ -68,7 +68,7 @@ def test_lines_that_do_the_same_are_right(rule, expect, answer):
             ["wrong-operand"],
             "other.grad where the rule needs other.data",
         ),
-        ("tanh", TANH, "self.grad += (1 - self.data**2) * out.grad", ["tanh-on-input"], "self.data"),
+        ("tanh", TANH, "self.grad += (1 - self.data**2) * out.grad", ["derivative-at-input"], "self.data"),
         ("update", UPDATE, "p.data -= lr * p.data", ["wrong-operand"], "p.data where the rule needs p.grad"),
         # missing out.grad
         ("mul", MUL, "self.grad += other.data", ["forgot-upstream"], "out.grad"),

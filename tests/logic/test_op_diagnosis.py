@@ -56,8 +56,8 @@ def test_sigmoid_worked_out_from_its_input_is_named():
         {"kind": "predict", "program": "x = 0.5; y = sigmoid(x); L = y * 3", "node": "y", "operand": "x"}
     )
     v = grade(quiz, "0.75")  # 0.5 · (1 - 0.5) × 3: the input where the output belongs
-    assert v.tags == ["wrong-operand"]
-    assert v.feedback.startswith("Not quite: used the wrong value in a rule.")
+    assert v.tags == ["derivative-at-input"]  # as the rule exercises name it
+    assert v.feedback.startswith("Not quite: took a derivative at the input instead of the output")
     assert "sigmoid's derivative is out·(1 - out) with y.data = 0.62246, the output" in v.feedback
 
 

@@ -668,7 +668,7 @@ def test_predict_right_answer_shows_the_engines_chain_rule_line():
         (SEEDS, "e", "a", "-3", "forgot-upstream"),  # local derivative b alone
         (SEEDS, "d", "e", "-1", "split-add-gradient"),  # half of the upstream -2
         ("a = 3; b = a * 2; c = a * 4; L = b + c", "b", "a", "2", "overwrote-not-accumulated"),
-        ("x = 0.5; o = tanh(x); L = o * 3", "o", "x", str(3 * (1 - 0.25)), "tanh-on-input"),
+        ("x = 0.5; o = tanh(x); L = o * 3", "o", "x", str(3 * (1 - 0.25)), "derivative-at-input"),
     ],
 )
 def test_predict_diagnoses(program, node, operand, answer, tag):
@@ -785,7 +785,7 @@ ISSUE_TAGS = [
     "own-input-in-mul",
     "forgot-upstream",
     "split-add-gradient",
-    "tanh-on-input",
+    "derivative-at-input",
     "update-wrong-sign",
     "forgot-seed",
     "wrong-backward-order",

@@ -164,3 +164,53 @@ def test_every_built_in_tag_belongs_to_exactly_one_skill():
 
     owners = {tag: [s.name for s in SKILLS if tag in s.tags] for tag in CATALOGUE}
     assert {tag: names for tag, names in owners.items() if len(names) != 1} == {}
+
+
+def test_answers_stored_under_a_merged_tag_count_under_its_name_today(tmp_path):
+    """tanh-on-input became derivative-at-input (one tag for the mistake, every op): a learner's
+    history, read back from the store, shows one mistake, and a lesson still using the old name
+    reads as the new one."""
+    from tutor.misconceptions import CATALOGUE, RENAMED, describe, known, read_declared
+    from tutor.progress import Progress
+    from tutor.schema import Issues
+
+    assert RENAMED["tanh-on-input"] == "derivative-at-input" and "tanh-on-input" not in CATALOGUE
+    assert describe("tanh-on-input") is CATALOGUE["derivative-at-input"] and "tanh-on-input" in known()
+    issues = Issues()
+    declared = read_declared([{"tag": "tanh-on-input", "title": "t", "explanation": "e"}], issues)
+    assert not declared and "is a built-in tag" in str(list(issues))
+
+    progress = Progress(tmp_path)
+    try:
+        progress.record_attempt("neuron", "3", "0.75", False, ["tanh-on-input"])
+        progress.record_attempt("neuron", "3", "0.75", False, ["tanh-on-input", "derivative-at-input"])
+        progress.record_attempt("activations-and-losses", "5", "x", False, ["derivative-at-input"])
+        attempts = progress.attempts()
+    finally:
+        progress.close()
+    assert [x.tags for x in attempts] == [["derivative-at-input"]] * 3
+    (entry,) = tag_summary(attempts)
+    assert entry["tag"] == "derivative-at-input" and not entry["resolved"]
+
+
+def test_a_lesson_still_using_the_old_name_checks_and_grades_as_the_new_one(tmp_path, capsys):
+    from tutor.cli import main
+    from tutor.lessons import load_catalog
+
+    quiz = (
+        '```quiz\nkind = "numeric"\nprompt = "x.grad?"\n'
+        'program = "x = 0.5; o = tanh(x); L = o * 3"\nanswer_from = "x.grad"\n\n'
+        '[[wrong]]\nanswer_from = "3 * (1 - x.data**2)"\ntag = "tanh-on-input"\nfeedback = "1 - x² is the slope at the input."\n```\n'
+    )
+    front = '+++\nid = "old"\ntitle = "Old"\nsection = "S"\norder = 1\nsummary = "s"\nprerequisites = []\n+++\n\n# Old\n\n'
+    (tmp_path / "01-old.md").write_text(front + quiz)
+    assert main(["check", str(tmp_path)], environ={}) == 0, capsys.readouterr()
+    (lesson,) = load_catalog([tmp_path]).lessons
+    block = next(b for b in lesson.blocks if b.kind == "quiz")
+    from tutor.quiz import grade
+
+    verdict = grade(block.quiz, "2.25")
+    assert not verdict.correct
+    from tutor.misconceptions import describe
+
+    assert [describe(t).tag for t in verdict.tags] == ["derivative-at-input"]

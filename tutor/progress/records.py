@@ -41,3 +41,10 @@ class Attempt:
     correct: bool
     tags: list[str] = field(default_factory=list)
     timestamp: str = ""  # ISO 8601, UTC
+
+    def __post_init__(self) -> None:
+        # a tag merged into another since the answer was stored counts under its name today
+        from tutor.misconceptions import current
+
+        if any(current(t) != t for t in self.tags):
+            object.__setattr__(self, "tags", list(dict.fromkeys(current(t) for t in self.tags)))

@@ -48,7 +48,7 @@ SKILLS: tuple[Skill, ...] = (
     Skill("add-rule", "the add rule", ("split-add-gradient",), "local-rules"),
     Skill("mul-rule", "the mul rule", ("own-input-in-mul", "wrong-operand"), "local-rules"),
     Skill("rule-signs", "signs in the rules", ("rule-wrong-sign",), "local-rules"),
-    Skill("tanh-rule", "rules from out.data", ("tanh-on-input", "derivative-at-input"), "neuron"),
+    Skill("tanh-rule", "out.data or input", ("derivative-at-input",), "neuron"),
     Skill("accumulation", "accumulation (+=)", ("overwrote-not-accumulated",), "reuse-and-accumulation"),
     Skill("backward-order", "the backward order", ("wrong-backward-order",), "topological-order"),
     Skill("initialisation", "initialising weights", ("equal-init",), "mlp"),
