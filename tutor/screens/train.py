@@ -45,6 +45,7 @@ from engine.cancel import Cancelled
 from engine.train import Task
 from tutor.screens.bug_picker import BugPicker
 from tutor.screens.train_keys import TRAIN_BINDINGS
+from tutor.screens.train_sample import SampleDrillDown
 from tutor.training import Orders, Run, SampleProgram, Tick, Training, describe_task, next_rate
 from tutor.widgets.boundary import DecisionBoundary
 from tutor.widgets.loss_plot import LossPlot
@@ -57,7 +58,7 @@ __all__ = ["TrainScreen", "SampleProgram"]  # SampleProgram: where the debugger'
 HIDDEN_BUG = "hidden bug"  # what the header, legend and status say for a bug kept hidden
 
 
-class TrainScreen(Screen[bool]):
+class TrainScreen(SampleDrillDown, Screen[bool]):
     """Trains one task live, with a bug run beside it on demand."""
 
     CSS_PATH = "../train.tcss"
@@ -471,44 +472,6 @@ class TrainScreen(Screen[bool]):
         side.display = mode != "plot-only"
         side.styles.width = "1fr" if mode == "side-only" else None
         self._flush()
-
-    def on_prediction_list_selected(self, event: PredictionList.Selected) -> None:
-        event.stop()
-        self.open_debugger(event.index)
-
-    def action_debug(self) -> None:
-        self.open_debugger(self.table.cursor)
-
-    def open_debugger(self, index: int) -> None:
-        """Pause, then open the debugger on sample ``index``'s loss graph with the current weights."""
-        self._then(lambda: self._open_debugger(index))
-
-    def _open_debugger(self, index: int) -> None:
-        from tutor.screens.debugger import DebuggerScreen
-
-        program = self.training.sample_program(index)
-        step = self.main.snapshot.step
-        when = f"after step {step}" if step else "initial weights"
-        rules = dict(self.training.rules)
-        self.app.push_screen(DebuggerScreen(program, title=f"sample {index}, {when}", rules=rules))
-        if program.build().output.data == 0.0:
-            # e.g. max-margin on a sample already beyond the margin: a whole pass of zeros
-            self.notify(
-                f"Sample {index}'s loss is 0, so every weight's gradient from it is 0 too: "
-                f"it asks nothing of the weights. {self._where_gradients_flow(index)}",
-                title="Nothing to push back",
-                timeout=10,
-                markup=False,
-            )
-
-    def _where_gradients_flow(self, index: int) -> str:
-        other = self.training.sample_with_a_loss(index)
-        if other is not None:
-            return f"To watch gradients flow, go back (q) and open sample {other}: its loss is not 0."
-        return (
-            "Every sample's loss is 0 with these weights, so no sample pushes anything back: "
-            "reset (r) and open one before training to watch gradients flow."
-        )
 
     def action_leave(self) -> None:
         self._orders.halt()
