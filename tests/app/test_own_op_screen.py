@@ -104,10 +104,13 @@ async def test_a_wrong_rule_gets_its_diagnosis_and_the_values():
         assert re.search(
             r"rule ✗ Your rule: forgot the upstream gradient .* yours gives \S+, the rule \S+", text
         )
-        assert "ctrl+g" in text  # offered in the intro, but dimmed: nothing trains yet
+        assert "ctrl+g" in text  # offered in the intro; nothing trains yet, and ctrl+g says why
         await pilot.press("ctrl+g")
         await pilot.pause()
         assert type(app.screen).__name__ == "OwnOpScreen"
+        text = squash(screen_text(app))
+        assert "Training opens once both parts are right" in text
+        assert "forgot the upstream gradient" in text  # with what is still wrong
     assert attempts == [(attempts[0][0], False, ["forgot-upstream"])]
 
 

@@ -98,9 +98,9 @@ class OwnOpScreen(RuleScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "train":
-            if self.exercise.train is None:
-                return False  # nothing to train: the key is not offered
-            return True if self.solved else None  # dimmed until both parts were right
+            # offered whenever there is a task: before both parts are right, ctrl+g says so (a
+            # dimmed key did nothing at all, and dim does not read without colour)
+            return self.exercise.train is not None
         return True
 
     # ------------------------------------------------------------------ actions
@@ -108,9 +108,7 @@ class OwnOpScreen(RuleScreen):
     def _grade(self) -> OwnOpVerdict:
         verdict = grade_own_op(self.exercise.own, self.forward.value, self.editor.text)
         self.verdict = verdict
-        if verdict.correct and not self.solved:
-            self.solved = True
-            self.refresh_bindings()
+        self.solved = self.solved or verdict.correct
         self._show(own_verdict_text(verdict))
         self._point_at_problem(verdict)
         return verdict
@@ -159,11 +157,8 @@ class OwnOpScreen(RuleScreen):
             return
         verdict = self._grade()
         if not verdict.correct:
-            self.query_one("#exercise-feedback", Static).update(
-                own_verdict_text(verdict).append(
-                    "Training opens once both parts are right (ctrl+g again then).", style="italic"
-                )
-            )
+            note = Text("Training opens once both parts are right (ctrl+g again then).\n", style="italic")
+            self._show(note.append_text(own_verdict_text(verdict)))  # first, where it is in view
             return
         from engine.train import OverBudget
         from tutor.own_training import OwnTraining
