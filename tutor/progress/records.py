@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from tutor.misconceptions import current
+
 if TYPE_CHECKING:
     from tutor.lessons import Lesson
     from tutor.progress.store import Progress
@@ -44,7 +46,5 @@ class Attempt:
 
     def __post_init__(self) -> None:
         # a tag merged into another since the answer was stored counts under its name today
-        from tutor.misconceptions import current
-
         if any(current(t) != t for t in self.tags):
             object.__setattr__(self, "tags", list(dict.fromkeys(current(t) for t in self.tags)))
